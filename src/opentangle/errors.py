@@ -1,0 +1,52 @@
+"""Typed exceptions for opentangle.
+
+Every error raised on bad input is a subclass of :class:`OpentangleError`, and
+its message says what was wrong and how to fix it.  The classes also derive
+from the matching built-in (``ValueError``, ``RuntimeError``) so that generic
+``except ValueError`` code keeps working.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "OpentangleError",
+    "InvalidStateError",
+    "DimensionError",
+    "InvalidParameterError",
+    "InvalidChannelError",
+    "ConvergenceError",
+    "NonUniqueSteadyStateError",
+    "OptionalDependencyError",
+]
+
+
+class OpentangleError(Exception):
+    """Base class of every opentangle error."""
+
+
+class InvalidStateError(OpentangleError, ValueError):
+    """The array is not a valid state (density matrix or normalised vector)."""
+
+
+class DimensionError(OpentangleError, ValueError):
+    """Shapes or subsystem dimensions are inconsistent, or an index is out of range."""
+
+
+class InvalidParameterError(OpentangleError, ValueError):
+    """A physical parameter is out of its allowed range (negative rate, NaN, ...)."""
+
+
+class InvalidChannelError(OpentangleError, ValueError):
+    """A map is not completely positive, not trace preserving, or malformed."""
+
+
+class ConvergenceError(OpentangleError, RuntimeError):
+    """An iterative solver or optimiser did not reach the requested tolerance."""
+
+
+class NonUniqueSteadyStateError(OpentangleError, RuntimeError):
+    """The Liouvillian kernel has dimension greater than one."""
+
+
+class OptionalDependencyError(OpentangleError, ImportError):
+    """An optional extra (qutip, dask) is needed for this call but not installed."""

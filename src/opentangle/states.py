@@ -1,0 +1,279 @@
+"""Density matrices: validation and standard states.
+
+Every function returns NumPy arrays; ``Qobj`` inputs are accepted and their
+subsystem dims are read.  Use :func:`opentangle.to_qutip` to go back.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from scipy.special import gammaln
+
+from opentangle._convert import as_array, check_in_range, check_probability_vector, check_real
+from opentangle.errors import DimensionError, InvalidParameterError, InvalidStateError
+
+__all__ = [
+    "ket2dm",
+    "is_density_matrix",
+    "validate_density_matrix",
+    "bell_state",
+    "BELL_LABELS",
+    "maximally_entangled_state",
+    "ghz_state",
+    "werner_state",
+    "isotropic_state",
+    "thermal_state",
+    "thermal_populations",
+    "spin_coherent_state",
+    "random_density_matrix",
+    "random_pure_state",
+]
+
+BELL_LABELS = ("phi+", "phi-", "psi+", "psi-")
+
+
+def ket2dm(psi: Any) -> np.ndarray:
+    r""":math:`|\psi\rangle\langle\psi|` for a ket (or a batch of kets ``(..., D)``)."""
+    v, _ = as_array(psi, name="psi")
+    v = v.astype(complex)
+    return v[..., :, None] * v[..., None, :].conj()
+
+
+def _density_problem(rho: np.ndarray, atol: float) -> str | None:
+    if rho.ndim < 2 or rho.shape[-1] != rho.shape[-2]:
+        return f"it must be a square matrix, got shape {rho.shape}"
+    if not np.all(np.isfinite(rho)):
+        return "it contains NaN or infinite entries"
+    herm_err = np.max(np.abs(rho - np.swapaxes(rho.conj(), -1, -2)))
+    if herm_err > atol:
+        return f"it is not Hermitian (max |rho - rho^dag| = {herm_err:.3g}); use (rho + rho^dag)/2 if this is round-off"
+    tr = np.trace(rho, axis1=-2, axis2=-1)
+    tr_err = np.max(np.abs(tr - 1))
+    if tr_err > atol:
+        return f"its trace is {np.ravel(tr)[np.argmax(np.abs(np.ravel(tr) - 1))].real:.12g}, not 1; divide by the trace"
+    eig_min = float(np.min(np.linalg.eigvalsh((rho + np.swapaxes(rho.conj(), -1, -2)) / 2)))
+    if eig_min < -atol:
+        return f"it is not positive semidefinite (smallest eigenvalue {eig_min:.3g})"
+    return None
+
+
+def is_density_matrix(rho: Any, *, atol: float = 1e-8) -> bool:
+    """True when ``rho`` is Hermitian, positive semidefinite and of unit trace within ``atol``.
+
+    Example
+    -------
+    >>> is_density_matrix(np.eye(2) / 2)
+    True
+    >>> is_density_matrix(np.eye(2))
+    False
+    """
+    try:
+        arr, _ = as_array(rho)
+    except DimensionError:
+        return False
+    if not np.issubdtype(arr.dtype, np.number):
+        return False
+    return _density_problem(arr.astype(complex), atol) is None
+
+
+def validate_density_matrix(
+    rho: Any, *, dims: Sequence[int] | None = None, atol: float = 1e-8, name: str = "rho", batch: bool = False
+) -> np.ndarray:
+    """Return ``rho`` as a complex array, or raise :class:`InvalidStateError`.
+
+    With ``batch=True`` a leading batch axis ``(..., D, D)`` is allowed.
+    """
+    arr, _ = as_array(rho, name=name)
+    if not np.issubdtype(arr.dtype, np.number):
+        raise InvalidStateError(f"{name} is not numeric")
+    if arr.ndim == 1:
+        raise InvalidStateError(
+            f"{name} is a vector of length {arr.shape[0]}; pass a density matrix (use ket2dm for a pure state)"
+        )
+    if arr.ndim != 2 and not batch:
+        raise DimensionError(f"{name} must be a square matrix; got shape {arr.shape}")
+    if arr.ndim >= 2 and arr.shape[-1] != arr.shape[-2]:
+        raise DimensionError(f"{name} must be square; got shape {arr.shape}")
+    arr = arr.astype(complex)
+    problem = _density_problem(arr, atol)
+    if problem is not None:
+        raise InvalidStateError(f"{name} is not a density matrix: {problem}")
+    if dims is not None and math.prod(int(d) for d in dims) != arr.shape[-1]:
+        raise DimensionError(
+            f"dims {list(dims)} multiply to {math.prod(int(d) for d in dims)}, but {name} has dimension {arr.shape[-1]}"
+        )
+    return arr
+
+
+def bell_state(which: str = "phi+", *, ket: bool = False) -> np.ndarray:
+    r"""One of the four Bell states.
+
+    ``phi± = (|00> ± |11>)/√2``, ``psi± = (|01> ± |10>)/√2``.
+
+    Example
+    -------
+    >>> rho = bell_state("psi-")
+    >>> float(np.trace(rho).real)
+    1.0
+    """
+    key = str(which).lower().replace("_plus", "+").replace("_minus", "-")
+    vecs = {
+        "phi+": [1, 0, 0, 1],
+        "phi-": [1, 0, 0, -1],
+        "psi+": [0, 1, 1, 0],
+        "psi-": [0, 1, -1, 0],
+    }
+    if key not in vecs:
+        raise InvalidParameterError(f"unknown Bell state {which!r}; choose one of {BELL_LABELS}")
+    v = np.array(vecs[key], dtype=complex) / np.sqrt(2)
+    return v if ket else ket2dm(v)
+
+
+def maximally_entangled_state(d: int, *, ket: bool = False) -> np.ndarray:
+    r""":math:`|\Phi^+_d\rangle = \sum_i |ii\rangle/\sqrt d`."""
+    d = _positive_int(d, "d")
+    v = np.zeros(d * d, dtype=complex)
+    v[:: d + 1] = 1 / np.sqrt(d)
+    return v if ket else ket2dm(v)
+
+
+def ghz_state(n: int, d: int = 2, *, ket: bool = False) -> np.ndarray:
+    r""":math:`|GHZ\rangle = \sum_{i<d} |i\rangle^{\otimes n}/\sqrt d`."""
+    n = _positive_int(n, "n")
+    d = _positive_int(d, "d")
+    dim = d**n
+    v = np.zeros(dim, dtype=complex)
+    step = sum(d**k for k in range(n))
+    v[np.arange(d) * step] = 1 / np.sqrt(d)
+    return v if ket else ket2dm(v)
+
+
+def werner_state(p: float, d: int = 2) -> np.ndarray:
+    r"""Werner state :math:`p\,P_{as}/\binom d2 + (1-p)\,\mathbb 1/d^2`.
+
+    For ``d = 2`` this is :math:`p|\Psi^-\rangle\langle\Psi^-| + (1-p)\mathbb 1/4`,
+    entangled iff ``p > 1/3``; in general entangled iff ``p > 1/(d+1)``.
+    ``p`` may go down to the smallest value that keeps the state positive.
+    """
+    d = _positive_int(d, "d", minimum=2)
+    p = check_real(p, "p")
+    swap = np.zeros((d * d, d * d))
+    for i in range(d):
+        for j in range(d):
+            swap[i * d + j, j * d + i] = 1
+    anti = (np.eye(d * d) - swap) / 2
+    rho = p * anti / (d * (d - 1) / 2) + (1 - p) * np.eye(d * d) / d**2
+    if np.linalg.eigvalsh(rho).min() < -1e-12 or p > 1:
+        raise InvalidParameterError(f"p = {p} does not give a positive Werner state for d = {d}")
+    return rho.astype(complex)
+
+
+def isotropic_state(F: float, d: int = 2) -> np.ndarray:
+    r"""Isotropic state :math:`F\Phi^+ + (1-F)(\mathbb 1-\Phi^+)/(d^2-1)`, entangled iff ``F > 1/d``."""
+    d = _positive_int(d, "d", minimum=2)
+    F = check_in_range(F, "F", 0.0, 1.0)
+    phi = maximally_entangled_state(d)
+    return F * phi + (1 - F) * (np.eye(d * d) - phi) / (d * d - 1)
+
+
+def thermal_populations(energies: Any, *, temperature: float) -> np.ndarray:
+    r"""Gibbs weights :math:`p_i = e^{-E_i/T}/Z` (``k_B = 1``); ``T = 0`` splits over the ground space."""
+    e = np.asarray(energies, dtype=float)
+    if e.ndim != 1 or e.size == 0 or not np.all(np.isfinite(e)):
+        raise InvalidParameterError(f"energies must be a finite 1-D vector; got {energies!r}")
+    T = check_real(temperature, "temperature")
+    if T < 0:
+        raise InvalidParameterError(f"temperature must be >= 0; got {T}")
+    shifted = e - e.min()
+    if T == 0:
+        w = (shifted <= 1e-12 * max(1.0, np.abs(e).max())).astype(float)
+    else:
+        w = np.exp(-shifted / T)
+    return w / w.sum()
+
+
+def thermal_state(
+    hamiltonian: Any = None, *, temperature: float | None = None, spectrum: Any = None
+) -> np.ndarray:
+    r"""Gibbs state :math:`e^{-H/T}/Z`.
+
+    Give either a Hermitian ``hamiltonian`` and a ``temperature`` (``k_B = 1``), or
+    ``spectrum``: a probability vector of populations (a state diagonal in the
+    computational basis).
+
+    Example
+    -------
+    >>> thermal_state(spectrum=[0.75, 0.25]).real.round(2).tolist()
+    [[0.75, 0.0], [0.0, 0.25]]
+    """
+    if spectrum is not None:
+        if hamiltonian is not None:
+            raise InvalidParameterError("give either hamiltonian and temperature, or spectrum, not both")
+        return np.diag(check_probability_vector(spectrum, "spectrum")).astype(complex)
+    if hamiltonian is None or temperature is None:
+        raise InvalidParameterError("thermal_state needs hamiltonian and temperature, or spectrum")
+    h, _ = as_array(hamiltonian, name="hamiltonian")
+    if h.ndim != 2 or h.shape[0] != h.shape[1]:
+        raise DimensionError(f"hamiltonian must be square; got shape {h.shape}")
+    if not np.allclose(h, h.conj().T, atol=1e-10):
+        raise InvalidParameterError("hamiltonian is not Hermitian; pass H with H = H^dag")
+    evals, evecs = np.linalg.eigh(h)
+    p = thermal_populations(evals, temperature=temperature)
+    return (evecs * p) @ evecs.conj().T
+
+
+def spin_coherent_state(j: float, theta: float, phi: float, *, ket: bool = True) -> np.ndarray:
+    r"""Spin coherent state :math:`|\theta,\phi\rangle` of spin ``j`` in the basis ``m = j..-j``.
+
+    .. math:: |\theta,\phi\rangle = \sum_m \sqrt{\binom{2j}{j+m}}
+              \cos^{j+m}(\theta/2)\,\sin^{j-m}(\theta/2)\,e^{i(j-m)\phi}|j,m\rangle
+
+    ``theta = 0`` is the top state ``m = j``; ``theta = pi/2, phi = 0`` points
+    along +x.  Computed in log space, so ``j`` can be large.
+    """
+    two_j = round(2 * check_real(j, "j"))
+    if two_j < 0 or abs(two_j - 2 * float(j)) > 1e-12:
+        raise InvalidParameterError(f"spin j must be a non-negative multiple of 1/2; got {j}")
+    theta = check_real(theta, "theta")
+    phi = check_real(phi, "phi")
+    k = np.arange(two_j + 1)  # k = j - m
+    c, s = np.cos(theta / 2), np.sin(theta / 2)
+    logbin = gammaln(two_j + 1) - gammaln(k + 1) - gammaln(two_j - k + 1)
+    with np.errstate(divide="ignore"):
+        logamp = 0.5 * logbin + (two_j - k) * np.log(abs(c)) + k * np.log(abs(s))
+    amp = np.exp(logamp) * np.sign(c) ** (two_j - k) * np.sign(s) ** k
+    v = (amp * np.exp(1j * k * phi)).astype(complex)
+    v /= np.linalg.norm(v)
+    return v if ket else ket2dm(v)
+
+
+def random_pure_state(dim: int, *, seed: int | np.random.Generator | None = None) -> np.ndarray:
+    """A Haar-random normalised ket of dimension ``dim``."""
+    rng = np.random.default_rng(seed)
+    v = rng.standard_normal(dim) + 1j * rng.standard_normal(dim)
+    return v / np.linalg.norm(v)
+
+
+def random_density_matrix(
+    dim: int, *, rank: int | None = None, seed: int | np.random.Generator | None = None
+) -> np.ndarray:
+    """A random density matrix (Hilbert-Schmidt measure for full rank)."""
+    rng = np.random.default_rng(seed)
+    rank = dim if rank is None else int(rank)
+    g = rng.standard_normal((dim, rank)) + 1j * rng.standard_normal((dim, rank))
+    rho = g @ g.conj().T
+    return rho / np.trace(rho).real
+
+
+def _positive_int(x: Any, name: str, minimum: int = 1) -> int:
+    try:
+        v = int(x)
+    except (TypeError, ValueError) as exc:
+        raise InvalidParameterError(f"{name} must be an integer >= {minimum}; got {x!r}") from exc
+    if v != x or v < minimum:
+        raise InvalidParameterError(f"{name} must be an integer >= {minimum}; got {x!r}")
+    return v

@@ -1,0 +1,52 @@
+"""The five mission studies.  A study is the only place a paper's conventions live.
+
+Each study is one module ``opentangle.studies.<name>`` that provides
+
+``NAME``
+    the subcommand name.
+``PARAMETERS``
+    ``dict`` of sweepable parameter names (Python identifiers, the CLI option
+    with ``-`` replaced by ``_``) to their defaults.
+``MEASURES``
+    tuple of the keys returned by :func:`evaluate` (the ``--json`` keys).
+``evaluate(**params) -> dict``
+    one parameter point; the same dictionary the CLI prints with ``--json``.
+``evaluate_batch(grid, fixed) -> dict[str, ndarray]`` (optional)
+    ``grid`` maps swept parameter names to equally shaped arrays; returns one
+    array of that shape per measure.  Sweeps use it when present.
+``SEEDED``
+    True when :func:`evaluate` accepts ``seed``.
+``command``
+    the typer callback registered as ``opentangle <NAME>``.
+``reproduce(out_dir, *, level) -> list[Headline]``
+    writes ``*.nc`` and ``*.png`` into ``out_dir`` and returns headline numbers;
+    ``level`` is ``"quick"``, ``"default"`` or ``"full"``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from types import ModuleType
+
+from opentangle.studies._base import Headline
+
+__all__ = ["STUDY_NAMES", "Headline", "available_studies", "load_study"]
+
+STUDY_NAMES: tuple[str, ...] = ("reset", "waveguide", "thermalize", "ladder", "ensembles")
+
+
+def load_study(name: str) -> ModuleType:
+    """Import the study module ``name``; raise ``KeyError`` for an unknown study."""
+    if name not in STUDY_NAMES or importlib.util.find_spec(f"opentangle.studies.{name}") is None:
+        raise KeyError(name)
+    return importlib.import_module(f"opentangle.studies.{name}")
+
+
+def available_studies() -> dict[str, ModuleType]:
+    """The studies that exist in this installation, in mission order."""
+    out = {}
+    for name in STUDY_NAMES:
+        if importlib.util.find_spec(f"opentangle.studies.{name}") is not None:
+            out[name] = importlib.import_module(f"opentangle.studies.{name}")
+    return out

@@ -1,0 +1,16 @@
+"""Test configuration: ``@pytest.mark.slow`` cases run only with ``SLOW=1``."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.environ.get("SLOW", "0") not in ("", "0"):
+        return
+    skip = pytest.mark.skip(reason="slow: run with SLOW=1 (make test SLOW=1)")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)

@@ -1,0 +1,36 @@
+"""Entanglement measures.  One convention per measure, stated in its docstring.
+
+All functions accept NumPy arrays or ``qutip.Qobj`` (whose dims are read),
+validate the state (a typed error says what is wrong), and return floats, or
+arrays for a leading batch axis.  ``dims`` is optional for two equal
+subsystems; ``part_a`` names the subsystems of part A (default: first half).
+"""
+
+from opentangle.measures.concurrence import concurrence, entanglement_of_formation
+from opentangle.measures.entropy import entanglement_entropy, mutual_information, shannon_entropy, von_neumann_entropy
+from opentangle.measures.fidelity import bell_fidelities, bell_fidelity, ghz_fidelity, is_gme_by_ghz_witness
+from opentangle.measures.fully_entangled_fraction import FullyEntangledFraction, fully_entangled_fraction
+from opentangle.measures.multipartite import average_negativity, bipartitions, is_permutation_symmetric
+from opentangle.measures.negativity import is_ppt, log_negativity, negativity, partial_transpose_spectrum
+
+__all__ = [
+    "negativity",
+    "log_negativity",
+    "is_ppt",
+    "partial_transpose_spectrum",
+    "concurrence",
+    "entanglement_of_formation",
+    "von_neumann_entropy",
+    "shannon_entropy",
+    "entanglement_entropy",
+    "mutual_information",
+    "bell_fidelity",
+    "bell_fidelities",
+    "fully_entangled_fraction",
+    "FullyEntangledFraction",
+    "average_negativity",
+    "bipartitions",
+    "is_permutation_symmetric",
+    "ghz_fidelity",
+    "is_gme_by_ghz_witness",
+]

@@ -15,6 +15,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
 
 from opentangle import errors
+from opentangle._convert import to_qutip
 from opentangle.errors import (
     ConvergenceError,
     DimensionError,
@@ -28,6 +29,7 @@ from opentangle.errors import (
 __all__ = [
     "__version__",
     "errors",
+    "to_qutip",
     "ConvergenceError",
     "DimensionError",
     "InvalidChannelError",

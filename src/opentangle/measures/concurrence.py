@@ -44,9 +44,12 @@ def concurrence(rho: Any, dims: Sequence[int] | None = None) -> float | np.ndarr
     1.0
     """
     arr = _two_qubit(rho, dims)
-    rho_tilde = _YY @ arr.conj() @ _YY
-    ev = np.linalg.eigvals(arr @ rho_tilde)
-    lam = np.sort(np.sqrt(np.clip(ev.real, 0.0, None)), axis=-1)[..., ::-1]
+    # lambda_i are the singular values of sqrt(rho~) sqrt(rho): accurate even for rank-deficient rho,
+    # where the square roots of the eigenvalues of rho rho~ would amplify round-off to ~1e-8
+    w, v = np.linalg.eigh((arr + np.swapaxes(arr.conj(), -1, -2)) / 2)
+    sqrt_rho = (v * np.sqrt(np.clip(w, 0.0, None))[..., None, :]) @ np.swapaxes(v.conj(), -1, -2)
+    sqrt_tilde = _YY @ sqrt_rho.conj() @ _YY
+    lam = np.linalg.svd(sqrt_tilde @ sqrt_rho, compute_uv=False)
     c = lam[..., 0] - lam[..., 1] - lam[..., 2] - lam[..., 3]
     return scalar_or_array(np.clip(c, 0.0, 1.0))
 

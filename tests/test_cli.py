@@ -1,0 +1,66 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from opentangle import __version__
+from opentangle.cli import build_app, main
+from opentangle.studies import STUDY_NAMES, available_studies, load_study
+from opentangle.studies._base import Headline, emit, to_jsonable
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "opentangle.cli", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_version_and_help():
+    out = run_cli("--version")
+    assert out.returncode == 0 and out.stdout.strip() == f"opentangle {__version__}"
+    out = run_cli("--help")
+    assert out.returncode == 0 and "Usage" in out.stdout
+
+
+def test_unknown_option_is_one_line_exit_2():
+    out = run_cli("--bogus")
+    assert out.returncode == 2
+    assert out.stderr.strip().count("\n") == 0 and "No such option" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_unknown_command_is_one_line_exit_2():
+    out = run_cli("no-such-study")
+    assert out.returncode == 2 and out.stderr.strip().count("\n") == 0
+
+
+@pytest.mark.parametrize("name", list(available_studies()))
+def test_every_study_has_help_and_contract(name):
+    module = load_study(name)
+    for attr in ("NAME", "PARAMETERS", "MEASURES", "evaluate", "command", "reproduce"):
+        assert hasattr(module, attr), f"study {name} lacks {attr}"
+    with pytest.raises(SystemExit) as exc:
+        main([name, "--help"])
+    assert exc.value.code == 0
+
+
+def test_load_study_unknown():
+    with pytest.raises(KeyError):
+        load_study("nope")
+    assert set(available_studies()) <= set(STUDY_NAMES)
+    assert build_app() is not None
+
+
+def test_emit_json_is_one_object(capsys):
+    emit({"a": 1.5, "b": float("nan"), "c": True, "d": None}, as_json=True, title="t")
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1
+    assert json.loads(out) == {"a": 1.5, "b": None, "c": True, "d": None}
+    emit({"a": 1.5}, as_json=False, title="demo")
+    assert "demo" in capsys.readouterr().out
+
+
+def test_headline_compare():
+    h = Headline.compare("x", 1.0 + 1e-9, 1.0, 1e-8, source="analytic")
+    assert h.passed
+    assert not Headline.compare("x", float("nan"), 1.0, 1e-8).passed
+    assert to_jsonable(h.as_dict())["value"] == pytest.approx(1.0)

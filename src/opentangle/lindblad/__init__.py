@@ -1,0 +1,46 @@
+"""Lindblad engine: models, named channels, Liouvillians, steady states, dynamics, spectra.
+
+See ``docs/lindblad.md``.  Column-stacking convention:
+``vec(rho) = rho.reshape(-1, order="F")``.
+"""
+
+from __future__ import annotations
+
+from opentangle.lindblad.dynamics import Evolution, Spectrum, evolve, spectrum
+from opentangle.lindblad.model import (
+    Jump,
+    Model,
+    amplitude_damping,
+    correlated_decay,
+    dephasing,
+    liouvillian,
+    reset,
+    thermal_noise,
+)
+from opentangle.lindblad.steady import (
+    BatchSteadyState,
+    SteadyState,
+    steady_state,
+    steady_state_batch,
+    steady_state_linear,
+)
+
+__all__ = [
+    "Model",
+    "Jump",
+    "dephasing",
+    "amplitude_damping",
+    "thermal_noise",
+    "reset",
+    "correlated_decay",
+    "liouvillian",
+    "steady_state",
+    "SteadyState",
+    "evolve",
+    "Evolution",
+    "spectrum",
+    "Spectrum",
+    "steady_state_batch",
+    "steady_state_linear",
+    "BatchSteadyState",
+]

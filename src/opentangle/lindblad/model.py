@@ -1,0 +1,388 @@
+r"""Lindblad models, named local channels and the Liouvillian superoperator.
+
+A :class:`Model` is a Hamiltonian :math:`H` plus jump operators :math:`c_k`
+with rates :math:`\gamma_k \ge 0`,
+
+.. math::
+    \dot\rho = \mathcal L\rho = -i[H,\rho]
+        + \sum_k \gamma_k\bigl(c_k\rho c_k^\dagger - \tfrac12\{c_k^\dagger c_k,\rho\}\bigr).
+
+Conventions
+-----------
+* Column stacking: ``vec(rho) = rho.reshape(-1, order="F")`` so that
+  :math:`\mathrm{vec}(A\rho B) = (B^T\otimes A)\,\mathrm{vec}(\rho)`.
+* Qubit basis as in :mod:`opentangle.operators`: ``sz|0> = +|0>``,
+  ``sigma_minus = |1><0|``, ``sigma_plus = |0><1|``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from opentangle._convert import _is_qobj, as_array, check_in_range, check_nonnegative
+from opentangle.errors import DimensionError, InvalidParameterError
+from opentangle.operators import embed, sigma_minus, sigma_plus, sigma_z
+from opentangle.states import ket2dm, validate_density_matrix
+
+__all__ = [
+    "Jump",
+    "Model",
+    "dephasing",
+    "amplitude_damping",
+    "thermal_noise",
+    "reset",
+    "correlated_decay",
+    "liouvillian",
+]
+
+_HERM_RTOL = 1e-10
+
+
+def _to_csr(x: Any, name: str) -> tuple[sp.csr_matrix, list[int] | None]:
+    """A complex CSR matrix (and Qobj dims if any) from an array, sparse matrix or Qobj."""
+    dims = None
+    if _is_qobj(x):
+        dims = [int(d) for d in x.dims[0]]
+        try:  # QuTiP 5 keeps CSR data; avoid densifying large operators
+            mat = sp.csr_matrix(x.to("csr").data_as("csr_matrix"), dtype=complex)
+        except Exception:  # pragma: no cover - older QuTiP
+            mat = sp.csr_matrix(np.asarray(x.full()), dtype=complex)
+    elif sp.issparse(x):
+        mat = sp.csr_matrix(x, dtype=complex)
+    else:
+        arr, _ = as_array(x, name=name)
+        if arr.ndim != 2:
+            raise DimensionError(f"{name} must be a matrix; got shape {arr.shape}")
+        mat = sp.csr_matrix(arr.astype(complex))
+    if mat.shape[0] != mat.shape[1]:
+        raise DimensionError(f"{name} must be square; got shape {mat.shape}")
+    if not np.all(np.isfinite(mat.data)):
+        raise InvalidParameterError(f"{name} contains NaN or infinite entries; check how it was built")
+    mat.eliminate_zeros()
+    mat.sort_indices()
+    return mat, dims
+
+
+@dataclass(frozen=True, init=False)
+class Jump:
+    r"""One Lindblad term :math:`\gamma\,(c\rho c^\dagger - \tfrac12\{c^\dagger c,\rho\})`.
+
+    ``op`` may be an ndarray, a scipy sparse matrix or a ``Qobj``; it is stored
+    as a CSR matrix.  ``rate`` must be finite and ``>= 0``.
+    """
+
+    op: sp.csr_matrix
+    rate: float
+
+    def __init__(self, op: Any, rate: float = 1.0):
+        mat, _ = _to_csr(op, "jump operator")
+        object.__setattr__(self, "op", mat)
+        object.__setattr__(self, "rate", check_nonnegative(rate, "jump rate"))
+
+    def __repr__(self) -> str:
+        return f"Jump(op=<{self.op.shape[0]}x{self.op.shape[1]}, nnz={self.op.nnz}>, rate={self.rate:g})"
+
+
+def _as_jump(j: Any) -> Jump:
+    if isinstance(j, Jump):
+        return j
+    if isinstance(j, tuple) and len(j) == 2:
+        return Jump(j[0], j[1])
+    raise InvalidParameterError(
+        f"jumps must be Jump(op, rate) objects or (op, rate) tuples; got {type(j).__name__}"
+    )
+
+
+class Model:
+    r"""A Lindblad model: Hamiltonian, jump operators with rates, subsystem dims.
+
+    Parameters
+    ----------
+    hamiltonian : Hermitian matrix (ndarray, sparse, ``Qobj``) or ``None`` (no Hamiltonian).
+    jumps : iterable of :class:`Jump` or ``(op, rate)`` tuples; nested lists (as
+        returned by the channel builders) are flattened.
+    dims : subsystem dimensions; defaults to the ``Qobj`` dims, else ``[D]``.
+
+    Example
+    -------
+    >>> from opentangle.operators import embed, sigma_z
+    >>> dims = [2, 2]
+    >>> H = embed(sigma_z(), 0, dims) @ embed(sigma_z(), 1, dims)
+    >>> m = Model(hamiltonian=H, jumps=dephasing(site=0, rate=1.0, dims=dims), dims=dims)
+    >>> m.dim
+    4
+    """
+
+    def __init__(self, *, hamiltonian: Any = None, jumps: Iterable[Any] = (), dims: Sequence[int] | None = None):
+        flat: list[Any] = []
+        for j in jumps:
+            if isinstance(j, list):
+                flat.extend(j)
+            else:
+                flat.append(j)
+        self.jumps: list[Jump] = [_as_jump(j) for j in flat]
+        qdims = None
+        if hamiltonian is None:
+            if not self.jumps and dims is None:
+                raise DimensionError("Model needs a hamiltonian, jumps or dims to know its dimension")
+            total = self.jumps[0].op.shape[0] if self.jumps else math.prod(int(d) for d in dims)
+            H = sp.csr_matrix((total, total), dtype=complex)
+        else:
+            H, qdims = _to_csr(hamiltonian, "hamiltonian")
+        D = H.shape[0]
+        herm = abs(H - H.getH()).max() if H.nnz else 0.0
+        scale = max(1.0, abs(H).max() if H.nnz else 0.0)
+        if herm > _HERM_RTOL * scale:
+            raise InvalidParameterError(
+                f"hamiltonian is not Hermitian (max |H - H^dag| = {herm:.3g}); "
+                "pass a Hermitian matrix (put losses into jump operators)"
+            )
+        self.hamiltonian: sp.csr_matrix = ((H + H.getH()) * 0.5).tocsr()
+        for k, j in enumerate(self.jumps):
+            if j.op.shape != (D, D):
+                raise DimensionError(
+                    f"jump {k} has shape {j.op.shape} but the hamiltonian has dimension {D}; "
+                    "embed local operators with opentangle.operators.embed(op, site, dims)"
+                )
+        if dims is None:
+            dims = qdims if qdims is not None and math.prod(qdims) == D else [D]
+        dims = [int(d) for d in dims]
+        if any(d < 1 for d in dims) or math.prod(dims) != D:
+            raise DimensionError(f"dims {dims} multiply to {math.prod(dims)} but the operators have dimension {D}")
+        self.dims: list[int] = dims
+        self._cache: dict[str, Any] = {}
+
+    @property
+    def dim(self) -> int:
+        """Hilbert-space dimension ``D``."""
+        return self.hamiltonian.shape[0]
+
+    def __repr__(self) -> str:
+        return f"Model(dims={self.dims}, D={self.dim}, H nnz={self.hamiltonian.nnz}, jumps={len(self.jumps)})"
+
+    def effective_hamiltonian(self) -> sp.csr_matrix:
+        r""":math:`H_\mathrm{eff} = H - \tfrac{i}{2}\sum_k\gamma_k c_k^\dagger c_k` (sparse)."""
+        if "heff" not in self._cache:
+            K = sp.csr_matrix((self.dim, self.dim), dtype=complex)
+            for j in self.jumps:
+                if j.rate > 0:
+                    K = K + j.rate * (j.op.getH() @ j.op)
+            self._cache["heff"] = (self.hamiltonian - 0.5j * K).tocsr()
+        return self._cache["heff"]
+
+    def rate_scale(self) -> float:
+        """A rough frequency scale: ``max(|H|) + sum of rates * |c|^2`` (for tolerances)."""
+        s = abs(self.hamiltonian).max() if self.hamiltonian.nnz else 0.0
+        for j in self.jumps:
+            if j.op.nnz:
+                s += j.rate * abs(j.op).max() ** 2
+        return float(max(s, 1e-300))
+
+
+def liouvillian(model: Model) -> sp.csr_matrix:
+    r"""The Liouvillian :math:`\mathcal L` as a sparse ``(D^2, D^2)`` matrix (column stacking).
+
+    .. math::
+        \mathcal L = -i(1\otimes H - H^T\otimes 1)
+          + \sum_k\gamma_k\bigl(\bar c_k\otimes c_k - \tfrac12\, 1\otimes c_k^\dagger c_k
+          - \tfrac12 (c_k^\dagger c_k)^T\otimes 1\bigr)
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> from opentangle.operators import sigma_minus
+    >>> L = liouvillian(Model(jumps=[(sigma_minus(), 1.0)]))
+    >>> L.shape
+    (4, 4)
+    """
+    if not isinstance(model, Model):
+        raise InvalidParameterError(f"liouvillian takes a Model; got {type(model).__name__}")
+    if "L" not in model._cache:
+        D = model.dim
+        eye = sp.identity(D, dtype=complex, format="csr")
+        heff = model.effective_hamiltonian()
+        L = -1j * (sp.kron(eye, heff) - sp.kron(heff.conj(), eye))
+        for j in model.jumps:
+            if j.rate > 0:
+                L = L + j.rate * sp.kron(j.op.conj(), j.op)
+        L = sp.csr_matrix(L)
+        L.sum_duplicates()
+        L.eliminate_zeros()
+        model._cache["L"] = L
+    return model._cache["L"]
+
+
+# ----------------------------------------------------------------------------- channels
+
+
+def _check_site(site: Any, dims: Sequence[int] | None, *, qubit: bool) -> list[int]:
+    if dims is None:
+        raise DimensionError("pass dims=[d1, d2, ...] (the subsystem dimensions of the register)")
+    dims = [int(d) for d in dims]
+    if isinstance(site, (bool, np.bool_)) or not isinstance(site, (int, np.integer)):
+        raise DimensionError(f"site must be an integer index; got {site!r}")
+    if not 0 <= int(site) < len(dims):
+        raise DimensionError(f"site {site} is out of range for {len(dims)} subsystems (valid: 0..{len(dims) - 1})")
+    if qubit and dims[int(site)] != 2:
+        raise DimensionError(f"this channel acts on qubits, but site {site} has dimension {dims[int(site)]}")
+    return dims
+
+
+def dephasing(*, site: int, rate: float, dims: Sequence[int]) -> list[Jump]:
+    r"""Pure dephasing of qubit ``site``: :math:`\frac{\gamma}{2}(\sigma_z\rho\sigma_z - \rho)`.
+
+    Coherences decay at rate :math:`\gamma` (so :math:`T_2 = 1/\gamma`).
+    Reference: Hartmann, Dür, Briegel, PRA 74, 052304 (2006), Eq. (1) with B = 0, C = gamma.
+
+    Example
+    -------
+    >>> [j.rate for j in dephasing(site=0, rate=1.0, dims=[2, 2])]
+    [0.5]
+    """
+    dims = _check_site(site, dims, qubit=True)
+    rate = check_nonnegative(rate, "dephasing rate")
+    return [Jump(embed(sigma_z(), site, dims, sparse=True), rate / 2)]
+
+
+def amplitude_damping(*, site: int, rate: float, dims: Sequence[int]) -> list[Jump]:
+    r"""Amplitude damping of qubit ``site``: jump :math:`\sigma_- = |1\rangle\langle 0|` at ``rate``.
+
+    Example
+    -------
+    >>> amplitude_damping(site=1, rate=2.0, dims=[2, 2])[0].rate
+    2.0
+    """
+    dims = _check_site(site, dims, qubit=True)
+    rate = check_nonnegative(rate, "amplitude damping rate")
+    return [Jump(embed(sigma_minus(), site, dims, sparse=True), rate)]
+
+
+def thermal_noise(*, site: int, B: float, C: float, s: float, dims: Sequence[int]) -> list[Jump]:
+    r"""Thermal noise of Hartmann, Dür, Briegel, PRA 74, 052304 (2006), Eq. (1), on qubit ``site``.
+
+    ``B`` is the decay rate of the inversion :math:`\langle(1+\sigma_z)/2\rangle`
+    (:math:`T_1 = 1/B`), ``C`` the decay rate of the polarisation
+    :math:`\langle\sigma_\pm\rangle` (:math:`T_2 = 1/C`) and ``s`` the
+    equilibrium value of :math:`\langle(1+\sigma_z)/2\rangle` (``s = 1/2``:
+    infinite temperature, ``s = 0``: zero temperature, all in ``|1>``).  Jumps:
+
+    .. math::
+        \sigma_+ \text{ at rate } Bs,\quad \sigma_- \text{ at rate } B(1-s),\quad
+        \sigma_z \text{ at rate } (C - B/2)/2,
+
+    i.e. the dephasing part is :math:`\frac{C - B/2}{2}(\sigma_z\rho\sigma_z-\rho)`.
+    Complete positivity needs :math:`C \ge B/2` (:math:`T_2 \le 2T_1`).
+    With ``B = 0``, ``C = gamma`` it is :func:`dephasing`.
+
+    Example
+    -------
+    >>> [round(j.rate, 3) for j in thermal_noise(site=0, B=1.0, C=1.0, s=0.25, dims=[2])]
+    [0.25, 0.75, 0.25]
+    """
+    dims = _check_site(site, dims, qubit=True)
+    B = check_nonnegative(B, "B (inversion decay rate)")
+    C = check_nonnegative(C, "C (polarisation decay rate)")
+    s = check_in_range(s, "s (equilibrium <(1+sz)/2>)", 0.0, 1.0)
+    if C < B / 2 - 1e-12 * max(1.0, B):
+        raise InvalidParameterError(
+            f"thermal noise with C={C} < B/2={B / 2} is not completely positive (needs T2 <= 2 T1); raise C"
+        )
+    return [
+        Jump(embed(sigma_plus(), site, dims, sparse=True), B * s),
+        Jump(embed(sigma_minus(), site, dims, sparse=True), B * (1 - s)),
+        Jump(embed(sigma_z(), site, dims, sparse=True), max(C - B / 2, 0.0) / 2),
+    ]
+
+
+def reset(*, site: int, rate: float, state: Any, dims: Sequence[int]) -> list[Jump]:
+    r"""Reset of subsystem ``site`` to ``state`` at rate ``r``: :math:`r(\sigma\otimes\mathrm{tr}_i\rho - \rho)`.
+
+    Proper Lindblad form: with :math:`\sigma = \sum_a p_a|\phi_a\rangle\langle\phi_a|`
+    the jumps are :math:`\sqrt{r p_a}\,|\phi_a\rangle\langle k|` for every
+    eigen-component ``a`` and every basis state ``k`` of the site.
+    ``state`` is a ket or a density matrix of the site.
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> plus = np.array([1, 1]) / np.sqrt(2)
+    >>> len(reset(site=0, rate=8.0, state=plus, dims=[2, 2]))
+    2
+    """
+    dims = _check_site(site, dims, qubit=False)
+    d = dims[site]
+    rate = check_nonnegative(rate, "reset rate")
+    arr, _ = as_array(state, name="reset state")
+    if arr.ndim == 2 and 1 in arr.shape:
+        arr = arr.reshape(-1)
+    if arr.ndim == 1:
+        nrm = np.linalg.norm(arr)
+        if arr.shape[0] != d:
+            raise DimensionError(f"reset state has dimension {arr.shape[0]} but site {site} has dimension {d}")
+        if not np.isfinite(nrm) or abs(nrm - 1) > 1e-8:
+            raise InvalidParameterError(f"reset ket must be normalised; got norm {nrm:.12g}")
+        arr = ket2dm(arr)
+    rho = validate_density_matrix(arr, name="reset state")
+    if rho.shape[0] != d:
+        raise DimensionError(f"reset state has dimension {rho.shape[0]} but site {site} has dimension {d}")
+    p, V = np.linalg.eigh((rho + rho.conj().T) / 2)
+    jumps = []
+    for a in range(d):
+        if p[a] <= 1e-14:
+            continue
+        for k in range(d):
+            local = np.zeros((d, d), dtype=complex)
+            local[:, k] = V[:, a]
+            jumps.append(Jump(embed(local, site, dims, sparse=True), rate * p[a]))
+    return jumps
+
+
+def correlated_decay(*, rate_matrix: Any, operators: Sequence[Any]) -> list[Jump]:
+    r"""Correlated decay :math:`\sum_{jk}\Gamma_{jk}(s_j\rho s_k^\dagger - \tfrac12\{s_k^\dagger s_j,\rho\})`.
+
+    The positive semidefinite rate matrix is diagonalised,
+    :math:`\Gamma = \sum_m\lambda_m u_m u_m^\dagger`, giving jumps
+    :math:`A_m = \sum_j (u_m)_j s_j` at rates :math:`\lambda_m`.
+    ``operators`` are full-space operators (already embedded).
+
+    Example
+    -------
+    >>> from opentangle.operators import embed, sigma_minus
+    >>> s = [embed(sigma_minus(), i, [2, 2]) for i in range(2)]
+    >>> [round(j.rate, 6) for j in correlated_decay(rate_matrix=[[1, 1], [1, 1]], operators=s)]
+    [2.0]
+    """
+    G, _ = as_array(rate_matrix, name="rate_matrix")
+    ops = [_to_csr(o, f"operators[{i}]")[0] for i, o in enumerate(operators)]
+    if G.ndim != 2 or G.shape[0] != G.shape[1] or G.shape[0] != len(ops):
+        raise DimensionError(
+            f"rate_matrix must be ({len(ops)}, {len(ops)}) for {len(ops)} operators; got shape {G.shape}"
+        )
+    if not np.all(np.isfinite(G)):
+        raise InvalidParameterError("rate_matrix contains NaN or infinite entries")
+    G = G.astype(complex)
+    scale = max(1.0, float(np.max(np.abs(G)))) if G.size else 1.0
+    if np.max(np.abs(G - G.conj().T), initial=0.0) > 1e-10 * scale:
+        raise InvalidParameterError("rate_matrix must be Hermitian (Gamma_jk = conj(Gamma_kj))")
+    lam, U = np.linalg.eigh((G + G.conj().T) / 2)
+    if lam.size and lam.min() < -1e-10 * scale:
+        raise InvalidParameterError(
+            f"rate_matrix is not positive semidefinite (smallest eigenvalue {lam.min():.3g}); "
+            "the dynamics would not be completely positive"
+        )
+    shapes = {o.shape for o in ops}
+    if len(shapes) > 1:
+        raise DimensionError(f"operators have different shapes {sorted(shapes)}")
+    jumps = []
+    for m in range(lam.size):
+        if lam[m] <= 1e-14 * scale:
+            continue
+        A = sum(U[j, m] * ops[j] for j in range(len(ops)))
+        jumps.append(Jump(A, float(lam[m])))
+    return jumps

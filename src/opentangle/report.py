@@ -1,0 +1,394 @@
+"""Reproduction report: ``opentangle reproduce [--out results] [--quick | --full]``.
+
+Runs every available study's ``reproduce(out/<study>, level=...)``, each in its
+own process (so a crash, a hang or a segfault becomes a failed section rather
+than ending the report), and writes ``out/index.html``: one section per study
+with its figures and a table of headline numbers next to the paper's or the
+analytic value, with a pass/fail mark.  ``out/headlines.json`` holds the same
+numbers for machines.
+
+Levels: ``quick`` (CI-sized grids), ``default`` (what ``make run`` runs) and
+``full`` (the papers' resolution).
+
+Example
+-------
+>>> from opentangle.report import reproduce_all
+>>> rep = reproduce_all("results", level="quick")     # doctest: +SKIP
+>>> rep.passed                                         # doctest: +SKIP
+True
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import json
+import os
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from opentangle import __version__
+from opentangle.errors import InvalidParameterError
+from opentangle.studies._base import Headline, to_jsonable
+
+__all__ = ["LEVELS", "Report", "StudyReport", "command", "reproduce_all", "write_index"]
+
+LEVELS = ("quick", "default", "full")
+#: per-study wall-clock limit (s) by level; generous multiples of the budgets in CONTRACTS.md
+TIMEOUTS = {"quick": 120.0, "default": 400.0, "full": 1200.0}
+
+
+@dataclass
+class StudyReport:
+    """One study's part of the report."""
+
+    name: str
+    status: str  # "pass", "fail", "error", "timeout"
+    seconds: float
+    headlines: list[Headline] = field(default_factory=list)
+    figures: list[str] = field(default_factory=list)  # paths relative to the report folder
+    data: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "pass"
+
+    def __repr__(self) -> str:
+        ok = sum(h.passed is True for h in self.headlines)
+        checked = sum(h.passed is not None for h in self.headlines)
+        return (
+            f"StudyReport({self.name!r}, status={self.status!r}, checks={ok}/{checked}, "
+            f"figures={len(self.figures)}, seconds={self.seconds:.1f})"
+        )
+
+
+@dataclass
+class Report:
+    """The whole reproduction run; ``index`` is the written ``index.html``."""
+
+    out: Path
+    level: str
+    studies: list[StudyReport]
+    seconds: float
+    index: Path | None = None
+
+    @property
+    def passed(self) -> bool:
+        return all(s.passed for s in self.studies)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "out": str(self.out),
+            "index": str(self.index) if self.index else None,
+            "level": self.level,
+            "passed": self.passed,
+            "seconds": round(self.seconds, 2),
+            "opentangle_version": __version__,
+            "studies": [
+                {
+                    "name": s.name,
+                    "status": s.status,
+                    "seconds": round(s.seconds, 2),
+                    "figures": s.figures,
+                    "data": s.data,
+                    "error": s.error,
+                    "headlines": [to_jsonable(h.as_dict()) for h in s.headlines],
+                }
+                for s in self.studies
+            ],
+        }
+
+    def __repr__(self) -> str:
+        body = ", ".join(f"{s.name}={s.status}" for s in self.studies)
+        return f"Report(level={self.level!r}, {body or 'no studies'}, seconds={self.seconds:.1f}, out='{self.out}')"
+
+
+# ----------------------------------------------------------------------------- running studies
+
+
+def _child(study: str, out_dir: str, level: str, conn: Any) -> None:
+    """Run one study's reproduce in a fresh process; send back headlines or a traceback."""
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    try:
+        from opentangle.sweep import resolve_study
+
+        module = resolve_study(study)
+        rows = module.reproduce(Path(out_dir), level=level)
+        rows = [r if isinstance(r, Headline) else Headline(**r) for r in (rows or [])]
+        conn.send(("ok", [r.as_dict() for r in rows]))
+    except BaseException as exc:  # report everything, including SystemExit from a study
+        tb = traceback.format_exc(limit=8)
+        conn.send(("error", f"{type(exc).__name__}: {exc}\n\n{tb}"))
+    finally:
+        conn.close()
+
+
+def _dirname(study: str) -> str:
+    return study.rsplit(".", 1)[-1]
+
+
+def _finish(name: str, out_dir: Path, root: Path, msg: Any, seconds: float, exitcode: int | None) -> StudyReport:
+    figures = sorted(str(p.relative_to(root)) for p in out_dir.glob("*.png"))
+    data = sorted(str(p.relative_to(root)) for p in out_dir.glob("*.nc"))
+    if msg is None:
+        how = "timeout" if exitcode is None else "error"
+        text = (
+            f"no result within the time limit ({seconds:.0f} s)"
+            if exitcode is None
+            else f"the study process died (exit code {exitcode}) before reporting"
+        )
+        return StudyReport(name, how, seconds, figures=figures, data=data, error=text)
+    kind, payload = msg
+    if kind == "error":
+        return StudyReport(name, "error", seconds, figures=figures, data=data, error=payload)
+    rows = [Headline(**d) for d in payload]
+    status = "fail" if any(h.passed is False for h in rows) else "pass"
+    return StudyReport(name, status, seconds, headlines=rows, figures=figures, data=data)
+
+
+def _prepare(out_dir: Path) -> None:
+    """Fresh study folder: remove figures and data of an earlier run."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for p in list(out_dir.glob("*.png")) + list(out_dir.glob("*.nc")):
+        p.unlink()
+
+
+def reproduce_all(
+    out: str | os.PathLike = "results",
+    *,
+    level: str = "default",
+    studies: Sequence[str] | None = None,
+    timeout: float | None = None,
+    jobs: int = 1,
+    log: Any = None,
+) -> Report:
+    """Run the studies' ``reproduce`` and write ``out/index.html``.
+
+    Parameters
+    ----------
+    out : path
+        Report folder; study ``s`` writes into ``out/s/``.
+    level : {"quick", "default", "full"}
+    studies : names
+        Default: every study in :func:`opentangle.studies.available_studies`.
+        Dotted module paths of study-like modules are accepted too.
+    timeout : float
+        Per-study limit in seconds (default :data:`TIMEOUTS` by level).
+    jobs : int
+        Studies run at the same time (each in its own process).
+    log : callable(str) or None
+        Called with one line per finished study.
+    """
+    import multiprocessing as mp
+
+    from opentangle.studies import available_studies
+    from opentangle.sweep import resolve_study
+
+    if level not in LEVELS:
+        raise InvalidParameterError(f"level must be one of {', '.join(LEVELS)}, got {level!r}")
+    if jobs < 1:
+        raise InvalidParameterError(f"--jobs must be >= 1, got {jobs}")
+    names = list(studies) if studies else list(available_studies())
+    for s in names:
+        resolve_study(s)  # unknown names fail before any work
+    if len({_dirname(s) for s in names}) != len(names):
+        raise InvalidParameterError("two studies would write the same folder; give each study once")
+    root = Path(out)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        probe = root / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise InvalidParameterError(f"cannot write the report folder {root}: {exc.strerror or exc}") from None
+    limit = float(timeout) if timeout is not None else TIMEOUTS[level]
+    if limit <= 0:
+        raise InvalidParameterError(f"--timeout must be > 0, got {timeout}")
+
+    ctx = mp.get_context("spawn")
+    t0 = time.perf_counter()
+    results: dict[str, StudyReport] = {}
+    queue = list(names)
+    running: dict[str, tuple[Any, Any, float, Path]] = {}
+    try:
+        while queue or running:
+            while queue and len(running) < jobs:
+                name = queue.pop(0)
+                out_dir = root / _dirname(name)
+                _prepare(out_dir)
+                recv, send = ctx.Pipe(duplex=False)
+                proc = ctx.Process(target=_child, args=(name, str(out_dir), level, send), daemon=False)
+                proc.start()
+                send.close()
+                running[name] = (proc, recv, time.perf_counter(), out_dir)
+            for name, (proc, recv, start, out_dir) in list(running.items()):
+                elapsed = time.perf_counter() - start
+                msg, finished, exitcode = None, False, None
+                if recv.poll(0.05):
+                    try:
+                        msg = recv.recv()
+                    except EOFError:
+                        msg = None
+                    proc.join(10)
+                    finished, exitcode = True, proc.exitcode
+                elif not proc.is_alive():
+                    finished, exitcode = True, proc.exitcode
+                elif elapsed > limit:
+                    proc.kill()
+                    proc.join()
+                    finished, exitcode = True, None
+                if finished:
+                    recv.close()
+                    del running[name]
+                    rep = _finish(name, out_dir, root, msg, elapsed, exitcode if msg is None else 0)
+                    results[name] = rep
+                    if log is not None:
+                        log(f"{rep.name}: {rep.status} ({rep.seconds:.1f} s)")
+            if running:
+                time.sleep(0.05)
+    finally:
+        for proc, recv, _, _ in running.values():  # interrupted: leave no orphans
+            proc.kill()
+            proc.join()
+    report = Report(root, level, [results[n] for n in names], time.perf_counter() - t0)
+    report.index = write_index(report)
+    (root / "headlines.json").write_text(json.dumps(report.summary(), indent=1))
+    return report
+
+
+# ----------------------------------------------------------------------------- HTML
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2rem auto;max-width:1100px;
+ padding:0 1rem;color:#222}
+h1{margin-bottom:.2rem} .meta{color:#666;margin-top:0}
+section{border-top:1px solid #ddd;margin-top:2rem;padding-top:.5rem}
+.badge{display:inline-block;padding:.1rem .5rem;border-radius:.3rem;color:#fff;font-size:.8rem;vertical-align:middle}
+.pass{background:#1a7f37}.fail,.error,.timeout{background:#cf222e}
+table{border-collapse:collapse;margin:.5rem 0 1rem}
+th,td{border:1px solid #ddd;padding:.25rem .6rem;text-align:left;font-variant-numeric:tabular-nums}
+th{background:#f6f8fa} td.ok{color:#1a7f37;font-weight:bold} td.bad{color:#cf222e;font-weight:bold}
+.figs{display:flex;flex-wrap:wrap;gap:1rem} figure{margin:0;max-width:520px}
+figure img{max-width:100%;border:1px solid #eee} figcaption{font-size:.85rem;color:#555}
+pre{background:#fff5f5;border:1px solid #f5c2c7;padding:.6rem;overflow-x:auto;font-size:.8rem}
+"""
+
+# after load: mark whether every image decoded (read by the headless-browser test)
+_SCRIPT = """
+window.addEventListener('load', function () {
+  var imgs = Array.prototype.slice.call(document.images);
+  var bad = imgs.filter(function (i) { return !(i.complete && i.naturalWidth > 0); });
+  document.body.setAttribute('data-images', bad.length ? 'broken:' + bad.length : 'ok:' + imgs.length);
+});
+"""
+
+
+def _fmt(x: Any) -> str:
+    if x is None:
+        return "&mdash;"
+    if isinstance(x, float):
+        return html.escape(f"{x:.6g}")
+    return html.escape(str(x))
+
+
+def _section(s: StudyReport) -> str:
+    e = html.escape
+    parts = [
+        f'<section id="{e(s.name)}"><h2>{e(s.name)} <span class="badge {e(s.status)}">{e(s.status)}</span></h2>',
+        f'<p class="meta">{s.seconds:.1f} s</p>',
+    ]
+    if s.error:
+        parts.append(f"<pre>{e(s.error)}</pre>")
+    if s.headlines:
+        parts.append(
+            "<table><tr><th>quantity</th><th>value</th><th>reference</th><th>tolerance</th>"
+            "<th>check</th><th>source</th><th>note</th></tr>"
+        )
+        for h in s.headlines:
+            mark = {True: '<td class="ok">&#10003; pass</td>', False: '<td class="bad">&#10007; fail</td>'}.get(
+                h.passed, "<td>&mdash;</td>"
+            )
+            parts.append(
+                f"<tr><td>{e(h.label)}</td><td>{_fmt(h.value)}</td><td>{_fmt(h.reference)}</td>"
+                f"<td>{_fmt(h.tolerance)}</td>{mark}<td>{e(h.source)}</td><td>{e(h.note)}</td></tr>"
+            )
+        parts.append("</table>")
+    if s.figures:
+        parts.append('<div class="figs">')
+        for f in s.figures:
+            parts.append(
+                f'<figure><a href="{e(f)}"><img src="{e(f)}" alt="{e(f)}" loading="eager"></a>'
+                f"<figcaption>{e(Path(f).name)}</figcaption></figure>"
+            )
+        parts.append("</div>")
+    if s.data:
+        links = ", ".join(f'<a href="{e(d)}">{e(Path(d).name)}</a>' for d in s.data)
+        parts.append(f"<p>Data (NetCDF): {links}</p>")
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def write_index(report: Report) -> Path:
+    """Write ``report.out/index.html`` (atomically) and return its path."""
+    e = html.escape
+    n_pass = sum(s.passed for s in report.studies)
+    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    nav = " &middot; ".join(
+        f'<a href="#{e(s.name)}">{e(s.name)}</a> <span class="badge {e(s.status)}">{e(s.status)}</span>'
+        for s in report.studies
+    )
+    doc = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>opentangle reproduction report ({e(report.level)})</title>
+<style>{_CSS}</style></head>
+<body>
+<h1>opentangle reproduction report</h1>
+<p class="meta">level <b>{e(report.level)}</b> &middot; opentangle {e(__version__)} &middot; {stamp} &middot;
+{report.seconds:.1f} s &middot; {n_pass}/{len(report.studies)} studies pass</p>
+<p>{nav or "No studies are installed."}</p>
+{"".join(_section(s) for s in report.studies)}
+<script>{_SCRIPT}</script>
+</body></html>
+"""
+    path = report.out / "index.html"
+    tmp = path.with_name(".index.html.tmp")
+    tmp.write_text(doc, encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+# ----------------------------------------------------------------------------- CLI
+
+import typer  # noqa: E402
+
+
+def command(
+    out: Path = typer.Option(Path("results"), "--out", "-o", help="Report folder."),
+    quick: bool = typer.Option(False, "--quick", help="CI-sized grids (under 3 minutes on 2 cores)."),
+    full: bool = typer.Option(False, "--full", help="The papers' resolution (under 30 minutes)."),
+    study: list[str] = typer.Option(None, "--study", help="Only this study (repeatable)."),
+    timeout: float = typer.Option(None, "--timeout", help="Per-study limit in seconds."),
+    jobs: int = typer.Option(1, "--jobs", "-j", help="Studies run at the same time."),
+    json_: bool = typer.Option(False, "--json", help="Print a JSON summary instead of progress lines."),
+) -> None:
+    """Run every study's headline figures and write OUT/index.html (exit 1 if a check fails)."""
+    if quick and full:
+        raise InvalidParameterError("--quick and --full exclude each other; give one")
+    level = "quick" if quick else "full" if full else "default"
+
+    def log(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    rep = reproduce_all(out, level=level, studies=study or None, timeout=timeout, jobs=jobs,
+                        log=None if json_ else log)
+    if json_:
+        print(json.dumps(rep.summary()))
+    else:
+        print(f"wrote {rep.index} ({sum(s.passed for s in rep.studies)}/{len(rep.studies)} studies pass, "
+              f"{rep.seconds:.1f} s)")
+    if not rep.passed:
+        raise typer.Exit(1)

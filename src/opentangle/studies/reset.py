@@ -1,0 +1,631 @@
+r"""Reset-stabilised steady-state entanglement (Hartmann, Dür, Briegel 2006).
+
+``N`` qubits with an all-to-all interaction, local noise and a local reset to
+a fresh state at rate ``r`` per qubit:
+
+.. math::
+    \dot\rho = -i[H,\rho] + \mathcal L_\text{noise}\rho
+    + r\sum_i\bigl(\rho_\text{f}\otimes\mathrm{tr}_i\rho - \rho\bigr),
+
+* ``H`` is Ising :math:`g\sum_{i<j}\sigma^z_i\sigma^z_j` (default), Heisenberg
+  :math:`g\sum_{i<j}\vec\sigma_i\cdot\vec\sigma_j`, or the XYZ-plus-field form of
+  the paper's Fig. 2, :math:`g\sum_{i<j}(0.7\,\sigma^x\sigma^x + 0.3\,\sigma^y\sigma^y
+  + \sigma^z\sigma^z) + 0.5\,g\sum_i\sigma^x_i`;
+* the noise is dephasing :math:`\tfrac{\gamma}{2}\sum_i(\sigma^z_i\rho\sigma^z_i-\rho)`
+  (default) or the thermal channel of the paper's Eq. (1) with ``B, C, s``;
+* the fresh state is :math:`\rho_\text{f} = (1 + b\,\sigma^x)/2` with
+  :math:`b = \sqrt{2P - 1}` for purity ``P`` (``P = 1``: the pure ``|+>``).
+
+Reference: L. Hartmann, W. Dür, H. J. Briegel, Phys. Rev. A 74, 052304 (2006),
+quant-ph/0512219.  Conventions: ``docs/reset.md``.
+
+Example
+-------
+>>> round(two_qubit_negativity(g=2.5, r=10.0, gamma=1.0), 10)
+0.0340909091
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import typer
+
+from opentangle._convert import check_in_range, check_nonnegative, check_real
+from opentangle.errors import InvalidParameterError
+from opentangle.operators import embed, partial_trace, sigma_x, sigma_y, sigma_z
+
+__all__ = [
+    "NAME",
+    "PARAMETERS",
+    "MEASURES",
+    "SEEDED",
+    "HAMILTONIANS",
+    "NOISES",
+    "FULL_SPACE_MAX_N",
+    "NEGATIVITY_SUPREMUM",
+    "two_qubit_negativity",
+    "two_qubit_steady_state",
+    "two_qubit_spectrum",
+    "two_qubit_threshold_r",
+    "two_qubit_boundary_g",
+    "fresh_state",
+    "hamiltonian",
+    "build_model",
+    "liouvillian_terms",
+    "symmetric_hamiltonian",
+    "ResetResult",
+    "solve",
+    "spin_squeezing_witness",
+    "pair_measures",
+    "threshold_r",
+    "evaluate",
+    "evaluate_batch",
+    "command",
+    "reproduce",
+]
+
+NAME = "reset"
+PARAMETERS: dict[str, Any] = {
+    "n": 2,
+    "g": 2.5,
+    "gamma": 1.0,
+    "r": 5.0,
+    "hamiltonian": "ising",
+    "noise": "dephasing",
+    "B": 0.0,
+    "C": 1.0,
+    "s": 0.5,
+    "purity": 1.0,
+}
+MEASURES: tuple[str, ...] = (
+    "negativity",
+    "pair_negativity",
+    "pair_concurrence",
+    "average_negativity",
+    "residual",
+    "gap",
+    "squeezing_xi2",
+    "toth_margin",
+)
+SEEDED = False
+
+HAMILTONIANS: tuple[str, ...] = ("ising", "heisenberg", "xyz")
+NOISES: tuple[str, ...] = ("dephasing", "thermal")
+#: largest N solved in the full 4^N-dimensional Liouville space (sparse direct solve).
+FULL_SPACE_MAX_N = 8
+#: largest N for which ``average_negativity`` is reported (symmetric fast path).
+AVERAGE_NEGATIVITY_MAX_N = 10
+#: sup of the two-qubit negativity, reached along g = r/(1+sqrt3) as r -> infinity.
+NEGATIVITY_SUPREMUM = (math.sqrt(3.0) - 1.0) / 8.0
+
+
+# --------------------------------------------------------------------------- closed forms (N = 2)
+def _two_qubit_num_den(g, r, gamma):
+    g, r, gamma = (np.asarray(x, dtype=float) for x in (g, r, gamma))
+    num = g * r * (r + gamma) - g**2 * (r + gamma) - gamma * (r + gamma / 2) ** 2
+    den = 2 * (r + gamma) * (2 * g**2 + (r + gamma / 2) * (r + gamma))
+    return num, den
+
+
+def _out(x):
+    return float(x) if np.ndim(x) == 0 else x
+
+
+def two_qubit_negativity(*, g: Any, r: Any, gamma: Any = 1.0) -> float | np.ndarray:
+    r"""Closed-form steady-state negativity of two qubits (Ising, dephasing, reset to ``|+>``).
+
+    .. math::
+        \mathcal N = \max\Bigl\{0, \frac{g r (r+\gamma) - g^2 (r+\gamma) - \gamma (r+\gamma/2)^2}
+        {2 (r+\gamma)\,(2 g^2 + (r+\gamma/2)(r+\gamma))}\Bigr\}
+
+    Eq. (3) of Hartmann, Dür, Briegel, PRA 74, 052304 (2006).  Broadcasts over arrays.
+
+    Example
+    -------
+    >>> two_qubit_negativity(g=0.5, r=1.0)
+    0.0
+    """
+    num, den = _two_qubit_num_den(g, r, gamma)
+    return _out(np.maximum(0.0, num / den))
+
+
+def two_qubit_steady_state(*, g: float, r: float, gamma: float = 1.0) -> np.ndarray:
+    r"""Closed-form two-qubit steady state (z basis ``|00>, |01>, |10>, |11>``, ``sigma_z|0> = |0>``).
+
+    Diagonal ``1/4``; anti-diagonal :math:`r^2(r+\gamma/2)/[4(r+\gamma)D]`;
+    :math:`C_{00,01} = C_{00,10} = C_{01,11}^* = C_{10,11}^* = r(r+\gamma/2-ig)/(4D)`, with
+    :math:`D = 2g^2 + (r+\gamma/2)(r+\gamma)` (the paper, Sec. II A).
+
+    Example
+    -------
+    >>> bool(np.isclose(np.trace(two_qubit_steady_state(g=1.0, r=1.0)).real, 1.0))
+    True
+    """
+    den = 2 * g**2 + (r + gamma / 2) * (r + gamma)
+    anti = r**2 * (r + gamma / 2) / (4 * (r + gamma) * den)
+    c = r * (r + gamma / 2 - 1j * g) / (4 * den)
+    rho = np.full((4, 4), 0.0, dtype=complex)
+    np.fill_diagonal(rho, 0.25)
+    rho[0, 3] = rho[1, 2] = rho[2, 1] = rho[3, 0] = anti
+    rho[0, 1] = rho[0, 2] = c
+    rho[1, 3] = rho[2, 3] = np.conj(c)
+    upper = np.triu(rho, 1)
+    return np.diag(np.diag(rho)) + upper + upper.conj().T
+
+
+def two_qubit_spectrum(*, g: float, r: float, gamma: float = 1.0) -> np.ndarray:
+    r"""The 16 Liouvillian eigenvalues of the two-qubit model (with multiplicity).
+
+    :math:`0\,(\times1),\ -r\,(\times2),\ -2r\,(\times1),\ -2(r+\gamma)\,(\times4),\
+    -(3r/2+\gamma) \pm 2i\sqrt{g^2 - r^2/16}\,(\times4\ \text{each})`.
+
+    Example
+    -------
+    >>> float(np.sort(two_qubit_spectrum(g=1.0, r=2.0).real)[-2])
+    -2.0
+    """
+    root = 2 * np.sqrt(complex(g**2 - r**2 / 16))
+    centre = -(1.5 * r + gamma)
+    ev = [0.0] + [-r] * 2 + [-2 * r] + [-2 * (r + gamma)] * 4 + [centre + 1j * root] * 4 + [centre - 1j * root] * 4
+    return np.array(ev, dtype=complex)
+
+
+def two_qubit_threshold_r(*, g: Any, gamma: Any = 1.0) -> float | np.ndarray:
+    r"""Reset rate above which two qubits are entangled, at coupling ``g`` (``inf`` for ``g <= gamma``).
+
+    The numerator of Eq. (3) is :math:`(g-\gamma) r^2 - (g^2 - g\gamma + \gamma^2) r
+    - \gamma (g^2 + \gamma^2/4)`, a quadratic with one positive root for ``g > gamma``;
+    the steady state is entangled exactly for ``r > r_c``.
+
+    Example
+    -------
+    >>> round(two_qubit_threshold_r(g=2.5), 6)
+    4.198726
+    """
+    g, gamma = np.broadcast_arrays(np.asarray(g, dtype=float), np.asarray(gamma, dtype=float))
+    a = g - gamma
+    b = -(g**2 - g * gamma + gamma**2)
+    c = -gamma * (g**2 + gamma**2 / 4)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        root = (-b + np.sqrt(b**2 - 4 * a * c)) / (2 * a)
+    return _out(np.where(a > 0, root, np.inf))
+
+
+def two_qubit_boundary_g(*, r: Any, gamma: Any = 1.0) -> tuple[Any, Any]:
+    r"""Lower and upper coupling ``(g_lo, g_hi)`` of the entangled region at reset rate ``r``.
+
+    Roots of :math:`g^2 - r g + \gamma(r+\gamma/2)^2/(r+\gamma) = 0`; ``nan`` where none
+    (no entanglement at this ``r``).  For large ``r``: ``g_lo -> gamma``, ``g_hi -> r``.
+
+    Example
+    -------
+    >>> lo, hi = two_qubit_boundary_g(r=10.0)
+    >>> round(lo, 4), round(hi, 4)
+    (1.13, 8.87)
+    """
+    r, gamma = np.broadcast_arrays(np.asarray(r, dtype=float), np.asarray(gamma, dtype=float))
+    disc = r**2 - 4 * gamma * (r + gamma / 2) ** 2 / (r + gamma)
+    with np.errstate(invalid="ignore"):
+        sq = np.where(disc >= 0, np.sqrt(np.abs(disc)), np.nan)
+    return _out((r - sq) / 2), _out((r + sq) / 2)
+
+
+# --------------------------------------------------------------------------- validation
+def _check_n(n: Any) -> int:
+    try:
+        ok = float(n) == int(n)
+    except (TypeError, ValueError):
+        ok = False
+    if not ok or int(n) < 2:
+        raise InvalidParameterError(f"n (number of qubits) must be an integer >= 2; got {n!r}")
+    return int(n)
+
+
+def _check_choice(value: Any, name: str, choices: Sequence[str]) -> str:
+    v = str(value).lower()
+    if v not in choices:
+        raise InvalidParameterError(f"unknown {name} {value!r}; choose one of {', '.join(choices)}")
+    return v
+
+
+def _validate(params: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(params) - set(PARAMETERS)
+    if unknown:
+        raise InvalidParameterError(
+            f"unknown parameter(s) {sorted(unknown)} for the reset study; known: {', '.join(PARAMETERS)}"
+        )
+    p = {**PARAMETERS, **params}
+    out: dict[str, Any] = {
+        "n": _check_n(p["n"]),
+        "g": check_real(p["g"], "g"),
+        "gamma": check_nonnegative(p["gamma"], "gamma"),
+        "r": check_nonnegative(p["r"], "r (reset rate)"),
+        "hamiltonian": _check_choice(p["hamiltonian"], "hamiltonian", HAMILTONIANS),
+        "noise": _check_choice(p["noise"], "noise", NOISES),
+        "B": check_nonnegative(p["B"], "B (inversion decay rate)"),
+        "C": check_nonnegative(p["C"], "C (polarisation decay rate)"),
+        "s": check_in_range(p["s"], "s (bath inversion <(1+sz)/2>)", 0.0, 1.0),
+        "purity": check_in_range(p["purity"], "purity of the fresh state", 0.5, 1.0),
+    }
+    if out["noise"] == "thermal" and out["C"] < out["B"] / 2:
+        raise InvalidParameterError(
+            f"thermal noise needs C >= B/2 (T2 <= 2 T1) to be completely positive; got B={out['B']}, C={out['C']}"
+        )
+    return out
+
+
+# --------------------------------------------------------------------------- model
+def fresh_state(purity: float = 1.0) -> np.ndarray:
+    r"""Fresh single-qubit state :math:`(1 + \sqrt{2P-1}\,\sigma^x)/2` of purity ``P``.
+
+    Example
+    -------
+    >>> bool(np.allclose(fresh_state(1.0), np.full((2, 2), 0.5)))
+    True
+    """
+    p = check_in_range(purity, "purity of the fresh state", 0.5, 1.0)
+    return (np.eye(2) + math.sqrt(2 * p - 1) * sigma_x()) / 2
+
+
+def hamiltonian(n: int, kind: str = "ising", *, g: float = 1.0):
+    """All-to-all interaction Hamiltonian of ``n`` qubits (scipy sparse CSR)."""
+    n = _check_n(n)
+    kind = _check_choice(kind, "hamiltonian", HAMILTONIANS)
+    dims = [2] * n
+    weights = {"ising": {"z": 1.0}, "heisenberg": {"x": 1.0, "y": 1.0, "z": 1.0}, "xyz": {"x": 0.7, "y": 0.3, "z": 1.0}}
+    paulis = {"x": sigma_x(), "y": sigma_y(), "z": sigma_z()}
+    site_ops = {a: [embed(paulis[a], i, dims, sparse=True) for i in range(n)] for a in weights[kind]}
+    H = 0 * site_ops["z"][0]
+    for a, w in weights[kind].items():
+        for i, j in itertools.combinations(range(n), 2):
+            H = H + w * (site_ops[a][i] @ site_ops[a][j])
+    if kind == "xyz":
+        for i in range(n):
+            H = H + 0.5 * embed(sigma_x(), i, dims, sparse=True)
+    return (g * H).tocsr()
+
+
+def _engine():
+    import opentangle.lindblad as lb
+
+    return lb
+
+
+def build_model(**params: Any):
+    """The :class:`opentangle.lindblad.Model` of one parameter point (validated)."""
+    p = _validate(params)
+    lb = _engine()
+    n, dims = p["n"], [2] * p["n"]
+    jumps: list = []
+    for i in range(n):
+        if p["noise"] == "dephasing":
+            jumps += lb.dephasing(site=i, rate=p["gamma"], dims=dims)
+        else:
+            jumps += lb.thermal_noise(site=i, B=p["B"], C=p["C"], s=p["s"], dims=dims)
+        jumps += lb.reset(site=i, rate=p["r"], state=fresh_state(p["purity"]), dims=dims)
+    return lb.Model(hamiltonian=hamiltonian(n, p["hamiltonian"], g=p["g"]), jumps=jumps, dims=dims)
+
+
+@lru_cache(maxsize=16)
+def _terms_cached(n: int, kind: str, noise: str, B: float, C: float, s: float) -> tuple:
+    lb = _engine()
+    dims = [2] * n
+    zero = hamiltonian(n, kind, g=0.0)
+
+    def L(H, jumps):
+        return lb.liouvillian(lb.Model(hamiltonian=H, jumps=jumps, dims=dims)).tocsr()
+
+    L_H = L(hamiltonian(n, kind, g=1.0), [])
+    if noise == "dephasing":
+        L_noise = L(zero, [j for i in range(n) for j in lb.dephasing(site=i, rate=1.0, dims=dims)])
+    else:
+        L_noise = L(zero, [j for i in range(n) for j in lb.thermal_noise(site=i, B=B, C=C, s=s, dims=dims)])
+    L_mixed = L(zero, [j for i in range(n) for j in lb.reset(site=i, rate=1.0, state=np.eye(2) / 2, dims=dims)])
+    L_plus = L(zero, [j for i in range(n) for j in lb.reset(site=i, rate=1.0, state=fresh_state(1.0), dims=dims)])
+    return L_H, L_noise, L_mixed, (L_plus - L_mixed).tocsr()
+
+
+def liouvillian_terms(*, n: int, hamiltonian: str = "ising", noise: str = "dephasing", B: float = 0.0,
+                      C: float = 1.0, s: float = 0.5) -> tuple:
+    r"""Terms ``(L_H, L_noise, L_mix, L_coh)`` with :math:`\mathcal L = g L_H + c L_\text{noise} + r L_\text{mix} + r b L_\text{coh}`.
+
+    ``c = gamma`` for dephasing (``L_noise`` built at unit rate) and ``c = 1`` for thermal
+    noise (built at the given ``B, C, s``); ``b = sqrt(2 purity - 1)``.  Use with
+    :func:`_coefficients` and ``opentangle.lindblad.steady_state_linear``.
+    """
+    p = _validate({"n": n, "hamiltonian": hamiltonian, "noise": noise, "B": B, "C": C, "s": s})
+    return _terms_cached(p["n"], p["hamiltonian"], p["noise"], p["B"], p["C"], p["s"])
+
+
+def _coefficients(g, gamma, r, purity, noise: str) -> np.ndarray:
+    g, gamma, r, purity = np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in (g, gamma, r, purity)))
+    c_noise = gamma if noise == "dephasing" else np.ones_like(gamma)
+    b = np.sqrt(2 * purity - 1)
+    return np.stack([g, c_noise, r, r * b], axis=-1).reshape(-1, 4)
+
+
+# --------------------------------------------------------------------------- measures
+def spin_squeezing_witness(rho1: Any, rho2: Any, n: int) -> dict[str, float]:
+    r"""Spin-squeezing entanglement witnesses of a permutation-symmetric ``n``-qubit state.
+
+    Uses the collective moments built from the one- and two-qubit marginals and
+    :func:`opentangle.lindblad.permutation.spin_squeezing`.  Returns
+    ``squeezing_xi2``: Wineland :math:`\xi_R^2 = N\min_\perp(\Delta J_\perp)^2/|\langle\vec J\rangle|^2`
+    (``< 1`` witnesses entanglement; Sørensen et al., Nature 409, 63 (2001)) and
+    ``toth_margin``: the smallest margin of Tóth et al.'s optimal spin-squeezing
+    inequalities (PRL 99, 250405 (2007); ``< 0`` witnesses entanglement).
+
+    Example
+    -------
+    >>> plus = np.full((2, 2), 0.5)
+    >>> w = spin_squeezing_witness(plus, np.kron(plus, plus), 10)    # coherent state
+    >>> round(w["squeezing_xi2"], 12)
+    1.0
+    """
+    from opentangle.lindblad.permutation import CollectiveMoments, spin_squeezing
+
+    sq = spin_squeezing(CollectiveMoments.from_reduced(int(n), np.asarray(rho1), np.asarray(rho2)))
+    return {"squeezing_xi2": float(sq.xi2_wineland), "toth_margin": float(min(sq.toth_margins))}
+
+
+def pair_measures(rho2: Any) -> dict[str, float]:
+    """Negativity and concurrence of a two-qubit state."""
+    from opentangle.measures import concurrence, negativity
+
+    return {"pair_negativity": float(negativity(rho2)), "pair_concurrence": float(concurrence(rho2))}
+
+
+# --------------------------------------------------------------------------- solving
+@dataclass
+class ResetResult:
+    """Steady state of the reset model and its entanglement.
+
+    ``rho`` is the full ``2^N x 2^N`` state (``None`` from the symmetric solver);
+    ``rho1``/``rho2`` the one- and two-qubit reduced states; ``method`` says which
+    solver ran (``"full"`` or ``"symmetric"``).
+    """
+
+    params: dict[str, Any]
+    rho: np.ndarray | None
+    rho1: np.ndarray
+    rho2: np.ndarray
+    measures: dict[str, float | None]
+    method: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        p = self.params
+        vals = ", ".join(f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}" for k, v in self.measures.items())
+        return (
+            f"ResetResult(n={p['n']}, g={p['g']:g}, gamma={p['gamma']:g}, r={p['r']:g}, "
+            f"{p['hamiltonian']}/{p['noise']}, solver={self.method}: {vals})"
+        )
+
+
+def symmetric_hamiltonian(n_kind: str, g: float):
+    """The :class:`~opentangle.lindblad.permutation.SymmetricHamiltonian` of ``hamiltonian`` at coupling ``g``."""
+    from opentangle.lindblad.permutation import SymmetricHamiltonian as SH
+
+    kind = _check_choice(n_kind, "hamiltonian", HAMILTONIANS)
+    if kind == "ising":
+        return SH.ising(g)
+    if kind == "heisenberg":
+        return SH.heisenberg(g)
+    return SH.xyz(0.7 * g, 0.3 * g, g) + SH.field(x=0.5 * g)
+
+
+def _symmetric_solve(p: dict[str, Any]):
+    """Permutation-symmetric steady state (``opentangle.lindblad.permutation``) of validated ``p``."""
+    lb = _engine()
+    from opentangle.lindblad.permutation import symmetric_steady_state
+
+    if p["noise"] == "dephasing":
+        noise = lb.dephasing(site=0, rate=p["gamma"], dims=[2])
+    else:
+        noise = lb.thermal_noise(site=0, B=p["B"], C=p["C"], s=p["s"], dims=[2])
+    jumps = [*noise, *lb.reset(site=0, rate=p["r"], state=fresh_state(p["purity"]), dims=[2])]
+    return symmetric_steady_state(n=p["n"], hamiltonian=symmetric_hamiltonian(p["hamiltonian"], p["g"]),
+                                  local_jumps=jumps)
+
+
+def solve(*, gap: bool = True, solver: str = "auto", **params: Any) -> ResetResult:
+    """Steady state and measures at one parameter point.
+
+    ``solver`` is ``"auto"`` (full space for ``n <= FULL_SPACE_MAX_N``, else the
+    permutation-symmetric solver), ``"full"`` or ``"symmetric"``.
+
+    Example
+    -------
+    >>> res = solve(n=2, g=2.5, gamma=1.0, r=10.0)      # doctest: +SKIP
+    >>> abs(res.measures["pair_negativity"] - two_qubit_negativity(g=2.5, r=10.0)) < 1e-9   # doctest: +SKIP
+    True
+    """
+    p = _validate(params)
+    solver = _check_choice(solver, "solver", ("auto", "full", "symmetric"))
+    n = p["n"]
+    if solver == "auto":
+        solver = "full" if n <= FULL_SPACE_MAX_N else "symmetric"
+    measures: dict[str, float | None] = {}
+    extra: dict[str, Any] = {}
+    if solver == "full":
+        from opentangle.lindblad import spectrum, steady_state
+        from opentangle.measures import average_negativity, negativity
+
+        model = build_model(**p)
+        ss = steady_state(model)
+        rho = 0.5 * (ss.rho + ss.rho.conj().T)
+        dims = [2] * n
+        rho2 = partial_trace(rho, [0, 1], dims)
+        rho1 = partial_trace(rho2, [0], [2, 2])
+        measures["negativity"] = float(negativity(rho, dims, part_a=list(range(n // 2))))
+        measures.update(pair_measures(rho2))
+        measures["average_negativity"] = (
+            float(average_negativity(rho, dims, symmetric=True)) if n <= AVERAGE_NEGATIVITY_MAX_N else None
+        )
+        measures["residual"] = float(ss.residual)
+        measures["gap"] = float(spectrum(model, k=6).gap) if gap else None
+    else:
+        ss = _symmetric_solve(p)
+        rho, rho1, rho2 = None, ss.rho1, ss.rho2
+        extra["symmetric_dimension"] = ss.dimension
+        measures["negativity"] = None  # needs the full state
+        measures.update(pair_measures(rho2))
+        measures["average_negativity"] = None
+        measures["residual"] = float(ss.residual)
+        measures["gap"] = None  # the symmetric sector alone does not give the full Liouvillian gap
+    measures.update(spin_squeezing_witness(rho1, rho2, n))
+    return ResetResult(params=p, rho=rho, rho1=rho1, rho2=rho2, measures=measures, method=solver, extra=extra)
+
+
+def evaluate(**params: Any) -> dict[str, float | None]:
+    """The ``--json`` object of one parameter point (keys :data:`MEASURES`)."""
+    return dict(solve(**params).measures)
+
+
+def steady_states_grid(*, n: int = 2, g: Any, r: Any, gamma: Any = 1.0, purity: Any = 1.0,
+                       hamiltonian: str = "ising", noise: str = "dephasing", B: float = 0.0, C: float = 1.0,
+                       s: float = 0.5):
+    """Full-space steady states on a grid (one batched ``steady_state_linear`` call).
+
+    Arrays ``g, r, gamma, purity`` broadcast together; returns ``(rho, residual)`` with
+    shapes ``(*shape, D, D)`` and ``shape``.
+    """
+    from opentangle.lindblad import steady_state_linear
+
+    g, r, gamma, purity = np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in (g, r, gamma, purity)))
+    for name, arr in (("g", g), ("r", r), ("gamma", gamma)):
+        if not np.all(np.isfinite(arr)) or (name != "g" and np.any(arr < 0)):
+            raise InvalidParameterError(f"{name} must be finite{' and >= 0 (it is a rate)' if name != 'g' else ''}")
+    if np.any((purity < 0.5) | (purity > 1)):
+        raise InvalidParameterError("purity of the fresh state must lie in [0.5, 1]")
+    terms = liouvillian_terms(n=n, hamiltonian=hamiltonian, noise=noise, B=B, C=C, s=s)
+    res = steady_state_linear(terms=list(terms), coefficients=_coefficients(g, gamma, r, purity, noise))
+    D = 2**n
+    rho = np.asarray(res.rho).reshape(*g.shape, D, D)
+    rho = 0.5 * (rho + np.swapaxes(rho.conj(), -1, -2))
+    return rho, np.asarray(res.residual).reshape(g.shape)
+
+
+def evaluate_batch(grid: dict[str, np.ndarray], fixed: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Batched :func:`evaluate` over ``g, r, gamma, purity`` (full space; ``gap`` is computed per point)."""
+    from opentangle.measures import average_negativity, concurrence, negativity
+
+    allp = {**fixed, **grid}
+    swept = set(grid)
+    if not swept <= {"g", "r", "gamma", "purity"}:
+        raise InvalidParameterError(
+            f"evaluate_batch sweeps g, r, gamma, purity only; got {sorted(swept)}. Loop over the others"
+        )
+    p = _validate({k: (v if k not in swept else np.ravel(v)[0]) for k, v in allp.items()})
+    n = p["n"]
+    if n > FULL_SPACE_MAX_N:
+        raise InvalidParameterError(f"batched evaluation runs in the full space, n <= {FULL_SPACE_MAX_N}; got n={n}")
+    arrs = {k: np.asarray(allp.get(k, p[k]), dtype=float) for k in ("g", "r", "gamma", "purity")}
+    shape = np.broadcast_shapes(*(a.shape for a in arrs.values()))
+    rho, residual = steady_states_grid(n=n, hamiltonian=p["hamiltonian"], noise=p["noise"], B=p["B"], C=p["C"],
+                                       s=p["s"], **arrs)
+    dims = [2] * n
+    rho2 = partial_trace(rho, [0, 1], dims)
+    out = {
+        "negativity": np.asarray(negativity(rho, dims, part_a=list(range(n // 2)))).reshape(shape),
+        "pair_negativity": np.asarray(negativity(rho2)).reshape(shape),
+        "pair_concurrence": np.asarray(concurrence(rho2)).reshape(shape),
+        "residual": residual,
+    }
+    flat = rho.reshape(-1, 2**n, 2**n)
+    out["average_negativity"] = np.array([average_negativity(x, dims, symmetric=True) for x in flat]).reshape(shape)
+    out["gap"] = np.array([
+        evaluate_gap(**{**p, **{k: float(np.broadcast_to(a, shape).ravel()[i]) for k, a in arrs.items()}})
+        for i in range(int(np.prod(shape)))
+    ]).reshape(shape)
+    r1 = partial_trace(rho2, [0], [2, 2])
+    wit = [spin_squeezing_witness(a, b, n) for a, b in zip(r1.reshape(-1, 2, 2), rho2.reshape(-1, 4, 4))]
+    for key in ("squeezing_xi2", "toth_margin"):
+        out[key] = np.array([w[key] for w in wit]).reshape(shape)
+    return out
+
+
+def evaluate_gap(**params: Any) -> float:
+    """Liouvillian spectral gap ``-max Re(lambda != 0)`` at one point (full space)."""
+    from opentangle.lindblad import spectrum
+
+    return float(spectrum(build_model(**params), k=6).gap)
+
+
+def threshold_r(*, n: int, g: float, gamma: float = 1.0, which: str = "pair", r_min: float = 1e-2,
+                r_max: float = 1e3, points: int = 40, xtol: float = 1e-6, **params: Any) -> np.ndarray:
+    r"""Reset rates where the steady state changes from separable to entangled (PPT boundary).
+
+    Scans ``points`` log-spaced rates in ``[r_min, r_max]`` for sign changes of the lowest
+    partial-transpose eigenvalue (``which="pair"``: qubits 0, 1; ``"half"``: first ``n//2``
+    qubits against the rest) and refines each with :func:`scipy.optimize.brentq`.
+    Returns the sorted crossings (empty: never entangled in the window).
+    """
+    from scipy.optimize import brentq
+
+    which = _check_choice(which, "which", ("pair", "half"))
+    grid = np.geomspace(r_min, r_max, points)
+    f = _lambda_min_function(n=n, g=g, gamma=gamma, which=which, **params)
+    vals = f(grid)
+    out = []
+    for k in np.nonzero(np.sign(vals[:-1]) != np.sign(vals[1:]))[0]:
+        out.append(brentq(lambda x: float(f(np.array([x]))[0]), grid[k], grid[k + 1], xtol=xtol))
+    return np.array(out)
+
+
+def _lambda_min_function(*, n: int, g: float, gamma: float, which: str, solver: str = "auto", **params: Any):
+    from opentangle.measures.negativity import partial_transpose_spectrum
+
+    use_full = (solver == "full") or (solver == "auto" and n <= FULL_SPACE_MAX_N)
+    if which == "half" and not use_full:
+        raise InvalidParameterError("the bipartite (half) threshold needs the full space; use which='pair'")
+
+    def f(rs: np.ndarray) -> np.ndarray:
+        if use_full:
+            rho, _ = steady_states_grid(n=n, g=g, r=rs, gamma=gamma, **params)
+            if which == "pair":
+                rho = partial_trace(rho, [0, 1], [2] * n)
+                return partial_transpose_spectrum(rho, [2, 2], part_a=[0])[..., 0]
+            return partial_transpose_spectrum(rho, [2] * n, part_a=list(range(n // 2)))[..., 0]
+        vals = []
+        for r in rs:
+            rho2 = _symmetric_solve(_validate({"n": n, "g": g, "gamma": gamma, "r": float(r), **params})).rho2
+            vals.append(partial_transpose_spectrum(rho2, [2, 2], part_a=[0])[0])
+        return np.array(vals)
+
+    return f
+
+
+# --------------------------------------------------------------------------- CLI
+def command(
+    n: int = typer.Option(PARAMETERS["n"], "--n", help="Number of qubits (>= 2)."),
+    g: float = typer.Option(PARAMETERS["g"], "--g", help="Coupling g."),
+    gamma: float = typer.Option(PARAMETERS["gamma"], "--gamma", help="Dephasing rate gamma (dephasing noise)."),
+    r: float = typer.Option(PARAMETERS["r"], "--r", help="Reset rate r per qubit."),
+    hamiltonian_: str = typer.Option(PARAMETERS["hamiltonian"], "--hamiltonian", help="ising | heisenberg | xyz."),
+    noise: str = typer.Option(PARAMETERS["noise"], "--noise", help="dephasing | thermal."),
+    B: float = typer.Option(PARAMETERS["B"], "--B", help="Thermal noise: inversion decay rate B."),
+    C: float = typer.Option(PARAMETERS["C"], "--C", help="Thermal noise: polarisation decay rate C."),
+    s: float = typer.Option(PARAMETERS["s"], "--s", help="Thermal noise: bath <(1+sz)/2> (1/2: infinite temperature)."),
+    purity: float = typer.Option(PARAMETERS["purity"], "--purity", help="Purity of the fresh state, in [1/2, 1]."),
+    json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Steady-state entanglement of N qubits stabilised by a reset to |+> (Hartmann, Dür, Briegel 2006)."""
+    from opentangle.studies._base import emit
+
+    result = evaluate(n=n, g=g, gamma=gamma, r=r, hamiltonian=hamiltonian_, noise=noise, B=B, C=C, s=s, purity=purity)
+    emit(result, as_json=json, title=f"reset: N={n}, g={g:g}, gamma={gamma:g}, r={r:g}, {hamiltonian_}/{noise}")
+
+
+def reproduce(out_dir, *, level: str = "default"):
+    """Write the paper's figures and the beyond-the-paper curves; see :mod:`opentangle.studies._reset_figures`."""
+    from opentangle.studies._reset_figures import reproduce as _reproduce
+
+    return _reproduce(out_dir, level=level)

@@ -1,0 +1,269 @@
+"""Tests of the reset study (Hartmann, Dür, Briegel 2006)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from opentangle.errors import InvalidParameterError
+from opentangle.studies import reset as R
+
+qt = pytest.importorskip("qutip")
+
+
+def _engine_available() -> bool:
+    try:
+        from opentangle.lindblad import liouvillian, spectrum, steady_state, steady_state_linear  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+needs_engine = pytest.mark.skipif(not _engine_available(), reason="opentangle.lindblad not available yet")
+
+
+def _permutation_available() -> bool:
+    try:
+        from opentangle.lindblad import permutation  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+needs_permutation = pytest.mark.skipif(not _permutation_available(), reason="permutation solver not available yet")
+
+
+# ----------------------------------------------------------------------------- QuTiP oracle
+def qutip_steady_state(n, g, r, gamma, *, kind="ising", purity=1.0):
+    """Independent N-qubit steady state built with QuTiP (full space)."""
+    sx, sy, sz, I = qt.sigmax(), qt.sigmay(), qt.sigmaz(), qt.qeye(2)
+
+    def site(op, i):
+        return qt.tensor([op if k == i else I for k in range(n)])
+
+    weights = {"ising": {"z": 1.0}, "heisenberg": {"x": 1, "y": 1, "z": 1}, "xyz": {"x": 0.7, "y": 0.3, "z": 1.0}}[kind]
+    P = {"x": sx, "y": sy, "z": sz}
+    H = 0 * site(I, 0)
+    for a, w in weights.items():
+        for i in range(n):
+            for j in range(i + 1, n):
+                H += g * w * site(P[a], i) * site(P[a], j)
+    if kind == "xyz":
+        H += 0.5 * g * sum(site(sx, i) for i in range(n))
+    b = math.sqrt(2 * purity - 1)
+    fresh = (I + b * sx) / 2
+    evals, evecs = fresh.eigenstates()
+    c_ops = []
+    for i in range(n):
+        c_ops.append(math.sqrt(gamma / 2) * site(sz, i))
+        for lam, v in zip(evals, evecs):
+            for k in range(2):
+                if lam > 1e-14:
+                    c_ops.append(math.sqrt(r * lam) * site(v * qt.basis(2, k).dag(), i))
+    return qt.steadystate(H, c_ops).full()
+
+
+# ----------------------------------------------------------------------------- closed forms
+def test_closed_form_negativity_matches_qutip_two_qubits():
+    for g, r in [(2.5, 10.0), (3.0, 5.0), (8.0, 20.0), (1.5, 30.0), (0.5, 3.0)]:
+        rho = qutip_steady_state(2, g, r, 1.0)
+        pt = qt.partial_transpose(qt.Qobj(rho, dims=[[2, 2], [2, 2]]), [0, 1]).eigenenergies()
+        assert abs(np.clip(-pt, 0, None).sum() - R.two_qubit_negativity(g=g, r=r)) < 1e-9
+
+
+def test_closed_form_state_matches_qutip_and_formula():
+    from opentangle.measures import negativity
+
+    for g, r, gamma in [(3.0, 5.0, 1.0), (2.0, 0.7, 0.3), (10.0, 40.0, 2.0)]:
+        exact = R.two_qubit_steady_state(g=g, r=r, gamma=gamma)
+        assert np.allclose(exact, qutip_steady_state(2, g, r, gamma), atol=1e-10)
+        assert abs(negativity(exact) - R.two_qubit_negativity(g=g, r=r, gamma=gamma)) < 1e-12
+
+
+def test_closed_form_scale_invariance_and_known_values():
+    # N depends on g/gamma and r/gamma only
+    assert math.isclose(R.two_qubit_negativity(g=5.0, r=20.0, gamma=2.0), R.two_qubit_negativity(g=2.5, r=10.0))
+    assert R.two_qubit_negativity(g=0.99, r=50.0) == 0.0  # needs g > gamma
+    assert R.two_qubit_negativity(g=30.0, r=20.0) == 0.0  # above the g = r asymptote
+    # supremum (sqrt3-1)/8 along g = r/(1+sqrt3), approached from below
+    line = [R.two_qubit_negativity(g=r / (1 + math.sqrt(3)), r=r) for r in (1e2, 1e4, 1e8)]
+    assert line[0] < line[1] < line[2] < R.NEGATIVITY_SUPREMUM
+    assert abs(line[2] - R.NEGATIVITY_SUPREMUM) < 1e-6
+    # no grid point exceeds the supremum
+    G, Rr = np.meshgrid(np.geomspace(0.1, 1e4, 200), np.geomspace(0.1, 1e4, 200))
+    assert R.two_qubit_negativity(g=G, r=Rr).max() < R.NEGATIVITY_SUPREMUM
+
+
+def test_threshold_and_boundary_are_roots():
+    for g in (1.2, 2.5, 7.0, 50.0):
+        rc = R.two_qubit_threshold_r(g=g)
+        num, _ = R._two_qubit_num_den(g, rc, 1.0)
+        assert abs(num) < 1e-8 * max(1.0, g**2 * rc)
+        assert R.two_qubit_negativity(g=g, r=rc * 0.999) == 0.0
+        assert R.two_qubit_negativity(g=g, r=rc * 1.001) > 0.0
+    assert math.isinf(R.two_qubit_threshold_r(g=1.0))
+    lo, hi = R.two_qubit_boundary_g(r=10.0)
+    for gb in (lo, hi):
+        assert abs(R._two_qubit_num_den(gb, 10.0, 1.0)[0]) < 1e-9
+    # asymptotes g -> gamma and g -> r
+    lo, hi = R.two_qubit_boundary_g(r=1e6)
+    assert abs(lo - 1.0) < 1e-2 and abs(hi / 1e6 - 1) < 1e-5
+    assert all(np.isnan(R.two_qubit_boundary_g(r=2.0)))
+
+
+def test_exact_liouvillian_spectrum_two_qubits_qutip():
+    g, r, gamma = 2.5, 3.0, 1.0
+    sz, I = qt.sigmaz(), qt.qeye(2)
+    plus = (qt.basis(2, 0) + qt.basis(2, 1)).unit()
+    c = [math.sqrt(gamma / 2) * qt.tensor(sz, I), math.sqrt(gamma / 2) * qt.tensor(I, sz)]
+    for k in range(2):
+        op = plus * qt.basis(2, k).dag()
+        c += [math.sqrt(r) * qt.tensor(op, I), math.sqrt(r) * qt.tensor(I, op)]
+    ev = np.linalg.eigvals(qt.liouvillian(g * qt.tensor(sz, sz), c).full())
+    _assert_same_multiset(ev, R.two_qubit_spectrum(g=g, r=r, gamma=gamma))
+
+
+def _assert_same_multiset(a, b, tol=1e-8):
+    a = sorted(np.asarray(a), key=lambda z: (round(z.real, 6), round(z.imag, 6)))
+    b = sorted(np.asarray(b), key=lambda z: (round(z.real, 6), round(z.imag, 6)))
+    assert len(a) == len(b)
+    assert np.max(np.abs(np.array(a) - np.array(b))) < tol
+
+
+# ----------------------------------------------------------------------------- squeezing witness
+@needs_permutation
+def test_squeezing_witness_against_collective_operators():
+    n = 4
+    rho = qutip_steady_state(n, 3.0, 4.0, 1.0)
+    from opentangle.operators import partial_trace
+
+    rho2 = partial_trace(rho, [0, 1], [2] * n)
+    rho1 = partial_trace(rho, [0], [2] * n)
+    xi = R.spin_squeezing_witness(rho1, rho2, n)["squeezing_xi2"]
+    # direct: J_a = sum sigma_a / 2 on the full state
+    J = [qt.jmat(0.5, a) for a in "xyz"]
+    Jc = [sum(qt.tensor([J[a] if k == i else qt.qeye(2) for k in range(n)]) for i in range(n)).full() for a in range(3)]
+    mean = np.array([np.trace(rho @ j).real for j in Jc])
+    cov = np.array([[np.trace(rho @ (a @ b + b @ a)).real / 2 for b in Jc] for a in Jc]) - np.outer(mean, mean)
+    u = mean / np.linalg.norm(mean)
+    perp = np.linalg.svd(u[None])[2][1:]
+    direct = n * np.linalg.eigvalsh(perp @ cov @ perp.T)[0] / np.dot(mean, mean)
+    assert abs(xi - direct) < 1e-10
+    plus = np.full((2, 2), 0.5)
+    assert abs(R.spin_squeezing_witness(plus, np.kron(plus, plus), 7)["squeezing_xi2"] - 1.0) < 1e-12
+
+
+# ----------------------------------------------------------------------------- validation and CLI
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"r": -1.0}, "r"),
+        ({"gamma": -0.5}, "gamma"),
+        ({"n": 1}, "n"),
+        ({"n": 2.5}, "n"),
+        ({"hamiltonian": "potts"}, "hamiltonian"),
+        ({"noise": "pink"}, "noise"),
+        ({"purity": 0.3}, "purity"),
+        ({"noise": "thermal", "B": 8.0, "C": 3.0}, "C >= B/2"),
+        ({"g": float("nan")}, "g"),
+    ],
+)
+def test_bad_parameters_raise_typed_errors(params, match):
+    with pytest.raises(InvalidParameterError, match=match):
+        R._validate(params)
+
+
+@pytest.mark.parametrize(
+    "args, word",
+    [
+        (["--r", "-1"], "r"),
+        (["--gamma", "-2"], "gamma"),
+        (["--n", "1"], "n"),
+        (["--hamiltonian", "potts"], "hamiltonian"),
+    ],
+)
+def test_cli_bad_input_one_line_exit_2(args, word, capsys):
+    from opentangle.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["reset", *args, "--json"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("opentangle: error:") and word in err
+
+
+@needs_engine
+def test_cli_json_keys_and_values(capsys):
+    from opentangle.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["reset", "--n", "2", "--g", "2.5", "--gamma", "1", "--r", "10", "--json"])
+    assert exc.value.code == 0
+    out = json.loads(capsys.readouterr().out)
+    for key in ("negativity", "pair_negativity", "pair_concurrence", "average_negativity", "residual", "gap"):
+        assert key in out
+    exact = R.two_qubit_negativity(g=2.5, r=10.0)
+    assert abs(out["negativity"] - exact) < 1e-9 and abs(out["pair_negativity"] - exact) < 1e-9
+    assert abs(out["average_negativity"] - exact) < 1e-9
+    # gap = smallest |Re lambda| != 0 of the closed-form spectrum
+    ev = R.two_qubit_spectrum(g=2.5, r=10.0)
+    assert abs(out["gap"] - np.min(-ev.real[np.abs(ev) > 1e-12])) < 1e-8
+    assert out["residual"] < 1e-8
+
+
+# ----------------------------------------------------------------------------- engine-based physics
+@needs_engine
+def test_engine_spectrum_matches_closed_form():
+    from opentangle.lindblad import liouvillian
+
+    for g, r in [(2.5, 3.0), (1.0, 10.0), (4.0, 0.5)]:
+        L = liouvillian(R.build_model(n=2, g=g, r=r, gamma=1.0)).toarray()
+        _assert_same_multiset(np.linalg.eigvals(L), R.two_qubit_spectrum(g=g, r=r), tol=1e-7)
+
+
+@needs_engine
+def test_fig1_grid_matches_closed_form():
+    from opentangle.measures import negativity
+
+    r = np.linspace(0.1, 20.0, 41)
+    g = np.linspace(0.1, 20.0, 41)
+    G, Rr = np.meshgrid(g, r, indexing="ij")
+    rho, residual = R.steady_states_grid(n=2, g=G, r=Rr, gamma=1.0)
+    assert np.max(np.abs(negativity(rho) - R.two_qubit_negativity(g=G, r=Rr))) < 1e-8
+    assert np.max(residual) < 1e-8
+
+
+@needs_engine
+@pytest.mark.parametrize("kind, purity", [("ising", 1.0), ("heisenberg", 1.0), ("xyz", 0.9)])
+def test_full_space_three_qubits_against_qutip(kind, purity):
+    res = R.solve(n=3, g=2.0, r=3.0, gamma=1.0, hamiltonian=kind, purity=purity, gap=False)
+    assert np.allclose(res.rho, qutip_steady_state(3, 2.0, 3.0, 1.0, kind=kind, purity=purity), atol=1e-8)
+
+
+@needs_engine
+def test_batched_equals_pointwise():
+    rho, _ = R.steady_states_grid(n=3, g=np.array([2.0, 5.0]), r=np.array([3.0, 1.0]), gamma=1.0, purity=0.95)
+    for k, (g, r) in enumerate([(2.0, 3.0), (5.0, 1.0)]):
+        assert np.allclose(rho[k], R.solve(n=3, g=g, r=r, gamma=1.0, purity=0.95, gap=False).rho, atol=1e-9)
+
+
+@needs_engine
+def test_thermal_noise_reduces_to_dephasing():
+    a = R.evaluate(n=2, g=3.0, r=5.0, gamma=1.0)
+    b = R.evaluate(n=2, g=3.0, r=5.0, noise="thermal", B=0.0, C=1.0, s=0.3)
+    for key in ("negativity", "pair_concurrence", "gap"):
+        assert abs(a[key] - b[key]) < 1e-9
+
+
+@needs_engine
+@needs_permutation
+@pytest.mark.parametrize("n", [3, 4, 5, 6])
+def test_full_space_against_symmetric_solver(n):
+    full = R.solve(n=n, g=4.0, r=6.0, gamma=1.0, solver="full", gap=False)
+    sym = R.solve(n=n, g=4.0, r=6.0, gamma=1.0, solver="symmetric", gap=False)
+    assert np.allclose(full.rho2, sym.rho2, atol=1e-8)
+    assert np.allclose(full.rho1, sym.rho1, atol=1e-8)
+    assert abs(full.measures["squeezing_xi2"] - sym.measures["squeezing_xi2"]) < 1e-6

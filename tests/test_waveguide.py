@@ -1,0 +1,284 @@
+"""Tests of the waveguide study (two giant atoms, driven-dissipative Bell state)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from opentangle.errors import DimensionError, InvalidParameterError
+from opentangle.studies import _giant_atoms as ga
+from opentangle.studies import waveguide as wg
+
+PHIS = np.linspace(0.05, 2 * np.pi, 13)
+
+
+# --- Kockum coefficients -------------------------------------------------------------------
+@pytest.mark.parametrize("phi", PHIS)
+def test_kockum_closed_forms(phi):
+    """Closed forms of Kockum et al. PRL 120, 140404 (2018), unit spacing, gamma = 1."""
+    s, c = np.sin, np.cos
+    br = ga.giant_atom_coefficients("braided", phase=phi)
+    assert br.lamb_shifts == pytest.approx([s(2 * phi)] * 2, abs=1e-12)
+    assert br.gamma1 == pytest.approx(2 * (1 + c(2 * phi)), abs=1e-12)
+    assert br.gamma12 == pytest.approx(3 * c(phi) + c(3 * phi), abs=1e-12)
+    assert br.g == pytest.approx(0.5 * (3 * s(phi) + s(3 * phi)), abs=1e-12)
+    sq = ga.giant_atom_coefficients("sequential", phase=phi)
+    assert sq.gamma2 == pytest.approx(2 * (1 + c(phi)), abs=1e-12)
+    assert sq.lamb_shifts == pytest.approx([s(phi)] * 2, abs=1e-12)
+    assert sq.gamma12 == pytest.approx(c(phi) + 2 * c(2 * phi) + c(3 * phi), abs=1e-12)
+    assert sq.g == pytest.approx(0.5 * (s(phi) + 2 * s(2 * phi) + s(3 * phi)), abs=1e-12)
+    ne = ga.giant_atom_coefficients("nested", phase=phi)
+    assert ne.gamma1 == pytest.approx(2 * (1 + c(3 * phi)), abs=1e-12)
+    assert ne.gamma2 == pytest.approx(2 * (1 + c(phi)), abs=1e-12)
+    assert ne.g == pytest.approx(s(phi) + s(2 * phi), abs=1e-12)
+    sm = ga.giant_atom_coefficients("small", phase=phi)
+    assert (sm.gamma1, sm.gamma12, sm.g) == pytest.approx((1.0, c(phi), 0.5 * s(phi)), abs=1e-12)
+    for co in (br, sq, ne, sm):  # Gamma is a Gram matrix: PSD at every phase
+        assert np.linalg.eigvalsh(co.gamma_matrix).min() > -1e-12
+
+
+def test_braided_decoherence_free_interaction():
+    """Braided atoms at phi = pi/2: no decay at all, exchange g = gamma (Kockum 2018)."""
+    co = ga.giant_atom_coefficients("braided", phase=np.pi / 2, gamma=0.3)
+    assert np.abs(co.gamma_matrix).max() < 1e-12
+    assert co.g == pytest.approx(0.3, abs=1e-12)
+    # sequential atoms at the same phase still decay: the braiding matters
+    assert ga.giant_atom_coefficients("sequential", phase=np.pi / 2).gamma1 == pytest.approx(2.0)
+
+
+def test_sequential_freeze_point_and_small_atom_limit():
+    frozen = ga.giant_atom_coefficients("sequential", phase=np.pi)
+    assert np.abs(frozen.gamma_matrix).max() < 1e-12 and abs(frozen.g) < 1e-12
+    # a giant atom whose two points coincide is a small atom with rate 4 gamma ... (2 points -> 2^2)
+    co = ga.giant_atom_coefficients([[0.0, 0.0], [1.0]], phase=0.7)
+    assert co.gamma1 == pytest.approx(4.0) and co.gamma12 == pytest.approx(2 * np.cos(0.7))
+    # per-point rates: the layout with gamma per point equals the scalar version
+    co2 = ga.giant_atom_coefficients("braided", phase=0.9, gamma=[[0.5, 0.5], [0.5, 0.5]])
+    co3 = ga.giant_atom_coefficients("braided", phase=0.9, gamma=0.5)
+    assert np.allclose(co2.gamma_matrix, co3.gamma_matrix) and np.allclose(co2.exchange, co3.exchange)
+
+
+def test_geometry_bad_input():
+    with pytest.raises(InvalidParameterError, match="unknown layout"):
+        ga.giant_atom_coefficients("spiral", phase=1.0)
+    with pytest.raises(InvalidParameterError, match=">= 0"):
+        ga.giant_atom_coefficients("braided", phase=1.0, gamma=-1.0)
+    with pytest.raises(DimensionError):
+        ga.giant_atom_coefficients([[0.0], []], phase=1.0)
+    with pytest.raises(InvalidParameterError):
+        ga.giant_atom_coefficients("braided", phase=float("nan"))
+
+
+# --- analytic dark state -------------------------------------------------------------------
+def test_dark_state_is_dark_and_stationary():
+    s1, s2 = wg.lowering_operators()
+    for om, de in [(1.0, 0.5), (0.3, -2.0), (2.0, 0.01)]:
+        d = wg.dark_state(omega=om, delta=de)
+        assert np.linalg.norm((s1 + s2) @ d) < 1e-14
+        parts = wg._hamiltonian_parts()
+        h = om * parts["omega"] + de * parts["delta"]
+        assert np.linalg.norm(h @ d) < 1e-14
+        assert abs(wg.singlet_state().conj() @ d) ** 2 == pytest.approx(wg.dark_state_fidelity(omega=om, delta=de))
+
+
+@pytest.mark.parametrize("om,de", [(1.0, 0.5), (0.4, 1.3), (2.0, -0.7), (0.05, 0.02)])
+def test_steady_state_matches_analytic_dark_state(om, de):
+    r = wg.evaluate(omega=om, delta=de)
+    f = 2 * om**2 / (2 * om**2 + de**2)
+    assert r["singlet_fidelity"] == pytest.approx(f, abs=1e-10)
+    assert r["purity"] == pytest.approx(1.0, abs=1e-10)
+    # pure state a|gg> + b|S>: concurrence = |b|^2 = F_S
+    assert r["concurrence"] == pytest.approx(f, abs=1e-9)
+    assert r["bell_fidelity"] >= r["singlet_fidelity"] - 1e-12
+
+
+def test_reference_example_value():
+    assert wg.evaluate(omega=1.0, delta=0.5)["singlet_fidelity"] == pytest.approx(0.8889, abs=5e-5)
+
+
+# --- QuTiP oracle ------------------------------------------------------------------------
+def _qutip_steady(p):
+    qt = pytest.importorskip("qutip")
+    sm = qt.sigmam()  # |1><0| with |0> = excited: the module's basis
+    i2 = qt.qeye(2)
+    s1, s2 = qt.tensor(sm, i2), qt.tensor(i2, sm)
+    n1, n2 = s1.dag() * s1, s2.dag() * s2
+    h = (
+        p["delta"] * (n2 - n1)
+        + p["omega"] * (s1 + s1.dag() + s2 + s2.dag())
+        + p["g"] * (s1.dag() * s2 + s2.dag() * s1)
+    )
+    gam = np.array([[p["gamma1"], p["gamma12"]], [p["gamma12"], p["gamma2"]]])
+    w, v = np.linalg.eigh(gam)
+    c_ops = [np.sqrt(max(wk, 0)) * (v[0, k] * s1 + v[1, k] * s2) for k, wk in enumerate(w) if wk > 1e-14]
+    c_ops += [np.sqrt(p["gamma_loss"]) * s for s in (s1, s2)]
+    c_ops += [np.sqrt(p["gamma_phi"] / 2) * qt.tensor(qt.sigmaz(), i2), np.sqrt(p["gamma_phi"] / 2) * qt.tensor(i2, qt.sigmaz())]
+    rho = qt.steadystate(h, c_ops)
+    return rho.full(), qt.concurrence(rho)
+
+
+QUTIP_POINTS = [
+    dict(omega=0.7, delta=0.4, gamma1=1.0, gamma2=1.0, gamma12=1.0, g=0.0, gamma_loss=0.02, gamma_phi=0.0),
+    dict(omega=0.5, delta=-0.3, gamma1=1.2, gamma2=0.8, gamma12=0.9, g=0.15, gamma_loss=0.01, gamma_phi=0.03),
+    dict(omega=1.5, delta=1.0, gamma1=1.0, gamma2=1.0, gamma12=-0.95, g=-0.2, gamma_loss=0.05, gamma_phi=0.1),
+]
+
+
+@pytest.mark.parametrize("p", QUTIP_POINTS)
+def test_agrees_with_qutip(p):
+    rho_q, conc_q = _qutip_steady(p)
+    r = wg.evaluate(**p)
+    s = wg.singlet_state()
+    assert r["singlet_fidelity"] == pytest.approx(float(np.real(s.conj() @ rho_q @ s)), abs=1e-8)
+    assert r["purity"] == pytest.approx(float(np.real(np.trace(rho_q @ rho_q))), abs=1e-8)
+    assert r["concurrence"] == pytest.approx(conc_q, abs=1e-7)
+    assert r["residual"] < 1e-9
+
+
+def test_batch_matches_pointwise():
+    om = np.array([[0.3, 0.7], [1.1, 2.0]])
+    de = np.array([[0.2, -0.5], [0.9, 0.1]])
+    fixed = dict(gamma12=0.95, g=0.1, gamma_loss=0.02, gamma_phi=0.01)
+    b = wg.evaluate_batch({"omega": om, "delta": de}, fixed)
+    for idx in np.ndindex(om.shape):
+        r = wg.evaluate(omega=om[idx], delta=de[idx], **fixed)
+        for k in ("singlet_fidelity", "bell_fidelity", "concurrence", "purity"):
+            assert b[k][idx] == pytest.approx(r[k], abs=1e-9)
+
+
+def test_qubit_exchange_symmetry():
+    """Relabelling 1 <-> 2 maps (gamma1, gamma2, delta) -> (gamma2, gamma1, -delta) and S -> -S."""
+    p = dict(omega=0.6, delta=0.35, gamma1=1.3, gamma2=0.7, gamma12=0.9, g=0.2, gamma_loss=0.03, gamma_phi=0.02)
+    q = {**p, "gamma1": p["gamma2"], "gamma2": p["gamma1"], "delta": -p["delta"]}
+    a, b = wg.evaluate(**p), wg.evaluate(**q)
+    for k in ("singlet_fidelity", "bell_fidelity", "concurrence", "purity"):
+        assert a[k] == pytest.approx(b[k], abs=1e-10)
+    # but not a symmetry without swapping the rates (the test can fail)
+    assert abs(wg.evaluate(**{**p, "delta": -p["delta"]})["singlet_fidelity"] - a["singlet_fidelity"]) > 1e-4
+
+
+# --- optimisation, coherence, freeze, gap ---------------------------------------------------
+def test_optimum_beats_grid_and_degrades_with_loss():
+    fixed = dict(gamma_loss=0.01)
+    best = wg.optimize_drive(**fixed)
+    om = np.geomspace(0.01, 5, 25)
+    de = np.geomspace(0.001, 5, 25)
+    oo, dd = np.meshgrid(om, de, indexing="ij")
+    grid = wg.evaluate_batch({"omega": oo, "delta": dd}, fixed)["singlet_fidelity"]
+    assert best.singlet_fidelity >= grid.max() - 1e-9
+    assert not best.at_bound
+    worse = wg.optimize_drive(gamma_loss=0.04)
+    assert worse.singlet_fidelity < best.singlet_fidelity
+    r = wg.evaluate(optimize=True, gamma_loss=0.01)
+    assert r["singlet_fidelity"] == pytest.approx(best.singlet_fidelity, abs=1e-9)
+    assert {"omega", "delta"} <= set(r)
+
+
+def test_rates_from_coherence():
+    assert wg.rates_from_coherence(t1=10.0, t2=20.0) == pytest.approx({"gamma_loss": 0.1, "gamma_phi": 0.0})
+    r = wg.rates_from_coherence(t1=10.0, t2=5.0)
+    assert r["gamma_phi"] == pytest.approx(0.2 - 0.05)
+    with pytest.raises(InvalidParameterError, match="T2 <= 2 T1"):
+        wg.rates_from_coherence(t1=1.0, t2=3.0)
+
+
+def test_freeze_matches_analytic_decay():
+    """After the freeze: F_S(t) = p1(t)/2 - Re<eg|rho|ge> e^{-(G'+2 gphi) t}, p1 fed by |ee> decay."""
+    drive = dict(omega=0.8, delta=0.4, gamma_loss=0.02, gamma_phi=0.01, gamma12=0.98)
+    res = wg.freeze_protocol(drive=drive, t_hold=30.0, steps=61, hold={"g": 0.3})
+    from opentangle.lindblad import steady_state
+
+    rho0 = steady_state(wg.build_model(**drive)).rho
+    gl, gp = 0.02, 0.01
+    t = res.times
+    p1 = rho0[1, 1].real + rho0[2, 2].real
+    pee = rho0[0, 0].real
+    p1_t = (p1 + 2 * pee) * np.exp(-gl * t) - 2 * pee * np.exp(-2 * gl * t)
+    f = p1_t / 2 - rho0[1, 2].real * np.exp(-(gl + 2 * gp) * t)
+    assert np.max(np.abs(res.singlet_fidelity - f)) < 1e-6
+    assert res.fidelity_at_freeze() == pytest.approx(wg.evaluate(**drive)["singlet_fidelity"], abs=1e-8)
+
+
+def test_freeze_from_ground_reaches_steady_state():
+    drive = dict(omega=1.0, delta=0.8, gamma_loss=0.0)
+    res = wg.freeze_protocol(drive=drive, t_drive=80.0, t_hold=5.0, steps=81)
+    assert res.times[0] == 0.0 and res.singlet_fidelity[0] == pytest.approx(0.0, abs=1e-12)
+    assert res.fidelity_at_freeze() == pytest.approx(wg.dark_state_fidelity(omega=1.0, delta=0.8), abs=1e-3)
+    # ideal freeze (no loss at all): the fidelity stays put
+    assert res.singlet_fidelity[-1] == pytest.approx(res.fidelity_at_freeze(), abs=1e-9)
+
+
+def test_gap_closes_as_dark_state_improves():
+    """Trade-off: F_S -> 1 as Omega/delta grows, but the relaxation rate drops."""
+    gaps = [wg.relaxation_gap(omega=om, delta=0.5) for om in (0.5, 2.0, 8.0)]
+    assert gaps[0] > gaps[1] > gaps[2] > 0
+
+
+# --- bad input and CLI ----------------------------------------------------------------------
+def test_bad_parameters():
+    with pytest.raises(InvalidParameterError, match="gamma_loss must be >= 0"):
+        wg.evaluate(gamma_loss=-0.1)
+    with pytest.raises(InvalidParameterError, match="not positive semidefinite"):
+        wg.evaluate(gamma1=1.0, gamma2=1.0, gamma12=1.2)
+    with pytest.raises(InvalidParameterError, match="unknown"):
+        wg.evaluate(omgea=1.0)
+    with pytest.raises(InvalidParameterError, match="not positive semidefinite"):
+        wg.evaluate_batch({"gamma12": np.array([0.5, 1.5])}, {})
+    with pytest.raises(InvalidParameterError):
+        wg.evaluate(delta=float("inf"))
+
+
+def test_optimize_ideal_model_has_no_interior_optimum():
+    """Ideal model: sup F_S = 1 only as delta/omega -> 0, so the optimum sits on the search box."""
+    best = wg.optimize_drive()
+    assert best.at_bound and best.singlet_fidelity > 1 - 1e-6
+    assert best.singlet_fidelity == pytest.approx(wg.dark_state_fidelity(omega=best.omega, delta=best.delta), abs=1e-7)
+    assert wg.evaluate(optimize=True)["singlet_fidelity"] == pytest.approx(best.singlet_fidelity, abs=1e-7)
+
+
+def _cli(args, capsys):
+    from opentangle.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    out = capsys.readouterr()
+    return exc.value.code, out.out, out.err
+
+
+def test_cli_json(capsys):
+    code, out, _ = _cli(["waveguide", "--omega", "1", "--delta", "0.5", "--gamma1", "1", "--gamma2", "1",
+                         "--gamma12", "1", "--json"], capsys)
+    assert code == 0
+    d = json.loads(out)
+    assert set(d) == set(wg.MEASURES)
+    assert d["singlet_fidelity"] == pytest.approx(8 / 9, abs=1e-10)
+
+
+def test_cli_optimize(capsys):
+    code, out, _ = _cli(["waveguide", "--omega", "1", "--delta", "0.5", "--gamma1", "1", "--gamma2", "1",
+                         "--gamma12", "1", "--gamma-loss", "0.02", "--optimize", "--json"], capsys)
+    assert code == 0
+    d = json.loads(out)
+    assert {"omega", "delta"} <= set(d) and d["singlet_fidelity"] > wg.evaluate(gamma_loss=0.02)["singlet_fidelity"]
+
+
+@pytest.mark.parametrize(
+    "extra,needle",
+    [(["--gamma-loss", "-0.1"], "gamma_loss must be >= 0"), (["--gamma12", "2"], "not positive semidefinite")],
+)
+def test_cli_bad_input_one_line(capsys, extra, needle):
+    code, out, err = _cli(["waveguide", "--gamma1", "1", "--gamma2", "1", *extra, "--json"], capsys)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and needle in err and "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_reproduce_quick(tmp_path):
+    heads = wg.reproduce(tmp_path, level="quick")
+    failed = [h.label for h in heads if h.passed is False]
+    assert not failed, failed
+    for stem in ("kockum", "map", "imperfections", "region", "freeze", "gap"):
+        assert (tmp_path / f"waveguide_{stem}.nc").exists() and (tmp_path / f"waveguide_{stem}.png").exists()

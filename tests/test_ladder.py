@@ -70,7 +70,7 @@ def test_negativity_option():
 @pytest.mark.parametrize(
     "override",
     [{"L": 7}, {"L": 2}, {"p1": 1.5}, {"p2": -0.1}, {"cycles": 0}, {"trajectories": 0}, {"t2": float("nan")},
-     {"L": 8.5}],
+     {"L": 8.5}, {"L": "eight"}, {"cycles": None}],
 )
 def test_bad_parameters(override):
     with pytest.raises(InvalidParameterError):

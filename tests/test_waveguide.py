@@ -34,6 +34,10 @@ def test_kockum_closed_forms(phi):
     assert ne.gamma1 == pytest.approx(2 * (1 + c(3 * phi)), abs=1e-12)
     assert ne.gamma2 == pytest.approx(2 * (1 + c(phi)), abs=1e-12)
     assert ne.g == pytest.approx(s(phi) + s(2 * phi), abs=1e-12)
+    # nested a b b a (atom 1 at 0, 3; atom 2 at 1, 2): distances 1, 2, 2, 1 between the atoms
+    assert ne.gamma12 == pytest.approx(2 * c(phi) + 2 * c(2 * phi), abs=1e-12)
+    # Lamb shifts: only the self-distances 3 (atom 1) and 1 (atom 2) contribute, twice each, times 1/2
+    assert ne.lamb_shifts == pytest.approx([s(3 * phi), s(phi)], abs=1e-12)
     sm = ga.giant_atom_coefficients("small", phase=phi)
     assert (sm.gamma1, sm.gamma12, sm.g) == pytest.approx((1.0, c(phi), 0.5 * s(phi)), abs=1e-12)
     for co in (br, sq, ne, sm):  # Gamma is a Gram matrix: PSD at every phase
@@ -92,7 +96,13 @@ def test_steady_state_matches_analytic_dark_state(om, de):
     assert r["purity"] == pytest.approx(1.0, abs=1e-10)
     # pure state a|gg> + b|S>: concurrence = |b|^2 = F_S
     assert r["concurrence"] == pytest.approx(f, abs=1e-9)
-    assert r["bell_fidelity"] >= r["singlet_fidelity"] - 1e-12
+    # max Bell fidelity against an independent QuTiP steady state and QuTiP's Bell states
+    qt = pytest.importorskip("qutip")
+    p = dict(omega=om, delta=de, gamma1=1.0, gamma2=1.0, gamma12=1.0, g=0.0, gamma_loss=0.0, gamma_phi=0.0)
+    rho_q, _ = _qutip_steady(p)
+    f_bell = max(float(np.real(b.full().ravel().conj() @ rho_q @ b.full().ravel()))
+                 for b in (qt.bell_state(k) for k in ("00", "01", "10", "11")))
+    assert r["bell_fidelity"] == pytest.approx(f_bell, abs=1e-8)
 
 
 def test_reference_example_value():
@@ -236,7 +246,22 @@ def test_optimize_ideal_model_has_no_interior_optimum():
     best = wg.optimize_drive()
     assert best.at_bound and best.singlet_fidelity > 1 - 1e-6
     assert best.singlet_fidelity == pytest.approx(wg.dark_state_fidelity(omega=best.omega, delta=best.delta), abs=1e-7)
-    assert wg.evaluate(optimize=True)["singlet_fidelity"] == pytest.approx(best.singlet_fidelity, abs=1e-7)
+    r = wg.evaluate(optimize=True)
+    assert r["singlet_fidelity"] == pytest.approx(best.singlet_fidelity, abs=1e-7)
+    # the JSON says the point is on the search box, and the reported state is physical
+    assert r["at_bound"] is True
+    assert r["residual"] < 1e-9
+    for k in ("singlet_fidelity", "bell_fidelity", "concurrence", "purity"):
+        assert 0.0 <= r[k] <= 1.0, (k, r[k])
+    assert r["singlet_fidelity"] == pytest.approx(wg.dark_state_fidelity(omega=r["omega"], delta=r["delta"]), abs=1e-8)
+
+
+def test_repair_only_when_residual_passes():
+    rho = np.diag([1.0 + 1e-8, -1e-8, 0.0, 0.0]).astype(complex)
+    good = wg._physical_measures(rho, 1e-15, 1.0)
+    assert good["purity"] <= 1.0 and np.linalg.eigvalsh(wg._repair(rho, np.array(1e-15), np.array(1.0))).min() >= 0
+    bad = wg._physical_measures(rho, 1e-3, 1.0)  # failed residual check: nothing is dressed up
+    assert bad["purity"] > 1.0
 
 
 def _cli(args, capsys):
@@ -263,6 +288,8 @@ def test_cli_optimize(capsys):
     assert code == 0
     d = json.loads(out)
     assert {"omega", "delta"} <= set(d) and d["singlet_fidelity"] > wg.evaluate(gamma_loss=0.02)["singlet_fidelity"]
+    assert set(d) == set(wg.MEASURES) | {"omega", "delta", "at_bound"}
+    assert d["at_bound"] is False  # with loss the optimum is interior
 
 
 @pytest.mark.parametrize(

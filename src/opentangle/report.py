@@ -128,13 +128,24 @@ def _child(study: str, out_dir: str, level: str, conn: Any) -> None:
         conn.close()
 
 
+def _is_png(path: Path) -> bool:
+    """PNG signature followed by an IHDR chunk."""
+    with path.open("rb") as fh:
+        head = fh.read(16)
+    return head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR"
+
+
 def _dirname(study: str) -> str:
     return study.rsplit(".", 1)[-1]
 
 
 def _finish(name: str, out_dir: Path, root: Path, msg: Any, seconds: float, exitcode: int | None) -> StudyReport:
-    figures = sorted(str(p.relative_to(root)) for p in out_dir.glob("*.png"))
+    pngs = sorted(out_dir.glob("*.png"))
+    figures = [str(p.relative_to(root)) for p in pngs if _is_png(p)]
+    broken = [p.name for p in pngs if not _is_png(p)]
     data = sorted(str(p.relative_to(root)) for p in out_dir.glob("*.nc"))
+    if broken and msg is not None and msg[0] == "ok":
+        msg = ("error", f"the study wrote files that are not valid PNG images: {', '.join(broken)}")
     if msg is None:
         how = "timeout" if exitcode is None else "error"
         text = (

@@ -72,7 +72,7 @@ BATCH_CHUNK = 4096
 MAX_POINT_TASKS = 1024
 
 
-_ADDRESS = re.compile(r"^([a-z]+://)?(\[[0-9a-fA-F:.]+\]|[^\s:/\[\]]+):\d{1,5}$")
+_ADDRESS = re.compile(r"^inproc://\S+$|^([a-z]+://)?(\[[0-9a-fA-F:.]+\]|[^\s:/\[\]]+):\d{1,5}$")
 
 
 class SchedulerError(OpentangleError, ConnectionError):
@@ -365,11 +365,12 @@ def _evaluate_chunk(
     errors: dict[str, str] = {}
     if batch:
         cols = [np.asarray(c) for c in columns]
+        extra = {"measures": measures} if _accepts(module.evaluate_batch, "measures") else {}
 
         def run(lo: int, hi: int) -> None:
             # bisect a failing batch down to the failing points, which become NaN
             try:
-                res = module.evaluate_batch({n: c[lo:hi] for n, c in zip(names, cols)}, dict(fixed))
+                res = module.evaluate_batch({n: c[lo:hi] for n, c in zip(names, cols)}, dict(fixed), **extra)
             except POINT_FAILURES as exc:
                 if hi - lo == 1:
                     errors[str(indices[lo])] = f"{type(exc).__name__}: {exc}"
@@ -403,6 +404,16 @@ def _evaluate_chunk(
             for m in measures:
                 out[m].append(_jsonable(res.get(m)))
     return {"i": [int(i) for i in indices], "v": out, "e": errors}
+
+
+def _accepts(fn: Any, name: str) -> bool:
+    """Whether ``fn`` takes keyword ``name`` (lets a batch skip measures nobody asked for)."""
+    import inspect
+
+    try:
+        return name in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 # ----------------------------------------------------------------------------- checkpoint + output
@@ -608,7 +619,7 @@ def _run_tasks(
 
             futures = [client.submit(_evaluate_chunk, *t, pure=False, retries=3) for t in tasks]
             try:
-                for fut in as_completed(futures):
+                for fut in as_completed(futures, loop=client.loop):
                     yield fut.result()
             finally:
                 client.cancel(futures)

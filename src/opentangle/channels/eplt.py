@@ -10,6 +10,11 @@ for every input; :math:`\sigma_X \ge 0` needs :math:`\gamma \le d P_{\min}`.
 With *independent* local coins the channel is
 :math:`(\mathcal M_A\otimes\mathcal M_B)\circ T`, :math:`\mathcal M_X(Y) = \gamma Y + (1-\gamma)\mathrm{tr}(Y)\sigma_X`:
 still a local thermalisation, but the entangled branch only has weight :math:`\gamma^2`.
+
+``E_gamma`` needs :math:`P_{\min} > 0`; with a zero population only :math:`\gamma = 0`
+(the product output) is allowed.  That rules out every EPLT only when a ``tau`` is *pure*:
+a rank-deficient but non-pure ``tau`` admits EPLTs outside this family (map each
+party onto the support of its ``tau``, then apply ``E_gamma`` on that subspace).
 The ``n``-party GHZ version replaces :math:`T` by the GHZ twirl.
 
 Reference: C.-Y. Hsieh, M. Lostaglio, A. Acín, Phys. Rev. Research 2, 013379 (2020), arXiv:1904.07945.
@@ -79,9 +84,15 @@ def _check_gamma(gamma: float | None, ts: list[np.ndarray], d: int) -> float:
     if g < 0 or g > 1:
         raise InvalidParameterError(f"gamma must lie in [0, 1]; got {g}")
     if g > gmax + 1e-12 and gmax <= 1e-15:
+        if any(float(np.linalg.eigvalsh(t).max()) >= 1 - 1e-12 for t in ts):
+            raise InvalidParameterError(
+                f"gamma = {g:.6g} > 0 is impossible: a thermal state is pure (zero temperature), so no "
+                "entanglement-preserving local thermalisation exists at all; only gamma = 0 is allowed"
+            )
         raise InvalidParameterError(
-            f"gamma = {g:.6g} > 0 is impossible: a thermal state has a zero population (zero temperature, "
-            "P_min = 0), so no entanglement-preserving local thermalisation exists; only gamma = 0 is allowed"
+            f"gamma = {g:.6g} > 0 is impossible: E_gamma needs P_min > 0, but a thermal state has a zero "
+            "population, so only gamma = 0 is allowed in the E_gamma family. (This tau is not pure: EPLTs "
+            "outside E_gamma exist, e.g. map locally onto tau's support, then the shared-coin twirl there)"
         )
     if g > gmax + 1e-12:
         raise InvalidParameterError(

@@ -63,10 +63,12 @@ def check_modes(modes: Any, n_modes: int, *, name: str = "modes") -> np.ndarray:
 
 def binary_entropy(x: np.ndarray) -> np.ndarray:
     """``-x log2 x - (1-x) log2 (1-x)`` elementwise, with ``0 log 0 = 0`` and ``x`` clipped to [0, 1]."""
-    x = np.clip(np.asarray(x, dtype=float), 0.0, 1.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        h = -(x * np.log2(x) + (1 - x) * np.log2(1 - x))
-    return np.nan_to_num(h, nan=0.0)
+    x = np.asarray(x, dtype=float)
+    h = np.zeros_like(x)
+    inside = (x > 0.0) & (x < 1.0)  # 0 and 1 (and values clipped to them) contribute nothing
+    y = x[inside]
+    h[inside] = -(y * np.log2(y) + (1 - y) * np.log2(1 - y))
+    return h
 
 
 def entropy_from_eigenvalues(eigenvalues: np.ndarray) -> float:

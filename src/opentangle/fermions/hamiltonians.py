@@ -15,7 +15,8 @@ def _check_length(L: int, *, periodic: bool) -> int:
         raise InvalidParameterError(f"L must be an integer; got {L!r}")
     L = int(L)
     if L < (3 if periodic else 2):
-        raise InvalidParameterError(f"a {'periodic ' if periodic else ''}chain needs L >= {3 if periodic else 2}; got {L}")
+        need = 3 if periodic else 2
+        raise InvalidParameterError(f"a {'periodic ' if periodic else ''}chain needs L >= {need}; got {L}")
     return L
 
 
@@ -53,8 +54,9 @@ class CirculantPropagator:
 
     Modes are ordered chain-major, ``index = a * L + j`` for chain ``a`` and site
     ``j``; ``h`` must be block circulant (every chain-chain block depends only
-    on ``l - j mod L``).  Applying it costs ``O(b^2 L N + b N L log L)`` for
-    ``N`` orbitals instead of ``O(b^2 L^2 N)`` for the dense product.
+    on ``l - j mod L``).  ``method="auto"`` multiplies by the dense matrix
+    below :attr:`DENSE_BELOW` modes and uses the FFT above, which costs
+    ``O(b^2 L N + b N L log L)`` for ``N`` orbitals instead of ``O(b^2 L^2 N)``.
 
     Example
     -------
@@ -66,7 +68,12 @@ class CirculantPropagator:
     True
     """
 
-    def __init__(self, hamiltonian: np.ndarray, *, n_chains: int, dt: float) -> None:
+    #: below this many modes a dense product beats the FFT (measured in benchmarks/bench_fermions.py)
+    DENSE_BELOW = 160
+
+    def __init__(self, hamiltonian: np.ndarray, *, n_chains: int, dt: float, method: str = "auto") -> None:
+        if method not in ("auto", "fft", "dense"):
+            raise InvalidParameterError(f"method must be 'auto', 'fft' or 'dense'; got {method!r}")
         h = np.asarray(hamiltonian)
         m = h.shape[0]
         if h.ndim != 2 or h.shape != (m, m) or n_chains < 1 or m % n_chains:
@@ -84,28 +91,38 @@ class CirculantPropagator:
             raise InvalidParameterError("hamiltonian must be Hermitian")
         w, v = np.linalg.eigh(hq)
         self._w, self._v = w, v
-        self.n_chains, self.L, self.dt = b, L, float(dt)
-        self._uq = np.einsum("kab,kb,kcb->kac", v, np.exp(-1j * w * self.dt), v.conj())
+        self.n_chains, self.L = b, L
         self.shape = (m, m)
+        self.method = ("dense" if m < self.DENSE_BELOW else "fft") if method == "auto" else method
+        self._set_dt(float(dt))
+
+    def _set_dt(self, dt: float) -> None:
+        self.dt = dt
+        self._uq = np.einsum("kab,kb,kcb->kac", self._v, np.exp(-1j * self._w * dt), self._v.conj())
+        self._dense = self._fft_apply(np.eye(self.shape[0], dtype=complex)) if self.method == "dense" else None
 
     def squared(self) -> "CirculantPropagator":
         """The propagator over ``2 dt``."""
         new = CirculantPropagator.__new__(CirculantPropagator)
         new.__dict__.update(self.__dict__)
-        new.dt = 2 * self.dt
-        new._uq = np.einsum("kab,kb,kcb->kac", self._v, np.exp(-1j * self._w * new.dt), self._v.conj())
+        new._set_dt(2 * self.dt)
         return new
 
     def apply(self, phi: np.ndarray) -> np.ndarray:
         """``U @ phi`` for an ``M x N`` matrix ``phi``."""
+        if self._dense is not None:
+            return self._dense @ phi
+        return self._fft_apply(phi)
+
+    def _fft_apply(self, phi: np.ndarray) -> np.ndarray:
         b, L = self.n_chains, self.L
         x = np.fft.fft(phi.reshape(b, L, -1), axis=1)
         y = np.einsum("kab,bkn->akn", self._uq, x)
         return np.ascontiguousarray(np.fft.ifft(y, axis=1).reshape(b * L, -1))
 
     def dense(self) -> np.ndarray:
-        """The full ``M x M`` unitary (for checks)."""
-        return self.apply(np.eye(self.shape[0], dtype=complex))
+        """The full ``M x M`` unitary, built through the FFT path (for checks)."""
+        return self._fft_apply(np.eye(self.shape[0], dtype=complex))
 
     def __repr__(self) -> str:
-        return f"CirculantPropagator(n_chains={self.n_chains}, L={self.L}, dt={self.dt})"
+        return f"CirculantPropagator(n_chains={self.n_chains}, L={self.L}, dt={self.dt}, method={self.method!r})"

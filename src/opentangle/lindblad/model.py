@@ -82,8 +82,16 @@ class Jump:
 
     def __init__(self, op: Any, rate: float = 1.0):
         mat, _ = _to_csr(op, "jump operator")
+        object.__setattr__(self, "_local", None)  # (site, local op, dims) when built by Jump.local
         object.__setattr__(self, "op", mat)
         object.__setattr__(self, "rate", check_nonnegative(rate, "jump rate"))
+
+    @classmethod
+    def local(cls, op: Any, site: int, dims: Sequence[int], rate: float) -> "Jump":
+        """A jump acting on one subsystem: ``embed(op, site, dims)``; solvers exploit the locality."""
+        j = cls(embed(op, site, dims, sparse=True), rate)
+        object.__setattr__(j, "_local", (int(site), np.asarray(op, dtype=complex), tuple(int(d) for d in dims)))
+        return j
 
     def __repr__(self) -> str:
         return f"Jump(op=<{self.op.shape[0]}x{self.op.shape[1]}, nnz={self.op.nnz}>, rate={self.rate:g})"
@@ -247,7 +255,7 @@ def dephasing(*, site: int, rate: float, dims: Sequence[int]) -> list[Jump]:
     """
     dims = _check_site(site, dims, qubit=True)
     rate = check_nonnegative(rate, "dephasing rate")
-    return [Jump(embed(sigma_z(), site, dims, sparse=True), rate / 2)]
+    return [Jump.local(sigma_z(), site, dims, rate / 2)]
 
 
 def amplitude_damping(*, site: int, rate: float, dims: Sequence[int]) -> list[Jump]:
@@ -260,7 +268,7 @@ def amplitude_damping(*, site: int, rate: float, dims: Sequence[int]) -> list[Ju
     """
     dims = _check_site(site, dims, qubit=True)
     rate = check_nonnegative(rate, "amplitude damping rate")
-    return [Jump(embed(sigma_minus(), site, dims, sparse=True), rate)]
+    return [Jump.local(sigma_minus(), site, dims, rate)]
 
 
 def thermal_noise(*, site: int, B: float, C: float, s: float, dims: Sequence[int]) -> list[Jump]:
@@ -294,9 +302,9 @@ def thermal_noise(*, site: int, B: float, C: float, s: float, dims: Sequence[int
             f"thermal noise with C={C} < B/2={B / 2} is not completely positive (needs T2 <= 2 T1); raise C"
         )
     return [
-        Jump(embed(sigma_plus(), site, dims, sparse=True), B * s),
-        Jump(embed(sigma_minus(), site, dims, sparse=True), B * (1 - s)),
-        Jump(embed(sigma_z(), site, dims, sparse=True), max(C - B / 2, 0.0) / 2),
+        Jump.local(sigma_plus(), site, dims, B * s),
+        Jump.local(sigma_minus(), site, dims, B * (1 - s)),
+        Jump.local(sigma_z(), site, dims, max(C - B / 2, 0.0) / 2),
     ]
 
 
@@ -339,7 +347,7 @@ def reset(*, site: int, rate: float, state: Any, dims: Sequence[int]) -> list[Ju
         for k in range(d):
             local = np.zeros((d, d), dtype=complex)
             local[:, k] = V[:, a]
-            jumps.append(Jump(embed(local, site, dims, sparse=True), rate * p[a]))
+            jumps.append(Jump.local(local, site, dims, rate * p[a]))
     return jumps
 
 

@@ -99,7 +99,11 @@ SEEDED = False
 HAMILTONIANS: tuple[str, ...] = ("ising", "heisenberg", "xyz")
 NOISES: tuple[str, ...] = ("dephasing", "thermal")
 #: largest N solved in the full 4^N-dimensional Liouville space (sparse direct solve).
-FULL_SPACE_MAX_N = 8
+FULL_SPACE_MAX_N = 10
+#: largest N solved as one dense batch by ``steady_state_linear`` (Liouville dimension 4^N <= 256).
+BATCH_MAX_N = 4
+#: largest N whose Liouvillian gap is computed (ARPACK, largest real part).
+GAP_MAX_N = 8
 #: largest N for which ``average_negativity`` is reported (symmetric fast path).
 AVERAGE_NEGATIVITY_MAX_N = 10
 #: sup of the two-qubit negativity, reached along g = r/(1+sqrt3) as r -> infinity.
@@ -455,7 +459,7 @@ def solve(*, gap: bool = True, solver: str = "auto", **params: Any) -> ResetResu
     measures: dict[str, float | None] = {}
     extra: dict[str, Any] = {}
     if solver == "full":
-        from opentangle.lindblad import spectrum, steady_state
+        from opentangle.lindblad import steady_state
         from opentangle.measures import average_negativity, negativity
 
         model = build_model(**p)
@@ -470,7 +474,7 @@ def solve(*, gap: bool = True, solver: str = "auto", **params: Any) -> ResetResu
             float(average_negativity(rho, dims, symmetric=True)) if n <= AVERAGE_NEGATIVITY_MAX_N else None
         )
         measures["residual"] = float(ss.residual)
-        measures["gap"] = float(spectrum(model, k=6).gap) if gap else None
+        measures["gap"] = evaluate_gap(**p) if gap and n <= GAP_MAX_N else None
     else:
         ss = _symmetric_solve(p)
         rho, rho1, rho2 = None, ss.rho1, ss.rho2
@@ -505,12 +509,24 @@ def steady_states_grid(*, n: int = 2, g: Any, r: Any, gamma: Any = 1.0, purity: 
             raise InvalidParameterError(f"{name} must be finite{' and >= 0 (it is a rate)' if name != 'g' else ''}")
     if np.any((purity < 0.5) | (purity > 1)):
         raise InvalidParameterError("purity of the fresh state must lie in [0.5, 1]")
-    terms = liouvillian_terms(n=n, hamiltonian=hamiltonian, noise=noise, B=B, C=C, s=s)
-    res = steady_state_linear(terms=list(terms), coefficients=_coefficients(g, gamma, r, purity, noise))
     D = 2**n
-    rho = np.asarray(res.rho).reshape(*g.shape, D, D)
+    if n <= BATCH_MAX_N:
+        terms = liouvillian_terms(n=n, hamiltonian=hamiltonian, noise=noise, B=B, C=C, s=s)
+        res = steady_state_linear(terms=list(terms), coefficients=_coefficients(g, gamma, r, purity, noise))
+        rho, residual = np.asarray(res.rho), np.asarray(res.residual)
+    else:  # dense batched LU of 4^n x 4^n is too costly: one iterative solve per point
+        from opentangle.lindblad import steady_state
+
+        sols = [
+            steady_state(build_model(n=n, g=a, r=b, gamma=c, purity=d, hamiltonian=hamiltonian, noise=noise,
+                                     B=B, C=C, s=s))
+            for a, b, c, d in zip(g.ravel(), r.ravel(), gamma.ravel(), purity.ravel())
+        ]
+        rho = np.array([x.rho for x in sols])
+        residual = np.array([x.residual for x in sols])
+    rho = rho.reshape(*g.shape, D, D)
     rho = 0.5 * (rho + np.swapaxes(rho.conj(), -1, -2))
-    return rho, np.asarray(res.residual).reshape(g.shape)
+    return rho, residual.reshape(g.shape)
 
 
 def evaluate_batch(grid: dict[str, np.ndarray], fixed: dict[str, Any]) -> dict[str, np.ndarray]:
@@ -541,10 +557,18 @@ def evaluate_batch(grid: dict[str, np.ndarray], fixed: dict[str, Any]) -> dict[s
     }
     flat = rho.reshape(-1, 2**n, 2**n)
     out["average_negativity"] = np.array([average_negativity(x, dims, symmetric=True) for x in flat]).reshape(shape)
-    out["gap"] = np.array([
-        evaluate_gap(**{**p, **{k: float(np.broadcast_to(a, shape).ravel()[i]) for k, a in arrs.items()}})
-        for i in range(int(np.prod(shape)))
-    ]).reshape(shape)
+    full = {k: np.broadcast_to(a, shape).ravel() for k, a in arrs.items()}
+    if n <= BATCH_MAX_N:  # all eigenvalues of the stacked dense Liouvillians at once
+        T = np.array([t.toarray() for t in liouvillian_terms(n=n, hamiltonian=p["hamiltonian"], noise=p["noise"],
+                                                            B=p["B"], C=p["C"], s=p["s"])])
+        coeff = _coefficients(full["g"], full["gamma"], full["r"], full["purity"], p["noise"])
+        ev = np.linalg.eigvals(np.einsum("bk,kij->bij", coeff, T))
+        ev = np.sort(ev.real, axis=-1)  # the zero eigenvalue is the largest
+        out["gap"] = (-ev[:, -2]).reshape(shape)
+    else:
+        out["gap"] = np.array([
+            evaluate_gap(**{**p, **{k: float(v[i]) for k, v in full.items()}}) for i in range(int(np.prod(shape)))
+        ]).reshape(shape)
     r1 = partial_trace(rho2, [0], [2, 2])
     wit = [spin_squeezing_witness(a, b, n) for a, b in zip(r1.reshape(-1, 2, 2), rho2.reshape(-1, 4, 4))]
     for key in ("squeezing_xi2", "toth_margin"):
@@ -553,10 +577,29 @@ def evaluate_batch(grid: dict[str, np.ndarray], fixed: dict[str, Any]) -> dict[s
 
 
 def evaluate_gap(**params: Any) -> float:
-    """Liouvillian spectral gap ``-max Re(lambda != 0)`` at one point (full space)."""
-    from opentangle.lindblad import spectrum
+    """Liouvillian spectral gap ``-max Re(lambda != 0)`` at one point (full space).
 
-    return float(spectrum(build_model(**params), k=6).gap)
+    ``opentangle.lindblad.spectrum`` for ``n <= 4``; above, ARPACK for the eigenvalues
+    of largest real part (``which="LR"``), because the engine's shift-invert LU of the
+    ``4^n``-dimensional Liouvillian fills in badly (N = 7 takes minutes).
+    """
+    model = build_model(**params)
+    if model.dim <= 16:
+        from opentangle.lindblad import spectrum
+
+        return float(spectrum(model, k=6).gap)
+    import scipy.sparse.linalg as spla
+
+    from opentangle.errors import ConvergenceError
+    from opentangle.lindblad import liouvillian
+
+    try:
+        ev = spla.eigs(liouvillian(model).tocsr(), k=6, which="LR", ncv=40, tol=1e-12, maxiter=20000,
+                       return_eigenvectors=False)
+    except spla.ArpackNoConvergence as exc:
+        raise ConvergenceError(f"ARPACK did not converge for the Liouvillian gap: {exc}") from exc
+    rest = np.delete(ev, int(np.argmin(np.abs(ev))))
+    return float(-rest.real.max())
 
 
 def threshold_r(*, n: int, g: float, gamma: float = 1.0, which: str = "pair", r_min: float = 1e-2,
@@ -572,6 +615,8 @@ def threshold_r(*, n: int, g: float, gamma: float = 1.0, which: str = "pair", r_
 
     which = _check_choice(which, "which", ("pair", "half"))
     grid = np.geomspace(r_min, r_max, points)
+    if "solver" in params:
+        params.pop("solver")
     f = _lambda_min_function(n=n, g=g, gamma=gamma, which=which, **params)
     vals = f(grid)
     out = []
@@ -580,25 +625,37 @@ def threshold_r(*, n: int, g: float, gamma: float = 1.0, which: str = "pair", r_
     return np.array(out)
 
 
-def _lambda_min_function(*, n: int, g: float, gamma: float, which: str, solver: str = "auto", **params: Any):
+def _lambda_min_function(*, n: int, g: float, gamma: float, which: str, **params: Any):
+    """``r -> lowest eigenvalue of the partial transpose`` (vectorised over an array of rates).
+
+    Pair: batched closed system for n = 2, the permutation-symmetric solver above.
+    Half: batched full space for n <= 4, the symmetric solver's full state for n <= 6,
+    the full-space iterative solver above.
+    """
     from opentangle.measures.negativity import partial_transpose_spectrum
 
-    use_full = (solver == "full") or (solver == "auto" and n <= FULL_SPACE_MAX_N)
-    if which == "half" and not use_full:
-        raise InvalidParameterError("the bipartite (half) threshold needs the full space; use which='pair'")
+    n = _check_n(n)
+    half = list(range(n // 2))
+
+    def point(r: float):
+        return _validate({"n": n, "g": g, "gamma": gamma, "r": float(r), **params})
 
     def f(rs: np.ndarray) -> np.ndarray:
-        if use_full:
-            rho, _ = steady_states_grid(n=n, g=g, r=rs, gamma=gamma, **params)
-            if which == "pair":
-                rho = partial_trace(rho, [0, 1], [2] * n)
+        rs = np.atleast_1d(np.asarray(rs, dtype=float))
+        if which == "pair":
+            if n == 2:
+                rho, _ = steady_states_grid(n=2, g=g, r=rs, gamma=gamma, **params)
                 return partial_transpose_spectrum(rho, [2, 2], part_a=[0])[..., 0]
-            return partial_transpose_spectrum(rho, [2] * n, part_a=list(range(n // 2)))[..., 0]
-        vals = []
-        for r in rs:
-            rho2 = _symmetric_solve(_validate({"n": n, "g": g, "gamma": gamma, "r": float(r), **params})).rho2
-            vals.append(partial_transpose_spectrum(rho2, [2, 2], part_a=[0])[0])
-        return np.array(vals)
+            rho2 = np.array([_symmetric_solve(point(r)).rho2 for r in rs])
+            return partial_transpose_spectrum(rho2, [2, 2], part_a=[0])[..., 0]
+        if n <= BATCH_MAX_N or n > 6:
+            vals = []
+            for chunk in ([rs] if n <= BATCH_MAX_N else [[r] for r in rs]):
+                rho, _ = steady_states_grid(n=n, g=g, r=np.asarray(chunk), gamma=gamma, **params)
+                vals.append(partial_transpose_spectrum(rho, [2] * n, part_a=half)[..., 0])
+            return np.concatenate(vals)
+        rho = np.array([_symmetric_solve(point(r)).reduced_state(n) for r in rs])
+        return partial_transpose_spectrum(rho, [2] * n, part_a=half)[..., 0]
 
     return f
 

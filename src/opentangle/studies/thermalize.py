@@ -82,7 +82,20 @@ MEASURES: tuple[str, ...] = (
 )
 SEEDED = False
 
-_PPT_ATOL = 1e-12
+#: Partial-transpose eigenvalues above ``-_PPT_RTOL * d^2`` count as zero (eigensolver noise
+#: for a unit-trace state).  ``entangled`` and ``output_negativity`` use the same cut, so
+#: ``entangled`` is ``output_negativity > 0``.
+_PPT_RTOL = 4 * np.finfo(float).eps
+
+
+def _ppt_tol(d: int) -> float:
+    return _PPT_RTOL * d * d
+
+
+def _is_pure_populations(t: np.ndarray) -> bool:
+    """A (diagonal or full) thermal state with rank one: zero temperature."""
+    ev = np.linalg.eigvalsh(np.asarray(t)) if np.ndim(t) == 2 else np.asarray(t, dtype=float)
+    return bool(np.max(ev) >= 1 - 1e-12)
 
 
 # ----------------------------------------------------------------------------- inputs
@@ -137,7 +150,11 @@ class EPLTReport:
 
     @property
     def eplt_exists(self) -> bool:
-        """False when ``gamma = 0``: the output is the product ``tau_A (x) tau_B``."""
+        """Whether this ``E_gamma`` has ``gamma > 0``; at ``gamma = 0`` it outputs ``tau_A (x) tau_B``.
+
+        ``False`` does not mean that no EPLT exists for these ``tau``: that is so only
+        when a ``tau`` is pure (see :func:`opentangle.channels.mixing_states`).
+        """
         return self.gamma > 0
 
     def as_dict(self) -> dict[str, Any]:
@@ -145,7 +162,7 @@ class EPLTReport:
 
     def summary(self) -> str:
         verdict = "entangled (NPT)" if self.entangled else "PPT (no entanglement detected)"
-        note = "" if self.eplt_exists else "  [gamma = 0: no EPLT, output is tau_A (x) tau_B]"
+        note = "" if self.eplt_exists else "  [gamma = 0: E_gamma outputs tau_A (x) tau_B]"
         return (
             f"E_gamma, d={self.d}, gamma={self.gamma:.6g} (max {self.gamma_max:.6g}, {self.coins} coin): {verdict}, "
             f"N={self.output_negativity:.6g}, <Phi+|out|Phi+>={self.output_overlap:.6g}, "
@@ -176,7 +193,11 @@ def thermalize(
     out = eplt_output(rho, ta, tb, gamma=gamma, coins=coins)
     g, _ = mixing_states(ta, tb, gamma=gamma)
     dims = [d, d]
-    lam_min = float(partial_transpose_spectrum(out, dims)[0])
+    spec = np.asarray(partial_transpose_spectrum(out, dims), dtype=float)
+    neg = spec[spec < -_ppt_tol(d)]
+    # negativity = sum of |negative PT eigenvalues| (= (||out^T_A||_1 - 1)/2 for unit trace); the same
+    # cut decides `entangled`, so the two can never disagree (an absolute 1e-12 cut could: tau with P_min ~ 1e-13)
+    n_out = float(-neg.sum()) if neg.size else 0.0
     phi = maximally_entangled_state(d)
     merr = max(
         float(np.max(np.abs(partial_trace(out, [0], dims) - ta))),
@@ -187,8 +208,8 @@ def thermalize(
         gamma=g,
         gamma_max=max_gamma(ta, tb),
         coins=coins,
-        entangled=lam_min < -_PPT_ATOL,
-        output_negativity=float(negativity(out, dims)),
+        entangled=bool(n_out > 0),
+        output_negativity=n_out,
         output_overlap=float(np.real(np.trace(phi @ out))),
         fully_entangled_fraction=float(fully_entangled_fraction(out, dims)),
         fmax_upper_bound=fmax_upper_bound(ta, tb),
@@ -344,8 +365,16 @@ def _validate(params: dict[str, Any]) -> dict[str, Any]:
             raise InvalidParameterError(f"{name} has {t.size} populations but d = {d}; give exactly d values")
     f = check_in_range(p["input_fidelity"], "input_fidelity", 0.0, 1.0)
     gamma = p["gamma"]
-    if gamma is not None and isinstance(gamma, float) and math.isnan(gamma):
-        gamma = None
+    if gamma is not None:
+        # None (the default) means d * P_min; NaN is rejected, never read as "default"
+        try:
+            gamma = float(gamma)
+        except (TypeError, ValueError) as exc:
+            raise InvalidParameterError(f"gamma must be a real number in [0, d * P_min]; got {gamma!r}") from exc
+        if not math.isfinite(gamma):
+            raise InvalidParameterError(
+                f"gamma must be a finite number in [0, d * P_min]; got {gamma}. Omit --gamma for the default d * P_min"
+            )
     return {"d": d, "tau_a": ta, "tau_b": tb, "gamma": gamma, "input_fidelity": f}
 
 
@@ -374,12 +403,24 @@ def command(
 
     result = evaluate(d=d, tau_a=tau_a, tau_b=tau_b, gamma=gamma, input_fidelity=input_fidelity)
     emit(result, as_json=json, title=f"thermalize: d={d}, tau_A=({tau_a}), tau_B=({tau_b}), F={input_fidelity:g}")
-    if result["gamma"] == 0:
-        print(
-            "opentangle: note: a thermal state is pure (zero temperature): no EPLT exists, the output is "
-            "tau_A (x) tau_B and no entanglement is preserved",
-            file=sys.stderr,
-        )
+    note = _gamma_zero_note(tau_a, tau_b, gamma, result["gamma"])
+    if note:
+        print(f"opentangle: note: {note}", file=sys.stderr)
+
+
+def _gamma_zero_note(tau_a: Any, tau_b: Any, gamma_given: float | None, gamma_used: float) -> str | None:
+    """The stderr note for ``gamma = 0`` (none otherwise); says "no EPLT exists" only for a pure tau."""
+    if gamma_used != 0:
+        return None
+    if gamma_given is not None:
+        return "gamma = 0 was requested: E_gamma outputs tau_A (x) tau_B and preserves no entanglement"
+    pure = [n for n, t in (("tau_A", tau_a), ("tau_B", tau_b)) if _is_pure_populations(parse_populations(t, name=n))]
+    if pure:
+        return (f"{' and '.join(pure)} is pure (zero temperature): no EPLT exists, the output is "
+                "tau_A (x) tau_B and no entanglement is preserved")
+    return ("E_gamma needs P_min > 0: a tau has a zero population, so the default gamma = d * P_min is 0 and "
+            "E_gamma outputs tau_A (x) tau_B. A rank-deficient but non-pure tau still admits EPLTs outside the "
+            "E_gamma family (map locally onto tau's support, then the shared-coin twirl there)")
 
 
 # ----------------------------------------------------------------------------- reproduce

@@ -257,6 +257,47 @@ def _hermitize(rho: np.ndarray) -> np.ndarray:
     return rho / np.trace(rho, axis1=-2, axis2=-1)[..., None, None].real
 
 
+_RESIDUAL_RTOL = 1e-9
+
+
+def _repair(rho: np.ndarray, residual: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Project steady states whose residual check passes onto the physical states (PSD, unit trace).
+
+    Near a degenerate steady state (ideal model, ``delta/omega -> 0``) a solve with a tiny
+    residual can still be ~1e-8 off and slightly non-positive (purity > 1).  Rows whose
+    residual exceeds ``_RESIDUAL_RTOL * scale`` are returned unchanged, so a failed solve is
+    never dressed up as physical; the ``residual`` key shows it.
+    """
+    rho = np.asarray(rho)
+    ok = np.isfinite(residual) & (np.asarray(residual) <= _RESIDUAL_RTOL * np.asarray(scale))
+    ok = ok & np.all(np.isfinite(rho), axis=(-2, -1))
+    if not np.any(ok):
+        return rho
+    w, v = np.linalg.eigh(rho[ok] if rho.ndim == 3 else rho)
+    w = np.clip(w, 0.0, None)
+    fixed = np.einsum("...ik,...k,...jk->...ij", v, w, v.conj())
+    fixed = fixed / np.trace(fixed, axis1=-2, axis2=-1)[..., None, None].real
+    if rho.ndim == 2:
+        return fixed
+    out = rho.copy()
+    out[ok] = fixed
+    return out
+
+
+def _physical_measures(rho: np.ndarray, residual: Any, scale: Any) -> dict[str, np.ndarray]:
+    """:func:`state_measures` of the repaired states, clipped to [0, 1] where the residual check passes."""
+    residual = np.asarray(residual, dtype=float)
+    scale = np.asarray(scale, dtype=float)
+    meas = state_measures(_repair(rho, residual, scale))
+    ok = residual <= _RESIDUAL_RTOL * scale
+    return {k: np.where(ok, np.clip(v, 0.0, 1.0), v) for k, v in meas.items()}
+
+
+def _row_scale(coeffs: np.ndarray) -> np.ndarray:
+    """Largest |coefficient| per row (the Liouvillian's scale), at least 1e-300."""
+    return np.maximum(np.max(np.abs(np.atleast_2d(coeffs)), axis=-1), 1e-300)
+
+
 def _solve_linear(coefficients: np.ndarray, *, nonunique: str = "raise") -> tuple[np.ndarray, np.ndarray]:
     lb = _lindblad()
     _, terms = _liouvillian_terms()
@@ -270,7 +311,11 @@ def evaluate(*, optimize: bool = False, **params: Any) -> dict[str, float]:
 
     With ``optimize=True`` the given ``omega`` and ``delta`` are ignored and
     replaced by the maximiser of the singlet fidelity (:func:`optimize_drive`);
-    the result then also holds ``omega`` and ``delta``.
+    the result then also holds ``omega``, ``delta`` and ``at_bound`` (``True`` when the
+    optimum sits on the edge of the search box, e.g. the ideal model, where
+    ``F_S -> 1`` only as ``delta/omega -> 0``: then it is a supremum, not an optimum).
+    Where the residual check passes, the state is projected onto the physical states,
+    so ``purity`` and the fidelities lie in [0, 1].
 
     Example
     -------
@@ -296,11 +341,13 @@ def evaluate(*, optimize: bool = False, **params: Any) -> dict[str, float]:
             ) from exc
         raise
     rho = _hermitize(np.asarray(ss.rho))
-    out = {k: float(v) for k, v in state_measures(rho).items()}
+    scale = float(_row_scale(np.array([p[k] for k in PARAMETERS]))[0])
+    out = {k: float(v) for k, v in _physical_measures(rho, float(ss.residual), scale).items()}
     out["residual"] = float(ss.residual)
     if optimize:
         out["omega"] = p["omega"]
         out["delta"] = p["delta"]
+        out["at_bound"] = bool(best.at_bound)
     return out
 
 
@@ -342,7 +389,7 @@ def evaluate_batch(grid: Mapping[str, Any], fixed: Mapping[str, Any] | None = No
     """
     coeffs, shape = _coefficient_rows(grid, fixed or {})
     rho, residual = _solve_linear(coeffs)
-    meas = state_measures(rho)
+    meas = _physical_measures(rho, residual, _row_scale(coeffs))
     out = {k: np.asarray(v, dtype=float).reshape(shape) for k, v in meas.items()}
     out["residual"] = residual.reshape(shape)
     return out

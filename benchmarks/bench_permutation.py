@@ -1,0 +1,119 @@
+"""Benchmark of the permutation-symmetric solver (opentangle.lindblad.permutation).
+
+Run:  OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_permutation.py [--quick] [--large]
+
+1. Reset model of Hartmann et al. (Ising g = 5, dephasing gamma = 1, reset to |+> at r = 8)
+   against QuTiP's full-space ``steadystate`` (default method) for N = 4..6, same run.
+2. A model PIQS supports (Ising g = 1 + field 0.7 sum sx, local emission 1, local dephasing
+   0.5) against ``qutip.piqs`` ``Dicke(...).liouvillian()`` + ``steadystate``, same run.
+3. Reset model scaling: N = 10 ... 50 (``--large``: up to 90), time to the reduced
+   two-qubit steady state, with and without the uniqueness check of the other blocks.
+Timings are best of ``--repeat`` runs; the machine may be shared, so compare ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+
+import numpy as np
+
+from opentangle.lindblad.permutation import SymmetricHamiltonian, symmetric_steady_state
+from opentangle.operators import embed, partial_trace, sigma_minus, sigma_z
+
+PLUS = np.array([1.0, 1.0]) / math.sqrt(2)
+RESET = [(np.outer(PLUS, [1, 0]), 8.0), (np.outer(PLUS, [0, 1]), 8.0)]
+
+
+def reset_model(g=5.0, gamma=1.0):
+    return dict(hamiltonian=SymmetricHamiltonian.ising(g), local_jumps=[(sigma_z(), gamma / 2), *RESET])
+
+
+def best_of(fn, repeat):
+    best, out = math.inf, None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, out
+
+
+def bench_vs_qutip_full(ns, repeat):
+    import qutip
+
+    print("\n[1] reset model, full-space qutip.steadystate (default) vs symmetric solver")
+    print(f"{'N':>3} {'qutip s':>9} {'ours s':>9} {'ratio':>7} {'max|drho2|':>11} {'neg(rho2)':>10}")
+    for n in ns:
+        dims = [2] * n
+        h = sum(5.0 * embed(sigma_z(), i, dims) @ embed(sigma_z(), j, dims) for i in range(n) for j in range(i + 1, n))
+        ops = [(sigma_z(), 0.5), *RESET]
+        c_ops = [qutip.Qobj(math.sqrt(r) * embed(op, i, dims), dims=[dims, dims]) for op, r in ops for i in range(n)]
+        hq = qutip.Qobj(h, dims=[dims, dims])
+        # the full-space reference gets slow fast (tens of seconds at N = 6): time it once there
+        tq, rho = best_of(lambda: qutip.steadystate(hq, c_ops), repeat if n < 6 else 1)
+        to, ss = best_of(lambda: symmetric_steady_state(n=n, **reset_model()), repeat)
+        diff = np.abs(partial_trace(rho.full(), [0, 1], dims) - ss.rho2).max()
+        print(f"{n:>3} {tq:9.4f} {to:9.4f} {tq / to:7.1f} {diff:11.1e} {ss.negativity():10.6f}")
+
+
+def bench_vs_piqs(ns, repeat):
+    import qutip
+
+    try:
+        from qutip.piqs.piqs import Dicke, jspin
+    except ImportError:
+        print("\n[2] qutip.piqs not available; skipped")
+        return
+    print("\n[2] PIQS-supported model: Dicke(...).liouvillian() + steadystate vs symmetric solver")
+    print(f"{'N':>3} {'piqs s':>9} {'ours s':>9} {'ratio':>7} {'max|d<J>|':>10} {'max|d<J^2>|':>12}")
+    for n in ns:
+        jx, jy, jz = jspin(n)
+        h = 0.5 * ((2 * jz) ** 2 - n) + 2 * 0.7 * jx
+
+        def piqs():
+            return qutip.steadystate(Dicke(n, hamiltonian=h, emission=1.0, dephasing=0.5).liouvillian())
+
+        def ours():
+            return symmetric_steady_state(
+                n=n,
+                hamiltonian=SymmetricHamiltonian.ising(1.0) + SymmetricHamiltonian.field(x=0.7),
+                local_jumps=[(sigma_minus(), 1.0), (sigma_z(), 0.5 / 4)],
+            )
+
+        tp, rho = best_of(piqs, repeat)
+        to, ss = best_of(ours, repeat)
+        d1 = np.abs(np.array([qutip.expect(o, rho) for o in (jx, jy, jz)]) - ss.moments.mean).max()
+        d2 = np.abs(np.array([qutip.expect(o * o, rho) for o in (jx, jy, jz)]) - np.diag(ss.moments.second)).max()
+        print(f"{n:>3} {tp:9.4f} {to:9.4f} {tp / to:7.1f} {d1:10.1e} {d2:12.1e}")
+
+
+def bench_scaling(ns, repeat):
+    print("\n[3] reset model (g=5, gamma=1, r=8): time to rho2, dimension C(N+3,3)")
+    print(f"{'N':>3} {'dim':>7} {'blocks':>6} {'checked s':>10} {'unchecked s':>12} {'residual_max':>12} "
+          f"{'neg(rho2)':>10} {'xi2_R':>8}")
+    for n in ns:
+        tc, ss = best_of(lambda: symmetric_steady_state(n=n, **reset_model()), repeat)
+        tu, _ = best_of(lambda: symmetric_steady_state(n=n, **reset_model(), check_uniqueness=False), repeat)
+        sq = ss.spin_squeezing()
+        print(f"{n:>3} {ss.dimension:>7} {ss.blocks:>6} {tc:10.2f} {tu:12.2f} {ss.residual_max:12.1e} "
+              f"{ss.negativity():10.6f} {sq.xi2_wineland:8.3f}", flush=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="small sizes only")
+    ap.add_argument("--large", action="store_true", help="also N = 60..100 (minutes, GBs of memory)")
+    ap.add_argument("--repeat", type=int, default=3)
+    a = ap.parse_args()
+    repeat = 1 if a.quick else a.repeat
+    bench_vs_qutip_full([4, 5] if a.quick else [4, 5, 6], repeat)
+    bench_vs_piqs([10, 20] if a.quick else [10, 20, 30, 40], repeat)
+    ns = [10, 20, 30] if a.quick else [10, 20, 30, 40, 50]
+    if a.large:
+        ns += [60, 70, 80, 90, 100]
+    bench_scaling(ns, 1 if a.large else repeat)
+
+
+if __name__ == "__main__":
+    main()

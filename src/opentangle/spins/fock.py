@@ -1,0 +1,172 @@
+"""Schwinger-boson ensembles: Fock windows, binomial amplitudes, coherent overlaps.
+
+An ensemble of N two-level atoms in modes a, b is described by the Fock states
+``|k>`` (k atoms in a, ``S^z = 2k - N``).  The x-polarised spin coherent state is
+``2^(-N/2) sum_k sqrt(C(N,k)) |k>``; the equatorial coherent state at azimuth
+``alpha`` is ``sum_k c_k e^{i k alpha} |k>`` (conventions: shared/REFERENCES.md 5).
+Everything is computed in log space so that ``N = 10^6`` does not overflow.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.stats import binom
+
+from opentangle._convert import check_real
+from opentangle.errors import InvalidParameterError
+
+__all__ = [
+    "FockWindow",
+    "check_n_atoms",
+    "fock_window",
+    "binomial_log_weights",
+    "binomial_amplitudes",
+    "log_abs_cos_power",
+    "cos_power",
+    "coherent_overlap",
+    "x_coherent_state",
+]
+
+#: the largest ensemble accepted (the window then has ~ 6 sqrt(N) states)
+MAX_ATOMS = 10**12
+
+
+def check_n_atoms(n_atoms: Any) -> int:
+    """A positive integer number of atoms, or :class:`InvalidParameterError`."""
+    try:
+        v = float(n_atoms)
+    except (TypeError, ValueError) as exc:
+        raise InvalidParameterError(f"n_atoms must be a positive integer; got {n_atoms!r}") from exc
+    if not math.isfinite(v) or v != int(v) or v < 1:
+        raise InvalidParameterError(f"n_atoms must be an integer >= 1; got {n_atoms!r}")
+    if v > MAX_ATOMS:
+        raise InvalidParameterError(f"n_atoms must be <= {MAX_ATOMS:.0e}; got {n_atoms!r}")
+    return int(v)
+
+
+@dataclass(frozen=True)
+class FockWindow:
+    """The Fock states ``k_min <= k <= k_max`` kept for one ensemble of ``n_atoms``.
+
+    ``w`` is the half-width in units of ``sqrt(N)`` (``k`` in ``N/2 +/- w sqrt(N)``);
+    ``discarded_weight`` is the binomial weight ``sum_{k outside} C(N,k) / 2^N``.
+    """
+
+    n_atoms: int
+    k_min: int
+    k_max: int
+    w: float
+    discarded_weight: float
+
+    @property
+    def size(self) -> int:
+        return self.k_max - self.k_min + 1
+
+    @property
+    def k(self) -> np.ndarray:
+        return np.arange(self.k_min, self.k_max + 1)
+
+    @property
+    def x(self) -> np.ndarray:
+        """Centred labels ``k - N/2`` (half-integers for odd N)."""
+        return self.k - self.n_atoms / 2.0
+
+    @property
+    def is_full(self) -> bool:
+        return self.k_min == 0 and self.k_max == self.n_atoms
+
+    def __repr__(self) -> str:
+        return (f"FockWindow(N={self.n_atoms}, k=[{self.k_min}, {self.k_max}], size={self.size}, "
+                f"w={self.w:.3f}, discarded_weight={self.discarded_weight:.3e})")
+
+
+def fock_window(n_atoms: int, *, tol: float = 1e-10, w: float | None = None) -> FockWindow:
+    r"""The Fock window ``k in N/2 +/- w sqrt(N)`` of an x-polarised ensemble.
+
+    With ``w=None`` the narrowest symmetric window whose discarded binomial weight
+    :math:`\delta = \sum_{|k-N/2| > w\sqrt N} \binom{N}{k} 2^{-N}` is ``<= tol``
+    is chosen; for a pure state the entropy error is then of order
+    :math:`\delta(\log_2(1/\delta) + E)` (measured in ``benchmarks/bench_ensembles.py``).
+
+    Example: ``fock_window(10**6, tol=1e-10).size == 6429``.
+    """
+    n = check_n_atoms(n_atoms)
+    if w is None:
+        tol = check_real(tol, "tol")
+        if not 0 < tol < 1:
+            raise InvalidParameterError(f"tol (discarded weight) must lie in (0, 1); got {tol}")
+        # smallest k_max with P(k > k_max) <= tol/2, window symmetric about N/2
+        k_max = int(binom.isf(tol / 2, n, 0.5))
+        k_max = max(k_max, int(math.ceil(n / 2)))
+        k_min = n - k_max
+    else:
+        w = check_real(w, "w")
+        if w <= 0:
+            raise InvalidParameterError(f"window half-width w must be > 0; got {w}")
+        half = w * math.sqrt(n)
+        k_min = max(0, int(math.ceil(n / 2 - half - 1e-9)))
+        k_max = n - k_min
+    k_min, k_max = max(0, k_min), min(n, k_max)
+    lost = float(binom.cdf(k_min - 1, n, 0.5) + binom.sf(k_max, n, 0.5)) if k_min > 0 else 0.0
+    width = (k_max - n / 2) / math.sqrt(n)
+    return FockWindow(n_atoms=n, k_min=k_min, k_max=k_max, w=float(width), discarded_weight=lost)
+
+
+def binomial_log_weights(n_atoms: int, k: Any) -> np.ndarray:
+    """``log(C(N, k) / 2^N)`` (natural log), accurate for large N."""
+    return np.asarray(binom.logpmf(np.asarray(k), int(n_atoms), 0.5), dtype=float)
+
+
+def binomial_amplitudes(n_atoms: int, k: Any) -> np.ndarray:
+    """``c_k = sqrt(C(N, k) / 2^N)``, the amplitudes of the x-polarised coherent state."""
+    return np.exp(0.5 * binomial_log_weights(n_atoms, k))
+
+
+def _reduce(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``theta = m pi + r`` with ``|r| <= pi/2``; returns ``(r, m)``."""
+    m = np.rint(theta / np.pi)
+    return theta - m * np.pi, m
+
+
+def log_abs_cos_power(n: int, theta: Any) -> np.ndarray:
+    r"""``N log|cos(theta)|`` computed without cancellation near ``cos = 1``."""
+    r, _ = _reduce(np.asarray(theta, dtype=float))
+    s = np.sin(0.5 * r)
+    with np.errstate(divide="ignore"):
+        return n * np.log1p(np.maximum(-2.0 * s * s, -1.0))
+
+
+def cos_power(n: int, theta: Any) -> np.ndarray:
+    r""":math:`\cos^N\theta` in log space (real, with its sign)."""
+    theta = np.asarray(theta, dtype=float)
+    r, m = _reduce(theta)
+    val = np.exp(log_abs_cos_power(n, theta))
+    if n % 2:
+        val = np.where(np.mod(m, 2) == 1, -val, val)
+    return val
+
+
+def coherent_overlap(n_atoms: int, dphi: Any) -> np.ndarray:
+    r"""Overlap :math:`\langle\chi_{\alpha'}|\chi_{\alpha}\rangle = ((1+e^{i\,\delta})/2)^N`, ``delta = alpha - alpha'``.
+
+    Here :math:`|\chi_\alpha\rangle = \sum_k c_k e^{ik\alpha}|k\rangle` is the
+    equatorial spin coherent state.  Closed form
+    :math:`e^{iN\delta/2}\cos^N(\delta/2)`, evaluated in log space.
+
+    Example: ``abs(coherent_overlap(10**6, 0.01)) ~ exp(-12.5)``.
+    """
+    n = check_n_atoms(n_atoms)
+    d = np.asarray(dphi, dtype=float)
+    return cos_power(n, 0.5 * d) * np.exp(0.5j * n * np.mod(d, 4 * np.pi))
+
+
+def x_coherent_state(n_atoms: int, *, phase: float = 0.0, window: FockWindow | None = None) -> np.ndarray:
+    r"""Fock amplitudes :math:`c_k e^{ik\,\mathrm{phase}}` of the equatorial coherent state (on ``window``)."""
+    n = check_n_atoms(n_atoms)
+    phase = check_real(phase, "phase")
+    k = np.arange(n + 1) if window is None else window.k
+    return binomial_amplitudes(n, k) * np.exp(1j * phase * k)

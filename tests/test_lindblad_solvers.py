@@ -1,0 +1,258 @@
+"""Steady-state, batched, dynamics and spectrum solvers: QuTiP oracle, direct vs iterative, invariants."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from opentangle.errors import (
+    ConvergenceError,
+    DimensionError,
+    InvalidParameterError,
+    InvalidStateError,
+    NonUniqueSteadyStateError,
+)
+from opentangle.lindblad import (
+    Jump,
+    Model,
+    amplitude_damping,
+    dephasing,
+    evolve,
+    liouvillian,
+    reset,
+    spectrum,
+    steady_state,
+    steady_state_batch,
+    steady_state_linear,
+)
+from opentangle.operators import embed, sigma_minus, sigma_x, sigma_z
+
+from test_lindblad import ising_reset_model, random_model, random_rho
+
+qutip = pytest.importorskip("qutip")
+
+
+def to_qutip_model(m):
+    H = qutip.Qobj(m.hamiltonian.toarray())
+    c_ops = [qutip.Qobj(np.sqrt(j.rate) * j.op.toarray()) for j in m.jumps]
+    return H, c_ops
+
+
+def check_state(rho, atol=1e-10):
+    assert np.abs(rho - rho.conj().T).max() < atol
+    assert abs(np.trace(rho) - 1) < atol
+    assert np.linalg.eigvalsh(rho)[0] > -1e-8
+
+
+# ----------------------------------------------------------------------------- steady_state
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("method", ["direct", "iterative"])
+def test_steady_state_matches_qutip_random_models(seed, method):
+    rng = np.random.default_rng(seed)
+    D = [2, 3, 4, 6][seed]
+    m = random_model(D, rng)
+    H, c_ops = to_qutip_model(m)
+    ref = qutip.steadystate(H, c_ops).full()
+    ss = steady_state(m, method=method)
+    assert ss.method == method
+    assert np.abs(ss.rho - ref).max() < 1e-8
+    assert ss.residual < 1e-10
+    check_state(ss.rho)
+
+
+def test_iterative_matches_direct_ising_reset_n5():
+    m = ising_reset_model(5, g=5.0, gamma=1.0, r=8.0)
+    a = steady_state(m, method="direct")
+    b = steady_state(m, method="iterative")
+    assert np.abs(a.rho - b.rho).max() < 1e-10
+    assert b.residual <= 1e-10 and b.iterations > 0
+    check_state(b.rho)
+    assert "iterative" in repr(b)
+
+
+def test_iterative_schur_path_non_diagonal_heff():
+    """Transverse field + amplitude damping: H_eff is not diagonal (Schur/Sylvester preconditioner)."""
+    dims = [2, 2, 2]
+    H = sum(embed(sigma_x(), i, dims) for i in range(3)) + 0.7 * embed(sigma_z(), 0, dims) @ embed(sigma_z(), 1, dims)
+    jumps = [amplitude_damping(site=i, rate=0.3 + 0.2 * i, dims=dims) for i in range(3)]
+    m = Model(hamiltonian=H, jumps=jumps, dims=dims)
+    a = steady_state(m, method="direct")
+    b = steady_state(m, method="iterative")
+    ref = qutip.steadystate(*to_qutip_model(m)).full()
+    assert np.abs(b.rho - ref).max() < 1e-8
+    assert np.abs(a.rho - b.rho).max() < 1e-9
+
+
+def test_pure_steady_state_dark_state():
+    """Undamped dark state (H_eff has a zero-decay eigenvector): the preconditioner shift must handle it."""
+    m = Model(hamiltonian=np.zeros((2, 2)), jumps=[(sigma_minus(), 1.0)])
+    for method in ("direct", "iterative"):
+        ss = steady_state(m, method=method)
+        assert np.allclose(ss.rho, np.diag([0, 1]), atol=1e-10)
+
+
+@pytest.mark.parametrize("method", ["direct", "iterative"])
+def test_non_unique_steady_state_detected(method):
+    dims = [2, 2]
+    H = embed(sigma_z(), 0, dims) @ embed(sigma_z(), 1, dims)
+    with pytest.raises(NonUniqueSteadyStateError):
+        steady_state(Model(hamiltonian=H, dims=dims), method=method)  # no dissipation at all
+    deph = Model(hamiltonian=H, jumps=[dephasing(site=i, rate=1.0, dims=dims) for i in range(2)], dims=dims)
+    with pytest.raises(NonUniqueSteadyStateError):
+        steady_state(deph, method=method)  # dephasing-only: every diagonal state is stationary
+    # two decoupled decaying qubits on a 4-level space with a dark 2-dim block
+    m = Model(jumps=[(np.diag([0, 0, 1, 0]) + np.eye(4, k=-1) * 0, 0.0), (np.outer(np.eye(4)[0], np.eye(4)[2]), 1.0)])
+    with pytest.raises(NonUniqueSteadyStateError):
+        steady_state(m, method=method)
+
+
+def test_steady_state_argument_validation():
+    m = Model(jumps=[(sigma_minus(), 1.0)])
+    with pytest.raises(InvalidParameterError):
+        steady_state(m, method="magic")
+    with pytest.raises(InvalidParameterError):
+        steady_state(m, tol=-1)
+    with pytest.raises(InvalidParameterError):
+        steady_state("not a model")
+
+
+def test_iterative_non_convergence_raises():
+    m = ising_reset_model(3, g=5.0, gamma=1.0, r=8.0)
+    with pytest.raises(ConvergenceError):
+        steady_state(m, method="iterative", tol=1e-30, maxiter=1, restart=2)
+
+
+# ----------------------------------------------------------------------------- batched
+
+
+def ising_terms():
+    dims = [2, 2]
+    zz = embed(sigma_z(), 0, dims) @ embed(sigma_z(), 1, dims)
+    plus = np.array([1, 1]) / np.sqrt(2)
+    LH = liouvillian(Model(hamiltonian=zz, dims=dims))
+    Ld = liouvillian(Model(jumps=[dephasing(site=i, rate=1.0, dims=dims) for i in range(2)], dims=dims))
+    Lr = liouvillian(Model(jumps=[reset(site=i, rate=1.0, state=plus, dims=dims) for i in range(2)], dims=dims))
+    return [LH, Ld, Lr]
+
+
+def closed_form(g, r, gamma):
+    num = g * r * (r + gamma) - g**2 * (r + gamma) - gamma * (r + gamma / 2) ** 2
+    den = 2 * (r + gamma) * (2 * g**2 + (r + gamma / 2) * (r + gamma))
+    return np.maximum(0.0, num / den)
+
+
+def test_steady_state_linear_grid_negativity_closed_form():
+    from opentangle.measures import negativity
+
+    g, r = np.meshgrid(np.linspace(0.1, 6, 31), np.linspace(0.1, 12, 29), indexing="ij")
+    coeff = np.stack([g.ravel(), np.ones(g.size), r.ravel()], axis=1)
+    out = steady_state_linear(terms=ising_terms(), coefficients=coeff, chunk=200)
+    assert out.rho.shape == (g.size, 4, 4)
+    assert np.all(out.residual < 1e-12) and out.unique.all()
+    neg = negativity(out.rho)
+    assert np.abs(neg - closed_form(g.ravel(), r.ravel(), 1.0)).max() < 1e-12
+    assert "BatchSteadyState" in repr(out)
+
+
+def test_steady_state_batch_matches_single_solves():
+    rng = np.random.default_rng(7)
+    models = [random_model(3, rng) for _ in range(5)]
+    Ls = np.stack([liouvillian(m).toarray() for m in models])
+    out = steady_state_batch(Ls)
+    for m, rho in zip(models, out.rho):
+        assert np.abs(rho - steady_state(m).rho).max() < 1e-10
+        check_state(rho)
+
+
+def test_batch_non_unique_points():
+    coeff = np.array([[1.0, 1.0, 2.0], [1.0, 1.0, 0.0], [2.0, 0.5, 3.0]])  # r = 0 -> non-unique
+    with pytest.raises(NonUniqueSteadyStateError):
+        steady_state_linear(terms=ising_terms(), coefficients=coeff)
+    out = steady_state_linear(terms=ising_terms(), coefficients=coeff, nonunique="nan")
+    assert out.unique.tolist() == [True, False, True]
+    assert np.isnan(out.rho[1]).all() and np.isfinite(out.rho[[0, 2]]).all()
+
+
+def test_batch_validation():
+    with pytest.raises(DimensionError):
+        steady_state_batch(np.zeros((2, 3, 3)))
+    with pytest.raises(DimensionError):
+        steady_state_linear(terms=ising_terms(), coefficients=np.ones((4, 2)))
+    with pytest.raises(InvalidParameterError):
+        steady_state_linear(terms=ising_terms(), coefficients=[[1, np.nan, 1]])
+    with pytest.raises(InvalidParameterError):
+        steady_state_linear(terms=ising_terms(), coefficients=[[1, 1, 1]], nonunique="ignore")
+
+
+# ----------------------------------------------------------------------------- evolve
+
+
+@pytest.mark.parametrize("method", ["expm", "krylov", "bdf"])
+def test_evolve_matches_qutip_mesolve(method):
+    rng = np.random.default_rng(11)
+    m = random_model(4, rng)
+    rho0 = random_rho(4, rng)
+    times = np.linspace(0, 2.0, 9)
+    obs = [sigma_x(), np.diag([1.0, 2.0, 3.0, 4.0])]
+    obs[0] = np.kron(sigma_x(), np.eye(2))
+    H, c_ops = to_qutip_model(m)
+    ref = qutip.mesolve(H, qutip.Qobj(rho0), times, c_ops, options={"atol": 1e-13, "rtol": 1e-12, "nsteps": 100000})
+    ev = evolve(m, rho0, times, observables=obs, method=method, rtol=1e-12, atol=1e-14)
+    tol = 1e-8
+    for k, st in enumerate(ref.states):
+        assert np.abs(ev.states[k] - st.full()).max() < tol
+    for k, o in enumerate(obs):
+        exp_ref = [np.trace(o @ st.full()).real for st in ref.states]
+        assert np.allclose(ev.expect[k], exp_ref, atol=tol)
+
+
+def test_evolve_stiff_reaches_steady_state_and_measures():
+    from opentangle.measures import negativity
+
+    m = ising_reset_model(2, g=2.5, gamma=1.0, r=6.0)
+    # stiff: add a very fast dephasing-like channel on top of slow dynamics
+    ket = np.array([1, 0, 0, 0], complex)
+    times = np.array([0.0, 0.5, 5.0, 50.0])
+    for method in ("expm", "krylov", "bdf"):
+        ev = evolve(m, ket, times, measures={"N": negativity}, method=method)
+        ss = steady_state(m).rho
+        assert np.abs(ev.states[-1] - ss).max() < 1e-8
+        assert np.isclose(ev.measures["N"][-1], closed_form(2.5, 6.0, 1.0), atol=1e-8)
+        assert ev.measures["N"][0] == 0.0
+    stiff = Model(hamiltonian=np.diag([0.0, 1.0]), jumps=[(sigma_minus(), 1e6), (sigma_x(), 1.0)])
+    ev = evolve(stiff, np.eye(2) / 2, [0.0, 10.0], method="bdf", store_states=True)
+    assert np.all(np.isfinite(ev.states)) and abs(np.trace(ev.states[-1]) - 1) < 1e-8
+    ev2 = evolve(stiff, np.eye(2) / 2, [0.0, 10.0], method="expm")
+    assert np.abs(ev.states[-1] - ev2.states[-1]).max() < 1e-6
+
+
+def test_evolve_validation():
+    m = Model(jumps=[(sigma_minus(), 1.0)])
+    with pytest.raises(InvalidParameterError):
+        evolve(m, [1, 0], [1.0, 0.0])
+    with pytest.raises(DimensionError):
+        evolve(m, [1, 0, 0], [0.0, 1.0])
+    with pytest.raises(InvalidStateError):
+        evolve(m, np.eye(2), [0.0, 1.0])
+    with pytest.raises(InvalidParameterError):
+        evolve(m, [1, 0], [0.0, 1.0], method="rk4")
+    with pytest.raises(DimensionError):
+        evolve(m, [1, 0], [0.0, 1.0], observables=[np.eye(3)])
+    with pytest.raises(InvalidParameterError):
+        evolve(m, [1, 0], [0.0, 1.0], measures={"x": 3})
+
+
+# ----------------------------------------------------------------------------- spectrum
+
+
+def test_spectrum_sparse_matches_dense():
+    m = ising_reset_model(4, g=5.0, gamma=1.0, r=8.0)
+    dense = spectrum(m, k=8, method="dense")
+    sparse = spectrum(m, k=8, method="sparse")
+    assert abs(dense.eigenvalues[0]) < 1e-10 and abs(sparse.eigenvalues[0]) < 1e-8
+    assert np.isclose(dense.gap, sparse.gap, rtol=1e-8)
+    assert "gap" in repr(dense)
+    with pytest.raises(InvalidParameterError):
+        spectrum(m, k=1)

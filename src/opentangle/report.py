@@ -286,7 +286,7 @@ th,td{border:1px solid #ddd;padding:.25rem .6rem;text-align:left;font-variant-nu
 th{background:#f6f8fa} td.ok{color:#1a7f37;font-weight:bold} td.bad{color:#cf222e;font-weight:bold}
 .figs{display:flex;flex-wrap:wrap;gap:1rem} figure{margin:0;max-width:520px}
 figure img{max-width:100%;border:1px solid #eee} figcaption{font-size:.85rem;color:#555}
-pre{background:#fff5f5;border:1px solid #f5c2c7;padding:.6rem;overflow-x:auto;font-size:.8rem}
+pre{white-space:pre-wrap;background:#fff5f5;border:1px solid #f5c2c7;padding:.6rem;overflow-x:auto;font-size:.8rem}
 """
 
 # after load: mark whether every image decoded (read by the headless-browser test)

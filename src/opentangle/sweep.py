@@ -650,8 +650,7 @@ def _run_tasks(
                         if len(pending) >= 2 * workers:
                             break
             finally:
-                for fut in pending:
-                    fut.cancel()
+                pool.shutdown(wait=False, cancel_futures=True)
 
 
 @contextlib.contextmanager
@@ -815,14 +814,14 @@ import typer  # noqa: E402  (kept below the library code: the API above needs no
 def command(
     study: str = typer.Argument(..., help="Study name (see `opentangle --help`) or dotted module path."),
     param: list[str] = typer.Option(
-        None, "--param", "-p", help="Swept parameter NAME=START:STOP:NUM (repeat for more dimensions)."
+        None, "--param", "-p", metavar="NAME=START:STOP:NUM", help="Swept parameter NAME=START:STOP:NUM (repeat for more dimensions)."
     ),
-    set_: list[str] = typer.Option(None, "--set", "-s", help="Fixed parameter NAME=VALUE (repeatable)."),
-    measure: list[str] = typer.Option(None, "--measure", "-m", help="Measure to keep (repeatable; default all)."),
+    set_: list[str] = typer.Option(None, "--set", "-s", metavar="NAME=VALUE", help="Fixed parameter NAME=VALUE (repeatable)."),
+    measure: list[str] = typer.Option(None, "--measure", "-m", metavar="KEY", help="Measure to keep (repeatable; default all)."),
     out: Path = typer.Option(..., "--out", "-o", help="Output NetCDF file, e.g. reset.nc."),
-    workers: int = typer.Option(None, "--workers", "-w", help="Local worker processes (default: all cores)."),
+    workers: int = typer.Option(None, "--workers", "-w", metavar="K", help="Local worker processes (default: all cores)."),
     scheduler: str = typer.Option(
-        None, "--scheduler", envvar="DASK_SCHEDULER_ADDRESS", help="Dask scheduler tcp://host:port."
+        None, "--scheduler", metavar="ADDRESS", envvar="DASK_SCHEDULER_ADDRESS", help="Dask scheduler tcp://host:port."
     ),
     seed: int = typer.Option(0, "--seed", help="Sweep seed; point k uses a seed derived from (seed, k)."),
     restart: bool = typer.Option(False, "--restart", help="Discard a checkpoint instead of resuming."),

@@ -157,7 +157,10 @@ def test_engine_helpers_thermal_and_mixed_reset_match_engine_full_space():
     n = 4
     fresh = np.diag([0.8, 0.2]) + 0.3 * sigma_x()  # imperfect (mixed) reset state
     ham = SymmetricHamiltonian.heisenberg(1.3) + SymmetricHamiltonian.field(x=0.4, z=-0.2)
-    local = [lind.thermal_noise(site=0, B=0.6, C=0.9, s=0.3, dims=[2]), lind.reset(site=0, rate=2.0, state=fresh, dims=[2])]
+    local = [
+        lind.thermal_noise(site=0, B=0.6, C=0.9, s=0.3, dims=[2]),
+        lind.reset(site=0, rate=2.0, state=fresh, dims=[2]),
+    ]
     collective = [(sigma_minus(), 0.5)]
     ss = symmetric_steady_state(n=n, hamiltonian=ham, local_jumps=local, collective_jumps=collective)
     flat = [(j.op.toarray(), j.rate) for group in local for j in group]
@@ -208,7 +211,8 @@ def test_two_qubit_spectrum_is_in_analytic_spectrum():
     liou = symmetric_liouvillian(n=2, **reset_model(g, gamma, r))
     ev = np.linalg.eigvals(liou.matrix.toarray())
     root = 2 * np.sqrt(complex(g**2 - r**2 / 16))
-    allowed = np.array([0, -r, -2 * r, -2 * (r + gamma), -(1.5 * r + gamma) + 1j * root, -(1.5 * r + gamma) - 1j * root])
+    osc = -(1.5 * r + gamma)
+    allowed = np.array([0, -r, -2 * r, -2 * (r + gamma), osc + 1j * root, osc - 1j * root])
     # degenerate (defective) eigenvalues are only accurate to ~sqrt(eps)
     assert all(np.abs(allowed - e).min() < 1e-6 for e in ev)
     assert np.abs(allowed[:, None] - ev[None, :]).min(axis=1).max() < 1e-6  # and every one occurs
@@ -339,8 +343,8 @@ def test_non_unique_steady_states_raise():
 
 
 def test_jump_objects_and_nested_lists_are_accepted():
-    jumps = [SimpleNamespace(op=sigma_z(), rate=0.5), [SimpleNamespace(op=RESET_PLUS[0], rate=8.0),
-                                                        SimpleNamespace(op=RESET_PLUS[1], rate=8.0)]]
+    nested = [SimpleNamespace(op=RESET_PLUS[0], rate=8.0), SimpleNamespace(op=RESET_PLUS[1], rate=8.0)]
+    jumps = [SimpleNamespace(op=sigma_z(), rate=0.5), nested]
     a = symmetric_steady_state(n=5, hamiltonian=SymmetricHamiltonian.ising(5.0), local_jumps=jumps)
     b = symmetric_steady_state(n=5, **reset_model(5.0, 1.0, 8.0))
     assert np.allclose(a.rho2, b.rho2, atol=1e-14)

@@ -256,3 +256,19 @@ def test_spectrum_sparse_matches_dense():
     assert "gap" in repr(dense)
     with pytest.raises(InvalidParameterError):
         spectrum(m, k=1)
+
+
+def test_linear_real_basis_and_complex_paths_agree():
+    """Real coefficients use the real Hermitian-basis solver; complex ones the complex solver."""
+    from opentangle.lindblad.steady import _hermitian_basis
+
+    B, diag = _hermitian_basis(3)
+    assert np.allclose(B.conj().T @ B, np.eye(9), atol=1e-14)
+    terms = ising_terms()
+    coeff = np.array([[2.5, 1.0, 6.0], [1.0, 0.3, 2.0]])
+    a = steady_state_linear(terms=terms, coefficients=coeff)
+    b = steady_state_linear(terms=terms, coefficients=coeff.astype(complex))
+    assert np.abs(a.rho - b.rho).max() < 1e-12
+    assert np.abs(a.residual - b.residual).max() < 1e-12
+    for k in range(2):
+        check_state(a.rho[k])

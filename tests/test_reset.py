@@ -267,3 +267,75 @@ def test_full_space_against_symmetric_solver(n):
     assert np.allclose(full.rho2, sym.rho2, atol=1e-8)
     assert np.allclose(full.rho1, sym.rho1, atol=1e-8)
     assert abs(full.measures["squeezing_xi2"] - sym.measures["squeezing_xi2"]) < 1e-6
+
+
+@needs_engine
+def test_gap_arpack_matches_engine_and_closed_form():
+    for kind in ("ising", "xyz"):
+        a = R.evaluate_gap(n=3, g=2.0, r=1.5, gamma=1.0, hamiltonian=kind, method="engine")
+        b = R.evaluate_gap(n=3, g=2.0, r=1.5, gamma=1.0, hamiltonian=kind, method="arpack")
+        assert abs(a - b) < 1e-7
+    ev = R.two_qubit_spectrum(g=2.0, r=1.5)
+    assert abs(R.evaluate_gap(n=2, g=2.0, r=1.5, method="arpack") - np.min(-ev.real[np.abs(ev) > 1e-12])) < 1e-7
+
+
+@needs_engine
+def test_threshold_r_numeric_matches_closed_form():
+    for g in (1.5, 3.0, 10.0):
+        rc = R.threshold_r(n=2, g=g, r_min=0.1, r_max=1e3, xtol=1e-10)
+        assert rc.size == 1 and abs(rc[0] - R.two_qubit_threshold_r(g=g)) < 1e-7
+    assert R.threshold_r(n=2, g=0.8, r_min=0.1, r_max=1e3).size == 0  # g < gamma: never entangled
+
+
+@needs_engine
+def test_evaluate_batch_matches_evaluate():
+    grid = {"g": np.array([[2.5, 4.0]]), "r": np.array([[10.0, 3.0]])}
+    out = R.evaluate_batch(grid, {"n": 3, "gamma": 1.0, "purity": 0.97})
+    for k, (g, r) in enumerate([(2.5, 10.0), (4.0, 3.0)]):
+        single = R.evaluate(n=3, g=g, r=r, gamma=1.0, purity=0.97)
+        for key in R.MEASURES:
+            assert abs(out[key][0, k] - single[key]) < 1e-7, key
+
+
+@needs_engine
+@needs_permutation
+def test_cli_large_n_uses_symmetric_solver(capsys):
+    from opentangle.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["reset", "--n", "12", "--g", "3", "--r", "120", "--json"])
+    assert exc.value.code == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["negativity"] is None and out["average_negativity"] is None and out["gap"] is None
+    assert out["pair_negativity"] > 0 and out["pair_concurrence"] > 0 and out["residual"] < 1e-8
+    assert math.isfinite(out["squeezing_xi2"])
+
+
+@needs_engine
+def test_imperfect_reset_critical_purity_and_monotone():
+    from opentangle.studies._reset_figures import critical_purity
+
+    p_c, x_c = critical_purity()
+    assert abs(p_c - 5 / 6) < 1e-8 and abs(x_c - 1 / math.sqrt(6)) < 1e-5
+    # the entangled region shrinks with purity at fixed (g, r)
+    vals = [R.solve(n=2, g=3.0, r=8.0, purity=p, gap=False).measures["pair_negativity"] for p in (1.0, 0.97, 0.94)]
+    assert vals[0] > vals[1] > vals[2]
+
+
+@needs_engine
+def test_fig2_writes_files(tmp_path):
+    from opentangle.studies._reset_figures import fig2
+
+    heads = fig2(tmp_path, "quick")
+    assert (tmp_path / "reset_fig2.nc").exists() and (tmp_path / "reset_fig2.png").exists()
+    assert all(h.passed is not False for h in heads)
+
+
+@pytest.mark.slow
+@needs_engine
+@needs_permutation
+def test_reproduce_quick_all_headlines_pass(tmp_path):
+    heads = R.reproduce(tmp_path, level="quick")
+    failed = [h.label for h in heads if h.passed is False]
+    assert not failed, failed
+    assert len(list(tmp_path.glob("*.nc"))) == 5 and len(list(tmp_path.glob("*.png"))) == 5

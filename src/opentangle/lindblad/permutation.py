@@ -105,7 +105,7 @@ def _hermitian(x: Any, shape: tuple[int, int], name: str) -> np.ndarray:
     return arr
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class SymmetricHamiltonian:
     r"""Permutation-symmetric Hamiltonian :math:`H = \sum_i h^{(i)} + \sum_{i<j} V^{(ij)}`.
 
@@ -155,7 +155,10 @@ class SymmetricHamiltonian:
 
     @classmethod
     def xyz(cls, jx: float = 0.0, jy: float = 0.0, jz: float = 0.0) -> SymmetricHamiltonian:
-        r""":math:`\sum_{i<j} (j_x \sigma_x\sigma_x + j_y\sigma_y\sigma_y + j_z\sigma_z\sigma_z)`; Heisenberg for jx = jy = jz."""
+        r""":math:`\sum_{i<j} (j_x \sigma_x\sigma_x + j_y\sigma_y\sigma_y + j_z\sigma_z\sigma_z)`.
+
+        Heisenberg for jx = jy = jz.
+        """
         coeffs = [check_real(c, name) for c, name in ((jx, "jx"), (jy, "jy"), (jz, "jz"))]
         v = sum(c * np.kron(p, p) for c, p in zip(coeffs, _P[1:]))
         return cls(two_body=v)
@@ -173,7 +176,7 @@ class SymmetricHamiltonian:
 
     @classmethod
     def collective(cls, *, quadratic: Any = None, linear: Any = None) -> SymmetricHamiltonian:
-        r""":math:`\sum_{ab} Q_{ab} J_a J_b + \sum_a b_a J_a` with :math:`J_a = \tfrac12\sum_i \sigma_a^{(i)}` (spin units).
+        r""":math:`\sum_{ab} Q_{ab} J_a J_b + \sum_a b_a J_a`, :math:`J_a = \tfrac12\sum_i \sigma_a^{(i)}` (spin units).
 
         ``quadratic`` is a real symmetric 3x3 ``Q``, ``linear`` a real 3-vector ``b``.
         E.g. one-axis twisting :math:`\chi J_z^2` is ``quadratic=diag(0, 0, chi)``.
@@ -224,7 +227,8 @@ def _jump_list(jumps: Iterable[Any] | None, name: str) -> list[tuple[np.ndarray,
         arr, _ = as_operator(op, name=f"{name}[{k}] operator")
         if arr.shape != (2, 2):
             raise DimensionError(
-                f"{name}[{k}] operator must be a single-qubit 2x2 matrix (it is applied to every qubit); got {arr.shape}"
+                f"{name}[{k}] operator must be a single-qubit 2x2 matrix (it is applied to every qubit); "
+                f"got {arr.shape}"
             )
         out.append((arr, check_nonnegative(rate, f"{name}[{k}] rate")))
     return out
@@ -288,7 +292,7 @@ def _occupations(n: int) -> tuple[np.ndarray, np.ndarray]:
     return occ, lookup
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class SymmetricLiouvillian:
     r"""The Liouvillian on the permutation-invariant space, in the Pauli-occupation basis.
 
@@ -387,7 +391,7 @@ def symmetric_liouvillian(
 # --------------------------------------------------------------------------- results
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CollectiveMoments:
     r"""First and second moments of :math:`J_a = \tfrac12\sum_i\sigma_a^{(i)}`, a in (x, y, z).
 
@@ -418,7 +422,7 @@ class CollectiveMoments:
         return f"CollectiveMoments(n={self.n}, <J>={m}, Var(J)={v})"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class SymmetricSteadyState:
     r"""Steady state of a permutation-symmetric model.
 
@@ -485,7 +489,6 @@ class SymmetricSteadyState:
 
 
 def _reduced(t: np.ndarray, liou: SymmetricLiouvillian, k: int) -> np.ndarray:
-    n = liou.n
     rho = np.zeros((2**k, 2**k), complex)
     for s in product(range(4), repeat=k):
         cnt = np.bincount(np.asarray(s), minlength=4)
@@ -494,7 +497,6 @@ def _reduced(t: np.ndarray, liou: SymmetricLiouvillian, k: int) -> np.ndarray:
         for a in s[1:]:
             op = np.kron(op, _P[a])
         rho += t[idx] * op
-    del n
     return rho / 2**k
 
 
@@ -577,7 +579,9 @@ def symmetric_steady_state(
     tol = check_real(tol, "tol")
     if not 0 < tol < 1:
         raise InvalidParameterError(f"tol must lie in (0, 1); got {tol}")
-    liou = symmetric_liouvillian(n=n, hamiltonian=hamiltonian, local_jumps=local_jumps, collective_jumps=collective_jumps)
+    liou = symmetric_liouvillian(
+        n=n, hamiltonian=hamiltonian, local_jumps=local_jumps, collective_jumps=collective_jumps
+    )
     mat = liou.matrix.tocsc()
     dim = liou.dimension
     norm_a = spla.norm(mat, np.inf)
@@ -693,7 +697,6 @@ def spin_squeezing(moments: CollectiveMoments, *, atol: float = 1e-9) -> SpinSqu
 
     Example
     -------
-    >>> from opentangle.states import spin_coherent_state   # doctest: +SKIP
     >>> m = CollectiveMoments(n=4, mean=np.array([2.0, 0, 0]), second=np.diag([4.0, 1, 1]))
     >>> spin_squeezing(m).entangled     # coherent state: not detected
     False
@@ -723,4 +726,6 @@ def spin_squeezing(moments: CollectiveMoments, *, atol: float = 1e-9) -> SpinSqu
     )
     scale = max(1.0, n * n)
     entangled = (xi2 < 1 - atol) or any(m < -atol * scale for m in margins)
-    return SpinSqueezing(xi2_wineland=float(xi2), toth_margins=tuple(float(m) for m in margins), entangled=bool(entangled))
+    return SpinSqueezing(
+        xi2_wineland=float(xi2), toth_margins=tuple(float(m) for m in margins), entangled=bool(entangled)
+    )

@@ -232,13 +232,16 @@ class _MatrixFree:
         scale = model.rate_scale()
         self.diagonal = off.nnz == 0 or abs(off).max() <= 1e-14 * scale
         if self.diagonal:
-            h = heff.diagonal()
-            self.den = den = -1j * (h[:, None] - h.conj()[None, :])
+            self.h = h = heff.diagonal()
+            den = -1j * (h[:, None] - h.conj()[None, :])
             small = np.abs(den) < 1e-9 * scale
             self.shift = 0.0
             if small.any():  # undamped, degenerate coherences: shift the preconditioner
                 self.shift = 1e-3 * scale
-            self.inv_den = 1.0 / (den - self.shift)
+            den -= self.shift
+            self.pnorm = float(np.abs(den).max())
+            self.inv_den = np.reciprocal(den, out=den)  # only 1/(L0 - shift) is kept (memory)
+            del den
         else:
             if D > 8192:
                 raise DimensionError(
@@ -253,6 +256,7 @@ class _MatrixFree:
             self.Tc = T
             self.Z = Z
             (self.trsyl,) = sla.get_lapack_funcs(("trsyl",), (T,))
+            self.pnorm = 2.0 * scale
 
     def jump(self, X: np.ndarray) -> np.ndarray:
         out = self.W * X if self.W is not None else np.zeros_like(X)
@@ -279,7 +283,8 @@ class _MatrixFree:
 
     def l0(self, X: np.ndarray) -> np.ndarray:
         if self.diagonal:
-            return self.den * X
+            h = self.h
+            return (-1j * (h[:, None] - h.conj()[None, :])) * X
         h = self.heff
         return -1j * (h @ X - (h.conj() @ np.ascontiguousarray(X.T)).T)
 
@@ -300,7 +305,7 @@ class _MatrixFree:
 
 
 
-def _iterative(model: Model, tol: float, check_unique: bool, seed: int, maxiter: int, restart: int,
+def _iterative(model: Model, tol: float, check_unique: bool, seed: int, maxiter: int, restart: int | None,
                x0: np.ndarray | None = None):
     D = model.dim
     n = D * D
@@ -323,8 +328,9 @@ def _iterative(model: Model, tol: float, check_unique: bool, seed: int, maxiter:
     b = u.reshape(-1)
 
     # ||L x|| <= ||P|| * (preconditioned residual): aim the GMRES tolerance at the true residual
-    pnorm = float(np.abs(mf.den - mf.shift).max()) if mf.diagonal else 2.0 * model.rate_scale()
-    pnorm = max(pnorm, 1e-300)
+    pnorm = max(mf.pnorm, 1e-300)
+    if restart is None:  # keep the Krylov basis below ~2 GB
+        restart = int(min(30, max(5, 2e9 // (16 * n))))
 
     def solve(start, target):
         x = start.reshape(-1).copy()
@@ -382,7 +388,7 @@ def steady_state(
     check_unique: bool = True,
     check_positive: bool = True,
     maxiter: int = 200,
-    restart: int = 30,
+    restart: int | None = None,
     seed: int = 0,
 ) -> SteadyState:
     r"""Unique steady state :math:`\mathcal L\rho = 0`, :math:`\mathrm{tr}\rho = 1` of a :class:`Model`.
@@ -394,7 +400,8 @@ def steady_state(
     tol : bound on the residual :math:`\|\mathcal L\,\mathrm{vec}\rho\|_2`.
     check_unique : detect a kernel of dimension > 1 (the iterative check costs a second solve).
     check_positive : verify :math:`\rho \ge -10^{-8}` (one ``eigvalsh``).
-    maxiter, restart : GMRES outer iterations and restart length (iterative).
+    maxiter, restart : GMRES outer iterations and restart length (iterative; default
+        ``restart`` is 30, reduced so that the Krylov basis stays below about 2 GB).
     seed : seed of the random start vectors used by the uniqueness checks.
 
     Raises
@@ -435,24 +442,49 @@ def steady_state(
                        min_eigenvalue=min_eig, seconds=time.perf_counter() - t0)
 
 
-def _batch_core(Ls: np.ndarray, nonunique: str, seed: int) -> BatchSteadyState:
+def _hermitian_basis(D: int) -> tuple[np.ndarray, np.ndarray]:
+    """Orthonormal Hermitian operator basis as columns of a unitary ``(D^2, D^2)`` matrix (column stacking).
+
+    Order: ``|a><a|`` (a = 0..D-1, so index 0 is ``|0><0|``), then for a < b
+    ``(|a><b| + |b><a|)/sqrt2`` and ``(-i|a><b| + i|b><a|)/sqrt2``.  In this
+    basis every Hermiticity-preserving Liouvillian is a real matrix.
+    """
+    n = D * D
+    B = np.zeros((n, n), complex)
+    for a in range(D):
+        B[a * (D + 1), a] = 1.0
+    col = D
+    s = 1 / np.sqrt(2)
+    for a in range(D):
+        for b in range(a + 1, D):
+            ab, ba = a + D * b, b + D * a  # vec index of |a><b| and |b><a|
+            B[ab, col], B[ba, col] = s, s
+            B[ab, col + 1], B[ba, col + 1] = -1j * s, 1j * s
+            col += 2
+    return B, np.arange(D)
+
+
+def _batch_core(Ls: np.ndarray, nonunique: str, seed: int, *, basis: np.ndarray | None = None,
+                inplace: bool = False) -> BatchSteadyState:
+    """Solve a stack of Liouvillians; with ``basis`` they are real matrices in the Hermitian basis."""
     Bn, n, _ = Ls.shape
     D = int(round(np.sqrt(n)))
-    trace_idx = np.arange(D) * (D + 1)
-    A = Ls.copy()
+    trace_idx = np.arange(D) if basis is not None else np.arange(D) * (D + 1)
+    A = Ls if inplace else Ls.copy()
+    L0row = A[:, 0, :].copy()
     A[:, 0, :] = 0
     A[:, 0, trace_idx] = 1.0
     rng = np.random.default_rng(seed)
-    rhs = np.zeros((n, 2), complex)
+    rhs = np.zeros((n, 2), A.dtype)
     rhs[0, 0] = 1.0
-    rhs[:, 1] = rng.standard_normal(n) + 1j * rng.standard_normal(n)
+    rhs[:, 1] = rng.standard_normal(n) if basis is not None else rng.standard_normal(n) + 1j * rng.standard_normal(n)
     rhs[:, 1] /= np.linalg.norm(rhs[:, 1])
     with np.errstate(all="ignore"):
         try:
             X = np.linalg.solve(A, np.broadcast_to(rhs, (Bn, n, 2)))
             bad = np.zeros(Bn, bool)
         except np.linalg.LinAlgError:
-            X = np.empty((Bn, n, 2), complex)
+            X = np.empty((Bn, n, 2), A.dtype)
             bad = np.zeros(Bn, bool)
             for i in range(Bn):
                 try:
@@ -464,12 +496,15 @@ def _batch_core(Ls: np.ndarray, nonunique: str, seed: int) -> BatchSteadyState:
         grow = np.linalg.norm(X[:, :, 1], axis=1) * anorm
     bad |= ~np.isfinite(grow) | (grow > 1e12)
     x = X[:, :, 0]
+    with np.errstate(all="ignore"):
+        x = x / x[:, trace_idx].sum(axis=1).real[:, None]
+        # residual ||L x||: restore row 0 of L (it was replaced by the trace row)
+        A[:, 0, :] = L0row
+        res = np.linalg.norm(np.einsum("bij,bj->bi", A, x), axis=1)
+    if basis is not None:
+        x = x @ basis.T  # back to column-stacked vec(rho)
     rho = x.reshape(Bn, D, D).transpose(0, 2, 1)
     rho = (rho + rho.conj().transpose(0, 2, 1)) / 2
-    tr = np.trace(rho, axis1=1, axis2=2).real
-    with np.errstate(all="ignore"):
-        rho = rho / tr[:, None, None]
-    res = np.linalg.norm(np.einsum("bij,bj->bi", Ls, rho.transpose(0, 2, 1).reshape(Bn, n)), axis=1)
     if bad.any():
         if nonunique == "raise":
             idx = np.flatnonzero(bad)
@@ -586,12 +621,21 @@ def steady_state_linear(
     n = T.shape[1]
     if int(round(np.sqrt(n))) ** 2 != n:
         raise DimensionError(f"Liouvillian size {n} is not a square D**2")
-    c = _chunk(n, chunk)
+    D = int(round(np.sqrt(n)))
+    basis = None
+    if np.isrealobj(coeff):
+        # Hermiticity-preserving terms are real in a Hermitian operator basis: solve in real arithmetic
+        Bm, _ = _hermitian_basis(D)
+        TB = np.einsum("ji,kjl,lm->kim", Bm.conj(), T, Bm, optimize=True)
+        if np.abs(TB.imag).max() <= 1e-12 * max(1.0, np.abs(TB.real).max()):
+            basis, T = Bm, np.ascontiguousarray(TB.real)
+    c = _chunk(n, chunk) * (2 if basis is not None else 1)
     Tm = T.reshape(T.shape[0], -1)
     parts = []
     for i in range(0, coeff.shape[0], c):
-        Ls = (coeff[i : i + c].astype(complex) @ Tm).reshape(-1, n, n)
-        parts.append(_batch_core(Ls, nonunique, seed))
+        cc = coeff[i : i + c]
+        Ls = (cc.astype(T.dtype) @ Tm).reshape(-1, n, n)
+        parts.append(_batch_core(Ls, nonunique, seed, basis=basis, inplace=True))
     return BatchSteadyState(
         rho=np.concatenate([p.rho for p in parts]),
         residual=np.concatenate([p.residual for p in parts]),

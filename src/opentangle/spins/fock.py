@@ -116,9 +116,37 @@ def fock_window(n_atoms: int, *, tol: float = 1e-10, w: float | None = None) -> 
     return FockWindow(n_atoms=n, k_min=k_min, k_max=k_max, w=float(width), discarded_weight=lost)
 
 
+def _stirlerr(n: np.ndarray) -> np.ndarray:
+    """``log(n!) - (n + 1/2) log n + n - log(2 pi)/2`` for n >= 16 (asymptotic series, error < 1e-17)."""
+    n = np.asarray(n, dtype=float)
+    n2 = n * n
+    return (1.0 / 12 - (1.0 / 360 - (1.0 / 1260 - 1.0 / (1680 * n2)) / n2) / n2) / n
+
+
 def binomial_log_weights(n_atoms: int, k: Any) -> np.ndarray:
-    """``log(C(N, k) / 2^N)`` (natural log), accurate for large N."""
-    return np.asarray(binom.logpmf(np.asarray(k), int(n_atoms), 0.5), dtype=float)
+    r"""``log(C(N, k) / 2^N)`` (natural log), accurate to ~1e-13 also for N = 10^6.
+
+    ``gammaln`` differences (and ``scipy.stats.binom.logpmf``) lose ~1e-9 at
+    N = 10^6 to cancellation; for ``min(k, N-k) >= 16`` we use Loader's form
+    :math:`\log p = \delta(N) - \delta(k) - \delta(N-k) - N D(k/N\|1/2)
+    + \tfrac12\log\frac{N}{2\pi k(N-k)}` with the Stirling remainders
+    :math:`\delta` and :math:`D` evaluated with ``log1p``.
+    """
+    from scipy.special import gammaln
+
+    n = int(n_atoms)
+    k = np.asarray(k, dtype=float)
+    m = np.minimum(k, n - k)
+    big = m >= 16
+    out = np.empty(k.shape)
+    ks = k[~big]
+    out[~big] = gammaln(n + 1.0) - gammaln(ks + 1.0) - gammaln(n - ks + 1.0) - n * math.log(2.0)
+    kb = k[big]
+    u = 2.0 * kb / n - 1.0
+    kl = 0.5 * ((1 + u) * np.log1p(u) + (1 - u) * np.log1p(-u))  # D(k/N || 1/2)
+    out[big] = (_stirlerr(n) - _stirlerr(kb) - _stirlerr(n - kb) - n * kl
+                + 0.5 * np.log(n / (2 * np.pi * kb * (n - kb))))
+    return out
 
 
 def binomial_amplitudes(n_atoms: int, k: Any) -> np.ndarray:

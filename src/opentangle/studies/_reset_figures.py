@@ -321,7 +321,8 @@ def fig_thresholds(out_dir: Path, level: str) -> list[Headline]:
     import xarray as xr
 
     n_full = {"quick": [2, 3, 4], "default": [2, 3, 4, 5, 6], "full": [2, 3, 4, 5, 6, 7, 8]}[level]
-    g_values = np.array([1.5, 2.0, 3.0, 5.0, 10.0, 20.0]) if level != "quick" else np.array([3.0, 10.0])
+    g_values = {"quick": [3.0, 10.0], "default": [1.5, 3.0, 10.0], "full": [1.5, 2.0, 3.0, 5.0, 10.0, 20.0]}[level]
+    g_values = np.array(g_values)
     rc_pair = np.full((len(n_full), len(g_values)), np.nan)
     rc_half = np.full((len(n_full), len(g_values)), np.nan)
     for i, n in enumerate(n_full):
@@ -332,14 +333,15 @@ def fig_thresholds(out_dir: Path, level: str) -> list[Headline]:
     # large N, pair entanglement, symmetric solver: r_c at g = 3 and the gamma -> 0 wedge
     n_sym = {"quick": [2, 3, 5, 8, 12], "default": [2, 3, 4, 6, 8, 12, 16, 24, 32, 50],
              "full": [2, 3, 4, 6, 8, 12, 16, 24, 32, 50, 64]}[level]
-    n_wedge = [n for n in n_sym if n <= {"quick": 8, "default": 24, "full": 64}[level]]
+    n_wedge = [n for n in n_sym if n <= {"quick": 8, "default": 24, "full": 50}[level]]
     rc_sym = np.array([
-        (lambda c: c[0] if c.size else np.nan)(R.threshold_r(n=n, g=3.0, which="pair", r_min=1.0, r_max=1e4,
-                                                             points=10, xtol=1e-3))
+        (lambda c: c[0] if c.size else np.nan)(
+            R.threshold_r(n=n, g=3.0, which="pair", r_min=1.0, r_max=20.0 * n + 20.0, points=8, xtol=1e-3))
         for n in n_sym
     ])
     wedge = np.array([scale_free_pair(n) for n in n_wedge])
-    slope_rc = float(np.polyfit(np.log(n_sym[2:]), np.log(rc_sym[2:]), 1)[0])
+    big = np.array(n_sym) >= 8
+    slope_rc, icpt_rc = (float(v) for v in np.polyfit(np.array(n_sym)[big], rc_sym[big], 1))
     slope_sup = float(np.polyfit(np.log(n_wedge[2:]), np.log(wedge[2:, 0]), 1)[0])
     slope_xhi = float(np.polyfit(np.log(n_wedge[2:]), np.log(wedge[2:, 2]), 1)[0])
     ds = xr.Dataset(
@@ -354,7 +356,8 @@ def fig_thresholds(out_dir: Path, level: str) -> list[Headline]:
         coords={"n": n_full, "g": g_values, "n_sym": n_sym, "n_wedge": n_wedge},
         attrs={"gamma": 1.0, "hamiltonian": "ising", "noise": "dephasing",
                "meaning": "r_c: lowest reset rate with a negative partial-transpose eigenvalue",
-               "loglog_slope_r_c_g3": slope_rc, "loglog_slope_sup_pair": slope_sup, "loglog_slope_x_hi": slope_xhi},
+               "linear_fit_r_c_g3_slope": slope_rc, "linear_fit_r_c_g3_intercept": icpt_rc,
+               "loglog_slope_sup_pair": slope_sup, "loglog_slope_x_hi": slope_xhi},
     )
     plt = _plt()
     fig, axes = plt.subplots(1, 3, figsize=(15, 4))
@@ -368,7 +371,9 @@ def fig_thresholds(out_dir: Path, level: str) -> list[Headline]:
     ax.loglog(n_sym, rc_sym, "o-", label="r_c(g = 3 gamma) pair")
     ax.loglog(n_wedge, wedge[:, 0], "s-", label="sup pair N (gamma -> 0)")
     ax.loglog(n_wedge, wedge[:, 2], "^-", label="wedge edge (g/r)_max (gamma -> 0)")
-    ax.set(xlabel="N", title=f"symmetric solver: slopes {slope_rc:.2f}, {slope_sup:.2f}, {slope_xhi:.2f}")
+    ax.set(xlabel="N", title=f"pair, symmetric solver: r_c = {slope_rc:.2f} N {icpt_rc:+.1f}")
+    ax.set_xticks([2, 4, 8, 16, 32, 64], labels=["2", "4", "8", "16", "32", "64"])
+    ax.minorticks_off()
     ax.legend(fontsize=7)
     _save(ds, fig, out_dir, "reset_thresholds")
     k3 = list(g_values).index(3.0)
@@ -380,9 +385,13 @@ def fig_thresholds(out_dir: Path, level: str) -> list[Headline]:
         Headline.compare("gamma -> 0, N = 2: optimal g/r vs 1/(1+sqrt3)", float(wedge[0, 1]), 1 / (1 + math.sqrt(3)),
                          1e-4, source="closed form"),
         Headline(label=f"pair r_c(g = 3) at N = {n_sym[-1]}", value=float(rc_sym[-1]),
-                 note=f"log-log slope vs N: {slope_rc:.3f} (N >= {n_sym[2]})"),
-        Headline(label=f"gamma -> 0 sup pair negativity at N = {n_wedge[-1]}", value=float(wedge[-1, 0]),
-                 note=f"log-log slope vs N: {slope_sup:.3f}; wedge edge (g/r)_max slope {slope_xhi:.3f}"),
+                 note=f"linear in N: r_c = {slope_rc:.3f} N {icpt_rc:+.2f} (fit over N >= 8)"),
+        Headline(label=f"gamma -> 0 sup pair negativity x N at N = {n_wedge[-1]}",
+                 value=float(n_wedge[-1] * wedge[-1, 0]),
+                 note=f"sup ~ 1/N (log-log slope {slope_sup:.3f}); wedge edge (g/r)_max x N = "
+                      f"{n_wedge[-1] * wedge[-1, 2]:.3f} (slope {slope_xhi:.3f})"),
+        Headline(label=f"half|half threshold r_c(g = 3) at N = {n_full[-1]} (N = 2: {rc_half[0, k3]:.3f})",
+                 value=float(rc_half[-1, k3]), note="bipartite entanglement needs LESS reset as N grows"),
     ]
 
 

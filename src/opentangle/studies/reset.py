@@ -576,15 +576,17 @@ def evaluate_batch(grid: dict[str, np.ndarray], fixed: dict[str, Any]) -> dict[s
     return out
 
 
-def evaluate_gap(**params: Any) -> float:
+def evaluate_gap(*, method: str = "auto", **params: Any) -> float:
     """Liouvillian spectral gap ``-max Re(lambda != 0)`` at one point (full space).
 
-    ``opentangle.lindblad.spectrum`` for ``n <= 4``; above, ARPACK for the eigenvalues
-    of largest real part (``which="LR"``), because the engine's shift-invert LU of the
-    ``4^n``-dimensional Liouvillian fills in badly (N = 7 takes minutes).
+    ``method="auto"`` uses ``opentangle.lindblad.spectrum`` (``"engine"``) for ``n <= 4`` and
+    above ARPACK for the eigenvalues of largest real part (``"arpack"``, ``which="LR"``):
+    the engine's shift-invert LU of the ``4^n``-dimensional Liouvillian fills in badly
+    (N = 7 takes minutes).
     """
+    method = _check_choice(method, "method", ("auto", "engine", "arpack"))
     model = build_model(**params)
-    if model.dim <= 16:
+    if method == "engine" or (method == "auto" and model.dim <= 16):
         from opentangle.lindblad import spectrum
 
         return float(spectrum(model, k=6).gap)
@@ -628,9 +630,8 @@ def threshold_r(*, n: int, g: float, gamma: float = 1.0, which: str = "pair", r_
 def _lambda_min_function(*, n: int, g: float, gamma: float, which: str, **params: Any):
     """``r -> lowest eigenvalue of the partial transpose`` (vectorised over an array of rates).
 
-    Pair: batched closed system for n = 2, the permutation-symmetric solver above.
-    Half: batched full space for n <= 4, the symmetric solver's full state for n <= 6,
-    the full-space iterative solver above.
+    Pair: batched full space for n = 2, the permutation-symmetric solver above.
+    Half: full space (:func:`steady_states_grid`: batched for n <= 4, iterative above).
     """
     from opentangle.measures.negativity import partial_transpose_spectrum
 
@@ -648,13 +649,7 @@ def _lambda_min_function(*, n: int, g: float, gamma: float, which: str, **params
                 return partial_transpose_spectrum(rho, [2, 2], part_a=[0])[..., 0]
             rho2 = np.array([_symmetric_solve(point(r)).rho2 for r in rs])
             return partial_transpose_spectrum(rho2, [2, 2], part_a=[0])[..., 0]
-        if n <= BATCH_MAX_N or n > 6:
-            vals = []
-            for chunk in ([rs] if n <= BATCH_MAX_N else [[r] for r in rs]):
-                rho, _ = steady_states_grid(n=n, g=g, r=np.asarray(chunk), gamma=gamma, **params)
-                vals.append(partial_transpose_spectrum(rho, [2] * n, part_a=half)[..., 0])
-            return np.concatenate(vals)
-        rho = np.array([_symmetric_solve(point(r)).reduced_state(n) for r in rs])
+        rho, _ = steady_states_grid(n=n, g=g, r=rs, gamma=gamma, **params)
         return partial_transpose_spectrum(rho, [2] * n, part_a=half)[..., 0]
 
     return f

@@ -1,0 +1,146 @@
+"""Lindblad engine benchmarks against QuTiP, measured in the same process.
+
+Model (issue 3): N qubits, all-to-all Ising g = 5, dephasing gamma = 1, reset to |+> at r = 8.
+
+    OMP_NUM_THREADS=1 python benchmarks/bench_lindblad.py            # N = 6, 7, 8, 10 + batched grid
+    OMP_NUM_THREADS=1 python benchmarks/bench_lindblad.py --quick    # N = 6, 7, 8, grid 101 x 101
+    OMP_NUM_THREADS=1 python benchmarks/bench_lindblad.py --n 11 12  # large N only (N=12 needs ~6 GB)
+
+Every line prints opentangle time, QuTiP time (when measured) and their ratio.
+Timings on a shared machine are noisy: compare ratios, not absolute numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+
+import numpy as np
+
+from opentangle.lindblad import Model, dephasing, liouvillian, reset, steady_state, steady_state_linear
+from opentangle.measures import negativity
+from opentangle.operators import embed, sigma_z
+
+PLUS = np.array([1.0, 1.0]) / np.sqrt(2)
+
+
+def model(N: int, *, g: float = 5.0, gamma: float = 1.0, r: float = 8.0) -> Model:
+    dims = [2] * N
+    z = [embed(sigma_z(), i, dims, sparse=True) for i in range(N)]
+    H = sum(g * z[i] @ z[j] for i in range(N) for j in range(i + 1, N))
+    jumps = []
+    for i in range(N):
+        jumps += dephasing(site=i, rate=gamma, dims=dims)
+        jumps += reset(site=i, rate=r, state=PLUS, dims=dims)
+    return Model(hamiltonian=H, jumps=jumps, dims=dims)
+
+
+def qutip_model(m: Model):
+    import qutip
+
+    dims = [m.dims, m.dims]
+    H = qutip.Qobj(m.hamiltonian, dims=dims)
+    c_ops = [qutip.Qobj(np.sqrt(j.rate) * j.op, dims=dims) for j in m.jumps]
+    return H, c_ops
+
+
+def timed(f, *a, **k):
+    t = time.perf_counter()
+    out = f(*a, **k)
+    return out, time.perf_counter() - t
+
+
+def bench_n(N: int, *, with_qutip: bool, qutip_default: bool = False) -> None:
+    m = model(N)
+    ss, t_ot = timed(steady_state, m)
+    line = (
+        f"N={N:2d}  opentangle {ss.method:9s} {t_ot:8.3f} s  residual {ss.residual:.1e}  "
+        f"matvecs {ss.iterations}  maxrss {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6:.2f} GB"
+    )
+    if with_qutip:
+        import qutip
+
+        H, c_ops = qutip_model(m)
+        rq, t_q = timed(qutip.steadystate, H, c_ops, solver="gmres")
+        res_q = float(np.linalg.norm(liouvillian(m) @ rq.full().reshape(-1, order="F")))
+        diff = float(np.abs(rq.full() - ss.rho).max())
+        line += f" | QuTiP gmres {t_q:8.3f} s  residual {res_q:.1e}  ratio {t_q / t_ot:6.1f}x  max|diff| {diff:.1e}"
+        if qutip_default:
+            _, t_d = timed(qutip.steadystate, H, c_ops)
+            line += f" | QuTiP default {t_d:.3f} s ratio {t_d / t_ot:.1f}x"
+    print(line, flush=True)
+
+
+def two_qubit_terms():
+    dims = [2, 2]
+    zz = embed(sigma_z(), 0, dims) @ embed(sigma_z(), 1, dims)
+    LH = liouvillian(Model(hamiltonian=zz, dims=dims))
+    Ld = liouvillian(Model(jumps=[dephasing(site=i, rate=1.0, dims=dims) for i in range(2)], dims=dims))
+    Lr = liouvillian(Model(jumps=[reset(site=i, rate=1.0, state=PLUS, dims=dims) for i in range(2)], dims=dims))
+    return [LH, Ld, Lr]
+
+
+def bench_grid(n: int, *, qutip_points: int = 200) -> None:
+    import qutip
+
+    g = np.linspace(0.0, 5.0, n)
+    r = np.linspace(0.0, 10.0, n)
+    G, R = np.meshgrid(g, r, indexing="ij")
+    coeff = np.stack([G.ravel(), np.ones(G.size), R.ravel()], axis=1)
+    t0 = time.perf_counter()
+    terms = two_qubit_terms()
+    out = steady_state_linear(terms=terms, coefficients=coeff, nonunique="nan")
+    rho = out.rho
+    rho[~out.unique] = np.eye(4) / 4  # r = 0 or g = r = 0 edge: no unique steady state
+    neg = negativity(rho)
+    t_ot = time.perf_counter() - t0
+    # QuTiP per-point loop (steadystate + negativity) on a sample of the grid
+    rng = np.random.default_rng(0)
+    idx = rng.choice(G.size, size=min(qutip_points, G.size), replace=False)
+    idx = idx[out.unique[idx]]
+    sz = qutip.sigmaz()
+    I2 = qutip.qeye(2)
+    plus = (qutip.basis(2, 0) + qutip.basis(2, 1)).unit()
+    t0 = time.perf_counter()
+    errs = []
+    for i in idx:
+        gi, ri = coeff[i, 0], coeff[i, 2]
+        H = gi * qutip.tensor(sz, sz)
+        c_ops = [qutip.tensor(sz, I2) / np.sqrt(2), qutip.tensor(I2, sz) / np.sqrt(2)]
+        for k in range(2):
+            op = np.sqrt(ri) * plus * qutip.basis(2, k).dag()
+            c_ops += [qutip.tensor(op, I2), qutip.tensor(I2, op)]
+        rho = qutip.steadystate(H, c_ops)
+        nq = qutip.negativity(rho, 0)
+        errs.append(abs(nq - neg[i]))
+    t_q = (time.perf_counter() - t0) / max(len(idx), 1)
+    print(
+        f"batched 2-qubit grid {n}x{n} with negativity: opentangle {t_ot:.3f} s total "
+        f"({1e6 * t_ot / G.size:.1f} us/point, max residual {np.nanmax(out.residual):.1e}, "
+        f"{int((~out.unique).sum())} non-unique points -> NaN) | QuTiP loop {1e3 * t_q:.2f} ms/point "
+        f"(sampled {len(idx)} points) -> {n * n} points ~{t_q * n * n:.1f} s, ratio {t_q * n * n / t_ot:.0f}x, "
+        f"max|dN| {max(errs) if errs else float('nan'):.1e}",
+        flush=True,
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="N = 6, 7, 8 and a 101 x 101 grid")
+    ap.add_argument("--n", type=int, nargs="*", help="only these N (no QuTiP above N = 8)")
+    ap.add_argument("--qutip-default", action="store_true", help="also time QuTiP's default solver at N = 6")
+    args = ap.parse_args()
+    if args.n:
+        for N in args.n:
+            bench_n(N, with_qutip=N <= 8)
+        return
+    for N in (6, 7, 8):
+        bench_n(N, with_qutip=True, qutip_default=args.qutip_default and N == 6)
+    if not args.quick:
+        bench_n(10, with_qutip=False)
+    bench_grid(101 if args.quick else 201)
+
+
+if __name__ == "__main__":
+    main()

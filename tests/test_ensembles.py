@@ -1,0 +1,90 @@
+"""Tests of the ``ensembles`` study: evaluate, CLI contract, reproduce."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from opentangle.errors import InvalidParameterError
+from opentangle.studies import ensembles as study
+
+
+def test_module_interface():
+    assert study.NAME == "ensembles"
+    assert set(study.PARAMETERS) == {"n_atoms", "t", "gamma"}
+    assert study.MEASURES == ("entropy", "log_negativity", "window", "discarded_weight")
+    assert study.SEEDED is False
+
+
+def test_evaluate_pure_and_dephased():
+    r = study.evaluate(n_atoms=20, t=math.pi, gamma=0.0)
+    assert set(r) == set(study.MEASURES)
+    assert r["entropy"] == pytest.approx(1.0, abs=1e-4)
+    assert r["log_negativity"] == pytest.approx(1.0, abs=1e-4)
+    assert r["window"] == 21 and r["discarded_weight"] == 0.0
+    d = study.evaluate(n_atoms=20, t=math.pi, gamma=0.1)
+    assert d["entropy"] is None
+    assert 0 < d["log_negativity"] < r["log_negativity"]
+    big = study.evaluate(n_atoms=10**6, t=1.0, gamma=0.01)
+    assert big["entropy"] is None and big["log_negativity"] is None
+    assert big["window"] > 5000 and 0 < big["discarded_weight"] <= 1e-8
+
+
+@pytest.mark.parametrize("kw,match", [
+    ({"n_atoms": 0}, "n_atoms"), ({"n_atoms": -3}, "n_atoms"), ({"n_atoms": 2.5}, "n_atoms"),
+    ({"gamma": -0.1}, "gamma"), ({"t": float("nan")}, "finite"), ({"t": float("inf")}, "finite"),
+])
+def test_evaluate_bad_input(kw, match):
+    with pytest.raises(InvalidParameterError, match=match):
+        study.evaluate(**{"n_atoms": 10, "t": 1.0, "gamma": 0.0, **kw})
+
+
+def _cli(args, capsys):
+    from opentangle.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    out = capsys.readouterr()
+    return exc.value.code, out.out, out.err
+
+
+def test_cli_json_contract(capsys):
+    code, out, _ = _cli(["ensembles", "--n-atoms", "20", "--t", str(math.pi / 2), "--json"], capsys)
+    assert code == 0
+    data = json.loads(out)
+    assert list(data) == list(study.MEASURES)
+    assert data["entropy"] == pytest.approx(2.0, abs=1e-4)
+    code, out, _ = _cli(["ensembles", "--n-atoms", "20", "--t", "1", "--gamma", "0.05", "--json"], capsys)
+    data = json.loads(out)
+    assert code == 0 and data["entropy"] is None and data["log_negativity"] > 0
+
+
+@pytest.mark.parametrize("args", [
+    ["--n-atoms", "0", "--t", "1"],
+    ["--n-atoms", "10", "--t", "1", "--gamma", "-1"],
+    ["--n-atoms", "10", "--t", "nan"],
+    ["--n-atoms", "10", "--t", "inf"],
+])
+def test_cli_bad_input_one_line_error(args, capsys):
+    code, out, err = _cli(["ensembles", *args, "--json"], capsys)
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1 and err.startswith("opentangle: error:")
+
+
+def test_noise_tolerance_is_n_independent():
+    """Beyond the paper: gamma* at t = pi barely moves with N (coherence across Delta k ~ 1 suffices)."""
+    g = [study.noise_tolerance(n, L=2, xtol=1e-3) for n in (8, 16)]
+    assert g[0] == pytest.approx(g[1], rel=0.1)
+    assert 0.05 < g[0] < 0.2
+
+
+@pytest.mark.slow
+def test_reproduce_quick(tmp_path):
+    heads = study.reproduce(tmp_path, level="quick")
+    failed = [h for h in heads if h.passed is False]
+    assert not failed, failed
+    assert list(tmp_path.glob("*.nc")) and list(tmp_path.glob("*.png"))

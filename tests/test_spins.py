@@ -1,0 +1,257 @@
+"""Tests of opentangle.spins: Fock windows, coherent overlaps, two-ensemble entanglement, dephasing, repeater."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import scipy.linalg as sla
+from scipy.special import comb
+from scipy.stats import binom
+
+from opentangle.errors import DimensionError, InvalidParameterError
+from opentangle.spins import (
+    binomial_amplitudes,
+    coherent_overlap,
+    dephased_log_negativity,
+    dephased_state,
+    entropy_curve,
+    fock_window,
+    pure_entanglement,
+    repeater_m3,
+    sx_outcome_amplitudes,
+    x_coherent_state,
+)
+
+
+def _entropy_bits(p):
+    p = np.asarray(p)
+    p = p[p > 1e-300]
+    return float(-np.sum(p * np.log2(p)))
+
+
+def brute_entropy(n, t):
+    """Independent route: the full (N+1) x (N+1) amplitude matrix psi_{k1 k2} and its SVD."""
+    k = np.arange(n + 1)
+    c = np.sqrt(binom.pmf(k, n, 0.5))
+    psi = np.outer(c, c) * np.exp(1j * np.remainder(np.outer(k, k) * t, 2 * np.pi))
+    return _entropy_bits(np.linalg.svd(psi, compute_uv=False) ** 2)
+
+
+def full_overlap_entropy(n, t):
+    """Full Fock basis (no window) with the closed-form overlaps: rho1 = C G C."""
+    k = np.arange(n + 1)
+    c = binomial_amplitudes(n, k)
+    rho = np.outer(c, c) * coherent_overlap(n, (k[:, None] - k[None, :]) * t)
+    return _entropy_bits(np.linalg.eigvalsh(rho))
+
+
+# ----------------------------------------------------------------------------- Fock window
+def test_window_discarded_weight_and_tol():
+    for n in (10, 1000, 10**6):
+        for tol in (1e-4, 1e-10):
+            win = fock_window(n, tol=tol)
+            assert win.discarded_weight <= tol
+            assert win.k_min + win.k_max == n  # symmetric
+            # one state narrower on each side would discard more than tol
+            if win.k_min > 0:
+                wider = fock_window(n, w=(win.k_max - 1 - n / 2) / math.sqrt(n))
+                assert wider.discarded_weight > tol or wider.size == win.size
+    win = fock_window(10**6, w=3.0)
+    assert win.size == 6001
+    assert win.discarded_weight == pytest.approx(math.erfc(3 * math.sqrt(2)), rel=0.05)
+    assert fock_window(20, tol=1e-300).is_full
+
+
+def test_binomial_amplitudes_log_space_large_n():
+    n = 10**6
+    win = fock_window(n, tol=1e-12)
+    c = binomial_amplitudes(n, win.k)
+    assert np.all(np.isfinite(c))
+    assert np.sum(c**2) == pytest.approx(1 - win.discarded_weight, abs=1e-12)
+    # agrees with exact small-N binomials
+    k = np.arange(31)
+    assert np.allclose(binomial_amplitudes(30, k) ** 2, comb(30, k) / 2.0**30, rtol=1e-12, atol=0)
+
+
+def test_coherent_overlap_closed_form():
+    n = 12
+    for a, b in [(0.3, -1.1), (2.0, 2.0), (5.0, 0.1)]:
+        ov = np.vdot(x_coherent_state(n, phase=b), x_coherent_state(n, phase=a))
+        assert coherent_overlap(n, a - b) == pytest.approx(ov, abs=1e-13)
+    # N = 10^6 does not overflow / underflow to nan
+    v = coherent_overlap(10**6, np.array([0.0, 1e-3, 0.01, np.pi, 2 * np.pi]))
+    assert np.all(np.isfinite(v))
+    assert abs(v[0]) == pytest.approx(1.0) and abs(v[4]) == pytest.approx(1.0)
+    assert abs(v[1]) == pytest.approx(math.exp(-1e6 * 1e-6 / 8), rel=1e-5)
+
+
+def test_bad_input():
+    with pytest.raises(InvalidParameterError, match="n_atoms"):
+        pure_entanglement(0, 1.0)
+    with pytest.raises(InvalidParameterError, match="n_atoms"):
+        fock_window(2.5)
+    with pytest.raises(InvalidParameterError, match="finite"):
+        pure_entanglement(10, float("nan"))
+    with pytest.raises(InvalidParameterError, match="gamma"):
+        dephased_log_negativity(4, 1.0, -0.1)
+    with pytest.raises(InvalidParameterError, match="method"):
+        pure_entanglement(10, 1.0, method="magic")
+    with pytest.raises(DimensionError, match="max_dim"):
+        dephased_log_negativity(10**4, 1.0, 0.1)
+    with pytest.raises(InvalidParameterError, match="tol"):
+        fock_window(10, tol=0.0)
+
+
+# ----------------------------------------------------------------------------- pure-state entanglement
+@pytest.mark.parametrize("n", [1, 2, 3, 20, 21, 64])
+def test_fast_path_matches_brute_force_small_n(n):
+    for t in (0.0, 0.37, np.pi / 2, 2 * np.pi / 3, np.pi, 2.5, 2 * np.pi, 7.1, -1.3):
+        ref = brute_entropy(n, t)
+        for method in ("auto", "banded", "lowrank", "dense"):
+            got = pure_entanglement(n, t, tol=1e-15, method=method).entropy
+            assert got == pytest.approx(ref, abs=1e-9), (n, t, method)
+
+
+@pytest.mark.parametrize("n,t", [(500, 1.0), (500, np.pi / 2 + 1e-3), (501, 0.05), (1200, 2.2), (1200, 2 * np.pi / 7)])
+def test_window_matches_full_fock_basis(n, t):
+    ref = full_overlap_entropy(n, t)
+    r = pure_entanglement(n, t, tol=1e-10)
+    assert r.window.size < n + 1
+    assert r.entropy == pytest.approx(ref, abs=5e-8)
+    assert brute_entropy(n, t) == pytest.approx(ref, abs=1e-8)  # the closed-form overlaps themselves
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("t", [1.0, 0.3, np.pi / 2 + 1e-4])
+def test_window_matches_full_fock_basis_n2000(t):
+    n = 2000
+    ref = full_overlap_entropy(n, t)
+    for w in (3.0, None):
+        r = pure_entanglement(n, t, w=w)
+        assert r.entropy == pytest.approx(ref, abs=1e-6 if w else 5e-8)
+
+
+def test_magic_times_n20_reference_values():
+    # REFERENCES.md section 5: E(pi/2) = 2.0000, E(2pi/3) = 1.5850, E(pi) = 1.0000, E(2pi) = 0
+    for t, ref in ((np.pi / 2, 2.0), (2 * np.pi / 3, 1.5850), (np.pi, 1.0), (2 * np.pi, 0.0)):
+        assert pure_entanglement(20, t).entropy == pytest.approx(ref, abs=5e-5)
+
+
+def test_magic_times_large_n_exact():
+    n = 10**6
+    for L in (2, 3, 4, 7, 16, 50):
+        r = pure_entanglement(n, 2 * np.pi / L)
+        assert r.entropy == pytest.approx(math.log2(L), abs=1e-8)
+        assert r.rank <= L + 2
+        assert r.log_negativity == pytest.approx(math.log2(L), abs=1e-6)
+
+
+def test_periodicity_and_mirror_symmetry():
+    n = 301
+    for t in (0.4, 1.9, 2.8):
+        e = pure_entanglement(n, t).entropy
+        assert pure_entanglement(n, 2 * np.pi - t).entropy == pytest.approx(e, abs=1e-9)
+        assert pure_entanglement(n, t + 2 * np.pi).entropy == pytest.approx(e, abs=1e-9)
+        assert pure_entanglement(n, -t).entropy == pytest.approx(e, abs=1e-9)
+
+
+def test_large_n_generic_point_invariants():
+    """N = 10^6 at a generic time: a valid spectrum, bounded by the Shannon entropy of the window."""
+    n = 10**6
+    r = pure_entanglement(n, 1.0)
+    assert r.spectrum.sum() == pytest.approx(1.0, abs=1e-9)
+    assert np.all(r.spectrum >= 0)
+    # rho1 = C G C with G a Gram matrix: E <= H(binomial) ~ 0.5 log2(pi e N / 2)
+    assert 0 < r.entropy <= 0.5 * math.log2(math.pi * math.e * n / 2) + 1e-6
+    # t = 1 is close to 2 pi * 113 / 710: E ~ log2(710) (derived)
+    assert abs(r.entropy - math.log2(710)) < 0.05
+
+
+def test_entropy_curve_workers_agree():
+    ts = np.linspace(0.1, 3.0, 4)
+    a = entropy_curve(100, ts)
+    b = entropy_curve(100, ts, workers=2)
+    assert np.allclose(a, b, atol=1e-12)
+
+
+# ----------------------------------------------------------------------------- dephasing
+def test_dephasing_exact_solution_matches_lindblad_n3():
+    qt = pytest.importorskip("qutip")
+    n, gamma, T = 3, 0.2, 0.7
+    num = qt.num(n + 1)
+    sz = 2 * num - n
+    eye = qt.qeye(n + 1)
+    c = np.sqrt(comb(n, np.arange(n + 1)) / 2.0**n)
+    psi0 = qt.tensor(qt.Qobj(c), qt.Qobj(c))
+    # REFERENCES.md writes psi(t) with e^{+i k1 k2 t}: the generator is -H in QuTiP's convention
+    res = qt.mesolve(-qt.tensor(num, num), psi0 * psi0.dag(), [0, T],
+                     c_ops=[math.sqrt(gamma) * qt.tensor(sz, eye), math.sqrt(gamma) * qt.tensor(eye, sz)],
+                     options={"atol": 1e-12, "rtol": 1e-10})
+    rho, win = dephased_state(n, T, gamma, tol=1e-16)
+    assert win.is_full
+    assert np.max(np.abs(rho - res.states[-1].full())) < 1e-8
+
+
+def test_log_negativity_pure_limit_and_monotone_in_gamma():
+    for n, t in ((20, np.pi), (20, 1.1), (7, 0.4)):
+        ln0, _ = dephased_log_negativity(n, t, 0.0, tol=1e-14)
+        assert ln0 == pytest.approx(pure_entanglement(n, t, tol=1e-14).log_negativity, abs=1e-9)
+    vals = [dephased_log_negativity(12, np.pi / 2, g)[0] for g in (0.0, 0.01, 0.1, 1.0)]
+    assert all(a >= b - 1e-12 for a, b in zip(vals, vals[1:]))
+    assert vals[-1] < 0.05
+
+
+def test_log_negativity_matches_partial_transpose_oracle():
+    from opentangle.operators import partial_transpose
+
+    rho, win = dephased_state(6, 0.9, 0.05, tol=1e-16)
+    d = win.size
+    ev = np.linalg.eigvalsh(partial_transpose(rho, 1, [d, d]))
+    assert dephased_log_negativity(6, 0.9, 0.05, tol=1e-16)[0] == pytest.approx(math.log2(np.abs(ev).sum()), abs=1e-12)
+
+
+# ----------------------------------------------------------------------------- repeater M = 3
+def _sy_schwinger(n):
+    sy = np.zeros((n + 1, n + 1), complex)
+    for k in range(n):
+        v = math.sqrt((k + 1) * (n - k))  # a^dag b |k> = sqrt((k+1)(N-k)) |k+1>
+        sy[k + 1, k] += -1j * v
+        sy[k, k + 1] += 1j * v
+    return sy
+
+
+def test_sx_amplitudes_match_rotation_matrix():
+    n = 7
+    u = sla.expm(-1j * _sy_schwinger(n) * np.pi / 4)
+    for alpha in (0.0, 0.8, 2.5, 4.0, -1.0):
+        chi = x_coherent_state(n, phase=alpha)
+        ref = u.conj().T @ chi
+        got = sx_outcome_amplitudes(n, np.arange(n + 1), np.full(n + 1, alpha))
+        assert np.allclose(got, ref, atol=1e-12)
+
+
+@pytest.mark.parametrize("n,L", [(2, 2), (3, 2), (6, 3), (8, 4)])
+def test_repeater_matches_three_ensemble_brute_force(n, L):
+    t, phi = 2 * np.pi / L, np.pi / (2 * L)
+    k = np.arange(n + 1)
+    c = np.sqrt(comb(n, k) / 2.0**n)
+    # H = n1 n2 - n2 n3 (same sign convention as the two-ensemble state), then e^{i phi n_2}
+    psi = (np.einsum("a,b,c->abc", c, c, c) * np.exp(1j * t * k[None, :, None] * (k[:, None, None] - k[None, None, :]))
+           * np.exp(1j * phi * k)[None, :, None])
+    u = sla.expm(-1j * _sy_schwinger(n) * np.pi / 4)
+    r = repeater_m3(n, L=L, tol=1e-16)
+    assert r.total_probability == pytest.approx(1.0, abs=1e-12)
+    for q, p, e in zip(r.outcomes, r.probabilities, r.entropies):
+        ends = np.einsum("abc,b->ac", psi, u[:, q].conj())
+        pb = float(np.sum(np.abs(ends) ** 2))
+        assert p == pytest.approx(pb, abs=1e-12)
+        assert e == pytest.approx(_entropy_bits(np.linalg.svd(ends / math.sqrt(pb), compute_uv=False) ** 2), abs=1e-9)
+
+
+def test_repeater_probabilities_sum_to_one_windowed():
+    r = repeater_m3(200, L=3, tol=1e-10)
+    assert r.total_probability == pytest.approx(1.0, abs=1e-8)
+    assert np.all(r.entropies <= math.log2(r.window.size) + 1e-9)
+    assert 0 < r.mean_entropy <= math.log2(3) + 0.1

@@ -176,8 +176,62 @@ def test_born_rule_frequencies():
     assert abs(hits / n - p) < 4 * np.sqrt(p * (1 - p) / n)
 
 
+def _rank1_update(d, k, occupied):
+    """REFERENCES.md §4, applied to D itself (not through the engine's orbitals)."""
+    e = np.zeros(d.shape[0])
+    e[k] = 1.0
+    if occupied:
+        return d - np.outer(d[:, k], d[k, :]) / d[k, k] + np.outer(e, e)
+    f = np.eye(d.shape[0]) - d
+    return d + np.outer(f[:, k], f[k, :]) / f[k, k] - np.outer(e, e)
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_monitoring_keeps_positivity_purity_and_number(seed):
+def test_rank1_formulas_on_d_keep_positivity_and_match_engine(seed):
+    """Measurement sequences applied with the D formulas to a pure D (12 modes) and to a mixed D (its
+    restriction to 6 modes, eigenvalues strictly inside (0, 1)): eigenvalues stay in [0, 1], the pure D stays
+    idempotent, and both agree with the engine's orbital update (measuring inside the kept modes commutes
+    with the restriction)."""
+    rng = np.random.default_rng(seed)
+    s = _random_state(12, 6, seed=20 + seed)
+    keep = np.arange(6)
+    d_pure = s.correlation_matrix()
+    d_mixed = d_pure[np.ix_(keep, keep)]
+    ev = np.linalg.eigvalsh(d_mixed)
+    assert ev.min() > 1e-3 and ev.max() < 1 - 1e-3  # genuinely mixed
+    u_step = propagator(ladder_hopping(6, t1=1.0, t2=-0.6, t12=0.9), 0.3)
+    for step in range(25):
+        k = int(rng.integers(6))
+        u = rng.random()
+        out = s.measure(k, u=u)
+        assert out == int(u < d_pure[k, k].real) == int(u < d_mixed[k, k].real)  # Born rule on D_kk
+        d_pure = _rank1_update(d_pure, k, out)
+        d_mixed = _rank1_update(d_mixed, k, out)
+        for d in (d_pure, d_mixed):
+            np.testing.assert_allclose(d, d.conj().T, atol=1e-10)
+            ev = np.linalg.eigvalsh(d)
+            assert ev.min() > -1e-9 and ev.max() < 1 + 1e-9  # 0 <= D <= 1 <=> rho >= 0
+        np.testing.assert_allclose(d_pure @ d_pure, d_pure, atol=1e-9)
+        np.testing.assert_allclose(s.correlation_matrix(), d_pure, atol=1e-9)
+        np.testing.assert_allclose(s.correlation_matrix(keep), d_mixed, atol=1e-9)
+        if step % 5 == 4:  # unitary on the pure state; the mixed one is re-restricted from it
+            s.evolve(u_step)
+            d_pure = u_step.conj() @ d_pure @ u_step.T
+            d_mixed = d_pure[np.ix_(keep, keep)]
+
+
+def test_positivity_check_can_fail():
+    """The eigenvalue check above is not vacuous: a sign error in the occupied update breaks D <= 1."""
+    d = _random_state(6, 3, seed=30).correlation_matrix()[:4, :4]
+    wrong = d + np.outer(d[:, 1], d[1, :]) / d[1, 1]
+    assert np.linalg.eigvalsh(wrong).max() > 1 + 1e-3
+    assert np.linalg.eigvalsh(_rank1_update(d, 1, True)).max() < 1 + 1e-12
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_monitoring_drift_purity_and_number(seed):
+    """Drift check of the orbital engine: after 40 monitored cycles Phi is still an isometry (so 0 <= D <= 1
+    and D^2 = D hold by construction; positivity itself is tested on D above)."""
     L = 8
     rng = np.random.default_rng(seed)
     occ = np.zeros(2 * L, int)
@@ -185,9 +239,8 @@ def test_monitoring_keeps_positivity_purity_and_number(seed):
     s = GaussianState.from_occupations(occ)
     traj = run_monitored(s, probabilities=rng.random(2 * L), cycles=40, rng=rng,
                          hamiltonian=ladder_hopping(L, t1=1, t2=3, t12=0.7))
+    assert s.drift() < 1e-12  # orbitals re-orthonormalised at the end
     d = s.correlation_matrix()
-    ev = np.linalg.eigvalsh(d)
-    assert ev.min() > -1e-10 and ev.max() < 1 + 1e-10  # positivity of rho <=> 0 <= D <= 1
     np.testing.assert_allclose(d @ d, d, atol=1e-10)  # still pure
     assert s.particle_number() == pytest.approx(L, abs=1e-10)
     assert traj.n_measurements > 0 and traj.max_drift < 1e-8
@@ -217,6 +270,23 @@ def test_unmonitored_circuit_is_exact_unitary_evolution():
     np.testing.assert_array_equal(traj.cycles, [4, 5, 6, 7])
     np.testing.assert_allclose(traj.observables["n"], L, atol=1e-12)
     assert traj.n_measurements == 0
+
+
+def test_ladder_hopping_is_the_hand_written_ladder():
+    """L = 4: system chain 0-1-2-3-0 (t1), ancilla 4-5-6-7-4 (t2), rungs j <-> 4+j (t12), nothing else."""
+    a, b, r = 1.0, 2.0, 0.5
+    ref = np.array([
+        [0, a, 0, a, r, 0, 0, 0],
+        [a, 0, a, 0, 0, r, 0, 0],
+        [0, a, 0, a, 0, 0, r, 0],
+        [a, 0, a, 0, 0, 0, 0, r],
+        [r, 0, 0, 0, 0, b, 0, b],
+        [0, r, 0, 0, b, 0, b, 0],
+        [0, 0, r, 0, 0, b, 0, b],
+        [0, 0, 0, r, b, 0, b, 0],
+    ])
+    np.testing.assert_array_equal(ladder_hopping(4, t1=a, t2=b, t12=r), ref)
+    np.testing.assert_array_equal(chain_hopping(4, a), ref[:4, :4])
 
 
 def test_circulant_fast_path_matches_dense_propagator():

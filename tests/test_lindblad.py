@@ -20,7 +20,7 @@ from opentangle.lindblad import (
     steady_state,
     thermal_noise,
 )
-from opentangle.operators import embed, partial_trace, random_unitary, sigma_minus, sigma_x, sigma_z
+from opentangle.operators import embed, partial_trace, sigma_minus, sigma_z
 
 qutip = pytest.importorskip("qutip")
 

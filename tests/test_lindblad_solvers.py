@@ -272,3 +272,18 @@ def test_linear_real_basis_and_complex_paths_agree():
     assert np.abs(a.residual - b.residual).max() < 1e-12
     for k in range(2):
         check_state(a.rho[k])
+
+
+def test_local_and_generic_jump_paths_agree():
+    """Channel-builder jumps use the local strided path; the same operators as plain Jumps the sparse path."""
+    m = ising_reset_model(4, g=5.0, gamma=1.0, r=8.0)
+    generic = Model(hamiltonian=m.hamiltonian, jumps=[Jump(j.op, j.rate) for j in m.jumps], dims=m.dims)
+    from opentangle.lindblad.steady import _MatrixFree
+
+    mf_l, mf_g = _MatrixFree(m), _MatrixFree(generic)
+    assert mf_l.lowrank and not mf_l.generic and mf_g.generic and not mf_g.lowrank
+    X = random_rho(16, np.random.default_rng(5)) + 0.3j * np.eye(16)
+    assert np.abs(mf_l.jump(X) - mf_g.jump(X)).max() < 1e-13
+    a = steady_state(m, method="iterative")
+    b = steady_state(generic, method="iterative")
+    assert np.abs(a.rho - b.rho).max() < 1e-10

@@ -339,3 +339,27 @@ def test_reproduce_quick_all_headlines_pass(tmp_path):
     failed = [h.label for h in heads if h.passed is False]
     assert not failed, failed
     assert len(list(tmp_path.glob("*.nc"))) == 5 and len(list(tmp_path.glob("*.png"))) == 5
+
+
+@needs_engine
+@needs_permutation
+def test_witness_thresholds():
+    # N = 2: the Toth spin-squeezing test detects exactly the PPT-entangled states (observed, to 1e-9)
+    for g in (1.5, 10.0):
+        rc = R.threshold_r(n=2, g=g, which="toth", r_min=0.5, r_max=1e3, points=12, xtol=1e-12)
+        assert abs(rc[0] - R.two_qubit_threshold_r(g=g)) < 1e-8
+    # N = 8: the witness fires at a lower reset rate than pair entanglement
+    toth = R.threshold_r(n=8, g=3.0, which="toth", r_min=1.0, r_max=2e3, points=8, xtol=1e-3)
+    pair = R.threshold_r(n=8, g=3.0, which="pair", r_min=1.0, r_max=2e3, points=8, xtol=1e-3)
+    assert toth[0] < pair[0] / 3
+
+
+@needs_engine
+def test_evaluate_batch_falls_back_for_other_parameters():
+    out = R.evaluate_batch({"n": np.array([2, 3]), "r": np.array([10.0, 8.0])}, {"g": 3.0},
+                           measures=("pair_negativity", "gap"))
+    assert set(out) == {"pair_negativity", "gap"}
+    assert abs(out["pair_negativity"][0] - R.two_qubit_negativity(g=3.0, r=10.0)) < 1e-9
+    assert abs(out["gap"][1] - R.evaluate(n=3, g=3.0, r=8.0)["gap"]) < 1e-9
+    with pytest.raises(InvalidParameterError):
+        R.evaluate_batch({"r": np.array([1.0, -1.0])}, {"n": 2})

@@ -69,7 +69,7 @@ def _to_csr(x: Any, name: str) -> tuple[sp.csr_matrix, list[int] | None]:
     return mat, dims
 
 
-@dataclass(frozen=True, init=False)
+@dataclass(frozen=True, init=False, eq=False)
 class Jump:
     r"""One Lindblad term :math:`\gamma\,(c\rho c^\dagger - \tfrac12\{c^\dagger c,\rho\})`.
 
@@ -87,7 +87,7 @@ class Jump:
         object.__setattr__(self, "rate", check_nonnegative(rate, "jump rate"))
 
     @classmethod
-    def local(cls, op: Any, site: int, dims: Sequence[int], rate: float) -> "Jump":
+    def local(cls, op: Any, *, site: int, dims: Sequence[int], rate: float) -> "Jump":
         """A jump acting on one subsystem: ``embed(op, site, dims)``; solvers exploit the locality."""
         j = cls(embed(op, site, dims, sparse=True), rate)
         object.__setattr__(j, "_local", (int(site), np.asarray(op, dtype=complex), tuple(int(d) for d in dims)))
@@ -255,7 +255,7 @@ def dephasing(*, site: int, rate: float, dims: Sequence[int]) -> list[Jump]:
     """
     dims = _check_site(site, dims, qubit=True)
     rate = check_nonnegative(rate, "dephasing rate")
-    return [Jump.local(sigma_z(), site, dims, rate / 2)]
+    return [Jump.local(sigma_z(), site=site, dims=dims, rate=rate / 2)]
 
 
 def amplitude_damping(*, site: int, rate: float, dims: Sequence[int]) -> list[Jump]:
@@ -268,7 +268,7 @@ def amplitude_damping(*, site: int, rate: float, dims: Sequence[int]) -> list[Ju
     """
     dims = _check_site(site, dims, qubit=True)
     rate = check_nonnegative(rate, "amplitude damping rate")
-    return [Jump.local(sigma_minus(), site, dims, rate)]
+    return [Jump.local(sigma_minus(), site=site, dims=dims, rate=rate)]
 
 
 def thermal_noise(*, site: int, B: float, C: float, s: float, dims: Sequence[int]) -> list[Jump]:
@@ -302,9 +302,9 @@ def thermal_noise(*, site: int, B: float, C: float, s: float, dims: Sequence[int
             f"thermal noise with C={C} < B/2={B / 2} is not completely positive (needs T2 <= 2 T1); raise C"
         )
     return [
-        Jump.local(sigma_plus(), site, dims, B * s),
-        Jump.local(sigma_minus(), site, dims, B * (1 - s)),
-        Jump.local(sigma_z(), site, dims, max(C - B / 2, 0.0) / 2),
+        Jump.local(sigma_plus(), site=site, dims=dims, rate=B * s),
+        Jump.local(sigma_minus(), site=site, dims=dims, rate=B * (1 - s)),
+        Jump.local(sigma_z(), site=site, dims=dims, rate=max(C - B / 2, 0.0) / 2),
     ]
 
 
@@ -347,7 +347,7 @@ def reset(*, site: int, rate: float, state: Any, dims: Sequence[int]) -> list[Ju
         for k in range(d):
             local = np.zeros((d, d), dtype=complex)
             local[:, k] = V[:, a]
-            jumps.append(Jump.local(local, site, dims, rate * p[a]))
+            jumps.append(Jump.local(local, site=site, dims=dims, rate=rate * p[a]))
     return jumps
 
 

@@ -340,6 +340,15 @@ def fig_thresholds(out_dir: Path, level: str) -> list[Headline]:
         for n in n_sym
     ])
     wedge = np.array([scale_free_pair(n) for n in n_wedge])
+    # spin-squeezing witnesses: entanglement beyond pairs, at g = 3
+    n_wit = [n for n in n_sym if n <= {"quick": 8, "default": 16, "full": 64}[level]]
+    rc_wit = {}
+    for which in ("toth", "xi2"):
+        rc_wit[which] = np.array([
+            (lambda c: c[0] if c.size else np.nan)(
+                R.threshold_r(n=n, g=3.0, which=which, r_min=1.0, r_max=2e3, points=8, xtol=1e-3))
+            for n in n_wit
+        ])
     big = np.array(n_sym) >= 8
     slope_rc, icpt_rc = (float(v) for v in np.polyfit(np.array(n_sym)[big], rc_sym[big], 1))
     slope_sup = float(np.polyfit(np.log(n_wedge[2:]), np.log(wedge[2:, 0]), 1)[0])
@@ -349,11 +358,13 @@ def fig_thresholds(out_dir: Path, level: str) -> list[Headline]:
             "r_c_pair": (("n", "g"), rc_pair),
             "r_c_half": (("n", "g"), rc_half),
             "r_c_pair_g3": (("n_sym",), rc_sym),
+            "r_c_toth_witness_g3": (("n_wit",), rc_wit["toth"]),
+            "r_c_wineland_xi2_g3": (("n_wit",), rc_wit["xi2"]),
             "sup_pair_negativity_gamma0": (("n_wedge",), wedge[:, 0]),
             "optimal_g_over_r_gamma0": (("n_wedge",), wedge[:, 1]),
             "upper_edge_g_over_r_gamma0": (("n_wedge",), wedge[:, 2]),
         },
-        coords={"n": n_full, "g": g_values, "n_sym": n_sym, "n_wedge": n_wedge},
+        coords={"n": n_full, "g": g_values, "n_sym": n_sym, "n_wedge": n_wedge, "n_wit": n_wit},
         attrs={"gamma": 1.0, "hamiltonian": "ising", "noise": "dephasing",
                "meaning": "r_c: lowest reset rate with a negative partial-transpose eigenvalue",
                "linear_fit_r_c_g3_slope": slope_rc, "linear_fit_r_c_g3_intercept": icpt_rc,
@@ -369,6 +380,8 @@ def fig_thresholds(out_dir: Path, level: str) -> list[Headline]:
         ax.legend(fontsize=7)
     ax = axes[2]
     ax.loglog(n_sym, rc_sym, "o-", label="r_c(g = 3 gamma) pair")
+    ax.loglog(n_wit, rc_wit["toth"], "v--", label="r_c(g = 3 gamma) Toth squeezing witness")
+    ax.loglog(n_wit, rc_wit["xi2"], "d--", label="r_c(g = 3 gamma) Wineland xi^2 < 1")
     ax.loglog(n_wedge, wedge[:, 0], "s-", label="sup pair N (gamma -> 0)")
     ax.loglog(n_wedge, wedge[:, 2], "^-", label="wedge edge (g/r)_max (gamma -> 0)")
     ax.set(xlabel="N", title=f"pair, symmetric solver: r_c = {slope_rc:.2f} N {icpt_rc:+.1f}")
@@ -382,6 +395,8 @@ def fig_thresholds(out_dir: Path, level: str) -> list[Headline]:
                          float(R.two_qubit_threshold_r(g=3.0)), 1e-3, source="closed form"),
         Headline.compare("gamma -> 0, N = 2: sup pair N vs (sqrt3-1)/8", float(wedge[0, 0]), R.NEGATIVITY_SUPREMUM,
                          1e-6, source="closed form"),
+        Headline.compare("N = 2: Toth witness threshold equals the PPT threshold r_c(g = 3)", float(rc_wit["toth"][0]),
+                         float(R.two_qubit_threshold_r(g=3.0)), 1e-2, source="closed form (observed equality)"),
         Headline.compare("gamma -> 0, N = 2: optimal g/r vs 1/(1+sqrt3)", float(wedge[0, 1]), 1 / (1 + math.sqrt(3)),
                          1e-4, source="closed form"),
         Headline(label=f"pair r_c(g = 3) at N = {n_sym[-1]}", value=float(rc_sym[-1]),
@@ -390,6 +405,10 @@ def fig_thresholds(out_dir: Path, level: str) -> list[Headline]:
                  value=float(n_wedge[-1] * wedge[-1, 0]),
                  note=f"sup ~ 1/N (log-log slope {slope_sup:.3f}); wedge edge (g/r)_max x N = "
                       f"{n_wedge[-1] * wedge[-1, 2]:.3f} (slope {slope_xhi:.3f})"),
+        Headline(label=f"Toth spin-squeezing witness threshold r_c(g = 3) at N = {n_wit[-1]}",
+                 value=float(rc_wit["toth"][-1]),
+                 note=f"N = {n_wit}: {np.array2string(rc_wit['toth'], precision=1)}; "
+                      f"Wineland xi2 < 1 from r = {np.array2string(rc_wit['xi2'], precision=1)}"),
         Headline(label=f"half|half threshold r_c(g = 3) at N = {n_full[-1]} (N = 2: {rc_half[0, k3]:.3f})",
                  value=float(rc_half[-1, k3]), note="bipartite entanglement needs LESS reset as N grows"),
     ]

@@ -529,51 +529,63 @@ def steady_states_grid(*, n: int = 2, g: Any, r: Any, gamma: Any = 1.0, purity: 
     return rho, residual.reshape(g.shape)
 
 
-def evaluate_batch(grid: dict[str, np.ndarray], fixed: dict[str, Any]) -> dict[str, np.ndarray]:
-    """Batched :func:`evaluate` over ``g, r, gamma, purity`` (full space; ``gap`` is computed per point)."""
+def evaluate_batch(grid: dict[str, np.ndarray], fixed: dict[str, Any], *,
+                   measures: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+    """Batched :func:`evaluate`: one ``steady_state_linear`` call when only ``g, r, gamma, purity``
+    vary and ``n <= BATCH_MAX_N``; otherwise a loop over :func:`evaluate` (same results).
+
+    ``measures`` restricts the work to those keys (the gap and the average negativity
+    cost the most).
+    """
     from opentangle.measures import average_negativity, concurrence, negativity
 
-    allp = {**fixed, **grid}
-    swept = set(grid)
-    if not swept <= {"g", "r", "gamma", "purity"}:
-        raise InvalidParameterError(
-            f"evaluate_batch sweeps g, r, gamma, purity only; got {sorted(swept)}. Loop over the others"
-        )
-    p = _validate({k: (v if k not in swept else np.ravel(v)[0]) for k, v in allp.items()})
+    want = tuple(MEASURES if measures is None else measures)
+    bad = [m for m in want if m not in MEASURES]
+    if bad:
+        raise InvalidParameterError(f"unknown measure(s) {bad}; the reset study reports {', '.join(MEASURES)}")
+    arrays = {k: np.asarray(v) for k, v in grid.items()}
+    shape = np.broadcast_shapes(*(a.shape for a in arrays.values())) if arrays else ()
+    arrays = {k: np.broadcast_to(v, shape) for k, v in arrays.items()}
+    first = {k: v.ravel()[0] for k, v in arrays.items()} if int(np.prod(shape)) else {}
+    p = _validate({**fixed, **first})
     n = p["n"]
-    if n > FULL_SPACE_MAX_N:
-        raise InvalidParameterError(f"batched evaluation runs in the full space, n <= {FULL_SPACE_MAX_N}; got n={n}")
-    arrs = {k: np.asarray(allp.get(k, p[k]), dtype=float) for k in ("g", "r", "gamma", "purity")}
-    shape = np.broadcast_shapes(*(a.shape for a in arrs.values()))
+    if not set(arrays) <= {"g", "r", "gamma", "purity"} or n > BATCH_MAX_N:
+        flat = {k: v.ravel() for k, v in arrays.items()}
+        rows = [evaluate(**{**fixed, **{k: v[i] for k, v in flat.items()}}) for i in range(int(np.prod(shape)))]
+        return {m: np.array([np.nan if row[m] is None else row[m] for row in rows], dtype=float).reshape(shape)
+                for m in want}
+    arrs = {k: np.asarray(arrays.get(k, p[k]), dtype=float) for k in ("g", "r", "gamma", "purity")}
+    for k in ("g", "r", "gamma", "purity"):  # validate every point, not only the first
+        for v in np.unique(arrs[k]):
+            _validate({**p, k: float(v)})
     rho, residual = steady_states_grid(n=n, hamiltonian=p["hamiltonian"], noise=p["noise"], B=p["B"], C=p["C"],
                                        s=p["s"], **arrs)
     dims = [2] * n
     rho2 = partial_trace(rho, [0, 1], dims)
-    out = {
-        "negativity": np.asarray(negativity(rho, dims, part_a=list(range(n // 2)))).reshape(shape),
-        "pair_negativity": np.asarray(negativity(rho2)).reshape(shape),
-        "pair_concurrence": np.asarray(concurrence(rho2)).reshape(shape),
-        "residual": residual,
-    }
-    flat = rho.reshape(-1, 2**n, 2**n)
-    out["average_negativity"] = np.array([average_negativity(x, dims, symmetric=True) for x in flat]).reshape(shape)
+    out: dict[str, np.ndarray] = {"residual": residual}
+    if "negativity" in want:
+        out["negativity"] = np.asarray(negativity(rho, dims, part_a=list(range(n // 2)))).reshape(shape)
+    if "pair_negativity" in want:
+        out["pair_negativity"] = np.asarray(negativity(rho2)).reshape(shape)
+    if "pair_concurrence" in want:
+        out["pair_concurrence"] = np.asarray(concurrence(rho2)).reshape(shape)
+    flat_rho = rho.reshape(-1, 2**n, 2**n)
+    if "average_negativity" in want:
+        out["average_negativity"] = np.array(
+            [average_negativity(x, dims, symmetric=True) for x in flat_rho]).reshape(shape)
     full = {k: np.broadcast_to(a, shape).ravel() for k, a in arrs.items()}
-    if n <= BATCH_MAX_N:  # all eigenvalues of the stacked dense Liouvillians at once
+    if "gap" in want:  # all eigenvalues of the stacked dense Liouvillians at once
         T = np.array([t.toarray() for t in liouvillian_terms(n=n, hamiltonian=p["hamiltonian"], noise=p["noise"],
                                                             B=p["B"], C=p["C"], s=p["s"])])
         coeff = _coefficients(full["g"], full["gamma"], full["r"], full["purity"], p["noise"])
-        ev = np.linalg.eigvals(np.einsum("bk,kij->bij", coeff, T))
-        ev = np.sort(ev.real, axis=-1)  # the zero eigenvalue is the largest
-        out["gap"] = (-ev[:, -2]).reshape(shape)
-    else:
-        out["gap"] = np.array([
-            evaluate_gap(**{**p, **{k: float(v[i]) for k, v in full.items()}}) for i in range(int(np.prod(shape)))
-        ]).reshape(shape)
-    r1 = partial_trace(rho2, [0], [2, 2])
-    wit = [spin_squeezing_witness(a, b, n) for a, b in zip(r1.reshape(-1, 2, 2), rho2.reshape(-1, 4, 4))]
-    for key in ("squeezing_xi2", "toth_margin"):
-        out[key] = np.array([w[key] for w in wit]).reshape(shape)
-    return out
+        ev = np.sort(np.linalg.eigvals(np.einsum("bk,kij->bij", coeff, T)).real, axis=-1)
+        out["gap"] = (-ev[:, -2]).reshape(shape)  # the zero eigenvalue is the largest
+    if "squeezing_xi2" in want or "toth_margin" in want:
+        r1 = partial_trace(rho2, [0], [2, 2])
+        wit = [spin_squeezing_witness(a, b, n) for a, b in zip(r1.reshape(-1, 2, 2), rho2.reshape(-1, 4, 4))]
+        for key in ("squeezing_xi2", "toth_margin"):
+            out[key] = np.array([w[key] for w in wit]).reshape(shape)
+    return {m: out[m] for m in want}
 
 
 def evaluate_gap(*, method: str = "auto", **params: Any) -> float:
@@ -610,12 +622,14 @@ def threshold_r(*, n: int, g: float, gamma: float = 1.0, which: str = "pair", r_
 
     Scans ``points`` log-spaced rates in ``[r_min, r_max]`` for sign changes of the lowest
     partial-transpose eigenvalue (``which="pair"``: qubits 0, 1; ``"half"``: first ``n//2``
-    qubits against the rest) and refines each with :func:`scipy.optimize.brentq`.
+    qubits against the rest), or of an entanglement witness (``"toth"``: the smallest Tóth
+    spin-squeezing margin; ``"xi2"``: Wineland ``xi_R^2 - 1``), and refines each with
+    :func:`scipy.optimize.brentq`.  The witnesses use the symmetric solver for ``n >= 3``.
     Returns the sorted crossings (empty: never entangled in the window).
     """
     from scipy.optimize import brentq
 
-    which = _check_choice(which, "which", ("pair", "half"))
+    which = _check_choice(which, "which", ("pair", "half", "toth", "xi2"))
     grid = np.geomspace(r_min, r_max, points)
     if "solver" in params:
         params.pop("solver")
@@ -643,6 +657,15 @@ def _lambda_min_function(*, n: int, g: float, gamma: float, which: str, **params
 
     def f(rs: np.ndarray) -> np.ndarray:
         rs = np.atleast_1d(np.asarray(rs, dtype=float))
+        if which in ("toth", "xi2"):
+            key = "toth_margin" if which == "toth" else "squeezing_xi2"
+            if n == 2:
+                rho, _ = steady_states_grid(n=2, g=g, r=rs, gamma=gamma, **params)
+                pairs = [(partial_trace(x, [0], [2, 2]), x) for x in rho]
+            else:
+                pairs = [(ss.rho1, ss.rho2) for ss in (_symmetric_solve(point(r)) for r in rs)]
+            vals = np.array([spin_squeezing_witness(a, b, n)[key] for a, b in pairs])
+            return vals if which == "toth" else vals - 1.0
         if which == "pair":
             if n == 2:
                 rho, _ = steady_states_grid(n=2, g=g, r=rs, gamma=gamma, **params)
@@ -661,7 +684,7 @@ def command(
     g: float = typer.Option(PARAMETERS["g"], "--g", help="Coupling g."),
     gamma: float = typer.Option(PARAMETERS["gamma"], "--gamma", help="Dephasing rate gamma (dephasing noise)."),
     r: float = typer.Option(PARAMETERS["r"], "--r", help="Reset rate r per qubit."),
-    hamiltonian_: str = typer.Option(PARAMETERS["hamiltonian"], "--hamiltonian", help="ising | heisenberg | xyz."),
+    hamiltonian: str = typer.Option(PARAMETERS["hamiltonian"], "--hamiltonian", help="ising | heisenberg | xyz."),
     noise: str = typer.Option(PARAMETERS["noise"], "--noise", help="dephasing | thermal."),
     B: float = typer.Option(PARAMETERS["B"], "--B", help="Thermal noise: inversion decay rate B."),
     C: float = typer.Option(PARAMETERS["C"], "--C", help="Thermal noise: polarisation decay rate C."),
@@ -672,8 +695,8 @@ def command(
     """Steady-state entanglement of N qubits stabilised by a reset to |+> (Hartmann, Dür, Briegel 2006)."""
     from opentangle.studies._base import emit
 
-    result = evaluate(n=n, g=g, gamma=gamma, r=r, hamiltonian=hamiltonian_, noise=noise, B=B, C=C, s=s, purity=purity)
-    emit(result, as_json=json, title=f"reset: N={n}, g={g:g}, gamma={gamma:g}, r={r:g}, {hamiltonian_}/{noise}")
+    result = evaluate(n=n, g=g, gamma=gamma, r=r, hamiltonian=hamiltonian, noise=noise, B=B, C=C, s=s, purity=purity)
+    emit(result, as_json=json, title=f"reset: N={n}, g={g:g}, gamma={gamma:g}, r={r:g}, {hamiltonian}/{noise}")
 
 
 def reproduce(out_dir, *, level: str = "default"):

@@ -1,0 +1,101 @@
+"""Benchmark of opentangle.spins (ensembles study): window error and speed.
+
+Run:  OMP_NUM_THREADS=2 .venv/bin/python benchmarks/bench_ensembles.py [--curve 200] [--workers 2]
+
+1. error of E(t) against the window half-width w (N = 2000 against the full Fock
+   basis; N = 10^6 against a w = 4.5 window);
+2. speed against references measured in the same run: QuTiP (ptrace + entropy_vn
+   of the full state) at small N, dense eigvalsh of the windowed reduced state at
+   N = 10^4, and the fast path alone at N = 10^6 (single point, E(t) curve);
+3. peak memory (ru_maxrss).
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+
+import numpy as np
+
+from opentangle.spins import binomial_amplitudes, coherent_overlap, entropy_curve, pure_entanglement
+
+
+def full_basis_entropy(n: int, t: float) -> float:
+    k = np.arange(n + 1)
+    c = binomial_amplitudes(n, k)
+    ev = np.linalg.eigvalsh(np.outer(c, c) * coherent_overlap(n, (k[:, None] - k[None, :]) * t))
+    ev = ev[ev > 0]
+    return float(-np.sum(ev * np.log2(ev)))
+
+
+def timed(f, *a, **kw):
+    t0 = time.perf_counter()
+    out = f(*a, **kw)
+    return out, time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--curve", type=int, default=40, help="points of the N = 1e6 E(t) curve (200 for the target)")
+    ap.add_argument("--workers", type=int, default=1)
+    args = ap.parse_args()
+
+    print("== 1. error against the window half-width w ==")
+    ts = (1.0, np.pi / 2 + 1e-3, 2.2)
+    n = 2000
+    ref = {t: full_basis_entropy(n, t) for t in ts}
+    print(f"N={n} (reference: full Fock basis, {n + 1} states)")
+    print(f"{'w':>5} {'window':>7} {'discarded':>10} " + " ".join(f"|dE| t={t:.4f}" for t in ts))
+    for w in (1.5, 2.0, 2.5, 3.0, 3.5, 4.0):
+        rs = [pure_entanglement(n, t, w=w) for t in ts]
+        print(f"{w:5.1f} {rs[0].window.size:7d} {rs[0].discarded_weight:10.2e} "
+              + " ".join(f"{abs(r.entropy - ref[t]):14.2e}" for r, t in zip(rs, ts)))
+    n = 10**6
+    ts6 = (1.0, 0.3)
+    ref6 = {t: pure_entanglement(n, t, w=4.5).entropy for t in ts6}
+    print(f"N={n} (reference: w = 4.5)")
+    for w in (2.0, 2.5, 3.0, 3.5, 4.0):
+        rs = [pure_entanglement(n, t, w=w) for t in ts6]
+        print(f"{w:5.1f} {rs[0].window.size:7d} {rs[0].discarded_weight:10.2e} "
+              + " ".join(f"{abs(r.entropy - ref6[t]):14.2e}" for r, t in zip(rs, ts6)))
+
+    print("\n== 2. speed (ratios measured in this run) ==")
+    try:
+        import qutip as qt
+
+        for n in (40, 80):
+            t = 1.0
+            k = np.arange(n + 1)
+            c = binomial_amplitudes(n, k)
+
+            def qutip_entropy():
+                psi = qt.Qobj((np.outer(c, c) * np.exp(1j * np.outer(k, k) * t)).reshape(-1, 1),
+                              dims=[[n + 1, n + 1], [1, 1]])
+                return qt.entropy_vn(psi.ptrace(0), base=2)
+
+            eq, tq = timed(qutip_entropy)
+            eo, to = timed(lambda: pure_entanglement(n, t, tol=1e-15).entropy)
+            print(f"N={n:>5}: qutip {tq:.4f} s, opentangle {to:.4f} s, ratio qutip/opentangle = {tq / to:6.1f}, "
+                  f"|dE| = {abs(eq - eo):.1e}")
+    except ImportError:  # pragma: no cover
+        print("qutip not installed: skipped")
+    n, t = 10**4, 1.0
+    r, tf = timed(pure_entanglement, n, t)
+    rd, td = timed(pure_entanglement, n, t, method="dense")
+    print(f"N={n}: window {r.window.size}, fast ({r.method}, b={r.bandwidth}) {tf:.3f} s, dense eigvalsh {td:.3f} s, "
+          f"ratio dense/fast = {td / tf:.1f}, |dE| = {abs(r.entropy - rd.entropy):.1e}")
+    n = 10**6
+    for t in (1.0, 0.3, np.pi / 2, 2 * np.pi / 3, 2 * np.pi / 50 + 1e-5):
+        r, tp = timed(pure_entanglement, n, t)
+        print(f"N=1e6 t={t:.6f}: E={r.entropy:.6f} bits, {r.method:8s} b={r.bandwidth:4d} rank={r.rank:5d} "
+              f"window={r.window.size} time {tp:.3f} s")
+    ts = np.linspace(0, 2 * np.pi, args.curve)
+    es, tc = timed(entropy_curve, n, ts, workers=args.workers)
+    print(f"N=1e6 E(t) curve: {args.curve} points in {tc:.1f} s ({tc / args.curve:.3f} s/point, workers={args.workers}); "
+          f"extrapolated 200 points: {200 * tc / args.curve:.0f} s")
+    print(f"\n== 3. peak memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB ==")
+
+
+if __name__ == "__main__":
+    main()

@@ -233,6 +233,26 @@ class SweepSpec:
     coords: dict[str, np.ndarray] = field(repr=False, compare=False)
 
     @property
+    def variables(self) -> dict[str, str]:
+        """Measure -> Dataset variable name.
+
+        The same as the measure, except where a measure is named like a swept parameter
+        (``opentangle sweep thermalize -p gamma=...``): a Dataset cannot have a variable and a
+        dimension of the same name, so that measure becomes ``<name>_measure``.
+        """
+        taken = {a.name for a in self.axes} | set(self.measures)
+        out = {}
+        for m in self.measures:
+            var = m
+            if m in {a.name for a in self.axes}:
+                var = f"{m}_measure"
+                while var in taken:
+                    var += "_"
+                taken.add(var)
+            out[m] = var
+        return out
+
+    @property
     def shape(self) -> tuple[int, ...]:
         return tuple(a.num for a in self.axes)
 
@@ -425,21 +445,54 @@ def checkpoint_path(out: str | os.PathLike, key: str) -> Path:
     return out.with_name(f".{out.name}.{key}.partial.jsonl")
 
 
-def _read_checkpoint(path: Path) -> list[dict[str, Any]]:
-    records = []
+def _read_checkpoint(path: Path) -> tuple[list[dict[str, Any]], int]:
+    """The records of a checkpoint and the byte offset just after its last good line.
+
+    Unparsable lines (a torn last line of a killed run, or an older file where a
+    record was appended to such a fragment) are skipped, not a reason to stop:
+    every later good record is kept.  Their points are recomputed.
+    """
+    records: list[dict[str, Any]] = []
+    good_end = 0
     if not path.exists():
-        return records
-    with path.open("r", encoding="utf-8") as fh:
+        return records, good_end
+    pos = 0
+    with path.open("rb") as fh:
         for line in fh:
-            if not line.endswith("\n"):
-                break  # torn last line of a killed run: that chunk is recomputed
+            pos += len(line)
+            if not line.endswith(b"\n"):
+                continue  # torn last line: that chunk is recomputed
             try:
-                rec = json.loads(line)
-            except json.JSONDecodeError:
-                break
-            if "i" in rec:
+                rec = json.loads(line.decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                continue
+            if isinstance(rec, dict) and _valid_record(rec):
                 records.append(rec)
-    return records
+                good_end = pos
+    return records, good_end
+
+
+def _valid_record(rec: dict[str, Any]) -> bool:
+    i, v = rec.get("i"), rec.get("v")
+    return (
+        isinstance(i, list)
+        and isinstance(v, dict)
+        and all(isinstance(k, int) for k in i)
+        and all(isinstance(col, list) and len(col) == len(i) for col in v.values())
+    )
+
+
+def _open_checkpoint(path: Path, good_end: int) -> Any:
+    """Open ``path`` for appending, first cutting it back to ``good_end`` (drops a torn tail)."""
+    fh = path.open("ab")
+    try:
+        if fh.seek(0, os.SEEK_END) > good_end:
+            fh.truncate(good_end)
+            fh.seek(good_end)
+    except BaseException:
+        fh.close()
+        raise
+    return fh
 
 
 def write_netcdf_atomic(ds: Any, path: str | os.PathLike) -> Path:
@@ -468,7 +521,17 @@ def _check_writable(out: Path) -> None:
     parent = out.parent if str(out.parent) else Path(".")
     if not parent.is_dir():
         raise InvalidParameterError(f"cannot write {out}: folder {parent} does not exist; create it first")
-    if not os.access(parent, os.W_OK | os.X_OK) or (out.exists() and not os.access(out, os.W_OK)):
+    # os.access says yes to root even on read-only or virtual file systems (/sys, /proc):
+    # create and remove a real file next to the output instead (the output is written that way too)
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".probe", dir=parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise InvalidParameterError(
+            f"cannot write {out}: {exc.strerror or type(exc).__name__} in folder {parent}; choose another --out"
+        ) from None
+    if out.exists() and not os.access(out, os.W_OK):
         raise InvalidParameterError(f"cannot write {out}: permission denied; choose another --out")
 
 
@@ -496,6 +559,7 @@ def _assemble(spec: SweepSpec, records: Iterable[dict[str, Any]]) -> Any:
         for k, msg in rec.get("e", {}).items():
             failed[int(k)] = msg
     dims = tuple(a.name for a in spec.axes)
+    variables = spec.variables
     data_vars = {}
     for m in spec.measures:
         col = per[m]
@@ -505,14 +569,15 @@ def _assemble(spec: SweepSpec, records: Iterable[dict[str, Any]]) -> Any:
         elif isinstance(template, list):
             fill = np.full(np.shape(template), np.nan).tolist()
             arr = np.array([fill if v is None else v for v in col], dtype=float)
-        elif isinstance(template, bool) and not failed:
+        elif all(type(v) is bool for v in col):  # noqa: E721 - exact types: no None (failure), no mix
             arr = np.array(col, dtype=bool)
-        elif isinstance(template, int) and not isinstance(template, bool) and not failed:
+        elif all(type(v) is int for v in col):  # noqa: E721 - bool is not int here
             arr = np.array(col, dtype=np.int64)
-        else:
+        else:  # floats, or a mix of int/float/bool (never cast by the first value), NaN for failures
             arr = np.array([np.nan if v is None else float(v) for v in col], dtype=float)
-        extra = tuple(f"{m}_dim{k}" for k in range(arr.ndim - 1))
-        data_vars[m] = (dims + extra, arr.reshape(spec.shape + arr.shape[1:]))
+        var = variables[m]
+        extra = tuple(f"{var}_dim{k}" for k in range(arr.ndim - 1))
+        data_vars[var] = (dims + extra, arr.reshape(spec.shape + arr.shape[1:]))
     attrs: dict[str, Any] = {
         "study": spec.study,
         "opentangle_version": __version__,
@@ -525,6 +590,9 @@ def _assemble(spec: SweepSpec, records: Iterable[dict[str, Any]]) -> Any:
         "evaluation": "evaluate_batch" if spec.batch else "evaluate",
         "failed_points": len(failed),
     }
+    renamed = {m: v for m, v in variables.items() if m != v}
+    if renamed:  # a measure named like a swept parameter (thermalize's gamma): see docs/sweeps.md
+        attrs["renamed_measures"] = json.dumps(renamed)
     if failed:
         first = min(failed)
         attrs["first_failure"] = f"point {first}: {failed[first]}"
@@ -604,27 +672,56 @@ def _connect(address: str, timeout: float) -> Any:
         raise fail(f"{type(exc).__name__}: {str(exc)[:120]}") from None
 
 
+def _die_with_parent(parent_pid: int) -> None:
+    """Pool-worker initializer: exit when the sweep process dies (``kill -9`` leaves no orphans).
+
+    On Linux the kernel sends SIGKILL on the parent's death (``prctl(PR_SET_PDEATHSIG)``);
+    elsewhere, or if that call fails, a daemon thread polls ``os.getppid()``.
+    """
+    import signal
+    import threading
+
+    armed = False
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(Exception):
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            pr_set_pdeathsig = 1
+            armed = libc.prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0) == 0
+    if os.getppid() != parent_pid:  # the parent died before the signal was armed
+        os._exit(1)
+    if armed:
+        return
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent_pid:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="opentangle-parent-watchdog", daemon=True).start()
+
+
 def _run_tasks(
     tasks: list[tuple],
     *,
     workers: int,
-    scheduler: str | None,
-    connect_timeout: float,
+    client: Any = None,
 ) -> Iterator[dict[str, Any]]:
-    """Yield checkpoint records as tasks finish (any order)."""
-    if scheduler:
-        client = _connect(scheduler, connect_timeout)
-        try:
-            from dask.distributed import as_completed
+    """Yield checkpoint records as tasks finish (any order).
 
-            futures = [client.submit(_evaluate_chunk, *t, pure=False, retries=3) for t in tasks]
-            try:
-                for fut in as_completed(futures, loop=client.loop):
-                    yield fut.result()
-            finally:
-                client.cancel(futures)
+    ``client`` is a connected Dask client (see :func:`_connect`); the caller closes it.
+    """
+    if client is not None:
+        from dask.distributed import as_completed
+
+        futures = [client.submit(_evaluate_chunk, *t, pure=False, retries=3) for t in tasks]
+        try:
+            for fut in as_completed(futures, loop=client.loop):
+                yield fut.result()
         finally:
-            client.close()
+            client.cancel(futures)
     elif workers <= 1 or len(tasks) <= 1:
         for t in tasks:
             yield _evaluate_chunk(*t)
@@ -632,7 +729,12 @@ def _run_tasks(
         import multiprocessing as mp
         from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+        with ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=mp.get_context("spawn"),
+            initializer=_die_with_parent,
+            initargs=(os.getpid(),),
+        ) as pool:
             pending = set()
             it = iter(tasks)
             try:
@@ -746,11 +848,15 @@ def run_sweep(
     if workers is None:
         workers = 1 if spec.batch else (os.cpu_count() or 1)
     ckpt = checkpoint_path(out, spec.key) if out is not None else None
-    records = []
-    if ckpt is not None and resume:
-        records = _read_checkpoint(ckpt)
-    elif ckpt is not None and ckpt.exists():
-        ckpt.unlink()
+    records: list[dict[str, Any]] = []
+    good_end = 0
+    try:
+        if ckpt is not None and resume:
+            records, good_end = _read_checkpoint(ckpt)
+        elif ckpt is not None and ckpt.exists():
+            ckpt.unlink()
+    except OSError as exc:
+        raise InvalidParameterError(f"cannot use the checkpoint {ckpt}: {exc}; use --restart or another --out") from None
     done_idx = {i for rec in records for i in rec["i"]}
     names = tuple(a.name for a in spec.axes)
     grids = np.meshgrid(*(spec.coords[n] for n in names), indexing="ij")
@@ -767,13 +873,21 @@ def run_sweep(
     resumed = len(done_idx)
     todo = sum(len(t[3]) for t in tasks)
     backend = f"dask:{scheduler}" if scheduler else ("in-process" if workers <= 1 or len(tasks) <= 1 else f"pool:{workers}")
-    fh = ckpt.open("a", encoding="utf-8") if ckpt is not None else None
+    # connect first: an unreachable scheduler leaves no checkpoint file behind
+    client = _connect(scheduler, connect_timeout) if scheduler and tasks else None
+    fh = None
     computed = 0
+    results = _run_tasks(tasks, workers=workers, client=client)
     try:
+        if ckpt is not None and tasks:
+            try:
+                fh = _open_checkpoint(ckpt, good_end)
+            except OSError as exc:
+                raise InvalidParameterError(f"cannot write the checkpoint {ckpt}: {exc}; choose another --out") from None
         with _progress(spec.size, resumed, progress and todo > 0, f"sweep {spec.study}") as advance:
-            for rec in _run_tasks(tasks, workers=workers, scheduler=scheduler, connect_timeout=connect_timeout):
+            for rec in results:
                 if fh is not None:
-                    fh.write(json.dumps(rec, allow_nan=True) + "\n")
+                    fh.write((json.dumps(rec, allow_nan=True) + "\n").encode("utf-8"))
                     fh.flush()
                 records.append(rec)
                 computed += len(rec["i"])
@@ -787,8 +901,11 @@ def run_sweep(
             )
         raise
     finally:
+        results.close()  # cancels what is still queued (pool or Dask) right away
         if fh is not None:
             fh.close()
+        if client is not None:
+            client.close()
     ds = _assemble(spec, records)
     if out is not None:
         write_netcdf_atomic(ds, out)

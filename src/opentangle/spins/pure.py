@@ -187,14 +187,16 @@ def schmidt_spectrum(
         m = blk.y.size
         b = _bandwidth(blk.psi, delta)
         info["bandwidth"] = max(info["bandwidth"], b)
+        # distinct azimuths (gaps wider than a fraction of the coherent-state width 2/sqrt(N))
+        distinct = 1 + int(np.sum(np.diff(blk.psi) > 0.5 / math.sqrt(n)))
         how = method
         if how == "auto":
             how = "dense" if (m <= 300 or b > m // 3) else "banded"
-            if how == "dense" or b > 48:
+            if how == "dense" or b > 48 or distinct <= m // 6:
                 how = "lowrank"
         ev = None
         if how == "lowrank":
-            cap = m if method == "lowrank" else int(min(m, max(64, 2.2 * math.sqrt(m * max(b, 1)))))
+            cap = m if method == "lowrank" else int(min(m, max(64, 3 * distinct + 64, 2.2 * math.sqrt(m * max(b, 1)))))
             got = _lowrank_eigs(blk, 1e-13, cap)
             if got is not None:
                 ev, rest = got

@@ -321,7 +321,7 @@ def fig_thresholds(out_dir: Path, level: str) -> list[Headline]:
     import xarray as xr
 
     n_full = {"quick": [2, 3, 4], "default": [2, 3, 4, 5, 6], "full": [2, 3, 4, 5, 6, 7, 8]}[level]
-    g_values = {"quick": [3.0, 10.0], "default": [1.5, 3.0, 10.0], "full": [1.5, 2.0, 3.0, 5.0, 10.0, 20.0]}[level]
+    g_values = {"quick": [3.0, 10.0], "default": [1.5, 3.0, 10.0], "full": [1.5, 3.0, 10.0]}[level]
     g_values = np.array(g_values)
     rc_pair = np.full((len(n_full), len(g_values)), np.nan)
     rc_half = np.full((len(n_full), len(g_values)), np.nan)
@@ -332,8 +332,8 @@ def fig_thresholds(out_dir: Path, level: str) -> list[Headline]:
                 arr[i, j] = c[0] if c.size else np.nan
     # large N, pair entanglement, symmetric solver: r_c at g = 3 and the gamma -> 0 wedge
     n_sym = {"quick": [2, 3, 5, 8, 12], "default": [2, 3, 4, 6, 8, 12, 16, 24, 32, 50],
-             "full": [2, 3, 4, 6, 8, 12, 16, 24, 32, 50, 64]}[level]
-    n_wedge = [n for n in n_sym if n <= {"quick": 8, "default": 24, "full": 50}[level]]
+             "full": [2, 3, 4, 6, 8, 12, 16, 24, 32, 50]}[level]
+    n_wedge = [n for n in n_sym if n <= {"quick": 8, "default": 24, "full": 32}[level]]
     rc_sym = np.array([
         (lambda c: c[0] if c.size else np.nan)(
             R.threshold_r(n=n, g=3.0, which="pair", r_min=1.0, r_max=20.0 * n + 20.0, points=8, xtol=1e-3))
@@ -341,7 +341,7 @@ def fig_thresholds(out_dir: Path, level: str) -> list[Headline]:
     ])
     wedge = np.array([scale_free_pair(n) for n in n_wedge])
     # spin-squeezing witnesses: entanglement beyond pairs, at g = 3
-    n_wit = [n for n in n_sym if n <= {"quick": 8, "default": 16, "full": 64}[level]]
+    n_wit = [n for n in n_sym if n <= {"quick": 8, "default": 16, "full": 32}[level]]
     rc_wit = {}
     for which in ("toth", "xi2"):
         rc_wit[which] = np.array([

@@ -447,8 +447,8 @@ def solve(*, gap: bool = True, solver: str = "auto", **params: Any) -> ResetResu
 
     Example
     -------
-    >>> res = solve(n=2, g=2.5, gamma=1.0, r=10.0)      # doctest: +SKIP
-    >>> abs(res.measures["pair_negativity"] - two_qubit_negativity(g=2.5, r=10.0)) < 1e-9   # doctest: +SKIP
+    >>> res = solve(n=2, g=2.5, gamma=1.0, r=10.0)
+    >>> abs(res.measures["pair_negativity"] - two_qubit_negativity(g=2.5, r=10.0)) < 1e-9
     True
     """
     p = _validate(params)
@@ -462,8 +462,17 @@ def solve(*, gap: bool = True, solver: str = "auto", **params: Any) -> ResetResu
         from opentangle.lindblad import steady_state
         from opentangle.measures import average_negativity, negativity
 
+        from opentangle.errors import NonUniqueSteadyStateError
+
         model = build_model(**p)
-        ss = steady_state(model)
+        try:
+            ss = steady_state(model)
+        except NonUniqueSteadyStateError as exc:
+            if p["r"] == 0:
+                raise NonUniqueSteadyStateError(
+                    "r = 0 leaves no unique steady state (the noise conserves populations); use a reset rate r > 0"
+                ) from exc
+            raise
         rho = 0.5 * (ss.rho + ss.rho.conj().T)
         dims = [2] * n
         rho2 = partial_trace(rho, [0, 1], dims)

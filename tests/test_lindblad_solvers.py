@@ -287,3 +287,11 @@ def test_local_and_generic_jump_paths_agree():
     a = steady_state(m, method="iterative")
     b = steady_state(generic, method="iterative")
     assert np.abs(a.rho - b.rho).max() < 1e-10
+
+
+def test_iterative_matches_direct_n6_benchmark_model():
+    m = ising_reset_model(6, g=5.0, gamma=1.0, r=8.0)
+    a = steady_state(m, method="direct")
+    b = steady_state(m, method="iterative")
+    assert a.residual < 1e-10 and b.residual < 1e-10
+    assert np.abs(a.rho - b.rho).max() < 1e-10

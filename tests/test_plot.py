@@ -76,6 +76,20 @@ def test_choose_measure_prefers_negativity_and_validates():
             choose_measure(ds, bad)
 
 
+def test_choose_measure_skips_a_constant_echo_of_a_parameter():
+    # like thermalize: a constant "gamma" measure listed before "output_negativity"
+    ds = run_sweep("sweepfakes.mixed", axes=["x=0:2:9"], workers=1).dataset
+    assert ds["gamma"].values.min() == ds["gamma"].values.max()
+    assert choose_measure(ds) == "output_negativity"
+    assert plot_dataset(ds).axes[0].get_ylabel() == "output_negativity"
+    x = [0, 1, 2]
+    flat = xr.Dataset({"a": ("x", [1.0, 1.0, 1.0]), "b": ("x", [1.0, 2.0, 3.0]), "purity": ("x", [1, 1, 1]),
+                       "singlet_fidelity": ("x", [0.5, 0.5, 0.5])}, coords={"x": x})
+    assert choose_measure(flat) == "singlet_fidelity"  # entanglement-like beats varying but unrelated
+    assert choose_measure(flat.drop_vars("singlet_fidelity")) == "b"  # else the first varying one
+    assert choose_measure(flat[["a"]]) == "a"  # all constant: still something to plot
+
+
 def test_three_d_needs_select(tmp_path):
     ds = run_sweep("sweepfakes.grid", axes=["r=1:9:3", "g=0:6:4", "gamma=0.5:1:2"]).dataset
     with pytest.raises(InvalidParameterError, match="--select"):
@@ -105,6 +119,7 @@ def test_cli_writes_a_png(tmp_path, capsys):
         (["{nc}", "--measure", "nope"], "no variable 'nope'"),
         (["{nc}", "--out", "{tmp}/x.pdf"], "only PNG"),
         (["{nc}", "--out", "{tmp}/no/x.png"], "missing or not writable"),
+        (["{nc}", "--out", "/proc/x.png"], "missing or not writable"),  # os.access says yes to root
         (["{nc}", "--select", "gamma"], "malformed --select"),
         (["{bad}"], "cannot read"),
     ],

@@ -109,6 +109,34 @@ def test_point_seed_rule():
     assert point_seed(1, 0) != point_seed(0, 1)
 
 
+def test_measure_that_is_int_at_some_points_and_float_at_others_is_float64():
+    ds = run_sweep("sweepfakes.mixed", axes=["x=0:1:5"], workers=1).dataset  # count: 0 (int), then 0.75, ...
+    assert ds["count"].dtype == np.float64
+    np.testing.assert_array_equal(ds["count"].values, [0.0, 0.0, 0.75, 1.0, 1.25])
+    from opentangle.sweep import _assemble
+
+    spec = make_spec("sweepfakes.mixed", axes=["x=0:1:4"], measures=["count"])
+    for col, dtype in [([1, 2, 3, 4], np.int64), ([True, False, True, True], bool),
+                       ([1, 2.5, 3, 4], np.float64), ([True, 2, 3, 4], np.float64), ([1.0, 2, 3, 4], np.float64)]:
+        arr = _assemble(spec, [{"i": [0, 1, 2, 3], "v": {"count": col}}])["count"]
+        assert arr.dtype == dtype and arr.values.tolist() == col, col
+
+
+def test_measure_named_like_the_swept_parameter_is_renamed(tmp_path, capsys):
+    out = tmp_path / "g.nc"
+    code, stdout, err = cli(["sweep", "sweepfakes.mixed", "-p", "gamma=0.1:0.4:3", "--set", "x=1", "--workers", "1",
+                             "--json", "--out", str(out)], capsys)
+    assert code == 0, err
+    ds = load(out)
+    assert ds.gamma.dims == ("gamma",) and list(ds.data_vars) == ["gamma_measure", "count", "output_negativity"]
+    np.testing.assert_array_equal(ds.gamma_measure.values, ds.gamma.values)
+    assert json.loads(ds.attrs["renamed_measures"]) == {"gamma": "gamma_measure"}
+    assert json.loads(ds.attrs["measures"]) == ["gamma", "count", "output_negativity"]
+    assert json.loads(stdout)["measures"][0] == "gamma_measure"
+    # no rename when the name is free
+    assert "renamed_measures" not in run_sweep("sweepfakes.mixed", axes=["x=0:1:2"], workers=1).dataset.attrs
+
+
 def test_failed_points_become_nan_and_are_counted():
     ds = run_sweep("sweepfakes.line", axes=["x=0:4:5"], fixed={"fail_above": 2.5}, workers=1).dataset
     assert np.isnan(ds.value.values[3:]).all() and np.isfinite(ds.value.values[:3]).all()
@@ -169,6 +197,16 @@ def test_unwritable_output(capsys, tmp_path):
     for target, needle in [(tmp_path / "missing" / "o.nc", "does not exist"), (tmp_path, "is a directory")]:
         code, _, err = cli(["sweep", "sweepfakes.line", "-p", "x=0:1:2", "--out", str(target)], capsys)
         assert code == 2 and needle in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("target", ["/sys/b.nc", "/proc/b.nc"])
+def test_unwritable_system_folder_is_exit_2_even_as_root(target, capsys):
+    # os.access says "writable" to root for both; only creating a file tells the truth
+    if not Path(target).parent.is_dir():
+        pytest.skip(f"no {Path(target).parent} here")
+    code, _, err = cli(["sweep", "sweepfakes.line", "-p", "x=0:1:2", "--workers", "1", "--out", target], capsys)
+    assert code == 2 and "cannot write" in err and err.count("\n") == 1, err
+    assert not Path(target).exists()
 
 
 def test_library_errors_are_typed():
@@ -250,6 +288,39 @@ def test_torn_checkpoint_line_is_ignored(tmp_path):
     assert other.resumed == 0  # different arguments -> different checkpoint key
 
 
+def test_second_interruption_after_a_torn_line_loses_nothing(tmp_path, monkeypatch):
+    from sweepfakes import line
+
+    axes = ["x=0:1:6"]
+    out = tmp_path / "o.nc"
+    ckpt = checkpoint_path(out, make_spec("sweepfakes.line", axes=axes).key)
+    good = {"i": [0], "v": {"value": [123.0], "noise": [0.5], "label": ["n2"], "vec": [[0.0, 0.0]]}, "e": {}}
+    torn = '{"i": [1], "v": {"val'
+    ckpt.write_text(json.dumps(good) + "\n" + torn)  # first kill -9, mid-write
+    real, calls = line.evaluate, []
+
+    def interrupting(**kw):
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        calls.append(kw["x"])
+        return real(**kw)
+
+    monkeypatch.setattr(line, "evaluate", interrupting)
+    with pytest.raises(KeyboardInterrupt):  # second interruption: points 1 and 2 were appended
+        run_sweep("sweepfakes.line", axes=axes, workers=1, out=out)
+    text = ckpt.read_text()
+    assert [json.loads(x)["i"] for x in text.splitlines()] == [[0], [1], [2]]  # fragment cut, not glued
+    with ckpt.open("a") as fh:  # third: torn again, and an unparsable line in the middle is skipped
+        fh.write('{"i": [3], "v"')
+    lines = ckpt.read_text().splitlines(keepends=True)
+    ckpt.write_text(lines[0] + "not json\n" + "".join(lines[1:]))
+    monkeypatch.setattr(line, "evaluate", lambda **kw: (calls.append(kw["x"]), real(**kw))[1])
+    res = run_sweep("sweepfakes.line", axes=axes, workers=1, out=out)
+    assert (res.resumed, res.computed) == (3, 3)
+    assert sorted(calls) == np.linspace(0, 1, 6)[1:].tolist()  # each of points 1..5 evaluated exactly once
+    assert load(out).value.values[0] == 123.0
+
+
 def _lines(path: Path) -> int:
     return path.read_text().count("\n") if path.exists() else 0
 
@@ -304,6 +375,57 @@ def test_kill_process_group_with_pool_and_ctrl_c(tmp_path):
     assert b"rerun the same command to resume" in err
 
 
+def _children(pid: int) -> dict[int, str]:
+    """Live (not zombie) child processes of ``pid``: {pid: command line}."""
+    kids = {}
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            stat = (d / "stat").read_text()
+            cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        state, ppid = stat.rsplit(")", 1)[1].split()[:2]
+        if int(ppid) == pid and state != "Z":
+            kids[int(d.name)] = cmd
+    return kids
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_kill_dash_9_of_the_sweep_takes_its_pool_workers_along(tmp_path):
+    out = tmp_path / "o.nc"
+    args = ["sweep", "sweepfakes.line", "-p", "x=0:3:40", "--set", "delay=0.2", "--workers", "2", "--json",
+            "--out", str(out)]
+    ckpt = checkpoint_path(out, make_spec("sweepfakes.line", axes=["x=0:3:40"], fixed={"delay": 0.2}).key)
+    proc = subprocess.Popen(CLI + args, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while _lines(ckpt) < 2 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        workers = [p for p, cmd in _children(proc.pid).items() if "spawn_main" in cmd]
+        assert len(workers) == 2, _children(proc.pid)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while any(map(_alive, workers)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        left = [p for p in workers if _alive(p)]
+    finally:
+        for p in [p for p in locals().get("workers", []) if _alive(p)]:
+            os.kill(p, signal.SIGKILL)  # only the workers this test started
+        if proc.poll() is None:
+            proc.kill()
+    assert left == [], f"orphaned pool workers {left} outlived the killed sweep"
+
+
 # ----------------------------------------------------------------------------- Dask
 
 
@@ -311,6 +433,7 @@ def test_unreachable_scheduler_is_a_clear_error(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", "tcp://127.0.0.1:9")
     code, _, err = cli(["sweep", "sweepfakes.line", "-p", "x=0:1:2", "--out", str(tmp_path / "o.nc")], capsys)
     assert code == 2 and "cannot reach the Dask scheduler at 'tcp://127.0.0.1:9'" in err
+    assert list(tmp_path.iterdir()) == []  # connected before the checkpoint is opened: no empty file left
     with pytest.raises(SchedulerError) as exc:
         run_sweep("sweepfakes.line", axes=["x=0:1:2"], scheduler="tcp://127.0.0.1:9", connect_timeout=1.0)
     assert isinstance(exc.value, OpentangleError)

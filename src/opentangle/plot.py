@@ -46,8 +46,25 @@ def _swept(ds: Any) -> list[str]:
     return [d for d in ds.dims if d in ds.coords]
 
 
+#: substrings that mark an entanglement-like measure (``output_negativity``, ``singlet_fidelity``, ...)
+KEYWORDS = ("negativity", "concurrence", "entropy", "fidelity")
+
+
+def _constant(da: Any) -> bool:
+    """Whether a variable has at most one distinct finite value (nothing to see in a plot)."""
+    v = np.asarray(da.values, dtype=float)
+    v = v[np.isfinite(v)]
+    return v.size == 0 or bool(v.min() == v.max())
+
+
 def choose_measure(ds: Any, measure: str | None = None) -> str:
-    """The variable to plot: ``measure`` if given, else the first of :data:`PREFERRED`, else the first numeric one."""
+    """The variable to plot: ``measure`` if given, else the most entanglement-like non-constant one.
+
+    In order: the first of :data:`PREFERRED`, then the first name containing one of
+    :data:`KEYWORDS` (in that order), looking at the non-constant variables first; then the
+    first non-constant numeric variable.  A constant variable (such as a parameter echoed as
+    a measure) is chosen only when nothing else fits.
+    """
     names = _plottable(ds)
     if measure is not None:
         if measure not in ds.data_vars:
@@ -57,10 +74,16 @@ def choose_measure(ds: Any, measure: str | None = None) -> str:
         return measure
     if not names:
         raise InvalidParameterError("the file has no numeric variable over its swept dimensions to plot")
-    for p in PREFERRED:
-        if p in names:
-            return p
-    return names[0]
+    varying = [n for n in names if not _constant(ds[n])]
+    for pool in (varying, names):  # an entanglement measure, varying if one does
+        for p in PREFERRED:
+            if p in pool:
+                return p
+        for word in KEYWORDS:
+            for n in pool:
+                if word in n.lower():
+                    return n
+    return (varying or names)[0]
 
 
 def _label(ds: Any, name: str) -> str:
@@ -168,6 +191,17 @@ def _save_atomic(fig: Any, out: Path, dpi: int) -> Path:
     return out
 
 
+def _can_create_in(folder: Path) -> bool:
+    """Create and remove a file in ``folder`` (``os.access`` says yes to root even on /sys or /proc)."""
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".opentangle.", suffix=".probe", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError:
+        return False
+    return True
+
+
 def plot_file(
     path: str | os.PathLike,
     *,
@@ -185,7 +219,7 @@ def plot_file(
     out = Path(out) if out is not None else path.with_suffix(".png")
     if out.suffix.lower() != ".png":
         raise InvalidParameterError(f"--out {out}: only PNG output is supported; use a .png name")
-    if not out.parent.is_dir() or not os.access(out.parent, os.W_OK):
+    if not out.parent.is_dir() or not _can_create_in(out.parent):
         raise InvalidParameterError(f"cannot write {out}: folder {out.parent} is missing or not writable")
     try:
         with xr.open_dataset(path, engine="h5netcdf") as ds:

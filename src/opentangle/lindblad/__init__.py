@@ -1,6 +1,7 @@
 """Lindblad engine: models, named channels, Liouvillians, steady states, dynamics, spectra.
 
-See ``docs/lindblad.md``.  Column-stacking convention:
+See ``docs/lindblad.md``; the permutation-symmetric large-N solver is
+:mod:`opentangle.lindblad.permutation` (``docs/permutation.md``).  Column-stacking convention:
 ``vec(rho) = rho.reshape(-1, order="F")``.
 """
 
@@ -16,6 +17,13 @@ from opentangle.lindblad.model import (
     liouvillian,
     reset,
     thermal_noise,
+)
+from opentangle.lindblad.permutation import (
+    SymmetricHamiltonian,
+    SymmetricSteadyState,
+    spin_squeezing,
+    symmetric_liouvillian,
+    symmetric_steady_state,
 )
 from opentangle.lindblad.steady import (
     BatchSteadyState,
@@ -43,4 +51,9 @@ __all__ = [
     "steady_state_batch",
     "steady_state_linear",
     "BatchSteadyState",
+    "SymmetricHamiltonian",
+    "SymmetricSteadyState",
+    "symmetric_liouvillian",
+    "symmetric_steady_state",
+    "spin_squeezing",
 ]

@@ -502,15 +502,12 @@ def _batch_core(Ls: np.ndarray, nonunique: str, seed: int, *, basis: np.ndarray 
         try:
             X = np.linalg.solve(A, np.broadcast_to(rhs, (Bn, n, 2)))
             bad = np.zeros(Bn, bool)
-        except np.linalg.LinAlgError:
-            X = np.empty((Bn, n, 2), A.dtype)
-            bad = np.zeros(Bn, bool)
-            for i in range(Bn):
-                try:
-                    X[i] = np.linalg.solve(A[i], rhs)
-                except np.linalg.LinAlgError:
-                    bad[i] = True
-                    X[i] = np.nan
+        except np.linalg.LinAlgError:  # some exactly singular: find them (batched LU), solve the rest
+            sign, _ = np.linalg.slogdet(A)
+            bad = sign == 0
+            X = np.full((Bn, n, 2), np.nan, A.dtype)
+            if (~bad).any():
+                X[~bad] = np.linalg.solve(A[~bad], np.broadcast_to(rhs, (int((~bad).sum()), n, 2)))
         anorm = np.abs(A).sum(axis=1).max(axis=1)
         grow = np.linalg.norm(X[:, :, 1], axis=1) * anorm
     bad |= ~np.isfinite(grow) | (grow > 1e12)

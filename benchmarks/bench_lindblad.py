@@ -5,6 +5,7 @@ Model (issue 3): N qubits, all-to-all Ising g = 5, dephasing gamma = 1, reset to
     OMP_NUM_THREADS=1 python benchmarks/bench_lindblad.py            # N = 6, 7, 8, 10 + batched grid
     OMP_NUM_THREADS=1 python benchmarks/bench_lindblad.py --quick    # N = 6, 7, 8, grid 101 x 101
     OMP_NUM_THREADS=1 python benchmarks/bench_lindblad.py --n 11 12  # large N only (N=12 needs ~6 GB)
+    OMP_NUM_THREADS=1 python benchmarks/bench_lindblad.py --spectrum 7 8 9 10  # spectral gap only
 
 Every line prints opentangle time, QuTiP time (when measured) and their ratio.
 Timings on a shared machine are noisy: compare ratios, not absolute numbers.
@@ -136,12 +137,26 @@ def bench_grid(n: int, *, qutip_points: int = 200) -> None:
     )
 
 
+def bench_spectrum(N: int, k: int = 6) -> None:
+    """Spectral gap of the reset model (rightmost eigenvalues, ARPACK which='LR' on the real form)."""
+    from opentangle.lindblad import spectrum
+
+    sp_, t = timed(spectrum, model(N), k=k)
+    print(f"spectrum N={N:2d} k={k}  {t:8.2f} s  gap {sp_.gap:.10f}  maxrss "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6:.2f} GB", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="N = 6, 7, 8 and a 101 x 101 grid")
     ap.add_argument("--n", type=int, nargs="*", help="only these N (no QuTiP above N = 8)")
     ap.add_argument("--qutip-default", action="store_true", help="also time QuTiP's default solver at N = 6")
+    ap.add_argument("--spectrum", type=int, nargs="*", help="only time spectrum() at these N (e.g. 7 8 9 10)")
     args = ap.parse_args()
+    if args.spectrum:
+        for N in args.spectrum:
+            bench_spectrum(N)
+        return
     if args.n:
         for N in args.n:
             bench_n(N, with_qutip=N <= 8)

@@ -405,3 +405,31 @@ def test_result_helpers():
     assert liou.index((6, 0, 0, 0)) == 0
     with pytest.raises(DimensionError):
         liou.index((1, 1, 1, 1))
+
+
+def _reduced_loop(ss, k):
+    """The former per-string implementation of reduced_state (reference)."""
+    from itertools import product
+
+    paulis = [np.eye(2), sigma_x(), sigma_y(), sigma_z()]
+    rho = np.zeros((2**k, 2**k), complex)
+    for s in product(range(4), repeat=k):
+        cnt = np.bincount(np.asarray(s), minlength=4)
+        op = paulis[s[0]]
+        for a in s[1:]:
+            op = np.kron(op, paulis[a])
+        rho += ss.correlations[ss.liouvillian.lookup[cnt[1], cnt[2], cnt[3]]] * op
+    return rho / 2**k
+
+
+@pytest.mark.parametrize("seed", [0, 4])
+def test_vectorised_reduced_state_matches_loop_and_full_space(seed):
+    ham, local, collective = random_model(np.random.default_rng(seed))
+    ss = symmetric_steady_state(n=6, hamiltonian=ham, local_jumps=local, collective_jumps=collective)
+    for k in range(1, 5):
+        assert np.abs(ss.reduced_state(k) - _reduced_loop(ss, k)).max() < 1e-14
+    rho8 = symmetric_steady_state(n=8, hamiltonian=ham, local_jumps=local, collective_jumps=collective).reduced_state(8)
+    assert abs(np.trace(rho8) - 1) < 1e-12 and np.abs(rho8 - rho8.conj().T).max() < 1e-14
+    ss4 = symmetric_steady_state(n=4, hamiltonian=ham, local_jumps=local, collective_jumps=collective)
+    rho = full_steady_state(*full_space(4, ham, local, collective))
+    assert np.abs(ss4.reduced_state(3) - partial_trace(rho, [0, 1, 2], [2] * 4)).max() < 1e-10

@@ -247,12 +247,22 @@ def test_evolve_validation():
 # ----------------------------------------------------------------------------- spectrum
 
 
-def test_spectrum_sparse_matches_dense():
-    m = ising_reset_model(4, g=5.0, gamma=1.0, r=8.0)
-    dense = spectrum(m, k=8, method="dense")
-    sparse = spectrum(m, k=8, method="sparse")
-    assert abs(dense.eigenvalues[0]) < 1e-10 and abs(sparse.eigenvalues[0]) < 1e-8
-    assert np.isclose(dense.gap, sparse.gap, rtol=1e-8)
+@pytest.mark.parametrize("n", [4, 5])
+def test_spectrum_sparse_matches_dense(n):
+    """Sparse = ARPACK which='LR' (rightmost eigenvalues), not the eigenvalues closest to 0."""
+    m = ising_reset_model(n, g=5.0, gamma=1.0, r=8.0)
+    full = np.linalg.eigvals(liouvillian(m).toarray())
+    dense = spectrum(m, k=8, method="dense") if n == 4 else spectrum(m, k=8, method="sparse")
+    assert np.allclose(dense.eigenvalues[1:5].real, np.sort(full.real)[::-1][1:5], atol=1e-9)
+    for k in (6, 12):
+        sparse = spectrum(m, k=k, method="sparse")
+        assert abs(dense.eigenvalues[0]) < 1e-10 and abs(sparse.eigenvalues[0]) < 1e-8
+        assert np.isclose(dense.gap, sparse.gap, rtol=1e-9) and np.isclose(sparse.gap, 8.0, rtol=1e-9)
+        # every returned value is an eigenvalue; the distinct values are the rightmost distinct ones
+        assert max(np.abs(full - e).min() for e in sparse.eigenvalues) < 1e-8
+        got = np.unique(np.round(sparse.eigenvalues.real, 6))[::-1]
+        ref = np.unique(np.round(full.real, 6))[::-1][: got.size]
+        assert np.allclose(got, ref, atol=1e-6)
     assert "gap" in repr(dense)
     with pytest.raises(InvalidParameterError):
         spectrum(m, k=1)
@@ -295,3 +305,24 @@ def test_iterative_matches_direct_n6_benchmark_model():
     b = steady_state(m, method="iterative")
     assert a.residual < 1e-10 and b.residual < 1e-10
     assert np.abs(a.rho - b.rho).max() < 1e-10
+
+
+def test_spectrum_sparse_two_qubit_analytic():
+    """ARPACK path on the N = 2 analytic spectrum (REFERENCES.md section 1), oscillating modes included."""
+    g, r, gamma = 2.5, 6.0, 1.0
+    m = ising_reset_model(2, g=g, gamma=gamma, r=r)
+    w = 2j * np.sqrt(complex(g**2 - r**2 / 16))
+    full = np.array([0, -r, -r, -2 * r] + [-2 * (r + gamma)] * 4 + [-(1.5 * r + gamma) + w] * 4
+                    + [-(1.5 * r + gamma) - w] * 4)
+    sp_ = spectrum(m, k=6, method="sparse")
+    assert np.isclose(sp_.gap, r, rtol=1e-9)
+    assert max(np.abs(full - e).min() for e in sp_.eigenvalues) < 1e-8
+    assert np.allclose(sp_.eigenvalues[:3], [0, -r, -r], atol=1e-8)
+    # rightmost first: -(3r/2 + gamma) = -10 lies right of -2r = -12 and is returned before it
+    assert np.isclose(sp_.eigenvalues[3].real, -(1.5 * r + gamma), atol=1e-8)
+
+
+@pytest.mark.slow
+def test_spectrum_sparse_reset_n7():
+    sp_ = spectrum(ising_reset_model(7, g=5.0, gamma=1.0, r=8.0), k=6)
+    assert np.isclose(sp_.gap, 8.0, rtol=1e-9) and abs(sp_.eigenvalues[0]) < 1e-8

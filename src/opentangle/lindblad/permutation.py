@@ -452,7 +452,7 @@ class SymmetricSteadyState:
     liouvillian: SymmetricLiouvillian = field(repr=False)
 
     def reduced_state(self, k: int) -> np.ndarray:
-        r"""Reduced state of any ``k`` qubits, :math:`2^{-k}\sum_s t(s)\sigma_s` (4**k terms; k <= min(N, 8))."""
+        r"""Reduced state of any ``k`` qubits, :math:`2^{-k}\sum_s t(s)\sigma_s` (vectorised over the 4**k strings; k <= min(N, 8))."""
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= min(self.n, 8):
             raise InvalidParameterError(f"k must be an integer in [1, {min(self.n, 8)}]; got {k!r}")
         return _reduced(self.correlations, self.liouvillian, int(k))
@@ -489,15 +489,21 @@ class SymmetricSteadyState:
 
 
 def _reduced(t: np.ndarray, liou: SymmetricLiouvillian, k: int) -> np.ndarray:
-    rho = np.zeros((2**k, 2**k), complex)
-    for s in product(range(4), repeat=k):
-        cnt = np.bincount(np.asarray(s), minlength=4)
-        idx = liou.lookup[cnt[1], cnt[2], cnt[3]]
-        op = _P[s[0]]
-        for a in s[1:]:
-            op = np.kron(op, _P[a])
-        rho += t[idx] * op
-    return rho / 2**k
+    r""":math:`2^{-k}\sum_s t(n(s))\,\sigma_{s_1}\otimes\dots\otimes\sigma_{s_k}`, vectorised.
+
+    The coefficient tensor ``c[s_1, ..., s_k] = t(n_X(s), n_Y(s), n_Z(s))`` is built by a lookup
+    of the occupation numbers of all ``4^k`` strings at once, then contracted site by site with
+    the Pauli matrices (``O(k 4^k)`` work instead of ``4^k`` Kronecker products).
+    """
+    digits = (np.arange(4**k)[:, None] // 4 ** np.arange(k - 1, -1, -1)[None, :]) % 4  # s_1 most significant
+    cnt = [(digits == a).sum(axis=1) for a in (1, 2, 3)]
+    coeff = np.asarray(t, dtype=float)[liou.lookup[cnt[0], cnt[1], cnt[2]]].reshape((4,) * k).astype(complex)
+    paulis = np.stack(_P).astype(complex)  # (4, 2, 2)
+    out = coeff
+    for _ in range(k):  # contract s_i, append (a_i, b_i)
+        out = np.tensordot(out, paulis, axes=([0], [0]))
+    perm = [2 * i for i in range(k)] + [2 * i + 1 for i in range(k)]
+    return out.transpose(perm).reshape(2**k, 2**k) / 2**k
 
 
 def _log_multinomial(occ: np.ndarray) -> np.ndarray:

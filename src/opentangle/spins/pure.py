@@ -192,11 +192,13 @@ def schmidt_spectrum(
         how = method
         if how == "auto":
             how = "dense" if (m <= 300 or b > m // 3) else "banded"
-            if how == "dense" or b > 48 or distinct <= m // 6:
+            # low rank pays when its O(m r^2) beats the banded O(m^2 b): few distinct azimuths or a wide band
+            budget = 2.0 * math.sqrt(m * max(b, 1))
+            if how == "dense" or b > 48 or 3 * distinct + 64 <= budget:
                 how = "lowrank"
         ev = None
         if how == "lowrank":
-            cap = m if method == "lowrank" else int(min(m, max(64, 3 * distinct + 64, 2.2 * math.sqrt(m * max(b, 1)))))
+            cap = m if method == "lowrank" else int(min(m, max(64, 3 * distinct + 64, 1.1 * budget)))
             got = _lowrank_eigs(blk, 1e-13, cap)
             if got is not None:
                 ev, rest = got

@@ -49,6 +49,9 @@ __all__ = [
     "HAMILTONIANS",
     "NOISES",
     "FULL_SPACE_MAX_N",
+    "SYMMETRIC_MAX_N",
+    "symmetric_memory_estimate",
+    "negativity_lower_bound",
     "NEGATIVITY_SUPREMUM",
     "two_qubit_negativity",
     "two_qubit_steady_state",
@@ -93,6 +96,7 @@ MEASURES: tuple[str, ...] = (
     "gap",
     "squeezing_xi2",
     "toth_margin",
+    "negativity_lower_bound",
 )
 SEEDED = False
 
@@ -102,8 +106,14 @@ NOISES: tuple[str, ...] = ("dephasing", "thermal")
 FULL_SPACE_MAX_N = 10
 #: largest N solved as one dense batch by ``steady_state_linear`` (Liouville dimension 4^N <= 256).
 BATCH_MAX_N = 4
-#: largest N whose Liouvillian gap is computed (ARPACK, largest real part).
-GAP_MAX_N = 8
+#: largest N whose Liouvillian gap is computed (ARPACK, largest real part; N = 10 takes ~1 min).
+GAP_MAX_N = 10
+#: largest N accepted by the permutation-symmetric solver (dimension C(N+3,3); memory estimate below).
+SYMMETRIC_MAX_N = 64
+#: bytes per dimension of the symmetric Liouville space (sparse LU fill), from N = 100: 1.9 GB at C(103,3) = 176851.
+_SYMMETRIC_BYTES_PER_DIM = 1.1e4
+#: the ``negativity_lower_bound`` uses k qubits against k qubits, k = min(floor(N/2), LOWER_BOUND_MAX_K).
+LOWER_BOUND_MAX_K = 3
 #: largest N for which ``average_negativity`` is reported (symmetric fast path).
 AVERAGE_NEGATIVITY_MAX_N = 10
 #: sup of the two-qubit negativity, reached along g = r/(1+sqrt3) as r -> infinity.
@@ -379,6 +389,27 @@ def spin_squeezing_witness(rho1: Any, rho2: Any, n: int) -> dict[str, float]:
     return {"squeezing_xi2": float(sq.xi2_wineland), "toth_margin": float(min(sq.toth_margins))}
 
 
+def negativity_lower_bound(rho: Any, n: int, *, symmetric: Any = None) -> float:
+    r"""Negativity of ``k`` qubits of part A against ``k`` qubits of part B, ``k = min(floor(N/2), 3)``.
+
+    Part A is the first ``floor(N/2)`` qubits; the bound uses qubits ``0..k-1`` against
+    ``floor(N/2)..floor(N/2)+k-1`` (from the full state ``rho``), or any ``2k`` qubits of the
+    permutation-symmetric steady state ``symmetric`` (its ``reduced_state(2k)``).  Tracing out
+    qubits on either side is a local operation, and the negativity does not increase under
+    local operations, so this lower-bounds the ``floor(N/2) | rest`` negativity.
+    """
+    from opentangle.measures import negativity
+
+    n = int(n)
+    h = n // 2
+    k = min(h, LOWER_BOUND_MAX_K)
+    if symmetric is not None:
+        red = symmetric.reduced_state(2 * k)
+    else:
+        red = partial_trace(np.asarray(rho), list(range(k)) + list(range(h, h + k)), [2] * n)
+    return float(negativity(red, [2] * (2 * k), part_a=list(range(k))))
+
+
 def pair_measures(rho2: Any) -> dict[str, float]:
     """Negativity and concurrence of a two-qubit state."""
     from opentangle.measures import concurrence, negativity
@@ -425,8 +456,30 @@ def symmetric_hamiltonian(n_kind: str, g: float):
     return SH.xyz(0.7 * g, 0.3 * g, g) + SH.field(x=0.5 * g)
 
 
+def symmetric_memory_estimate(n: int) -> tuple[int, float]:
+    """``(dimension, bytes)``: size ``C(N+3,3)`` of the symmetric Liouville space and the estimated
+    peak memory of its sparse-LU steady-state solve (linear in the dimension, calibrated at N = 100)."""
+    dim = math.comb(int(n) + 3, 3)
+    return dim, _SYMMETRIC_BYTES_PER_DIM * dim
+
+
+def _check_symmetric_n(n: int) -> None:
+    if n > SYMMETRIC_MAX_N:
+        dim, mem = symmetric_memory_estimate(n)
+        _, lim = symmetric_memory_estimate(SYMMETRIC_MAX_N)
+        raise InvalidParameterError(
+            f"n = {n} is above the symmetric-solver limit n <= {SYMMETRIC_MAX_N}: its Liouville space has dimension "
+            f"C(n+3,3) = {dim} and needs an estimated {mem / 1e9:.1f} GB (limit {lim / 1e9:.2f} GB at "
+            f"n = {SYMMETRIC_MAX_N}); use a smaller n"
+        )
+
+
 def _symmetric_solve(p: dict[str, Any]):
-    """Permutation-symmetric steady state (``opentangle.lindblad.permutation``) of validated ``p``."""
+    """Permutation-symmetric steady state (``opentangle.lindblad.permutation``) of validated ``p``.
+
+    Raises :class:`InvalidParameterError` above :data:`SYMMETRIC_MAX_N` (memory estimate in the message).
+    """
+    _check_symmetric_n(p["n"])
     lb = _engine()
     from opentangle.lindblad.permutation import symmetric_steady_state
 
@@ -484,6 +537,7 @@ def solve(*, gap: bool = True, solver: str = "auto", **params: Any) -> ResetResu
         )
         measures["residual"] = float(ss.residual)
         measures["gap"] = evaluate_gap(**p) if gap and n <= GAP_MAX_N else None
+        measures["negativity_lower_bound"] = negativity_lower_bound(rho, n)
     else:
         ss = _symmetric_solve(p)
         rho, rho1, rho2 = None, ss.rho1, ss.rho2
@@ -493,7 +547,9 @@ def solve(*, gap: bool = True, solver: str = "auto", **params: Any) -> ResetResu
         measures["average_negativity"] = None
         measures["residual"] = float(ss.residual)
         measures["gap"] = None  # the symmetric sector alone does not give the full Liouvillian gap
+        measures["negativity_lower_bound"] = negativity_lower_bound(None, n, symmetric=ss)
     measures.update(spin_squeezing_witness(rho1, rho2, n))
+    measures = {m: measures[m] for m in MEASURES}
     return ResetResult(params=p, rho=rho, rho1=rho1, rho2=rho2, measures=measures, method=solver, extra=extra)
 
 
@@ -574,6 +630,9 @@ def evaluate_batch(grid: dict[str, np.ndarray], fixed: dict[str, Any], *,
     out: dict[str, np.ndarray] = {"residual": residual}
     if "negativity" in want:
         out["negativity"] = np.asarray(negativity(rho, dims, part_a=list(range(n // 2)))).reshape(shape)
+    if "negativity_lower_bound" in want:
+        out["negativity_lower_bound"] = np.array(
+            [negativity_lower_bound(x, n) for x in rho.reshape(-1, 2**n, 2**n)]).reshape(shape)
     if "pair_negativity" in want:
         out["pair_negativity"] = np.asarray(negativity(rho2)).reshape(shape)
     if "pair_concurrence" in want:
@@ -617,7 +676,8 @@ def evaluate_gap(*, method: str = "auto", **params: Any) -> float:
     from opentangle.lindblad import liouvillian
 
     try:
-        ev = spla.eigs(liouvillian(model).tocsr(), k=6, which="LR", ncv=40, tol=1e-12, maxiter=20000,
+        # ncv = 24, tol = 1e-10: about 2x faster than ncv = 40, tol = 1e-12 at N = 8, same gap to 1e-9
+        ev = spla.eigs(liouvillian(model).tocsr(), k=6, which="LR", ncv=24, tol=1e-10, maxiter=20000,
                        return_eigenvectors=False)
     except spla.ArpackNoConvergence as exc:
         raise ConvergenceError(f"ARPACK did not converge for the Liouvillian gap: {exc}") from exc
@@ -633,16 +693,16 @@ def threshold_r(*, n: int, g: float, gamma: float = 1.0, which: str = "pair", r_
     partial-transpose eigenvalue (``which="pair"``: qubits 0, 1; ``"half"``: first ``n//2``
     qubits against the rest), or of an entanglement witness (``"toth"``: the smallest Tóth
     spin-squeezing margin; ``"xi2"``: Wineland ``xi_R^2 - 1``), and refines each with
-    :func:`scipy.optimize.brentq`.  The witnesses use the symmetric solver for ``n >= 3``.
+    :func:`scipy.optimize.brentq`.  The witnesses use the symmetric solver for ``n >= 3``; the
+    pair uses it too unless ``solver="full"`` (full-space cross-check); ``"half"`` is always full space.
     Returns the sorted crossings (empty: never entangled in the window).
     """
     from scipy.optimize import brentq
 
     which = _check_choice(which, "which", ("pair", "half", "toth", "xi2"))
     grid = np.geomspace(r_min, r_max, points)
-    if "solver" in params:
-        params.pop("solver")
-    f = _lambda_min_function(n=n, g=g, gamma=gamma, which=which, **params)
+    solver = _check_choice(params.pop("solver", "auto"), "solver", ("auto", "full", "symmetric"))
+    f = _lambda_min_function(n=n, g=g, gamma=gamma, which=which, pair_solver=solver, **params)
     vals = f(grid)
     out = []
     for k in np.nonzero(np.sign(vals[:-1]) != np.sign(vals[1:]))[0]:
@@ -650,7 +710,7 @@ def threshold_r(*, n: int, g: float, gamma: float = 1.0, which: str = "pair", r_
     return np.array(out)
 
 
-def _lambda_min_function(*, n: int, g: float, gamma: float, which: str, **params: Any):
+def _lambda_min_function(*, n: int, g: float, gamma: float, which: str, pair_solver: str = "auto", **params: Any):
     """``r -> lowest eigenvalue of the partial transpose`` (vectorised over an array of rates).
 
     Pair: batched full space for n = 2, the permutation-symmetric solver above.
@@ -676,6 +736,10 @@ def _lambda_min_function(*, n: int, g: float, gamma: float, which: str, **params
             vals = np.array([spin_squeezing_witness(a, b, n)[key] for a, b in pairs])
             return vals if which == "toth" else vals - 1.0
         if which == "pair":
+            if pair_solver == "full" and n > 2:
+                rho, _ = steady_states_grid(n=n, g=g, r=rs, gamma=gamma, **params)
+                rho2 = partial_trace(rho, [0, 1], [2] * n)
+                return partial_transpose_spectrum(rho2, [2, 2], part_a=[0])[..., 0]
             if n == 2:
                 rho, _ = steady_states_grid(n=2, g=g, r=rs, gamma=gamma, **params)
                 return partial_transpose_spectrum(rho, [2, 2], part_a=[0])[..., 0]
@@ -701,8 +765,22 @@ def command(
     purity: float = typer.Option(PARAMETERS["purity"], "--purity", help="Purity of the fresh state, in [1/2, 1]."),
     json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
-    """Steady-state entanglement of N qubits stabilised by a reset to |+> (Hartmann, Dür, Briegel 2006)."""
+    """Steady-state entanglement of N qubits stabilised by a reset to |+> (Hartmann, Dür, Briegel 2006).
+
+    N <= 10: full space (gap included, up to ~1-2 min at N = 10). 10 < N <= 64: the
+    permutation-symmetric solver; `negativity` (half | half), `average_negativity` and
+    `gap` are then null because the full N-qubit state is not available;
+    `negativity_lower_bound` (k vs k qubits, k = min(N/2, 3), which lower-bounds the
+    half | half negativity), the pair quantities and the spin-squeezing witnesses
+    are reported at every N.  With --noise thermal, --gamma is not used.
+    """
+    import sys
+
     from opentangle.studies._base import emit
+
+    if str(noise).strip().lower() == "thermal" and gamma != PARAMETERS["gamma"]:
+        print(f"opentangle: warning: --gamma {gamma:g} is ignored with --noise thermal (use --B, --C, --s)",
+              file=sys.stderr)
 
     result = evaluate(n=n, g=g, gamma=gamma, r=r, hamiltonian=hamiltonian, noise=noise, B=B, C=C, s=s, purity=purity)
     emit(result, as_json=json, title=f"reset: N={n}, g={g:g}, gamma={gamma:g}, r={r:g}, {hamiltonian}/{noise}")

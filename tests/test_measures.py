@@ -27,7 +27,6 @@ from opentangle.states import (
     ghz_state,
     isotropic_state,
     ket2dm,
-    maximally_entangled_state,
     random_density_matrix,
     random_pure_state,
     werner_state,

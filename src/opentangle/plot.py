@@ -13,14 +13,13 @@ PosixPath('reset.png')
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
+from opentangle._io import atomic_write, can_create_in
 from opentangle.errors import InvalidParameterError
 
 __all__ = ["choose_measure", "command", "plot_dataset", "plot_file"]
@@ -176,30 +175,7 @@ def _fixed_names(ds: Any) -> list[str]:
 
 
 def _save_atomic(fig: Any, out: Path, dpi: int) -> Path:
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    os.close(fd)
-    try:
-        fig.savefig(tmp, format="png", dpi=dpi)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, out)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return out
-
-
-def _can_create_in(folder: Path) -> bool:
-    """Create and remove a file in ``folder`` (``os.access`` says yes to root even on /sys or /proc)."""
-    try:
-        fd, probe = tempfile.mkstemp(prefix=".opentangle.", suffix=".probe", dir=folder)
-        os.close(fd)
-        os.unlink(probe)
-    except OSError:
-        return False
-    return True
+    return atomic_write(out, lambda tmp: fig.savefig(tmp, format="png", dpi=dpi))
 
 
 def plot_file(
@@ -219,7 +195,7 @@ def plot_file(
     out = Path(out) if out is not None else path.with_suffix(".png")
     if out.suffix.lower() != ".png":
         raise InvalidParameterError(f"--out {out}: only PNG output is supported; use a .png name")
-    if not out.parent.is_dir() or not _can_create_in(out.parent):
+    if not out.parent.is_dir() or not can_create_in(out.parent):
         raise InvalidParameterError(f"cannot write {out}: folder {out.parent} is missing or not writable")
     try:
         with xr.open_dataset(path, engine="h5netcdf") as ds:

@@ -33,7 +33,6 @@ import math
 import os
 import re
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +42,7 @@ from typing import Any, Iterable, Iterator, Sequence
 import numpy as np
 
 from opentangle import __version__
+from opentangle._io import can_create_in, save_netcdf
 from opentangle.errors import (
     ConvergenceError,
     InvalidParameterError,
@@ -496,23 +496,8 @@ def _open_checkpoint(path: Path, good_end: int) -> Any:
 
 
 def write_netcdf_atomic(ds: Any, path: str | os.PathLike) -> Path:
-    """Write ``ds`` with h5netcdf to a temporary file in the same folder, then rename."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        ds.to_netcdf(tmp, engine="h5netcdf")
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return path
+    """Write ``ds`` with h5netcdf to a temporary file in the same folder, fsync, then rename."""
+    return save_netcdf(ds, path, fsync=True)
 
 
 def _check_writable(out: Path) -> None:
@@ -521,16 +506,8 @@ def _check_writable(out: Path) -> None:
     parent = out.parent if str(out.parent) else Path(".")
     if not parent.is_dir():
         raise InvalidParameterError(f"cannot write {out}: folder {parent} does not exist; create it first")
-    # os.access says yes to root even on read-only or virtual file systems (/sys, /proc):
-    # create and remove a real file next to the output instead (the output is written that way too)
-    try:
-        fd, probe = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".probe", dir=parent)
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as exc:
-        raise InvalidParameterError(
-            f"cannot write {out}: {exc.strerror or type(exc).__name__} in folder {parent}; choose another --out"
-        ) from None
+    if not can_create_in(parent):
+        raise InvalidParameterError(f"cannot write {out}: folder {parent} is not writable; choose another --out")
     if out.exists() and not os.access(out, os.W_OK):
         raise InvalidParameterError(f"cannot write {out}: permission denied; choose another --out")
 

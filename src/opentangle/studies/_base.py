@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["Headline", "emit", "to_jsonable"]
+from opentangle._io import atomic_write, save_netcdf
+
+__all__ = ["Headline", "emit", "to_jsonable", "start_reproduce", "pyplot", "save_figure"]
 
 
 @dataclass(frozen=True)
@@ -75,3 +78,37 @@ def emit(result: dict[str, Any], *, as_json: bool, title: str) -> None:
             text = str(value)
         table.add_row(key, text)
     Console().print(table)
+
+
+def start_reproduce(out_dir: Any, level: str, levels: dict[str, Any]) -> tuple[Any, Path]:
+    """Common start of every ``reproduce``: check ``level``, create ``out_dir``, use the Agg backend.
+
+    Returns the level's configuration (``levels[level]``) and the output folder.
+    """
+    from opentangle.errors import InvalidParameterError
+
+    if level not in levels:
+        raise InvalidParameterError(f"level must be one of {sorted(levels)}; got {level!r}")
+    pyplot()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    return levels[level], out
+
+
+def pyplot():
+    """``matplotlib.pyplot`` on the non-interactive Agg backend (figures are files here)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_figure(ds: Any, fig: Any, out_dir: Any, stem: str, *, dpi: int = 120) -> None:
+    """Write ``<stem>.nc`` (when ``ds`` is given) and ``<stem>.png`` atomically, then close ``fig``."""
+    out = Path(out_dir)
+    if ds is not None:
+        save_netcdf(ds, out / f"{stem}.nc")
+    atomic_write(out / f"{stem}.png", lambda tmp: fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight"))
+    pyplot().close(fig)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from opentangle.studies._base import Headline
+from opentangle.studies._base import Headline, pyplot, save_figure
 from opentangle.studies import reset as R
 
 SOURCE = "Hartmann, Dür, Briegel, PRA 74, 052304 (2006)"
@@ -21,20 +21,12 @@ POISSON_RANGE = (2, 6)
 POISSON_MEAN = 4.0  # the paper does not state the mean; we take the middle of [2, 6]
 
 
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+_plt = pyplot
 
 
 def _save(ds, fig, out_dir: Path, name: str) -> None:
     ds.attrs.setdefault("source", SOURCE)
-    ds.to_netcdf(out_dir / f"{name}.nc", engine="h5netcdf")
-    fig.savefig(out_dir / f"{name}.png", dpi=120, bbox_inches="tight")
-    _plt().close(fig)
+    save_figure(ds, fig, out_dir, name)
 
 
 # --------------------------------------------------------------------------- Fig. 1

@@ -31,7 +31,7 @@ from opentangle.fermions import (
 )
 from opentangle.fermions.correlations import binary_entropy
 from opentangle.fermions.trajectories import check_seed
-from opentangle.studies._base import Headline, emit
+from opentangle.studies._base import Headline, emit, pyplot, start_reproduce
 
 __all__ = [
     "NAME",
@@ -283,17 +283,10 @@ _GAIN_P2 = 0.1  # fixed p2 of the headline gain S_sys(p2) - S_sys(0); on every l
 
 def reproduce(out_dir: pathlib.Path, *, level: str = "default") -> list[Headline]:
     """Headline curves, the (t2, p2) sign map, L scaling and the sanity checks; writes ``ladder_*.nc/png``."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import xarray as xr
 
-    if level not in _LEVELS:
-        raise InvalidParameterError(f"level must be one of {sorted(_LEVELS)}; got {level!r}")
-    cfg = _LEVELS[level]
-    out_dir = pathlib.Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    cfg, out_dir = start_reproduce(out_dir, level, _LEVELS)
+    plt = pyplot()
     fixed = dict(_REPRO, cycles=cfg["cycles"], trajectories=cfg["traj"], seed=1)
     heads: list[Headline] = []
 

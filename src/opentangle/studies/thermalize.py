@@ -44,7 +44,8 @@ from opentangle.measures import fully_entangled_fraction, ghz_fidelity, negativi
 from opentangle.measures.negativity import partial_transpose_spectrum
 from opentangle.operators import partial_trace, partial_transpose
 from opentangle.states import ghz_state, isotropic_state, maximally_entangled_state, thermal_state
-from opentangle.studies._base import Headline
+from opentangle._io import save_netcdf
+from opentangle.studies._base import Headline, pyplot, start_reproduce
 
 __all__ = [
     "NAME",
@@ -449,22 +450,15 @@ def _threshold_f(ta: np.ndarray, tb: np.ndarray, coins: str) -> float:
 
 
 def _save(ds, path: Path) -> None:
-    ds.to_netcdf(path, engine="h5netcdf")
+    save_netcdf(ds, path)
 
 
 def reproduce(out_dir: Path, *, level: str = "default") -> list[Headline]:
     """Write ``thermalize_*.nc`` / ``*.png`` into ``out_dir`` and return headline numbers."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import xarray as xr
 
-    if level not in _LEVELS:
-        raise InvalidParameterError(f"level must be one of {sorted(_LEVELS)}; got {level!r}")
-    cfg = _LEVELS[level]
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    cfg, out_dir = start_reproduce(out_dir, level, _LEVELS)
+    plt = pyplot()
     src = "Hsieh, Lostaglio, Acin, PRR 2, 013379 (2020)"
     heads: list[Headline] = []
 

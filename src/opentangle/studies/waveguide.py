@@ -45,7 +45,7 @@ import typer
 from opentangle._convert import check_nonnegative, check_real
 from opentangle.errors import InvalidParameterError, NonUniqueSteadyStateError
 from opentangle.operators import embed, sigma_minus, sigma_x
-from opentangle.studies._base import Headline, emit
+from opentangle.studies._base import Headline, emit, pyplot, save_figure, start_reproduce
 from opentangle.studies._giant_atoms import giant_atom_coefficients
 
 __all__ = [
@@ -677,12 +677,8 @@ SEED_BELL_FIDELITY = 0.89
 
 
 def _save(ds, fig, out_dir: Path, stem: str) -> None:
-    import matplotlib.pyplot as plt
-
-    ds.to_netcdf(out_dir / f"{stem}.nc", engine="h5netcdf")
     fig.tight_layout()
-    fig.savefig(out_dir / f"{stem}.png", dpi=110)
-    plt.close(fig)
+    save_figure(ds, fig, out_dir, stem, dpi=110)
 
 
 def _min_rate_for(target: float, *, corr: float, lo: float = 10.0, hi: float = 1e5, iters: int = 12) -> float:
@@ -709,17 +705,10 @@ def reproduce(out_dir: Path, *, level: str = "default") -> list[Headline]:
 
     Units: the waveguide decay rate ``Gamma = gamma1 = gamma2`` is 1 unless stated.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import xarray as xr
 
-    if level not in _LEVELS:
-        raise InvalidParameterError(f"level must be one of {sorted(_LEVELS)}; got {level!r}")
-    cfg = _LEVELS[level]
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    cfg, out_dir = start_reproduce(out_dir, level, _LEVELS)
+    plt = pyplot()
     heads: list[Headline] = []
     ref2 = "REFERENCES.md s2 (derived)"
 

@@ -86,7 +86,8 @@ def main() -> None:
     print(f"N={n}: window {r.window.size}, fast ({r.method}, b={r.bandwidth}) {tf:.3f} s, dense eigvalsh {td:.3f} s, "
           f"ratio dense/fast = {td / tf:.1f}, |dE| = {abs(r.entropy - rd.entropy):.1e}")
     n = 10**6
-    for t in (1.0, 0.3, np.pi / 2, 2 * np.pi / 3, 2 * np.pi / 50 + 1e-5):
+    # 1e-3 and 2 pi - 1e-3 have b = 31 (the padded band-storage case; 5 s before the fix)
+    for t in (1.0, 0.3, np.pi / 2, 2 * np.pi / 3, 2 * np.pi / 50 + 1e-5, 1e-3, 2 * np.pi - 1e-3):
         r, tp = timed(pure_entanglement, n, t)
         print(f"N=1e6 t={t:.6f}: E={r.entropy:.6f} bits, {r.method:8s} b={r.bandwidth:4d} rank={r.rank:5d} "
               f"window={r.window.size} time {tp:.3f} s")

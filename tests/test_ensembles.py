@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 
-import numpy as np
 import pytest
 
 from opentangle.errors import InvalidParameterError
@@ -73,6 +72,29 @@ def test_cli_bad_input_one_line_error(args, capsys):
     assert code == 2
     assert out == ""
     assert err.count("\n") == 1 and err.startswith("opentangle: error:")
+
+
+def test_cli_huge_t_tiny_gamma(capsys):
+    # k1 k2 t used to overflow for t = 1e306 (LinAlgError traceback, exit 1)
+    code, out, err = _cli(["ensembles", "--n-atoms", "10", "--t", "1e306", "--gamma", "1e-320", "--json"], capsys)
+    assert code == 0, err
+    data = json.loads(out)
+    pure = study.evaluate(n_atoms=10, t=1e306, gamma=0.0)
+    assert data["log_negativity"] == pytest.approx(pure["log_negativity"], abs=1e-8)
+
+
+def test_json_values_clipped_at_zero(capsys):
+    code, out, _ = _cli(["ensembles", "--n-atoms", "20", "--t", str(2 * math.pi), "--json"], capsys)
+    data = json.loads(out)
+    assert code == 0 and data["entropy"] >= 0.0 and data["log_negativity"] >= 0.0
+    assert data["entropy"] < 1e-12 and data["log_negativity"] < 1e-12
+    d = study.evaluate(n_atoms=20, t=0.0, gamma=0.1)
+    assert d["log_negativity"] >= 0.0
+
+
+def test_n_atoms_cap_one_line_error(capsys):
+    code, out, err = _cli(["ensembles", "--n-atoms", "100000000", "--t", "1", "--json"], capsys)
+    assert code == 2 and out == "" and err.count("\n") == 1 and "n_atoms" in err
 
 
 def test_noise_tolerance_is_n_independent():

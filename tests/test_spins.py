@@ -102,6 +102,11 @@ def test_bad_input():
         dephased_log_negativity(10**4, 1.0, 0.1)
     with pytest.raises(InvalidParameterError, match="tol"):
         fock_window(10, tol=0.0)
+    # the largest ensemble is capped at what is tested (10^7); 10^8 and 10^9 would not finish
+    assert fock_window(10**7).size > 20000
+    for big in (10**7 + 1, 10**8, 10**9, 1e12):
+        with pytest.raises(InvalidParameterError, match="n_atoms must be <= 1e\\+07"):
+            pure_entanglement(big, 1.0)
 
 
 # ----------------------------------------------------------------------------- pure-state entanglement
@@ -148,13 +153,53 @@ def test_magic_times_large_n_exact():
         assert r.log_negativity == pytest.approx(math.log2(L), abs=1e-6)
 
 
-def test_periodicity_and_mirror_symmetry():
-    n = 301
-    for t in (0.4, 1.9, 2.8):
-        e = pure_entanglement(n, t).entropy
-        assert pure_entanglement(n, 2 * np.pi - t).entropy == pytest.approx(e, abs=1e-9)
-        assert pure_entanglement(n, t + 2 * np.pi).entropy == pytest.approx(e, abs=1e-9)
-        assert pure_entanglement(n, -t).entropy == pytest.approx(e, abs=1e-9)
+def _brute_entropy_unreduced(n, t):
+    """Full Fock-basis SVD with the phase k1 k2 t taken as is (no mod 2 pi, no reflection symmetry)."""
+    k = np.arange(n + 1)
+    c = np.sqrt(binom.pmf(k, n, 0.5))
+    return _entropy_bits(np.linalg.svd(np.outer(c, c) * np.exp(1j * np.outer(k, k) * t), compute_uv=False) ** 2)
+
+
+@pytest.mark.parametrize("n", [20, 33])
+def test_periodicity_and_mirror_symmetry_against_full_basis(n):
+    """The engine reduces t mod 2 pi and uses the reflection k -> N - k, so E(2pi - t) = E(t) holds
+    for it by construction; compare instead against an independent full-basis SVD at t."""
+    for t in (0.4, 1.9, 2.8, 4.4):
+        ref = _brute_entropy_unreduced(n, t)
+        assert _brute_entropy_unreduced(n, 2 * np.pi - t) == pytest.approx(ref, abs=1e-9)  # the physics itself
+        assert _brute_entropy_unreduced(n, t + 2 * np.pi) == pytest.approx(ref, abs=1e-9)
+        for tt in (2 * np.pi - t, t + 2 * np.pi, -t, t - 4 * np.pi):
+            assert pure_entanglement(n, tt, tol=1e-15).entropy == pytest.approx(ref, abs=1e-9), (n, t, tt)
+
+
+@pytest.mark.parametrize("t", [0.4, 2.8])
+def test_window_mirror_and_shift_match_full_basis_n500(t):
+    """Fast (non-slow) window-vs-full-basis check at moderate N, at 2 pi - t and t + 2 pi."""
+    n = 500
+    ref = brute_entropy(n, t)
+    for tt in (2 * np.pi - t, t + 2 * np.pi):
+        r = pure_entanglement(n, tt, tol=1e-10)
+        assert r.window.size < n + 1
+        assert r.entropy == pytest.approx(ref, abs=5e-8), tt
+
+
+def test_entropy_and_log_negativity_never_negative():
+    # E(2 pi) = 0 and E(0) = 0: rounding used to give -1e-16 (reached the --json output)
+    for n in (20, 21, 1000):
+        for t in (0.0, 2 * np.pi, -2 * np.pi, 4 * np.pi):
+            r = pure_entanglement(n, t)
+            assert 0.0 <= r.entropy < 1e-12 and 0.0 <= r.log_negativity < 1e-12
+    for t, g in ((2 * np.pi, 0.0), (0.0, 0.1), (1.0, 50.0)):
+        ln, _ = dephased_log_negativity(6, t, g)
+        assert ln >= 0.0
+
+
+def test_banded_path_with_power_of_two_band_storage():
+    # b = 31 (32 band rows) is padded by one zero row to dodge a slow LAPACK case: same spectrum
+    n, t = 40000, 5e-3
+    r = pure_entanglement(n, t, method="banded")
+    assert r.bandwidth in (15, 31)
+    assert r.entropy == pytest.approx(pure_entanglement(n, t, method="dense").entropy, abs=1e-9)
 
 
 def test_large_n_generic_point_invariants():
@@ -201,6 +246,36 @@ def test_log_negativity_pure_limit_and_monotone_in_gamma():
     vals = [dephased_log_negativity(12, np.pi / 2, g)[0] for g in (0.0, 0.01, 0.1, 1.0)]
     assert all(a >= b - 1e-12 for a, b in zip(vals, vals[1:]))
     assert vals[-1] < 0.05
+
+
+@pytest.mark.parametrize("t", [1e6 + 0.3, 1e15 + 0.3, 1e306])
+def test_dephased_large_t_matches_pure_path(t):
+    """pure_state_matrix reduces t mod 2 pi before k1 k2 t: no overflow, no precision loss at large t."""
+    from opentangle.spins import pure_state_matrix
+
+    n = 12
+    tt = math.fmod(t, 2 * math.pi)  # exact for a double
+    k = np.arange(n + 1)
+    c = np.sqrt(binom.pmf(k, n, 0.5))
+    sv = np.linalg.svd(np.outer(c, c) * np.exp(1j * np.outer(k, k) * tt), compute_uv=False)
+    ref = 2 * math.log2(sv.sum())  # pure-state log-negativity from singular values
+    ln0, win = dephased_log_negativity(n, t, 0.0, tol=1e-15)
+    ln_tiny, _ = dephased_log_negativity(n, t, 1e-320, tol=1e-15)
+    assert np.isfinite(ln0) and ln0 == pytest.approx(ref, abs=1e-9)
+    assert ln_tiny == pytest.approx(ref, abs=1e-9)
+    # the gamma = 0 engine path (reduces t mod 2 pi itself); its log-negativity, built from
+    # sqrt of eigenvalues, is only good to ~1e-7 here (an eigenvalue of 1e-27 is lost)
+    assert pure_entanglement(n, t, tol=1e-15).log_negativity == pytest.approx(ln_tiny, abs=1e-6)
+    # the amplitudes equal the exactly reduced phase: k1 k2 t mod 2 pi with integer k1 k2
+    k = win.k
+    expect = np.outer(binomial_amplitudes(n, k), binomial_amplitudes(n, k)) * np.exp(1j * np.outer(k, k) * tt)
+    assert np.allclose(pure_state_matrix(n, t, window=win), expect / np.linalg.norm(expect), atol=1e-12)
+
+
+def test_dephased_huge_gamma_t_has_no_nan():
+    rho, _ = dephased_state(4, 1e300, 1e300)
+    assert np.all(np.isfinite(rho)) and np.trace(rho).real == pytest.approx(1.0)
+    assert dephased_log_negativity(4, 1e300, 1e300)[0] == pytest.approx(0.0, abs=1e-12)
 
 
 def test_log_negativity_matches_partial_transpose_oracle():

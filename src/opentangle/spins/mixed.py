@@ -45,8 +45,19 @@ def pure_state_matrix(n_atoms: int, t: float, *, window: FockWindow) -> np.ndarr
     k = window.k
     c = binomial_amplitudes(window.n_atoms, k)
     kk = np.outer(k.astype(float), k.astype(float))
-    psi = np.outer(c, c) * np.exp(1j * np.remainder(kk * t, 2 * np.pi))
+    # k1 k2 is an integer, so reducing t mod 2 pi first is exact; kk * t itself would lose
+    # precision for large t and overflow for huge t (t = 1e306)
+    tt = float(np.remainder(t, 2 * np.pi))
+    psi = np.outer(c, c) * np.exp(1j * np.remainder(kk * tt, 2 * np.pi))
     return psi / np.linalg.norm(psi)
+
+
+def _damping(win: FockWindow, t: float, gamma: float) -> np.ndarray:
+    """``exp(-2 gamma t (k - k')^2)`` on the window; the diagonal is 1 even when ``gamma t`` overflows."""
+    d = (win.k[:, None] - win.k[None, :]).astype(float)
+    with np.errstate(over="ignore", invalid="ignore"):
+        damp = np.exp(-2.0 * (gamma * t) * d**2)
+    return np.where(d == 0, 1.0, damp)
 
 
 def _check_window_dim(win: FockWindow, max_dim: int) -> None:
@@ -73,8 +84,7 @@ def dephased_state(
     win = fock_window(n, tol=tol, w=w)
     _check_window_dim(win, max_dim)
     psi = pure_state_matrix(n, t, window=win)
-    d = win.k[:, None] - win.k[None, :]
-    damp = np.exp(-2.0 * gamma * t * d.astype(float) ** 2)
+    damp = _damping(win, t, gamma)
     rho = np.einsum("ab,cd,ac,bd->abcd", psi, psi.conj(), damp, damp)
     m = win.size
     return rho.reshape(m * m, m * m), win
@@ -90,7 +100,14 @@ def dephased_log_negativity(
     :math:`\rho^{T_B}_{(k_1k_2),(k_1'k_2')} = \psi_{k_1k_2'}\psi^*_{k_1'k_2}D_{k_1k_1'}D_{k_2k_2'}`,
     and diagonalised densely: cost ``O(W^6)``, tractable for ``W^2 <= max_dim``.
 
-    Example: ``dephased_log_negativity(20, np.pi, 0.0)[0]`` -> ``1.0`` (a pure state with two equal Schmidt weights).
+    The log-negativity error is not bounded by ``tol`` (unlike the entropy, it is
+    sensitive to small eigenvalues, each contributing ``sqrt``-like): treat it as accurate
+    to about 1e-6 (see docs/ensembles.md, Known limits).
+
+    Example (a pure state with two equal Schmidt weights):
+
+    >>> round(dephased_log_negativity(20, math.pi, 0.0)[0], 10)
+    1.0
     """
     n = check_n_atoms(n_atoms)
     t, gamma = check_real(t, "t"), check_nonnegative(gamma, "gamma")
@@ -99,13 +116,13 @@ def dephased_log_negativity(
     win = fock_window(n, tol=tol, w=w)
     _check_window_dim(win, max_dim)
     psi = pure_state_matrix(n, t, window=win)
-    d = win.k[:, None] - win.k[None, :]
-    damp = np.exp(-2.0 * gamma * t * d.astype(float) ** 2)
+    damp = _damping(win, t, gamma)
     # rows (k1, k2), columns (k1', k2'): psi[k1, k2'] conj(psi[k1', k2]) D[k1, k1'] D[k2, k2']
     pt = np.einsum("ad,cb,ac,bd->abcd", psi, psi.conj(), damp, damp)
     m = win.size
     ev = np.linalg.eigvalsh(pt.reshape(m * m, m * m))
-    return float(math.log2(np.sum(np.abs(ev)))), win
+    # ||rho^{T_B}||_1 >= tr rho = 1: a rounding-level deficit would give a tiny negative value
+    return max(0.0, float(math.log2(np.sum(np.abs(ev))))), win
 
 
 # ----------------------------------------------------------------------------- repeater M = 3
@@ -173,11 +190,21 @@ def repeater_m3(
 
     .. math:: \Psi_q(k_1,k_3) = c_{k_1}c_{k_3}\langle q^{(x)}|\chi_{t(k_1-k_3)+\phi}\rangle ,
 
-    and the ends are corrected by :math:`e^{-iNt\,n_1/2}\otimes e^{+iNt\,n_3/2}` (this local
-    phase does not change the entanglement).  Each outcome's Schmidt spectrum is
-    computed on the Fock windows of ensembles 1 and 3 (size ``<= max_window``).
+    **Correction.** The only correction applied is the outcome-independent local phase
+    :math:`e^{-iNt\,n_1/2}\otimes e^{+iNt\,n_3/2}`.  The outcome-dependent phase correction
+    of the protocol (REFERENCES.md 5) is *not* applied: it is a local unitary on the end
+    ensembles, and the reported quantities (outcome probabilities and the entanglement
+    entropy of each outcome's end-to-end state) are invariant under any local unitary on
+    the ends, so they are exactly those of the corrected state.  Quantities that do depend
+    on the correction (a fidelity with a target state) are not computed.
 
-    Example: ``repeater_m3(20, L=2).total_probability`` -> ``1.0``.
+    Each outcome's Schmidt spectrum is computed on the Fock windows of ensembles 1 and 3
+    (size ``<= max_window``).
+
+    Example:
+
+    >>> round(repeater_m3(20, L=2).total_probability, 10)
+    1.0
     """
     n = check_n_atoms(n_atoms)
     if int(L) != L or L < 1:
@@ -194,8 +221,11 @@ def repeater_m3(
     k = win.k.astype(float)
     c = binomial_amplitudes(n, win.k)
     c = c / np.linalg.norm(c)
-    alpha = np.remainder(t * (k[:, None] - k[None, :]), 4 * np.pi) + phi
-    corr = np.exp(-0.5j * n * np.remainder(t * (k[:, None] - k[None, :]), 4 * np.pi))
+    # k1 - k3 is an integer: reducing t mod 4 pi first is exact and keeps precision for large t
+    t4 = float(np.remainder(t, 4 * np.pi))
+    az = np.remainder(t4 * (k[:, None] - k[None, :]), 4 * np.pi)
+    alpha = az + phi
+    corr = np.exp(-0.5j * n * az)
     qs = np.arange(n + 1)
     probs = np.empty(n + 1)
     ents = np.full(n + 1, np.nan)

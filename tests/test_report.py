@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from opentangle.cli import main
-from opentangle.errors import InvalidParameterError
 from opentangle.report import reproduce_all
 
 TESTS = Path(__file__).parent

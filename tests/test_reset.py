@@ -205,8 +205,6 @@ def test_cli_json_keys_and_values(capsys):
 
 # ----------------------------------------------------------------------------- engine-based physics
 def test_engine_spectrum_matches_closed_form():
-    from opentangle.lindblad import liouvillian
-
     for g, r in [(2.5, 3.0), (1.0, 10.0), (4.0, 0.5)]:
         L = liouvillian(R.build_model(n=2, g=g, r=r, gamma=1.0)).toarray()
         _assert_same_multiset(np.linalg.eigvals(L), R.two_qubit_spectrum(g=g, r=r), tol=1e-7)

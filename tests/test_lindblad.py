@@ -127,6 +127,49 @@ def test_channel_validation():
         correlated_decay(rate_matrix=[[1, 2], [2, 1]], operators=[sigma_minus(), sigma_minus()])  # not PSD
     with pytest.raises(DimensionError):
         correlated_decay(rate_matrix=np.eye(3), operators=[sigma_minus(), sigma_minus()])
+    with pytest.raises(InvalidParameterError):  # PSD-looking but not Hermitian
+        correlated_decay(rate_matrix=[[1.0, 0.5], [0.0, 1.0]], operators=[sigma_minus(), sigma_minus()])
+    with pytest.raises(InvalidParameterError):  # complex, eigenvalues real and > 0, Gamma != Gamma^dag
+        correlated_decay(rate_matrix=[[1.0, 0.5j], [0.5j, 1.0]], operators=[sigma_minus(), sigma_minus()])
+    with pytest.raises(DimensionError):
+        dephasing(site=0, rate=1, dims=[2.5, 2])  # non-integer dims are not truncated
+
+
+def test_model_dims_from_qobj_jumps_and_conflicts():
+    a = qutip.tensor(qutip.destroy(3), qutip.qeye(2))
+    assert Model(jumps=[(a, 1.0)]).dims == [3, 2]  # jump-only model
+    assert Model(jumps=[Jump(a, 1.0)], hamiltonian=a.full() + a.dag().full()).dims == [3, 2]
+    s = [qutip.tensor(qutip.sigmam(), qutip.qeye(2)), qutip.tensor(qutip.qeye(2), qutip.sigmam())]
+    assert Model(jumps=correlated_decay(rate_matrix=np.ones((2, 2)), operators=s)).dims == [2, 2]
+    H = qutip.tensor(qutip.sigmaz(), qutip.qeye(3))
+    assert Model(hamiltonian=H, dims=[2, 3]).dims == [2, 3]
+    with pytest.raises(DimensionError):
+        Model(hamiltonian=H, dims=[3, 2])  # explicit dims contradict the Qobj dims
+    with pytest.raises(DimensionError):
+        Model(jumps=[(a, 1.0)], dims=[2, 3])
+    with pytest.raises(DimensionError):
+        Model(hamiltonian=H, jumps=[(a, 1.0)])  # Qobj dims [2, 3] vs [3, 2]
+    with pytest.raises(DimensionError):
+        correlated_decay(rate_matrix=np.eye(2), operators=[a, H])
+
+
+def test_model_argument_types():
+    j = Jump(sigma_minus(), 1.0)
+    m = Model(jumps=j)  # a bare Jump (not in a list) is accepted
+    assert len(m.jumps) == 1 and abs(liouvillian(m) - liouvillian(Model(jumps=[j]))).max() == 0
+    assert len(Model(jumps=(sigma_minus(), 1.0)).jumps) == 1  # a bare (op, rate) tuple
+    with pytest.raises(InvalidParameterError):
+        Model(jumps=3)
+    for bad in ("1", None, [1.0], b"1"):
+        with pytest.raises(InvalidParameterError):
+            Jump(sigma_minus(), bad)
+        with pytest.raises(InvalidParameterError):
+            Model(jumps=[(sigma_minus(), bad)])
+    assert Jump(sigma_minus(), np.float32(2)).rate == 2.0 and Jump(sigma_minus(), 3).rate == 3.0
+    for dims in ([2.5, 1.6], [2.0, 2.5], ["2", "2"], [2, True]):
+        with pytest.raises(DimensionError):
+            Model(hamiltonian=np.eye(4), dims=dims)
+    assert Model(hamiltonian=np.eye(4), dims=[2.0, np.int64(2)]).dims == [2, 2]
 
 
 # ----------------------------------------------------------------------------- Liouvillian

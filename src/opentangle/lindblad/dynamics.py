@@ -58,7 +58,11 @@ class Evolution:
 
 @dataclass
 class Spectrum:
-    """Result of :func:`spectrum`: slowest eigenvalues (descending real part) and the gap."""
+    """Result of :func:`spectrum`: slowest eigenvalues (descending real part) and the gap.
+
+    ``gap == 0.0`` means a second eigenvalue at zero (within ``1e-12`` of the rate scale): the steady
+    state is not unique.
+    """
 
     eigenvalues: np.ndarray
     gap: float
@@ -289,4 +293,6 @@ def spectrum(model: Model, *, k: int = 6, method: str = "auto", tol: float = 1e-
     # put the zero eigenvalue first
     zi = int(np.argmin(np.abs(ev)))
     ev = np.concatenate([ev[zi : zi + 1], np.delete(ev, zi)])[:k]
-    return Spectrum(eigenvalues=ev, gap=max(gap, 0.0) if abs(gap) < 1e-12 else gap)
+    if abs(gap) < 1e-12 * max(1.0, model.rate_scale()):
+        gap = 0.0  # a second (numerically) zero eigenvalue: the steady state is not unique; never -0.0
+    return Spectrum(eigenvalues=ev, gap=gap)

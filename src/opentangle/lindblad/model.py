@@ -81,10 +81,11 @@ class Jump:
     rate: float
 
     def __init__(self, op: Any, rate: float = 1.0):
-        mat, _ = _to_csr(op, "jump operator")
+        mat, qdims = _to_csr(op, "jump operator")
         object.__setattr__(self, "_local", None)  # (site, local op, dims) when built by Jump.local
+        object.__setattr__(self, "_qdims", qdims)  # subsystem dims of a Qobj operator (Model reads them)
         object.__setattr__(self, "op", mat)
-        object.__setattr__(self, "rate", check_nonnegative(rate, "jump rate"))
+        object.__setattr__(self, "rate", check_nonnegative(_check_rate_type(rate, "jump rate"), "jump rate"))
 
     @classmethod
     def local(cls, op: Any, *, site: int, dims: Sequence[int], rate: float) -> "Jump":
@@ -95,6 +96,32 @@ class Jump:
 
     def __repr__(self) -> str:
         return f"Jump(op=<{self.op.shape[0]}x{self.op.shape[1]}, nnz={self.op.nnz}>, rate={self.rate:g})"
+
+
+def _check_rate_type(rate: Any, name: str) -> Any:
+    """Reject strings and other non-numeric rate types (``check_nonnegative`` would parse ``"1"``)."""
+    if isinstance(rate, (bool, np.bool_)) or not isinstance(rate, (int, float, complex, np.number)):
+        if not (isinstance(rate, np.ndarray) and rate.ndim == 0 and np.issubdtype(rate.dtype, np.number)):
+            raise InvalidParameterError(f"{name} must be a real number; got {type(rate).__name__} {rate!r}")
+    return rate
+
+
+def _check_dims(dims: Any, name: str = "dims") -> list[int]:
+    """A list of positive integer subsystem dimensions (2.5 or "2" is an error, not truncated)."""
+    if isinstance(dims, (int, np.integer)) and not isinstance(dims, (bool, np.bool_)):
+        dims = [dims]
+    try:
+        items = list(dims)
+    except TypeError:
+        raise DimensionError(f"{name} must be a list of positive integers; got {dims!r}") from None
+    out = []
+    for d in items:
+        if isinstance(d, (bool, np.bool_)) or not isinstance(d, (int, float, np.integer, np.floating)):
+            raise DimensionError(f"{name} must be a list of positive integers; got {items!r}")
+        if not np.isfinite(d) or int(d) != d or d < 1:
+            raise DimensionError(f"{name} must be a list of positive integers; got {items!r}")
+        out.append(int(d))
+    return out
 
 
 def _as_jump(j: Any) -> Jump:
@@ -115,7 +142,8 @@ class Model:
     hamiltonian : Hermitian matrix (ndarray, sparse, ``Qobj``) or ``None`` (no Hamiltonian).
     jumps : iterable of :class:`Jump` or ``(op, rate)`` tuples; nested lists (as
         returned by the channel builders) are flattened.
-    dims : subsystem dimensions; defaults to the ``Qobj`` dims, else ``[D]``.
+    dims : subsystem dimensions (positive integers); defaults to the ``Qobj`` dims of the hamiltonian or
+        of a jump operator, else ``[D]``. Explicit dims that contradict ``Qobj`` dims raise ``DimensionError``.
 
     Example
     -------
@@ -128,6 +156,17 @@ class Model:
     """
 
     def __init__(self, *, hamiltonian: Any = None, jumps: Iterable[Any] = (), dims: Sequence[int] | None = None):
+        if jumps is None:
+            jumps = ()
+        single_tuple = isinstance(jumps, tuple) and len(jumps) == 2 and not isinstance(jumps[0], (Jump, tuple, list))
+        if isinstance(jumps, Jump) or single_tuple:
+            jumps = [jumps]  # one Jump or one (op, rate) tuple
+        try:
+            jumps = list(jumps)
+        except TypeError:
+            raise InvalidParameterError(
+                f"jumps must be a list of Jump(op, rate) objects or (op, rate) tuples; got {type(jumps).__name__}"
+            ) from None
         flat: list[Any] = []
         for j in jumps:
             if isinstance(j, list):
@@ -135,11 +174,13 @@ class Model:
             else:
                 flat.append(j)
         self.jumps: list[Jump] = [_as_jump(j) for j in flat]
+        if dims is not None:
+            dims = _check_dims(dims)
         qdims = None
         if hamiltonian is None:
             if not self.jumps and dims is None:
                 raise DimensionError("Model needs a hamiltonian, jumps or dims to know its dimension")
-            total = self.jumps[0].op.shape[0] if self.jumps else math.prod(int(d) for d in dims)
+            total = self.jumps[0].op.shape[0] if self.jumps else math.prod(dims)
             H = sp.csr_matrix((total, total), dtype=complex)
         else:
             H, qdims = _to_csr(hamiltonian, "hamiltonian")
@@ -158,10 +199,23 @@ class Model:
                     f"jump {k} has shape {j.op.shape} but the hamiltonian has dimension {D}; "
                     "embed local operators with opentangle.operators.embed(op, site, dims)"
                 )
+        # subsystem dims carried by Qobj operators (hamiltonian or jumps) must agree with each other and with dims
+        sources = [("hamiltonian", qdims)] if qdims is not None else []
+        sources += [(f"jump {k}", j._qdims) for k, j in enumerate(self.jumps) if getattr(j, "_qdims", None) is not None]
+        for label, qd in sources:
+            if math.prod(qd) != D:
+                continue
+            ref = dims if dims is not None else sources[0][1]
+            if list(qd) != list(ref):
+                what = "dims" if dims is not None else sources[0][0]
+                raise DimensionError(
+                    f"{label} is a Qobj with dims {list(qd)} but {what} says {list(ref)}; "
+                    "pass consistent subsystem dimensions"
+                )
         if dims is None:
-            dims = qdims if qdims is not None and math.prod(qdims) == D else [D]
-        dims = [int(d) for d in dims]
-        if any(d < 1 for d in dims) or math.prod(dims) != D:
+            valid = [qd for _, qd in sources if math.prod(qd) == D]
+            dims = list(valid[0]) if valid else [D]
+        if math.prod(dims) != D:
             raise DimensionError(f"dims {dims} multiply to {math.prod(dims)} but the operators have dimension {D}")
         self.dims: list[int] = dims
         self._cache: dict[str, Any] = {}
@@ -232,7 +286,7 @@ def liouvillian(model: Model) -> sp.csr_matrix:
 def _check_site(site: Any, dims: Sequence[int] | None, *, qubit: bool) -> list[int]:
     if dims is None:
         raise DimensionError("pass dims=[d1, d2, ...] (the subsystem dimensions of the register)")
-    dims = [int(d) for d in dims]
+    dims = _check_dims(dims)
     if isinstance(site, (bool, np.bool_)) or not isinstance(site, (int, np.integer)):
         raise DimensionError(f"site must be an integer index; got {site!r}")
     if not 0 <= int(site) < len(dims):
@@ -367,7 +421,12 @@ def correlated_decay(*, rate_matrix: Any, operators: Sequence[Any]) -> list[Jump
     [2.0]
     """
     G, _ = as_array(rate_matrix, name="rate_matrix")
-    ops = [_to_csr(o, f"operators[{i}]")[0] for i, o in enumerate(operators)]
+    conv = [_to_csr(o, f"operators[{i}]") for i, o in enumerate(operators)]
+    ops = [c[0] for c in conv]
+    qd_all = {tuple(c[1]) for c in conv if c[1] is not None}
+    if len(qd_all) > 1:
+        raise DimensionError(f"operators are Qobjs with different dims {sorted(qd_all)}")
+    qdims = list(next(iter(qd_all))) if qd_all else None
     if G.ndim != 2 or G.shape[0] != G.shape[1] or G.shape[0] != len(ops):
         raise DimensionError(
             f"rate_matrix must be ({len(ops)}, {len(ops)}) for {len(ops)} operators; got shape {G.shape}"
@@ -392,5 +451,7 @@ def correlated_decay(*, rate_matrix: Any, operators: Sequence[Any]) -> list[Jump
         if lam[m] <= 1e-14 * scale:
             continue
         A = sum(U[j, m] * ops[j] for j in range(len(ops)))
-        jumps.append(Jump(A, float(lam[m])))
+        J = Jump(A, float(lam[m]))
+        object.__setattr__(J, "_qdims", qdims)
+        jumps.append(J)
     return jumps

@@ -59,7 +59,9 @@ class SteadyState:
 
     Attributes: ``rho`` (D x D), ``residual`` = ``||L vec(rho)||_2``, ``method``
     (``"direct"`` or ``"iterative"``), ``dims``, ``iterations`` (matrix-vector
-    products, iterative only), ``min_eigenvalue`` of ``rho``, ``seconds``.
+    products, iterative only), ``min_eigenvalue`` of ``rho``, ``seconds``, and
+    ``tolerance``: the absolute bound ``residual <= tolerance`` that was enforced
+    (``tol`` for ``iterative``; ``tol * max(1, model.rate_scale())`` for ``direct``).
     """
 
     rho: np.ndarray
@@ -69,13 +71,15 @@ class SteadyState:
     iterations: int | None = None
     min_eigenvalue: float | None = None
     seconds: float = 0.0
+    tolerance: float | None = None
 
     def __repr__(self) -> str:
         it = f", iterations={self.iterations}" if self.iterations is not None else ""
         me = f", min_eig={self.min_eigenvalue:.2e}" if self.min_eigenvalue is not None else ""
+        tl = f" <= tolerance={self.tolerance:.1e}" if self.tolerance is not None else ""
         return (
             f"SteadyState(D={self.rho.shape[0]}, dims={self.dims}, method={self.method!r}, "
-            f"residual={self.residual:.2e}{it}{me}, seconds={self.seconds:.3g})"
+            f"residual={self.residual:.2e}{tl}{it}{me}, seconds={self.seconds:.3g})"
         )
 
 
@@ -254,7 +258,8 @@ class _MatrixFree:
             diag = np.diag(T)
             gap = np.abs(-1j * (diag[:, None] - diag.conj()[None, :]))
             self.shift = 1e-3 * scale if gap.min() < 1e-9 * scale else 0.0
-            self.T = T + 1j * self.shift * np.eye(D)
+            # (L0 - s) X = Y  <=>  (T - i s) X - X T^H = i Y in the Schur basis (same sign as the diagonal path)
+            self.T = T - 1j * self.shift * np.eye(D)
             self.Tc = T
             self.Z = Z
             (self.trsyl,) = sla.get_lapack_funcs(("trsyl",), (T,))
@@ -299,12 +304,20 @@ class _MatrixFree:
             return Y * self.inv_den
         Z = self.Z
         Yt = Z.conj().T @ Y @ Z
-        # (L0 - s) X = Y  <=>  (T + i s) X - X T^H = i Y   (Schur basis)
+        # (L0 - s) X = Y  <=>  -i(H X - X H^H) - s X = Y  <=>  (T - i s) X - X T^H = i Y   (Schur basis)
         Xt, scale, info = self.trsyl(self.T, self.Tc, 1j * Yt, trana="N", tranb="C", isgn=-1)
         if info < 0:  # pragma: no cover
             raise ConvergenceError(f"LAPACK trsyl failed (info={info})")
         return Z @ (Xt / scale) @ Z.conj().T
 
+
+
+def _trace_norm_above(delta: np.ndarray, limit: float) -> float:
+    """Trace norm ``||delta||_1`` of a Hermitian matrix, or its upper bound ``sum |delta_ij|`` when that is ``<= limit``."""
+    l1 = float(np.abs(delta).sum())
+    if l1 <= limit:  # ||delta||_1 <= sum |delta_ij|: no eigendecomposition needed to certify a small difference
+        return l1
+    return float(np.abs(np.linalg.eigvalsh((delta + delta.conj().T) / 2)).sum())
 
 
 def _iterative(model: Model, tol: float, check_unique: bool, seed: int, maxiter: int, restart: int | None,
@@ -376,22 +389,25 @@ def _iterative(model: Model, tol: float, check_unique: bool, seed: int, maxiter:
         # a second start: with a degenerate kernel GMRES keeps its kernel component, so the answers differ.
         # Solve loosely first and refine only when the two answers disagree.
         rng = np.random.default_rng(seed)
-        # start 2 is a random pure state, far from the first start 1/D in every direction (kernel included)
+        # Start 2 is u + K (psi psi^dag - u) with a random pure state psi and K = sqrt(D) (Hermitian, trace 1; it
+        # need not be positive for the linear solve).  The component of psi psi^dag - u along a conserved
+        # quantity is only O(1/sqrt(D)) for a Haar-random psi, so K = sqrt(D) makes the kernel component of
+        # the start (which GMRES keeps) O(1) independently of D.
         psi = rng.standard_normal(D) + 1j * rng.standard_normal(D)
         psi /= np.linalg.norm(psi)
-        start2 = np.outer(psi, psi.conj())
+        start2 = u + math.sqrt(D) * (np.outer(psi, psi.conj()) - u)
         loose = max(tol, 1e-5)
         rho2, _ = solve(start2, loose)
-        diff = float(np.abs(rho - rho2).sum())
         limit = 1e-2  # loose answers closer than this: unique (a degenerate kernel gives O(1) differences)
+        diff = _trace_norm_above(rho - rho2, limit)
         if diff > limit and loose > tol:
             rho2, _ = solve(rho2, tol)
-            diff = float(np.abs(rho - rho2).sum())
             limit = max(1e-6, 1e4 * tol)
+            diff = _trace_norm_above(rho - rho2, limit)
         if diff > limit:
             raise NonUniqueSteadyStateError(
                 f"the Liouvillian kernel has dimension > 1: two starts converged to steady states "
-                f"{diff:.2e} apart (trace norm bound); the steady state depends on the initial state"
+                f"{diff:.2e} apart in trace norm; the steady state depends on the initial state"
             )
     return rho, res, count[0]
 
@@ -416,7 +432,9 @@ def steady_state(
     ----------
     method : ``"direct"`` (sparse LU), ``"iterative"`` (matrix-free
         preconditioned GMRES) or ``"auto"`` (direct up to ``D**2 <= 1024``).
-    tol : bound on the residual :math:`\|\mathcal L\,\mathrm{vec}\rho\|_2`.
+    tol : bound on the residual :math:`\|\mathcal L\,\mathrm{vec}\rho\|_2`: absolute for ``iterative``;
+        for ``direct`` (whose residual is limited by rounding, about ``eps ||L||``) relative to the rate
+        scale, ``residual <= tol * max(1, model.rate_scale())``.  The enforced bound is ``SteadyState.tolerance``.
     check_unique : detect a kernel of dimension > 1 (the iterative check costs a second solve).
     check_positive : verify :math:`\rho \ge -10^{-8}` (one ``eigvalsh``).
     maxiter, restart : GMRES outer iterations and restart length (iterative; default
@@ -449,16 +467,21 @@ def steady_state(
     iterations = None
     if method == "direct":
         rho, res = _direct(model, tol, check_unique, seed)
-        scale = max(1.0, model.rate_scale())
-        if res > tol * scale:
-            raise ConvergenceError(f"direct solve residual {res:.2e} exceeds tol {tol:.1e}; the model is ill-conditioned")
+        # LU rounding limits the direct residual to ~eps ||L||: the bound is tol relative to the rate scale
+        bound = tol * max(1.0, model.rate_scale())
     else:
         rho, res, iterations = _iterative(model, tol, check_unique, seed, maxiter, restart)
+        bound = tol
     rho, min_eig = _finish(rho, check_positive=check_positive)
     if method == "direct":
-        res = _residual(liouvillian(model), rho)
+        res = _residual(liouvillian(model), rho)  # of the returned (Hermitised, trace-1) state
+        if res > bound:
+            raise ConvergenceError(
+                f"direct solve residual {res:.2e} exceeds the bound {bound:.1e} (tol {tol:.1e} x rate scale "
+                f"{max(1.0, model.rate_scale()):.3g}); the model is ill-conditioned"
+            )
     return SteadyState(rho=rho, residual=res, method=method, dims=list(model.dims), iterations=iterations,
-                       min_eigenvalue=min_eig, seconds=time.perf_counter() - t0)
+                       min_eigenvalue=min_eig, seconds=time.perf_counter() - t0, tolerance=bound)
 
 
 def _hermitian_basis(D: int) -> tuple[np.ndarray, np.ndarray]:

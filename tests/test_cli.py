@@ -47,7 +47,12 @@ def test_load_study_unknown():
     with pytest.raises(KeyError):
         load_study("nope")
     assert set(available_studies()) <= set(STUDY_NAMES)
-    assert build_app() is not None
+    app = build_app()
+    registered = [c.name for c in app.registered_commands]
+    assert len(registered) == len(set(registered)), f"duplicate commands: {registered}"
+    expected = set(available_studies()) | {"sweep", "plot", "reproduce"}
+    assert expected <= set(registered), f"missing commands: {sorted(expected - set(registered))}"
+    assert set(available_studies()), "no study is available"
 
 
 def test_emit_json_is_one_object(capsys):

@@ -204,7 +204,9 @@ def test_fef_optimiser_matches_two_qubit_closed_form(seed):
     closed = fully_entangled_fraction(rho)
     res = fully_entangled_fraction(rho, method="optimize", return_result=True, seed=seed)
     assert res.value == pytest.approx(closed, abs=1e-8)
-    assert res.converged and res.agreeing_starts >= 1
+    # the certificate is a real stationarity check and every requested start was run
+    assert res.gradient_norm <= 1e-5
+    assert res.starts == 8 and 1 <= res.agreeing_starts <= res.starts
     # the certificate state is maximally entangled and attains the value
     psi = res.state
     assert entanglement_entropy(psi, dims=[2, 2]) == pytest.approx(1.0, abs=1e-9)
@@ -218,8 +220,12 @@ def test_fef_general_d(d):
     u = np.kron(random_unitary(d, seed=rng), random_unitary(d, seed=rng))
     rho = u @ isotropic_state(0.6, d) @ u.conj().T
     assert fully_entangled_fraction(rho) == pytest.approx(0.6, abs=1e-8)
-    res = fully_entangled_fraction(random_density_matrix(d * d, seed=1), return_result=True)
-    assert res.converged and res.gradient_norm < 1e-5
+    rho1 = random_density_matrix(d * d, seed=1)
+    res = fully_entangled_fraction(rho1, return_result=True)
+    w = res.state.reshape(d, d) * np.sqrt(d)
+    assert np.allclose(w @ w.conj().T, np.eye(d), atol=1e-10)
+    assert _fef_gradient_norm(rho1, w) == pytest.approx(res.gradient_norm, abs=1e-12)
+    assert res.gradient_norm < 1e-5
     assert 1 / (d * d) - 1e-12 <= res.value <= 1 + 1e-12
     assert "FullyEntangledFraction" in repr(res)
 
@@ -270,3 +276,155 @@ def test_batched_negativity_large():
 def test_bad_input_raises_typed_errors(call, err, match):
     with pytest.raises(err, match=match):
         call()
+
+
+# ---------------------------------------------------------------- fully entangled fraction: independent checks
+def _fef_value(rho, w):
+    d = w.shape[0]
+    v = w.reshape(-1)
+    return float(np.real(v.conj() @ rho @ v)) / d
+
+
+def _fef_gradient_norm(rho, w):
+    """Riemannian gradient norm of F(W) = vec(W)^dag rho vec(W) / d on the unitary group."""
+    d = w.shape[0]
+    m = w.conj().T @ (rho @ w.reshape(-1)).reshape(d, d) / d
+    return float(np.linalg.norm(m - m.conj().T) / 2)
+
+
+def _independent_fef(rho, d, seeds=range(4)):
+    """max over U = expm(iH) of <Phi_U|rho|Phi_U> by scipy BFGS over Hermitian H (no code shared)."""
+    from scipy.linalg import expm
+    from scipy.optimize import minimize
+
+    def unitary(x):
+        h = np.zeros((d, d), dtype=complex)
+        iu = np.triu_indices(d, 1)
+        k = len(iu[0])
+        h[iu] = x[:k] + 1j * x[k : 2 * k]
+        h = h + h.conj().T + np.diag(x[2 * k :])
+        return expm(1j * h)
+
+    best = -np.inf
+    for s in seeds:
+        x0 = np.random.default_rng(s).normal(scale=1.5, size=d * d)
+        out = minimize(lambda x: -_fef_value(rho, unitary(x)), x0, method="BFGS", options={"gtol": 1e-9})
+        best = max(best, -out.fun)
+    return best
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13])
+def test_fef_d3_matches_independent_optimiser(seed):
+    rho = random_density_matrix(9, seed=seed)
+    res = fully_entangled_fraction(rho, dims=[3, 3], return_result=True)
+    ref = _independent_fef(rho, 3)
+    assert res.value >= ref - 1e-8
+    assert res.value == pytest.approx(ref, abs=1e-6)
+    # the certificate distinguishes an optimum from a non-optimal point
+    w = res.state.reshape(3, 3) * np.sqrt(3)
+    assert res.gradient_norm < 1e-5
+    assert _fef_gradient_norm(rho, w) < 1e-5
+    rng = np.random.default_rng(seed)
+    g = rng.normal(size=(3, 3)) + 1j * rng.normal(size=(3, 3))
+    from scipy.linalg import expm
+
+    perturbed = w @ expm(0.3j * (g + g.conj().T) / 2)
+    assert _fef_value(rho, perturbed) < res.value - 1e-6
+    assert _fef_gradient_norm(rho, perturbed) > 1e-3
+
+
+def test_fef_starts_are_honoured_exactly():
+    rho = random_density_matrix(9, seed=3)
+    for starts in (1, 2, 5):
+        res = fully_entangled_fraction(rho, starts=starts, return_result=True)
+        assert res.starts == starts and 1 <= res.agreeing_starts <= starts
+
+
+def test_fef_batched_general_d_passes_settings():
+    batch = np.stack([random_density_matrix(9, seed=1)] * 2)
+    with pytest.raises(ConvergenceError):
+        fully_entangled_fraction(batch, max_iter=1)
+    vals = fully_entangled_fraction(batch, tol=1e-12)
+    assert vals.shape == (2,) and vals[0] == pytest.approx(fully_entangled_fraction(batch[0]), abs=1e-9)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"method": "x"},
+        {"max_iter": 0},
+        {"max_iter": 2.5},
+        {"seed": "a"},
+        {"starts": "a"},
+        {"starts": 0},
+        {"tol": -1e-10},
+        {"tol": 0},
+    ],
+)
+def test_fef_bad_settings_raise_invalid_parameter(kwargs):
+    from opentangle import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError):
+        fully_entangled_fraction(random_density_matrix(9, seed=1), **kwargs)
+
+
+# ---------------------------------------------------------------- tolerances and bad input
+def test_is_ppt_default_tolerance_matches_validation():
+    rho = np.diag([1 - 3e-9, 1e-9, 1e-9, -1e-9])  # accepted by validation (eigenvalue >= -1e-8)
+    assert is_ppt(rho) is True
+    assert is_ppt(rho, atol=1e-10) is False
+    assert is_ppt(bell_state()) is False
+
+
+@pytest.mark.parametrize("part_a", ["a", [None], [0.5], [True]])
+def test_bad_part_a_is_dimension_error(part_a):
+    with pytest.raises(DimensionError, match="part_a"):
+        negativity(bell_state(), part_a=part_a)
+
+
+@pytest.mark.parametrize("rho", ["x", 5.0, [1.0, 0.0]])
+def test_von_neumann_entropy_rejects_non_matrices(rho):
+    with pytest.raises(DimensionError):
+        von_neumann_entropy(rho)
+
+
+def test_entropy_bad_base():
+    from opentangle import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match="base"):
+        von_neumann_entropy(bell_state(), base="e")
+    with pytest.raises(InvalidParameterError, match="base"):
+        entanglement_entropy(bell_state(ket=True), base=1)
+
+
+def test_empty_batch_is_invalid_state():
+    with pytest.raises(InvalidStateError, match="empty"):
+        negativity(np.zeros((0, 4, 4)))
+
+
+def test_non_integer_dims_rejected():
+    with pytest.raises(DimensionError, match="dims"):
+        negativity(bell_state(), dims=[2.7, 2.2])
+    with pytest.raises(DimensionError, match="dims"):
+        negativity(bell_state(), dims=["a", 2])
+    assert negativity(bell_state(), dims=[2.0, 2.0]) == pytest.approx(0.5)
+
+
+def test_qobj_dims_contradiction_and_superoperator():
+    qutip = pytest.importorskip("qutip")
+    q = qutip.Qobj(bell_state(), dims=[[2, 2], [2, 2]])
+    with pytest.raises(DimensionError, match="contradict"):
+        negativity(q, dims=[4, 1])
+    assert negativity(q, dims=[2, 2]) == pytest.approx(0.5)
+    # a Qobj without subsystem structure can be given dims explicitly
+    assert negativity(qutip.Qobj(bell_state()), dims=[2, 2]) == pytest.approx(0.5)
+    with pytest.raises(DimensionError, match="superoperator"):
+        negativity(qutip.to_super(qutip.sigmax()))
+
+
+@pytest.mark.parametrize("shape", [(3, 4), (3, 4, 4)])
+def test_entanglement_entropy_rejects_batches(shape):
+    psi = bell_state(ket=True)
+    x = np.stack([psi] * 3) if len(shape) == 2 else np.stack([bell_state()] * 3)
+    with pytest.raises(DimensionError, match="one state"):
+        entanglement_entropy(x)

@@ -135,3 +135,74 @@ def test_bad_dims_and_indices():
         thermal_populations([0, 1], temperature=-1)
     with pytest.raises(InvalidParameterError):
         bell_state("phi0")
+
+
+# ---------------------------------------------------------------- bad input raises typed errors
+def test_partial_trace_rejects_non_integer_keep():
+    with pytest.raises(DimensionError, match="keep"):
+        partial_trace(bell_state(), "a")
+    with pytest.raises(DimensionError, match="keep"):
+        partial_trace(bell_state(), [0.5])
+
+
+def test_empty_input_is_not_a_density_matrix():
+    assert is_density_matrix(np.zeros((0, 0))) is False
+    assert is_density_matrix(np.zeros((0, 4, 4))) is False
+    with pytest.raises(InvalidStateError, match="empty"):
+        validate_density_matrix(np.zeros((0, 4, 4)), batch=True)
+    with pytest.raises(InvalidStateError, match="empty"):
+        validate_density_matrix(np.zeros((0, 0)))
+
+
+def test_superoperator_qobj_is_dimension_error():
+    qutip = pytest.importorskip("qutip")
+    with pytest.raises(DimensionError, match="superoperators are not states"):
+        validate_density_matrix(qutip.to_super(qutip.sigmax()))
+    with pytest.raises(DimensionError, match="superoperators are not states"):
+        partial_trace(qutip.operator_to_vector(qutip.qeye(2) / 2), [0])
+
+
+def test_spin_and_dims_validation():
+    from opentangle.operators import kron
+
+    with pytest.raises(InvalidParameterError, match="spin j"):
+        spin_operators("a")
+    with pytest.raises(DimensionError, match="dims"):
+        embed(sigma_z(), 0, ["a", 2])
+    with pytest.raises(DimensionError, match="dims"):
+        embed(sigma_z(), 0, [2.5, 2])
+    with pytest.raises(DimensionError, match="site"):
+        embed(sigma_z(), 1.5, [2, 2])
+    with pytest.raises(DimensionError, match="site"):
+        embed(sigma_z(), "a", [2, 2])
+    with pytest.raises(DimensionError, match="dims"):
+        validate_density_matrix(np.eye(2) / 2, dims=["a"])
+    with pytest.raises(DimensionError, match="not numeric"):
+        kron("a", sigma_x())
+    assert np.allclose(embed(sigma_z(), 1.0, [2.0, 2]), np.kron(np.eye(2), sigma_z()))
+
+
+def test_thermal_inputs_validated():
+    with pytest.raises(InvalidParameterError, match="spectrum"):
+        thermal_state(spectrum=["a"])
+    with pytest.raises(InvalidParameterError, match="spectrum"):
+        thermal_state(spectrum=[[0.5], [0.25, 0.25]])
+    with pytest.raises(InvalidParameterError, match="energies"):
+        thermal_populations(["a"], temperature=1)
+
+
+def test_ket2dm_validates():
+    from opentangle.states import ket2dm
+
+    with pytest.raises(DimensionError, match="not numeric"):
+        ket2dm("abc")
+    with pytest.raises(InvalidStateError, match="NaN"):
+        ket2dm([np.nan, 1])
+
+
+@pytest.mark.parametrize("kwargs", [{"dim": 3, "rank": 0}, {"dim": 0}, {"dim": 3, "rank": 1.5}, {"dim": "a"}])
+def test_random_density_matrix_validates(kwargs):
+    with pytest.raises(InvalidParameterError):
+        random_density_matrix(**kwargs)
+    rho = random_density_matrix(3, rank=1, seed=0)
+    assert is_density_matrix(rho) and np.linalg.matrix_rank(rho, tol=1e-10) == 1

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from opentangle._convert import as_array, resolve_dims
+from opentangle._convert import as_array, check_dims, check_indices, check_int, check_real, resolve_dims
 from opentangle.errors import DimensionError, InvalidParameterError
 
 __all__ = [
@@ -85,7 +85,7 @@ def spin_operators(j: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     >>> bool(np.allclose(2 * jz, sigma_z()))
     True
     """
-    two_j = 2 * float(j)
+    two_j = 2 * check_real(j, "spin j")
     if not math.isfinite(two_j) or two_j < 0 or abs(two_j - round(two_j)) > 1e-12:
         raise InvalidParameterError(f"spin j must be a non-negative multiple of 1/2; got {j}")
     j = round(two_j) / 2
@@ -101,7 +101,7 @@ def kron(*ops: Any) -> np.ndarray:
     """Kronecker product of several operators or vectors, left to right."""
     if not ops:
         raise DimensionError("kron needs at least one operator")
-    return reduce(np.kron, (as_array(o)[0] for o in ops))
+    return reduce(np.kron, (as_array(o, name=f"kron argument {i}")[0] for i, o in enumerate(ops)))
 
 
 def embed(op: Any, site: int | Sequence[int], dims: Sequence[int], *, sparse: bool = False):
@@ -123,14 +123,10 @@ def embed(op: Any, site: int | Sequence[int], dims: Sequence[int], *, sparse: bo
     >>> bool(np.allclose(z1, np.kron(np.eye(2), sigma_z())))
     True
     """
-    dims = [int(d) for d in dims]
-    sites = [site] if np.isscalar(site) else list(site)
+    dims = check_dims(dims)
+    sites = check_indices(site, len(dims), "site", sort=False)
     if not sites:
         raise DimensionError("embed needs at least one site")
-    for s in sites:
-        if not (0 <= int(s) < len(dims)):
-            raise DimensionError(f"site {s} is out of range for {len(dims)} subsystems (valid: 0..{len(dims) - 1})")
-    sites = [int(s) for s in sites]
     if sites != list(range(sites[0], sites[0] + len(sites))):
         raise DimensionError(f"sites {sites} must be contiguous and increasing; permute the operator instead")
     op_arr, _ = as_array(op, name="op")
@@ -148,20 +144,7 @@ def embed(op: Any, site: int | Sequence[int], dims: Sequence[int], *, sparse: bo
 
 
 def _normalise_sites(sites: int | Iterable[int], n: int, what: str) -> list[int]:
-    sites = [sites] if np.isscalar(sites) else list(sites)
-    out = []
-    for s in sites:
-        if isinstance(s, (bool, np.bool_)) or int(s) != s:
-            raise DimensionError(f"{what} must be integer subsystem indices; got {s!r}")
-        s = int(s)
-        if not (0 <= s < n):
-            raise DimensionError(
-                f"{what} index {s} is out of range for {n} subsystems (valid: 0..{n - 1})"
-            )
-        out.append(s)
-    if len(set(out)) != len(out):
-        raise DimensionError(f"{what} lists a subsystem twice: {out}")
-    return sorted(out)
+    return check_indices(sites, n, what)
 
 
 def _prepare(rho: Any, dims: Sequence[int] | None) -> tuple[np.ndarray, list[int]]:
@@ -234,6 +217,7 @@ def partial_transpose(rho: Any, sys: int | Sequence[int], dims: Sequence[int] | 
 
 def random_unitary(d: int, *, seed: int | np.random.Generator | None = None) -> np.ndarray:
     """A Haar-random ``d x d`` unitary (QR of a Ginibre matrix with phase fix)."""
+    d = check_int(d, "d", minimum=1)
     rng = np.random.default_rng(seed)
     z = (rng.standard_normal((d, d)) + 1j * rng.standard_normal((d, d))) / np.sqrt(2)
     q, r = np.linalg.qr(z)

@@ -13,7 +13,14 @@ from typing import Any
 import numpy as np
 from scipy.special import gammaln
 
-from opentangle._convert import as_array, check_in_range, check_probability_vector, check_real
+from opentangle._convert import (
+    as_array,
+    check_dims,
+    check_in_range,
+    check_int,
+    check_probability_vector,
+    check_real,
+)
 from opentangle.errors import DimensionError, InvalidParameterError, InvalidStateError
 
 __all__ = [
@@ -39,13 +46,19 @@ BELL_LABELS = ("phi+", "phi-", "psi+", "psi-")
 def ket2dm(psi: Any) -> np.ndarray:
     r""":math:`|\psi\rangle\langle\psi|` for a ket (or a batch of kets ``(..., D)``)."""
     v, _ = as_array(psi, name="psi")
+    if v.ndim < 1 or v.shape[-1] == 0:
+        raise DimensionError(f"psi must be a ket of shape (D,) or a batch (..., D); got shape {v.shape}")
     v = v.astype(complex)
+    if not np.all(np.isfinite(v)):
+        raise InvalidStateError("psi contains NaN or infinite entries; check how the ket was built")
     return v[..., :, None] * v[..., None, :].conj()
 
 
 def _density_problem(rho: np.ndarray, atol: float) -> str | None:
     if rho.ndim < 2 or rho.shape[-1] != rho.shape[-2]:
         return f"it must be a square matrix, got shape {rho.shape}"
+    if rho.size == 0:
+        return f"it is empty (shape {rho.shape}); pass at least one non-empty matrix"
     if not np.all(np.isfinite(rho)):
         return "it contains NaN or infinite entries"
     herm_err = np.max(np.abs(rho - np.swapaxes(rho.conj(), -1, -2)))
@@ -77,6 +90,8 @@ def is_density_matrix(rho: Any, *, atol: float = 1e-8) -> bool:
         return False
     if not np.issubdtype(arr.dtype, np.number):
         return False
+    if arr.ndim < 2 or arr.shape[-1] != arr.shape[-2]:
+        return False
     return _density_problem(arr.astype(complex), atol) is None
 
 
@@ -98,13 +113,18 @@ def validate_density_matrix(
         raise DimensionError(f"{name} must be a square matrix; got shape {arr.shape}")
     if arr.ndim >= 2 and arr.shape[-1] != arr.shape[-2]:
         raise DimensionError(f"{name} must be square; got shape {arr.shape}")
+    if arr.ndim < 2:
+        raise DimensionError(f"{name} must be a square matrix{' or a batch of them' if batch else ''}; got shape {arr.shape}")
+    if dims is not None:
+        dims = check_dims(dims)
     arr = arr.astype(complex)
     problem = _density_problem(arr, atol)
     if problem is not None:
         raise InvalidStateError(f"{name} is not a density matrix: {problem}")
-    if dims is not None and math.prod(int(d) for d in dims) != arr.shape[-1]:
+    if dims is not None and math.prod(dims) != arr.shape[-1]:
         raise DimensionError(
-            f"dims {list(dims)} multiply to {math.prod(int(d) for d in dims)}, but {name} has dimension {arr.shape[-1]}"
+            f"dims {dims} multiply to {math.prod(dims)}, but {name} has dimension {arr.shape[-1]}; "
+            "fix dims so that their product equals the matrix size"
         )
     return arr
 
@@ -182,7 +202,10 @@ def isotropic_state(F: float, d: int = 2) -> np.ndarray:
 
 def thermal_populations(energies: Any, *, temperature: float) -> np.ndarray:
     r"""Gibbs weights :math:`p_i = e^{-E_i/T}/Z` (``k_B = 1``); ``T = 0`` splits over the ground space."""
-    e = np.asarray(energies, dtype=float)
+    try:
+        e = np.asarray(energies, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise InvalidParameterError(f"energies must be a finite 1-D vector of real numbers; got {energies!r:.60}") from exc
     if e.ndim != 1 or e.size == 0 or not np.all(np.isfinite(e)):
         raise InvalidParameterError(f"energies must be a finite 1-D vector; got {energies!r}")
     T = check_real(temperature, "temperature")
@@ -253,6 +276,7 @@ def spin_coherent_state(j: float, theta: float, phi: float, *, ket: bool = True)
 
 def random_pure_state(dim: int, *, seed: int | np.random.Generator | None = None) -> np.ndarray:
     """A Haar-random normalised ket of dimension ``dim``."""
+    dim = check_int(dim, "dim", minimum=1)
     rng = np.random.default_rng(seed)
     v = rng.standard_normal(dim) + 1j * rng.standard_normal(dim)
     return v / np.linalg.norm(v)
@@ -261,19 +285,18 @@ def random_pure_state(dim: int, *, seed: int | np.random.Generator | None = None
 def random_density_matrix(
     dim: int, *, rank: int | None = None, seed: int | np.random.Generator | None = None
 ) -> np.ndarray:
-    """A random density matrix (Hilbert-Schmidt measure for full rank)."""
+    """A random density matrix (Hilbert-Schmidt measure for full rank).
+
+    ``dim >= 1``; ``rank`` (default ``dim``) must be an integer >= 1, and values above
+    ``dim`` give a full-rank state.
+    """
+    dim = check_int(dim, "dim", minimum=1)
+    rank = dim if rank is None else check_int(rank, "rank", minimum=1)
     rng = np.random.default_rng(seed)
-    rank = dim if rank is None else int(rank)
     g = rng.standard_normal((dim, rank)) + 1j * rng.standard_normal((dim, rank))
     rho = g @ g.conj().T
     return rho / np.trace(rho).real
 
 
 def _positive_int(x: Any, name: str, minimum: int = 1) -> int:
-    try:
-        v = int(x)
-    except (TypeError, ValueError) as exc:
-        raise InvalidParameterError(f"{name} must be an integer >= {minimum}; got {x!r}") from exc
-    if v != x or v < minimum:
-        raise InvalidParameterError(f"{name} must be an integer >= {minimum}; got {x!r}")
-    return v
+    return check_int(x, name, minimum=minimum)

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from opentangle._convert import as_array, resolve_dims
+from opentangle._convert import as_array, check_indices, resolve_dims
 from opentangle.errors import DimensionError
 from opentangle.states import validate_density_matrix
 
@@ -42,20 +42,10 @@ def resolve_part_a(part_a: int | Sequence[int] | None, n: int) -> list[int]:
         )
     if part_a is None:
         return list(range(n // 2))
-    sites = [part_a] if np.isscalar(part_a) else list(part_a)
-    out = []
-    for s in sites:
-        if isinstance(s, (bool, np.bool_)) or int(s) != s:
-            raise DimensionError(f"part_a must list integer subsystem indices; got {s!r}")
-        s = int(s)
-        if not 0 <= s < n:
-            raise DimensionError(f"part_a index {s} is out of range for {n} subsystems (valid: 0..{n - 1})")
-        out.append(s)
-    if len(set(out)) != len(out):
-        raise DimensionError(f"part_a lists a subsystem twice: {out}")
+    out = check_indices(part_a, n, "part_a")
     if not out or len(out) == n:
         raise DimensionError(f"part_a must be a non-empty proper subset of 0..{n - 1}; got {out}")
-    return sorted(out)
+    return out
 
 
 def hermitian_eigvals(m: np.ndarray) -> np.ndarray:

@@ -16,18 +16,29 @@ from typing import Any
 
 import numpy as np
 
-from opentangle._convert import as_array, resolve_dims
-from opentangle.errors import InvalidParameterError, InvalidStateError
+from opentangle._convert import as_array, check_real, resolve_dims
+from opentangle.errors import DimensionError, InvalidParameterError, InvalidStateError
 from opentangle.measures._common import hermitian_eigvals, prepare_state, resolve_part_a, scalar_or_array
 from opentangle.operators import partial_trace
 
 __all__ = ["von_neumann_entropy", "entanglement_entropy", "mutual_information", "shannon_entropy"]
 
 
+def _check_base(base: Any) -> float:
+    try:
+        b = check_real(base, "base")
+    except InvalidParameterError:
+        raise InvalidParameterError(
+            f"base must be a positive number other than 1 (2 for bits, math.e for nats); got {base!r}"
+        ) from None
+    if not (b > 0 and b != 1):
+        raise InvalidParameterError(f"base must be a positive number other than 1 (2 for bits, math.e for nats); got {base!r}")
+    return b
+
+
 def shannon_entropy(p: Any, *, base: float = 2) -> float | np.ndarray:
     r""":math:`-\sum_i p_i \log p_i` over the last axis (zeros contribute nothing)."""
-    if not (base > 0 and base != 1):
-        raise InvalidParameterError(f"base must be positive and not 1; got {base}")
+    base = _check_base(base)
     p = np.clip(np.asarray(p, dtype=float), 0.0, None)
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(p > 0, -p * np.log(p), 0.0)
@@ -44,7 +55,13 @@ def von_neumann_entropy(rho: Any, dims: Sequence[int] | None = None, *, base: fl
     >>> round(von_neumann_entropy(np.eye(4) / 4), 12)
     2.0
     """
+    base = _check_base(base)
     arr, qd = as_array(rho, name="rho")
+    if arr.ndim < 2:
+        raise DimensionError(
+            f"rho must be a density matrix (D, D) or a batch (..., D, D); got shape {arr.shape}"
+            + ("; use ket2dm for a pure state" if arr.ndim == 1 else "")
+        )
     arr, _ = prepare_state(arr, dims if dims is not None else (qd or [arr.shape[-1]]))
     return shannon_entropy(hermitian_eigvals(arr), base=base)
 
@@ -62,7 +79,13 @@ def entanglement_entropy(
     >>> round(entanglement_entropy(bell_state("phi+", ket=True)), 12)
     1.0
     """
+    base = _check_base(base)
     arr, qdims = as_array(psi, name="psi")
+    if arr.ndim >= 3 or (arr.ndim == 2 and arr.shape[0] != arr.shape[1] and min(arr.shape) > 1):
+        raise DimensionError(
+            f"entanglement_entropy takes one state (a ket (D,) or a density matrix (D, D)); got shape {arr.shape}, "
+            "which looks like a batch. Loop over the states, or use mutual_information / negativity, which are batched"
+        )
     if arr.ndim == 2 and arr.shape[0] == arr.shape[1] and arr.shape[0] > 1:
         rho, dims = prepare_state(arr, dims if dims is not None else qdims)
         evals, evecs = np.linalg.eigh(rho)

@@ -27,7 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from opentangle.errors import ConvergenceError, DimensionError
+from opentangle._convert import check_int, check_real
+from opentangle.errors import ConvergenceError, DimensionError, InvalidParameterError
 from opentangle.measures._common import prepare_state
 from opentangle.operators import random_unitary
 
@@ -113,8 +114,11 @@ def fully_entangled_fraction(
     ----------
     method : ``"auto"`` (closed form for two qubits, optimiser otherwise),
         ``"closed_form"`` or ``"optimize"``.
-    starts, seed, tol, max_iter : optimiser settings (identity, the top
-        eigenvector's polar factor and ``starts - 2`` Haar-random unitaries).
+    starts, seed, tol, max_iter : optimiser settings.  Exactly ``starts >= 1``
+        starting points are used, in this order: the polar factor of the top
+        eigenvector, the identity, then ``starts - 2`` Haar-random unitaries
+        drawn from ``seed`` (an integer >= 0, a ``numpy.random.Generator`` or
+        None).  ``tol > 0`` and ``max_iter >= 1``.
     return_result : return a :class:`FullyEntangledFraction` with the
         optimum and its convergence certificate.
 
@@ -127,28 +131,39 @@ def fully_entangled_fraction(
     >>> round(fully_entangled_fraction(isotropic_state(0.7, 3)), 8)
     0.7
     """
+    if not isinstance(method, str) or method not in ("auto", "closed_form", "optimize"):
+        raise InvalidParameterError(f"method must be 'auto', 'closed_form' or 'optimize'; got {method!r}")
+    starts = check_int(starts, "starts", minimum=1)
+    max_iter = check_int(max_iter, "max_iter", minimum=1)
+    tol = check_real(tol, "tol")
+    if tol <= 0:
+        raise InvalidParameterError(f"tol must be > 0 (for example 1e-10); got {tol}")
+    if seed is not None and not isinstance(seed, (np.random.Generator, np.random.SeedSequence)):
+        seed = check_int(seed, "seed", minimum=0)
     arr, dims = prepare_state(rho, dims)
     if len(dims) != 2 or dims[0] != dims[1]:
         raise DimensionError(f"fully_entangled_fraction needs two subsystems of equal dimension; got dims {dims}")
     d = dims[0]
-    if method not in ("auto", "closed_form", "optimize"):
-        raise ValueError(f"method must be 'auto', 'closed_form' or 'optimize'; got {method!r}")
     if method == "closed_form" and d != 2:
         raise DimensionError("the closed form exists only for two qubits; use method='optimize'")
+    settings = dict(method="optimize", starts=starts, seed=seed, tol=tol, max_iter=max_iter)
     if d == 2 and method != "optimize":
         value = _two_qubit_closed_form(arr)
         if not return_result:
             return float(value) if np.ndim(value) == 0 else value
         if np.ndim(value) != 0:
             raise DimensionError("return_result=True takes a single state, not a batch")
-        opt = fully_entangled_fraction(arr, dims, method="optimize", starts=starts, seed=seed, return_result=True)
+        opt = fully_entangled_fraction(arr, dims, **settings, return_result=True)
         return FullyEntangledFraction(float(value), opt.state, "closed_form", True, 0.0, 0, 0, 0)
     if arr.ndim != 2:
-        return np.array([fully_entangled_fraction(r, dims, method="optimize", starts=starts, seed=seed) for r in arr.reshape(-1, d * d, d * d)]).reshape(arr.shape[:-2])
+        if return_result:
+            raise DimensionError("return_result=True takes a single state, not a batch")
+        values = [fully_entangled_fraction(r, dims, **settings) for r in arr.reshape(-1, d * d, d * d)]
+        return np.array(values).reshape(arr.shape[:-2])
     rng = np.random.default_rng(seed)
     evals, evecs = np.linalg.eigh(arr)
-    initial = [np.eye(d, dtype=complex), _polar(evecs[:, -1].reshape(d, d))]
-    initial += [random_unitary(d, seed=rng) for _ in range(max(0, starts - 2))]
+    initial = [_polar(evecs[:, -1].reshape(d, d)), np.eye(d, dtype=complex)][:starts]
+    initial += [random_unitary(d, seed=rng) for _ in range(starts - len(initial))]
     runs = [_ascent(arr, w0, d, tol, max_iter) for w0 in initial]
     values = np.array([r[1] for r in runs])
     best = int(np.argmax(values))

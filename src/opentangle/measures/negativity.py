@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from opentangle._convert import check_real
+from opentangle.errors import InvalidParameterError
 from opentangle.measures._common import hermitian_eigvals, prepare_state, resolve_part_a, scalar_or_array
 from opentangle.operators import partial_transpose
 
@@ -71,9 +73,13 @@ def is_ppt(
     dims: Sequence[int] | None = None,
     *,
     part_a: int | Sequence[int] | None = None,
-    atol: float = 1e-10,
+    atol: float = 1e-8,
 ) -> bool | np.ndarray:
     r"""Peres-Horodecki test: True when :math:`\rho^{T_A} \ge -\mathrm{atol}`.
+
+    The default ``atol = 1e-8`` equals the tolerance of the state validation
+    (eigenvalues down to ``-1e-8`` are accepted as round-off), so a state that
+    passes validation only because of that tolerance is not called NPT.
 
     PPT is necessary for separability, and sufficient for 2x2 and 2x3 systems
     (Horodecki, Phys. Lett. A 223, 1 (1996)).
@@ -84,6 +90,9 @@ def is_ppt(
     >>> bool(is_ppt(werner_state(0.3))), bool(is_ppt(werner_state(0.4)))
     (True, False)
     """
+    atol = check_real(atol, "atol")
+    if atol < 0:
+        raise InvalidParameterError(f"atol must be >= 0; got {atol}")
     ev = partial_transpose_spectrum(rho, dims, part_a=part_a)
     out = ev[..., 0] >= -atol
     return bool(out) if np.ndim(out) == 0 else out

@@ -137,7 +137,7 @@ def bell_state(which: str = "phi+", *, ket: bool = False) -> np.ndarray:
     Example
     -------
     >>> rho = bell_state("psi-")
-    >>> float(np.trace(rho).real)
+    >>> round(float(np.trace(rho).real), 12)
     1.0
     """
     key = str(which).lower().replace("_plus", "+").replace("_minus", "-")

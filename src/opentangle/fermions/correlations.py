@@ -111,14 +111,19 @@ def renyi_entropy(corr: Any, modes: Sequence[int], *, alpha: float) -> float:
     return float(np.sum(np.log2(nu**alpha + (1 - nu) ** alpha)) / (1 - alpha))
 
 
-def mutual_information(corr: Any, part_a: Sequence[int], part_b: Sequence[int]) -> float:
-    """Mutual information ``I(A:B) = S_A + S_B - S_AB`` in bits between two disjoint sets of modes."""
+def _two_mode_sets(corr: Any, part_a: Sequence[int], part_b: Sequence[int]):
+    """Validated correlation matrix, disjoint mode sets A and B, and their union."""
     d = validate_correlation(corr)
     a = check_modes(part_a, d.shape[0], name="part_a")
     b = check_modes(part_b, d.shape[0], name="part_b")
     if np.intersect1d(a, b).size:
         raise DimensionError("part_a and part_b must be disjoint sets of modes")
-    ab = np.concatenate([a, b])
+    return d, a, b, np.concatenate([a, b])
+
+
+def mutual_information(corr: Any, part_a: Sequence[int], part_b: Sequence[int]) -> float:
+    """Mutual information ``I(A:B) = S_A + S_B - S_AB`` in bits between two disjoint sets of modes."""
+    d, a, b, ab = _two_mode_sets(corr, part_a, part_b)
     return (
         entanglement_entropy(d, a, validate=False)
         + entanglement_entropy(d, b, validate=False)
@@ -159,12 +164,7 @@ def fermionic_negativity(corr: Any, part_a: Sequence[int], part_b: Sequence[int]
     >>> round(fermionic_negativity(D, [0], [1]), 12)
     1.0
     """
-    d = validate_correlation(corr)
-    a = check_modes(part_a, d.shape[0], name="part_a")
-    b = check_modes(part_b, d.shape[0], name="part_b")
-    if np.intersect1d(a, b).size:
-        raise DimensionError("part_a and part_b must be disjoint sets of modes")
-    ab = np.concatenate([a, b])
+    d, a, b, ab = _two_mode_sets(corr, part_a, part_b)
     dab = d[np.ix_(ab, ab)]
     dab = 0.5 * (dab + dab.conj().T)
     na = a.size

@@ -68,6 +68,19 @@ def _check_window_dim(win: FockWindow, max_dim: int) -> None:
         )
 
 
+def _dephased_factors(
+    n_atoms: int, t: float, gamma: float, *, tol: float, w: float | None, max_dim: int
+) -> tuple[np.ndarray, np.ndarray, FockWindow]:
+    """Validated inputs -> windowed pure amplitudes ``psi[k1, k2]``, damping ``D[k, k']`` and the window."""
+    n = check_n_atoms(n_atoms)
+    t, gamma = check_real(t, "t"), check_nonnegative(gamma, "gamma")
+    if t < 0 and gamma > 0:
+        raise InvalidParameterError(f"t must be >= 0 when gamma > 0 (dephasing only runs forward); got {t}")
+    win = fock_window(n, tol=tol, w=w)
+    _check_window_dim(win, max_dim)
+    return pure_state_matrix(n, t, window=win), _damping(win, t, gamma), win
+
+
 def dephased_state(
     n_atoms: int, t: float, gamma: float, *, tol: float = 1e-10, w: float | None = None,
     max_dim: int = MAX_NEGATIVITY_DIM,
@@ -77,14 +90,7 @@ def dephased_state(
     .. math:: \rho(t) = \sum \psi_{k_1k_2}\psi^*_{k_1'k_2'}\,
               e^{-2\gamma t[(k_1-k_1')^2 + (k_2-k_2')^2]}\,|k_1k_2\rangle\langle k_1'k_2'|
     """
-    n = check_n_atoms(n_atoms)
-    t, gamma = check_real(t, "t"), check_nonnegative(gamma, "gamma")
-    if t < 0 and gamma > 0:
-        raise InvalidParameterError(f"t must be >= 0 when gamma > 0 (dephasing only runs forward); got {t}")
-    win = fock_window(n, tol=tol, w=w)
-    _check_window_dim(win, max_dim)
-    psi = pure_state_matrix(n, t, window=win)
-    damp = _damping(win, t, gamma)
+    psi, damp, win = _dephased_factors(n_atoms, t, gamma, tol=tol, w=w, max_dim=max_dim)
     rho = np.einsum("ab,cd,ac,bd->abcd", psi, psi.conj(), damp, damp)
     m = win.size
     return rho.reshape(m * m, m * m), win
@@ -109,14 +115,7 @@ def dephased_log_negativity(
     >>> round(dephased_log_negativity(20, math.pi, 0.0)[0], 10)
     1.0
     """
-    n = check_n_atoms(n_atoms)
-    t, gamma = check_real(t, "t"), check_nonnegative(gamma, "gamma")
-    if t < 0 and gamma > 0:
-        raise InvalidParameterError(f"t must be >= 0 when gamma > 0 (dephasing only runs forward); got {t}")
-    win = fock_window(n, tol=tol, w=w)
-    _check_window_dim(win, max_dim)
-    psi = pure_state_matrix(n, t, window=win)
-    damp = _damping(win, t, gamma)
+    psi, damp, win = _dephased_factors(n_atoms, t, gamma, tol=tol, w=w, max_dim=max_dim)
     # rows (k1, k2), columns (k1', k2'): psi[k1, k2'] conj(psi[k1', k2]) D[k1, k1'] D[k2, k2']
     pt = np.einsum("ad,cb,ac,bd->abcd", psi, psi.conj(), damp, damp)
     m = win.size

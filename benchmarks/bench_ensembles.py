@@ -1,6 +1,6 @@
 """Benchmark of opentangle.spins (ensembles study): window error and speed.
 
-Run:  OMP_NUM_THREADS=2 .venv/bin/python benchmarks/bench_ensembles.py [--curve 200] [--workers 2]
+Run:  OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_ensembles.py [--curve 200] [--workers 2]
 
 1. error of E(t) against the window half-width w (N = 2000 against the full Fock
    basis; N = 10^6 against a w = 4.5 window);

@@ -766,12 +766,7 @@ def command(
 ) -> None:
     """Steady-state entanglement of N qubits stabilised by a reset to |+> (Hartmann, Dür, Briegel 2006).
 
-    N <= 10: full space (gap included, up to ~1-2 min at N = 10). 10 < N <= 64: the
-    permutation-symmetric solver; `negativity` (half | half), `average_negativity` and
-    `gap` are then null because the full N-qubit state is not available;
-    `negativity_lower_bound` (k vs k qubits, k = min(N/2, 3), which lower-bounds the
-    half | half negativity), the pair quantities and the spin-squeezing witnesses
-    are reported at every N.  With --noise thermal, --gamma is not used.
+    N <= 10 uses the full space, gap included (N = 9 takes ~30 s, N = 10 a few minutes). 10 < N <= 64 uses the permutation-symmetric solver: `negativity` (half | half), `average_negativity` and `gap` are then null because the full N-qubit state is not available, while `negativity_lower_bound` (k vs k qubits, k = min(N/2, 3), a lower bound on the half | half negativity), the pair quantities and the spin-squeezing witnesses are reported at every N. With --noise thermal, --gamma is not used.
     """
     import sys
 

@@ -27,6 +27,7 @@ __all__ = [
     "ket2dm",
     "is_density_matrix",
     "validate_density_matrix",
+    "as_density_matrix",
     "bell_state",
     "BELL_LABELS",
     "maximally_entangled_state",
@@ -127,6 +128,27 @@ def validate_density_matrix(
             "fix dims so that their product equals the matrix size"
         )
     return arr
+
+
+def as_density_matrix(state: Any, *, dim: int, name: str = "state", where: str = "the model") -> np.ndarray:
+    """A validated ``(dim, dim)`` density matrix from a ket (column or row) or a density matrix.
+
+    Kets must be normalised; the dimension must equal ``dim`` (``where`` names what fixes it).
+    """
+    arr, _ = as_array(state, name=name)
+    if arr.ndim == 2 and 1 in arr.shape and arr.shape != (1, 1):
+        arr = arr.reshape(-1)
+    if arr.ndim == 1:
+        if arr.shape[0] != dim:
+            raise DimensionError(f"{name} has dimension {arr.shape[0]} but {where} has dimension {dim}")
+        nrm = np.linalg.norm(arr)
+        if not np.isfinite(nrm) or abs(nrm - 1) > 1e-8:
+            raise InvalidParameterError(f"{name} ket must be normalised; got norm {nrm:.12g}")
+        arr = ket2dm(arr)
+    rho = validate_density_matrix(arr, name=name)
+    if rho.shape[0] != dim:
+        raise DimensionError(f"{name} has dimension {rho.shape[0]} but {where} has dimension {dim}")
+    return rho
 
 
 def bell_state(which: str = "phi+", *, ket: bool = False) -> np.ndarray:

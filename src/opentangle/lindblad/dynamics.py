@@ -22,10 +22,9 @@ import scipy.linalg as sla
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from opentangle._convert import as_array
 from opentangle.errors import ConvergenceError, DimensionError, InvalidParameterError
 from opentangle.lindblad.model import Model, _to_csr, liouvillian
-from opentangle.states import ket2dm, validate_density_matrix
+from opentangle.states import as_density_matrix
 
 __all__ = ["Evolution", "Spectrum", "evolve", "spectrum"]
 
@@ -73,20 +72,7 @@ class Spectrum:
 
 
 def _initial_state(rho0: Any, D: int) -> np.ndarray:
-    arr, _ = as_array(rho0, name="rho0")
-    if arr.ndim == 2 and 1 in arr.shape and arr.shape != (1, 1):
-        arr = arr.reshape(-1)
-    if arr.ndim == 1:
-        if arr.shape[0] != D:
-            raise DimensionError(f"rho0 has dimension {arr.shape[0]} but the model has dimension {D}")
-        nrm = np.linalg.norm(arr)
-        if not np.isfinite(nrm) or abs(nrm - 1) > 1e-8:
-            raise InvalidParameterError(f"initial ket must be normalised; got norm {nrm:.12g}")
-        arr = ket2dm(arr)
-    rho = validate_density_matrix(arr, name="rho0")
-    if rho.shape[0] != D:
-        raise DimensionError(f"rho0 has dimension {rho.shape[0]} but the model has dimension {D}")
-    return rho
+    return as_density_matrix(rho0, dim=D, name="rho0")
 
 
 def _named(items: Any, what: str) -> list[tuple[str, Any]]:

@@ -28,7 +28,7 @@ import scipy.sparse as sp
 from opentangle._convert import _is_qobj, as_array, check_in_range, check_nonnegative
 from opentangle.errors import DimensionError, InvalidParameterError
 from opentangle.operators import embed, sigma_minus, sigma_plus, sigma_z
-from opentangle.states import ket2dm, validate_density_matrix
+from opentangle.states import as_density_matrix
 
 __all__ = [
     "Jump",
@@ -380,19 +380,7 @@ def reset(*, site: int, rate: float, state: Any, dims: Sequence[int]) -> list[Ju
     dims = _check_site(site, dims, qubit=False)
     d = dims[site]
     rate = check_nonnegative(rate, "reset rate")
-    arr, _ = as_array(state, name="reset state")
-    if arr.ndim == 2 and 1 in arr.shape:
-        arr = arr.reshape(-1)
-    if arr.ndim == 1:
-        nrm = np.linalg.norm(arr)
-        if arr.shape[0] != d:
-            raise DimensionError(f"reset state has dimension {arr.shape[0]} but site {site} has dimension {d}")
-        if not np.isfinite(nrm) or abs(nrm - 1) > 1e-8:
-            raise InvalidParameterError(f"reset ket must be normalised; got norm {nrm:.12g}")
-        arr = ket2dm(arr)
-    rho = validate_density_matrix(arr, name="reset state")
-    if rho.shape[0] != d:
-        raise DimensionError(f"reset state has dimension {rho.shape[0]} but site {site} has dimension {d}")
+    rho = as_density_matrix(state, dim=d, name="reset state", where=f"site {site}")
     p, V = np.linalg.eigh((rho + rho.conj().T) / 2)
     jumps = []
     for a in range(d):

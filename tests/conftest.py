@@ -14,3 +14,17 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def cli_in_process(capsys):
+    """Run ``opentangle ARGS`` in this process; return ``(exit_code, stdout, stderr)``."""
+    from opentangle.cli import main
+
+    def run(args):
+        with pytest.raises(SystemExit) as exc:
+            main(list(args))
+        out = capsys.readouterr()
+        return exc.value.code, out.out, out.err
+
+    return run

@@ -41,22 +41,13 @@ def test_evaluate_bad_input(kw, match):
         study.evaluate(**{"n_atoms": 10, "t": 1.0, "gamma": 0.0, **kw})
 
 
-def _cli(args, capsys):
-    from opentangle.cli import main
-
-    with pytest.raises(SystemExit) as exc:
-        main(args)
-    out = capsys.readouterr()
-    return exc.value.code, out.out, out.err
-
-
-def test_cli_json_contract(capsys):
-    code, out, _ = _cli(["ensembles", "--n-atoms", "20", "--t", str(math.pi / 2), "--json"], capsys)
+def test_cli_json_contract(cli_in_process):
+    code, out, _ = cli_in_process(["ensembles", "--n-atoms", "20", "--t", str(math.pi / 2), "--json"])
     assert code == 0
     data = json.loads(out)
     assert list(data) == list(study.MEASURES)
     assert data["entropy"] == pytest.approx(2.0, abs=1e-4)
-    code, out, _ = _cli(["ensembles", "--n-atoms", "20", "--t", "1", "--gamma", "0.05", "--json"], capsys)
+    code, out, _ = cli_in_process(["ensembles", "--n-atoms", "20", "--t", "1", "--gamma", "0.05", "--json"])
     data = json.loads(out)
     assert code == 0 and data["entropy"] is None and data["log_negativity"] > 0
 
@@ -67,24 +58,24 @@ def test_cli_json_contract(capsys):
     ["--n-atoms", "10", "--t", "nan"],
     ["--n-atoms", "10", "--t", "inf"],
 ])
-def test_cli_bad_input_one_line_error(args, capsys):
-    code, out, err = _cli(["ensembles", *args, "--json"], capsys)
+def test_cli_bad_input_one_line_error(args, cli_in_process):
+    code, out, err = cli_in_process(["ensembles", *args, "--json"])
     assert code == 2
     assert out == ""
     assert err.count("\n") == 1 and err.startswith("opentangle: error:")
 
 
-def test_cli_huge_t_tiny_gamma(capsys):
+def test_cli_huge_t_tiny_gamma(cli_in_process):
     # k1 k2 t used to overflow for t = 1e306 (LinAlgError traceback, exit 1)
-    code, out, err = _cli(["ensembles", "--n-atoms", "10", "--t", "1e306", "--gamma", "1e-320", "--json"], capsys)
+    code, out, err = cli_in_process(["ensembles", "--n-atoms", "10", "--t", "1e306", "--gamma", "1e-320", "--json"])
     assert code == 0, err
     data = json.loads(out)
     pure = study.evaluate(n_atoms=10, t=1e306, gamma=0.0)
     assert data["log_negativity"] == pytest.approx(pure["log_negativity"], abs=1e-8)
 
 
-def test_json_values_clipped_at_zero(capsys):
-    code, out, _ = _cli(["ensembles", "--n-atoms", "20", "--t", str(2 * math.pi), "--json"], capsys)
+def test_json_values_clipped_at_zero(cli_in_process):
+    code, out, _ = cli_in_process(["ensembles", "--n-atoms", "20", "--t", str(2 * math.pi), "--json"])
     data = json.loads(out)
     assert code == 0 and data["entropy"] >= 0.0 and data["log_negativity"] >= 0.0
     assert data["entropy"] < 1e-12 and data["log_negativity"] < 1e-12
@@ -92,8 +83,8 @@ def test_json_values_clipped_at_zero(capsys):
     assert d["log_negativity"] >= 0.0
 
 
-def test_n_atoms_cap_one_line_error(capsys):
-    code, out, err = _cli(["ensembles", "--n-atoms", "100000000", "--t", "1", "--json"], capsys)
+def test_n_atoms_cap_one_line_error(cli_in_process):
+    code, out, err = cli_in_process(["ensembles", "--n-atoms", "100000000", "--t", "1", "--json"])
     assert code == 2 and out == "" and err.count("\n") == 1 and "n_atoms" in err
 
 

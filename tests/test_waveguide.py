@@ -263,27 +263,18 @@ def test_repair_only_when_residual_passes():
     assert bad["purity"] > 1.0
 
 
-def _cli(args, capsys):
-    from opentangle.cli import main
-
-    with pytest.raises(SystemExit) as exc:
-        main(args)
-    out = capsys.readouterr()
-    return exc.value.code, out.out, out.err
-
-
-def test_cli_json(capsys):
-    code, out, _ = _cli(["waveguide", "--omega", "1", "--delta", "0.5", "--gamma1", "1", "--gamma2", "1",
-                         "--gamma12", "1", "--json"], capsys)
+def test_cli_json(cli_in_process):
+    code, out, _ = cli_in_process(["waveguide", "--omega", "1", "--delta", "0.5", "--gamma1", "1", "--gamma2", "1",
+                         "--gamma12", "1", "--json"])
     assert code == 0
     d = json.loads(out)
     assert set(d) == set(wg.MEASURES)
     assert d["singlet_fidelity"] == pytest.approx(8 / 9, abs=1e-10)
 
 
-def test_cli_optimize(capsys):
-    code, out, _ = _cli(["waveguide", "--omega", "1", "--delta", "0.5", "--gamma1", "1", "--gamma2", "1",
-                         "--gamma12", "1", "--gamma-loss", "0.02", "--optimize", "--json"], capsys)
+def test_cli_optimize(cli_in_process):
+    code, out, _ = cli_in_process(["waveguide", "--omega", "1", "--delta", "0.5", "--gamma1", "1", "--gamma2", "1",
+                         "--gamma12", "1", "--gamma-loss", "0.02", "--optimize", "--json"])
     assert code == 0
     d = json.loads(out)
     assert {"omega", "delta"} <= set(d) and d["singlet_fidelity"] > wg.evaluate(gamma_loss=0.02)["singlet_fidelity"]
@@ -295,8 +286,8 @@ def test_cli_optimize(capsys):
     "extra,needle",
     [(["--gamma-loss", "-0.1"], "gamma_loss must be >= 0"), (["--gamma12", "2"], "not positive semidefinite")],
 )
-def test_cli_bad_input_one_line(capsys, extra, needle):
-    code, out, err = _cli(["waveguide", "--gamma1", "1", "--gamma2", "1", *extra, "--json"], capsys)
+def test_cli_bad_input_one_line(cli_in_process, extra, needle):
+    code, out, err = cli_in_process(["waveguide", "--gamma1", "1", "--gamma2", "1", *extra, "--json"])
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and needle in err and "Traceback" not in err
 

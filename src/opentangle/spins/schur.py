@@ -231,42 +231,39 @@ def _cg_table(ja2: int, jb2: int) -> tuple[np.ndarray, np.ndarray]:
     da, db = ja2 + 1, jb2 + 1
     ja, jb = ja2 / 2, jb2 / 2
     twoj = np.arange(abs(ja2 - jb2), ja2 + jb2 + 1, 2)
+    j = twoj / 2.0
+    nj = twoj.size
+    # top states: element t has m_A = j_A - t, m_B = J - m_A, i.e. i_B = ib0 - t
+    ib0 = np.rint(jb - j + ja).astype(int)
+    steps = np.arange(1, da)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        num = steps * (ja2 - steps + 1.0)
+        den = (jb - j[:, None] + ja - steps + 1) * (jb + j[:, None] - ja + steps)
+        ratio = 0.5 * (np.log(np.where(den > 0, den, np.nan)) - np.log(num))
+    valid = np.arange(da)[None, :] <= np.minimum(ib0, da - 1)[:, None]
+    logc = np.concatenate([np.zeros((nj, 1)), np.nancumsum(ratio, axis=1)], axis=1)
+    logc = np.where(valid, logc, -np.inf)
+    c = np.exp(logc - logc.max(axis=1, keepdims=True)) * (-1.0) ** np.arange(da)
+    c /= np.linalg.norm(c, axis=1, keepdims=True)
+    cur = np.zeros((nj, da, db))
+    lj, lt = np.nonzero(valid)
+    cur[lj, lt, ib0[lj] - lt] = c[lj, lt]
+    table = cur.copy()
     ma = ja - np.arange(da)
     mb = jb - np.arange(db)
-    msum = ma[:, None] + mb[None, :]
-    table = np.zeros((da, db, twoj.size))
-    am_a = np.sqrt((ja + ma) * (ja - ma + 1))  # J_- coefficient from m_A
-    am_b = np.sqrt((jb + mb) * (jb - mb + 1))
-    for l, tj in enumerate(twoj):
-        j = tj / 2
-        layer = np.zeros((da, db))
-        ia = np.arange(da)
-        ib = np.rint(jb - (j - ma)).astype(int)
-        ok = (ib >= 0) & (ib < db)
-        ia, ib = ia[ok], ib[ok]
-        # J_+ |JJ> = 0: c(m_A - 1) = -c(m_A) a_+(j_B, J - m_A) / a_+(j_A, m_A - 1)
-        logc = np.zeros(ia.size)
-        sg = np.ones(ia.size)
-        for t in range(1, ia.size):
-            m_a = ma[ia[t - 1]]
-            num = (ja - m_a + 1) * (ja + m_a)
-            den = (jb - (j - m_a)) * (jb + (j - m_a) + 1)
-            logc[t] = logc[t - 1] + 0.5 * (math.log(den) - math.log(num))
-            sg[t] = -sg[t - 1]
-        c = sg * np.exp(logc - logc.max())
-        layer[ia, ib] = c / np.linalg.norm(c)
-        table[:, :, l] = layer
-        cur = layer
-        for m2 in range(tj, -tj, -2):  # lower from M = m2/2 to M - 1
-            mm = m2 / 2
-            nxt = np.zeros((da, db))
-            nxt[1:, :] += am_a[:-1, None] * cur[:-1, :]
-            nxt[:, 1:] += am_b[None, :-1] * cur[:, :-1]
-            nxt /= math.sqrt((j + mm) * (j - mm + 1))
-            table[:, :, l] += nxt
-            cur = nxt
-    table[np.abs(msum[:, :, None]) > twoj[None, None, :] / 2 + 1e-9] = 0.0
-    return table, twoj
+    am_a = np.sqrt((ja + ma) * (ja - ma + 1))[None, :-1, None]  # J_- coefficients
+    am_b = np.sqrt((jb + mb) * (jb - mb + 1))[None, None, :-1]
+    for depth in range(int(twoj.max())):  # lower every J from M = J - depth to M - 1
+        mm = j - depth
+        alive = depth < twoj
+        nxt = np.zeros_like(cur)
+        nxt[:, 1:, :] += am_a * cur[:, :-1, :]
+        nxt[:, :, 1:] += am_b * cur[:, :, :-1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(alive, 1.0 / np.sqrt(np.maximum((j + mm) * (j - mm + 1), 1e-300)), 0.0)
+        cur = nxt * scale[:, None, None]
+        table += cur
+    return np.moveaxis(table, 0, -1), twoj
 
 
 # --------------------------------------------------------------------------- the state

@@ -38,7 +38,7 @@ import numpy as np
 import typer
 
 from opentangle._convert import check_in_range, check_nonnegative, check_real
-from opentangle.errors import InvalidParameterError
+from opentangle.errors import ConvergenceError, InvalidParameterError, NonUniqueSteadyStateError
 from opentangle.operators import embed, partial_trace, sigma_x, sigma_y, sigma_z
 
 __all__ = [
@@ -50,6 +50,11 @@ __all__ = [
     "NOISES",
     "FULL_SPACE_MAX_N",
     "SYMMETRIC_MAX_N",
+    "SYMMETRIC_MEMORY_LIMIT",
+    "SCHUR_NEGATIVITY_ATOL",
+    "SOLVERS",
+    "full_space_memory_estimate",
+    "schur_state",
     "symmetric_memory_estimate",
     "negativity_lower_bound",
     "NEGATIVITY_SUPREMUM",
@@ -108,21 +113,50 @@ FULL_SPACE_MAX_N = 10
 BATCH_MAX_N = 4
 #: largest N whose Liouvillian gap is computed (ARPACK, largest real part; N = 10 takes ~1 min).
 GAP_MAX_N = 10
-#: largest N accepted by the permutation-symmetric solver (dimension C(N+3,3); memory estimate below).
-SYMMETRIC_MAX_N = 64
 #: bytes per dimension of the symmetric Liouville space (sparse LU fill), from N = 100: 1.9 GB at C(103,3) = 176851.
 _SYMMETRIC_BYTES_PER_DIM = 1.1e4
+#: memory the symmetric path may use (solver estimate plus the Schur negativity tables).
+SYMMETRIC_MEMORY_LIMIT = 4.0e9
+
+
+def _symmetric_bytes(n: int) -> float:
+    from opentangle.spins.schur import schur_memory_estimate
+
+    return _SYMMETRIC_BYTES_PER_DIM * math.comb(int(n) + 3, 3) + schur_memory_estimate(n)
+
+
+#: largest N accepted by the permutation-symmetric solver: the largest with an estimate <= SYMMETRIC_MEMORY_LIMIT.
+SYMMETRIC_MAX_N = max(n for n in range(2, 400) if _symmetric_bytes(n) <= SYMMETRIC_MEMORY_LIMIT)
+#: the Schur-basis negativities must have a rounding-error estimate below this (else ConvergenceError).
+SCHUR_NEGATIVITY_ATOL = 1e-8
+#: solvers of :func:`solve`.
+SOLVERS: tuple[str, ...] = ("auto", "full", "symmetric")
 #: the ``negativity_lower_bound`` uses k qubits against k qubits, k = min(floor(N/2), LOWER_BOUND_MAX_K).
 LOWER_BOUND_MAX_K = 3
-#: largest N for which ``average_negativity`` is reported (symmetric fast path).
+#: largest N for which the full-space solver reports ``average_negativity`` (= FULL_SPACE_MAX_N).
 AVERAGE_NEGATIVITY_MAX_N = 10
 #: sup of the two-qubit negativity, reached along g = r/(1+sqrt3) as r -> infinity.
 NEGATIVITY_SUPREMUM = (math.sqrt(3.0) - 1.0) / 8.0
 
 
 # --------------------------------------------------------------------------- closed forms (N = 2)
+def _rates(name: str, x: Any, *, positive: bool = False, signed: bool = False) -> np.ndarray:
+    """``x`` as a float array of finite rates (``>= 0``, ``> 0``, or any sign), else :class:`InvalidParameterError`."""
+    try:
+        arr = np.asarray(x, dtype=float)
+    except (TypeError, ValueError):
+        raise InvalidParameterError(f"{name} must be a real number or array; got {x!r}") from None
+    bad = ~np.isfinite(arr) if signed else (~np.isfinite(arr) | ((arr <= 0) if positive else (arr < 0)))
+    if np.any(bad):
+        what = "" if signed else (" and > 0" if positive else " and >= 0")
+        raise InvalidParameterError(f"{name} must be finite{what}; got {arr[bad].ravel()[0]!r}")
+    return arr
+
+
 def _two_qubit_num_den(g, r, gamma):
-    g, r, gamma = (np.asarray(x, dtype=float) for x in (g, r, gamma))
+    g = _rates("g", g, signed=True)
+    r = _rates("r (reset rate)", r, positive=True)  # r = 0: the steady state is not unique
+    gamma = _rates("gamma", gamma)
     num = g * r * (r + gamma) - g**2 * (r + gamma) - gamma * (r + gamma / 2) ** 2
     den = 2 * (r + gamma) * (2 * g**2 + (r + gamma / 2) * (r + gamma))
     return num, den
@@ -162,6 +196,14 @@ def two_qubit_steady_state(*, g: float, r: float, gamma: float = 1.0) -> np.ndar
     >>> bool(np.isclose(np.trace(two_qubit_steady_state(g=1.0, r=1.0)).real, 1.0))
     True
     """
+    from opentangle.errors import NonUniqueSteadyStateError
+
+    g = check_real(g, "g")
+    gamma = float(_rates("gamma", gamma))
+    r = float(_rates("r (reset rate)", r))
+    if r == 0:
+        raise NonUniqueSteadyStateError(
+            "r = 0 leaves no unique steady state (dephasing conserves the populations); use a reset rate r > 0")
     den = 2 * g**2 + (r + gamma / 2) * (r + gamma)
     anti = r**2 * (r + gamma / 2) / (4 * (r + gamma) * den)
     c = r * (r + gamma / 2 - 1j * g) / (4 * den)
@@ -458,19 +500,34 @@ def symmetric_hamiltonian(n_kind: str, g: float):
 
 def symmetric_memory_estimate(n: int) -> tuple[int, float]:
     """``(dimension, bytes)``: size ``C(N+3,3)`` of the symmetric Liouville space and the estimated
-    peak memory of its sparse-LU steady-state solve (linear in the dimension, calibrated at N = 100)."""
-    dim = math.comb(int(n) + 3, 3)
-    return dim, _SYMMETRIC_BYTES_PER_DIM * dim
+    peak memory of the symmetric path: the sparse-LU steady-state solve (linear in the dimension,
+    calibrated at N = 100) plus the Schur-basis negativity tables."""
+    return math.comb(int(n) + 3, 3), _symmetric_bytes(n)
+
+
+def full_space_memory_estimate(n: int) -> float:
+    """Estimated peak bytes of the full-space solve: about 40 complex numbers per entry of the 4^N Liouvillian
+    vector (sparse LU / Krylov work space; N = 10 needs about 0.7 GB)."""
+    return 40 * 16.0 * 4.0 ** int(n)
 
 
 def _check_symmetric_n(n: int) -> None:
     if n > SYMMETRIC_MAX_N:
         dim, mem = symmetric_memory_estimate(n)
-        _, lim = symmetric_memory_estimate(SYMMETRIC_MAX_N)
         raise InvalidParameterError(
             f"n = {n} is above the symmetric-solver limit n <= {SYMMETRIC_MAX_N}: its Liouville space has dimension "
-            f"C(n+3,3) = {dim} and needs an estimated {mem / 1e9:.1f} GB (limit {lim / 1e9:.2f} GB at "
-            f"n = {SYMMETRIC_MAX_N}); use a smaller n"
+            f"C(n+3,3) = {dim} and needs an estimated {mem / 1e9:.1f} GB (limit {SYMMETRIC_MEMORY_LIMIT / 1e9:.1f} "
+            f"GB, SYMMETRIC_MEMORY_LIMIT); use a smaller n"
+        )
+
+
+def _check_full_n(n: int) -> None:
+    if n > FULL_SPACE_MAX_N:
+        raise InvalidParameterError(
+            f"n = {n} is above the full-space limit n <= {FULL_SPACE_MAX_N}: the 4^n = {4 ** n:.3g}-dimensional "
+            f"Liouville space needs an estimated {full_space_memory_estimate(n) / 1e9:.3g} GB "
+            f"(limit {full_space_memory_estimate(FULL_SPACE_MAX_N) / 1e9:.2g} GB); use solver='symmetric' "
+            "(exact for this model)"
         )
 
 
@@ -488,15 +545,52 @@ def _symmetric_solve(p: dict[str, Any]):
     else:
         noise = lb.thermal_noise(site=0, B=p["B"], C=p["C"], s=p["s"], dims=[2])
     jumps = [*noise, *lb.reset(site=0, rate=p["r"], state=fresh_state(p["purity"]), dims=[2])]
-    return symmetric_steady_state(n=p["n"], hamiltonian=symmetric_hamiltonian(p["hamiltonian"], p["g"]),
-                                  local_jumps=jumps)
+    try:
+        return symmetric_steady_state(n=p["n"], hamiltonian=symmetric_hamiltonian(p["hamiltonian"], p["g"]),
+                                      local_jumps=jumps)
+    except NonUniqueSteadyStateError as exc:
+        if p["r"] == 0:
+            raise NonUniqueSteadyStateError(_R0_MESSAGE) from exc
+        raise
+
+
+_R0_MESSAGE = "r = 0 leaves no unique steady state (the noise conserves populations); use a reset rate r > 0"
+
+
+def schur_state(steady: Any):
+    """The :class:`opentangle.spins.PIState` (Schur blocks) of a symmetric steady state."""
+    from opentangle.spins.schur import PIState
+
+    return PIState.from_symmetric(steady)
+
+
+def _schur_negativities(steady: Any, n: int):
+    """Half|half and average negativity of a symmetric steady state, certified to SCHUR_NEGATIVITY_ATOL."""
+    neg = schur_state(steady).negativities()
+    worst = max(float(neg.errors[-1]), neg.average_error)
+    if not worst <= SCHUR_NEGATIVITY_ATOL:
+        raise ConvergenceError(
+            f"N = {n}: the Schur-basis negativity is ill-conditioned at double precision (rounding-error estimate "
+            f"{worst:.1e} > {SCHUR_NEGATIVITY_ATOL:g}); use a smaller N, or solver='full' for N <= {FULL_SPACE_MAX_N}")
+    return neg
+
+
+def _resolve_solver(solver: str, n: int) -> str:
+    solver = _check_choice(solver, "solver", SOLVERS)
+    # every reset model is permutation symmetric (identical local noise and reset, all-to-all coupling),
+    # so the symmetric solver is exact for it: auto always picks it
+    return "symmetric" if solver == "auto" else solver
 
 
 def solve(*, gap: bool = True, solver: str = "auto", **params: Any) -> ResetResult:
     """Steady state and measures at one parameter point.
 
-    ``solver`` is ``"auto"`` (full space for ``n <= FULL_SPACE_MAX_N``, else the
-    permutation-symmetric solver), ``"full"`` or ``"symmetric"``.
+    ``solver`` is ``"auto"`` (the permutation-symmetric solver, exact for every reset model),
+    ``"full"`` (the 4^N Liouville space, ``n <= FULL_SPACE_MAX_N``) or ``"symmetric"``
+    (``n <= SYMMETRIC_MAX_N``).  Every solver reports every measure except that ``gap`` is
+    computed only for ``n <= GAP_MAX_N`` (full-space spectrum) and when ``gap=True``.  The
+    symmetric path gets ``negativity`` and ``average_negativity`` from the Schur blocks
+    (:class:`opentangle.spins.PIState`), with their rounding-error estimates in ``extra``.
 
     Example
     -------
@@ -505,26 +599,21 @@ def solve(*, gap: bool = True, solver: str = "auto", **params: Any) -> ResetResu
     True
     """
     p = _validate(params)
-    solver = _check_choice(solver, "solver", ("auto", "full", "symmetric"))
     n = p["n"]
-    if solver == "auto":
-        solver = "full" if n <= FULL_SPACE_MAX_N else "symmetric"
+    solver = _resolve_solver(solver, n)
     measures: dict[str, float | None] = {}
     extra: dict[str, Any] = {}
     if solver == "full":
         from opentangle.lindblad import steady_state
         from opentangle.measures import average_negativity, negativity
 
-        from opentangle.errors import NonUniqueSteadyStateError
-
+        _check_full_n(n)
         model = build_model(**p)
         try:
             ss = steady_state(model)
         except NonUniqueSteadyStateError as exc:
             if p["r"] == 0:
-                raise NonUniqueSteadyStateError(
-                    "r = 0 leaves no unique steady state (the noise conserves populations); use a reset rate r > 0"
-                ) from exc
+                raise NonUniqueSteadyStateError(_R0_MESSAGE) from exc
             raise
         rho = 0.5 * (ss.rho + ss.rho.conj().T)
         dims = [2] * n
@@ -532,22 +621,20 @@ def solve(*, gap: bool = True, solver: str = "auto", **params: Any) -> ResetResu
         rho1 = partial_trace(rho2, [0], [2, 2])
         measures["negativity"] = float(negativity(rho, dims, part_a=list(range(n // 2))))
         measures.update(pair_measures(rho2))
-        measures["average_negativity"] = (
-            float(average_negativity(rho, dims, symmetric=True)) if n <= AVERAGE_NEGATIVITY_MAX_N else None
-        )
-        measures["residual"] = float(ss.residual)
-        measures["gap"] = evaluate_gap(**p) if gap and n <= GAP_MAX_N else None
+        measures["average_negativity"] = float(average_negativity(rho, dims, symmetric=True))
         measures["negativity_lower_bound"] = negativity_lower_bound(rho, n)
     else:
         ss = _symmetric_solve(p)
         rho, rho1, rho2 = None, ss.rho1, ss.rho2
-        extra["symmetric_dimension"] = ss.dimension
-        measures["negativity"] = None  # needs the full state
+        neg = _schur_negativities(ss, n)
+        extra.update(symmetric_dimension=ss.dimension, negativity_error=float(neg.errors[-1]),
+                     average_negativity_error=neg.average_error, schur_symmetry=neg.symmetry)
+        measures["negativity"] = neg.half
         measures.update(pair_measures(rho2))
-        measures["average_negativity"] = None
-        measures["residual"] = float(ss.residual)
-        measures["gap"] = None  # the symmetric sector alone does not give the full Liouvillian gap
+        measures["average_negativity"] = neg.average
         measures["negativity_lower_bound"] = negativity_lower_bound(None, n, symmetric=ss)
+    measures["residual"] = float(ss.residual)
+    measures["gap"] = evaluate_gap(**p) if gap and n <= GAP_MAX_N else None
     measures.update(spin_squeezing_witness(rho1, rho2, n))
     measures = {m: measures[m] for m in MEASURES}
     return ResetResult(params=p, rho=rho, rho1=rho1, rho2=rho2, measures=measures, method=solver, extra=extra)

@@ -8,7 +8,16 @@ subsystems; ``part_a`` names the subsystems of part A (default: first half).
 
 from opentangle.measures.concurrence import concurrence, entanglement_of_formation
 from opentangle.measures.entropy import entanglement_entropy, mutual_information, shannon_entropy, von_neumann_entropy
-from opentangle.measures.fidelity import bell_fidelities, bell_fidelity, ghz_fidelity, is_gme_by_ghz_witness
+from opentangle.measures.gme import (
+    GenuineEntanglement,
+    SymmetricBlocks,
+    WitnessCheck,
+    check_decomposable_witness,
+    genuine_entanglement,
+    genuine_entanglement_value,
+    symmetric_blocks,
+)
+from opentangle.measures.target_fidelity import bell_fidelities, bell_fidelity, ghz_fidelity, is_gme_by_ghz_witness
 from opentangle.measures.fully_entangled_fraction import FullyEntangledFraction, fully_entangled_fraction
 from opentangle.measures.multipartite import average_negativity, bipartitions, is_permutation_symmetric
 from opentangle.measures.negativity import is_ppt, log_negativity, negativity, partial_transpose_spectrum
@@ -33,4 +42,11 @@ __all__ = [
     "is_permutation_symmetric",
     "ghz_fidelity",
     "is_gme_by_ghz_witness",
+    "genuine_entanglement",
+    "genuine_entanglement_value",
+    "GenuineEntanglement",
+    "WitnessCheck",
+    "SymmetricBlocks",
+    "symmetric_blocks",
+    "check_decomposable_witness",
 ]

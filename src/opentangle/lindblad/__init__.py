@@ -18,6 +18,15 @@ from opentangle.lindblad.model import (
     reset,
     thermal_noise,
 )
+from opentangle.lindblad.timedep import Pulse
+from opentangle.lindblad.floquet import PeriodicSteadyState, periodic_steady_state
+from opentangle.lindblad.threshold import (
+    EntanglementOptimum,
+    EntanglementThreshold,
+    entanglement_threshold,
+    maximize_entanglement,
+    min_pt_eigenvalue,
+)
 from opentangle.lindblad.permutation import (
     SymmetricHamiltonian,
     SymmetricSteadyState,
@@ -56,4 +65,12 @@ __all__ = [
     "symmetric_liouvillian",
     "symmetric_steady_state",
     "spin_squeezing",
+    "Pulse",
+    "periodic_steady_state",
+    "PeriodicSteadyState",
+    "entanglement_threshold",
+    "EntanglementThreshold",
+    "maximize_entanglement",
+    "EntanglementOptimum",
+    "min_pt_eigenvalue",
 ]

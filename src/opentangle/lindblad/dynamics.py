@@ -9,10 +9,17 @@ propagators, which are unconditionally stable for stiff problems:
   times (truncated Taylor with scaling, accurate to double precision); default above.
 * ``"bdf"``: ``scipy.integrate.solve_ivp(method="BDF")`` with the sparse
   Liouvillian as Jacobian; cheapest for very stiff long runs, accurate to ``rtol``/``atol``.
+
+Time-dependent models (:mod:`opentangle.lindblad.timedep`) take the time-dependent path:
+``solve_ivp`` on :math:`\dot x = \mathcal L(t)x` (``"adaptive"``: DOP853, ``"rk45"``, ``"bdf"``),
+restarted at every :class:`~opentangle.lindblad.timedep.Pulse` edge, or exact exponentials per
+constant segment when every coefficient is piecewise constant (``"exact"``).
+``Evolution.path`` says which path ran.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +29,7 @@ import scipy.linalg as sla
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from opentangle._convert import _is_qobj
 from opentangle.errors import ConvergenceError, DimensionError, InvalidParameterError
 from opentangle.lindblad.model import Model, _to_csr, liouvillian
 from opentangle.states import as_density_matrix
@@ -35,24 +43,62 @@ _DENSE_MAX = 1024
 class Evolution:
     """Result of :func:`evolve`.
 
-    ``times`` ``(T,)``; ``states`` ``(T, D, D)`` (``None`` with ``store_states=False``);
-    ``expect`` ``(K, T)`` for ``K`` observables (real when they are Hermitian)
-    or ``None``; ``measures`` maps each measure name to an array ``(T, ...)``.
+    ``times`` ``(T,)``; ``states`` ``(T, D, D)`` (``None`` with ``store_states=False``; a list of ``Qobj``
+    with ``as_qobj``); ``expect`` ``(K, T)`` for ``K`` observables (real when they are Hermitian) or
+    ``None``, with their names in ``e_names`` (``expect_named`` is the dict); ``measures`` maps each
+    measure name to an array ``(T, ...)``.  ``path`` is ``"static"`` (one Liouvillian) or
+    ``"time-dependent"``; ``method`` the propagator used.  ``to_xarray()`` gives a Dataset with a
+    ``time`` coordinate.
     """
 
     times: np.ndarray
-    states: np.ndarray | None
+    states: Any
     expect: np.ndarray | None = None
     measures: dict[str, np.ndarray] = field(default_factory=dict)
     method: str = ""
+    path: str = "static"
+    e_names: list[str] = field(default_factory=list)
+    dims: list[int] = field(default_factory=list)
 
     def __repr__(self) -> str:
-        st = "None" if self.states is None else f"{self.states.shape}"
+        st = "None" if self.states is None else (f"{self.states.shape}" if hasattr(self.states, "shape")
+                                                 else f"[{len(self.states)} Qobj]")
         ex = "None" if self.expect is None else f"{self.expect.shape}"
         return (
-            f"Evolution(T={self.times.size}, t=[{self.times[0]:g}, {self.times[-1]:g}], method={self.method!r}, "
-            f"states={st}, expect={ex}, measures={sorted(self.measures)})"
+            f"Evolution(T={self.times.size}, t=[{self.times[0]:g}, {self.times[-1]:g}], path={self.path!r}, "
+            f"method={self.method!r}, states={st}, expect={ex} {self.e_names}, measures={sorted(self.measures)})"
         )
+
+    @property
+    def expect_named(self) -> dict[str, np.ndarray]:
+        """``{name: expect[k]}``."""
+        if self.expect is None:
+            return {}
+        return {n: self.expect[k] for k, n in enumerate(self.e_names)}
+
+    def qobj_states(self) -> list:
+        """The stored states as ``qutip.Qobj`` with the model's dims."""
+        from opentangle._convert import to_qutip
+
+        if self.states is None:
+            raise InvalidParameterError("the states were not stored (store_states=False)")
+        return [s if not isinstance(s, np.ndarray) else to_qutip(s, self.dims) for s in self.states]
+
+    def to_xarray(self):
+        """An ``xarray.Dataset``: one variable per expectation value and per scalar-per-time measure."""
+        import xarray as xr
+
+        data = {n: ("time", np.asarray(v)) for n, v in self.expect_named.items()}
+        for n, v in self.measures.items():
+            v = np.asarray(v)
+            data[n] = (("time",) + tuple(f"{n}_dim{i}" for i in range(1, v.ndim)), v)
+        return xr.Dataset(data, coords={"time": np.asarray(self.times)},
+                          attrs={"path": self.path, "method": self.method, "dims": str(self.dims)})
+
+    def _repr_html_(self) -> str:
+        from opentangle.lindblad._idioms import evolution_html
+
+        return evolution_html(self)
 
 
 @dataclass
@@ -69,6 +115,11 @@ class Spectrum:
     def __repr__(self) -> str:
         ev = ", ".join(f"{z.real:.4g}{z.imag:+.4g}j" for z in self.eigenvalues[:6])
         return f"Spectrum(gap={self.gap:.6g}, eigenvalues=[{ev}{', ...' if self.eigenvalues.size > 6 else ''}])"
+
+    def _repr_html_(self) -> str:
+        from opentangle.lindblad._idioms import spectrum_html
+
+        return spectrum_html(self)
 
 
 def _initial_state(rho0: Any, D: int) -> np.ndarray:
@@ -89,64 +140,101 @@ def _named(items: Any, what: str) -> list[tuple[str, Any]]:
     return out
 
 
+_STATIC = ("expm", "krylov", "bdf")
+_TD = {"exact": "exact", "adaptive": "DOP853", "dop853": "DOP853", "rk45": "RK45", "bdf": "BDF"}
+
+
+def _check_tol(x: Any, name: str) -> float:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        raise InvalidParameterError(f"{name} must be a positive number; got {x!r}") from None
+    if not (math.isfinite(v) and 0 < v < 1):
+        raise InvalidParameterError(f"{name} must lie in (0, 1); got {x!r}")
+    return v
+
+
+def _check_times(times: Any) -> np.ndarray:
+    try:
+        t = np.asarray(times, dtype=float)
+    except (TypeError, ValueError):
+        raise InvalidParameterError("times must be a non-empty 1-D array of finite numbers") from None
+    if t.ndim != 1 or t.size == 0 or not np.all(np.isfinite(t)):
+        raise InvalidParameterError("times must be a non-empty 1-D array of finite numbers")
+    if np.any(np.diff(t) < 0):
+        raise InvalidParameterError("times must be increasing")
+    return t
+
+
 def evolve(
-    model: Model,
+    model: Any,
     rho0: Any,
     times: Sequence[float],
+    c_ops: Any = None,
     *,
+    e_ops: Any = None,
     observables: Any = None,
     measures: Any = None,
     method: str = "auto",
     rtol: float = 1e-10,
     atol: float = 1e-12,
     store_states: bool = True,
+    as_qobj: bool | None = None,
+    args: dict | None = None,
 ) -> Evolution:
-    r"""Solve :math:`\dot\rho = \mathcal L\rho` from ``rho0`` at ``times[0]``; report ``rho(t)`` at every time.
+    r"""Solve :math:`\dot\rho = \mathcal L(t)\rho` from ``rho0`` at ``times[0]``; report ``rho(t)`` at every time.
 
     Parameters
     ----------
-    rho0 : density matrix or ket (array or ``Qobj``).
+    model : a :class:`Model`, or QuTiP's Hamiltonian ``H`` (``Qobj``/array, or the list form
+        ``[H0, [H1, f1], ...]``) with ``c_ops`` (collapse operators with the rate inside, ``sqrt(g) c``).
+    rho0 : density matrix or ket (array or ``Qobj``; Qobj dims must match the model's).
     times : increasing 1-D sequence; ``rho(times[0]) = rho0``.
-    observables : operator, list or dict of operators; gives ``expect[k, t] = tr(O_k rho(t))``.
-    measures : callable ``f(rho) -> value``, list or dict of them (e.g.
-        ``{"N": opentangle.measures.negativity}``), evaluated at every time.
-    method : ``"auto"``, ``"expm"``, ``"krylov"`` or ``"bdf"`` (see module docstring).
-    rtol, atol : tolerances of ``"bdf"``.
-    store_states : keep ``states`` (T, D, D); turn off for large ``D``.
+    e_ops, observables : operator, list or ``{name: operator}`` dict; ``expect[k, t] = tr(O_k rho(t))``,
+        names in ``e_names`` (``e_ops`` and ``observables`` are synonyms; pass one).
+    measures : a name (``"negativity"``, ``"log_negativity"``, ``"concurrence"``, ``"purity"``,
+        ``"entropy"``, ``"min_pt_eigenvalue"``), a callable ``f(rho) -> value``, or a list/dict of them;
+        evaluated at every time on the fly (with ``store_states=False`` no state is kept).
+    method : static models: ``"auto"``, ``"expm"`` (dense propagator), ``"krylov"``
+        (``expm_multiply``) or ``"bdf"``.  Time-dependent models: ``"auto"`` (``"exact"`` when every
+        coefficient is a :class:`Pulse`, else ``"adaptive"``), ``"exact"`` (one exponential per constant
+        segment), ``"adaptive"`` (``solve_ivp`` DOP853), ``"rk45"`` or ``"bdf"`` (with the sparse
+        :math:`\mathcal L(t)` as Jacobian).  Forcing ``"adaptive"``/``"exact"`` on a static model runs the
+        time-dependent path.  Integrations restart at every schedule edge.
+    rtol, atol : tolerances of the adaptive solvers (in ``(0, 1)``).
+    store_states : keep ``states``; turn off for large ``D``.
+    as_qobj : ``states`` as a list of ``Qobj``; default: when ``rho0`` is a ``Qobj``.
+    args : coefficient arguments ``f(t, **args)`` for the ``(H, c_ops)`` form (a Model carries its own).
 
     Example
     -------
     >>> from opentangle.operators import sigma_minus, sigma_z
     >>> m = Model(jumps=[(sigma_minus(), 1.0)])
-    >>> ev = evolve(m, [1, 0], [0.0, 1.0], observables=[sigma_z()])
-    >>> bool(abs(ev.expect[0, 1] - (2 * np.exp(-1) - 1)) < 1e-12)
-    True
+    >>> ev = evolve(m, [1, 0], [0.0, 1.0], e_ops={"z": sigma_z()})
+    >>> bool(abs(ev.expect_named["z"][1] - (2 * np.exp(-1) - 1)) < 1e-12), ev.path
+    (True, 'static')
     """
-    if not isinstance(model, Model):
-        raise InvalidParameterError(f"evolve takes a Model; got {type(model).__name__}")
+    from opentangle.lindblad._idioms import as_model, check_state_dims, resolve_measures
+
+    model = as_model(model, c_ops, "evolve", args=args)
     D = model.dim
-    n = D * D
+    check_state_dims(rho0, model.dims)
     rho = _initial_state(rho0, D)
-    t = np.asarray(times, dtype=float)
-    if t.ndim != 1 or t.size == 0 or not np.all(np.isfinite(t)):
-        raise InvalidParameterError("times must be a non-empty 1-D array of finite numbers")
-    if np.any(np.diff(t) < 0):
-        raise InvalidParameterError("times must be increasing")
-    if method == "auto":
-        method = "expm" if n <= _DENSE_MAX else "krylov"
-    if method not in ("expm", "krylov", "bdf"):
-        raise InvalidParameterError(f"method must be 'auto', 'expm', 'krylov' or 'bdf'; got {method!r}")
+    t = _check_times(times)
+    rtol, atol = _check_tol(rtol, "rtol"), _check_tol(atol, "atol")
+    if as_qobj is None:
+        as_qobj = _is_qobj(rho0)
+    path, method = _choose(model, method)
+    if e_ops is not None and observables is not None:
+        raise InvalidParameterError("pass e_ops or observables, not both (they are synonyms)")
+    named_obs = _named(e_ops if e_ops is not None else observables, "O")
     obs = []
-    for name, o in _named(observables, "O"):
+    for name, o in named_obs:
         mat, _ = _to_csr(o, f"observable {name}")
         if mat.shape != (D, D):
             raise DimensionError(f"observable {name} has shape {mat.shape}; the model has dimension {D}")
         obs.append(mat)
-    meas = _named(measures, "measure")
-    for name, f in meas:
-        if not callable(f):
-            raise InvalidParameterError(f"measure {name!r} must be a callable f(rho) -> value")
-    L = liouvillian(model)
+    meas = resolve_measures(measures, list(model.dims))
     x = rho.reshape(-1, order="F")
     T = t.size
     states = np.empty((T, D, D), complex) if store_states else None
@@ -165,6 +253,55 @@ def evolve(
             mvals[name].append(f((r + r.conj().T) / 2))
 
     record(0, x)
+    if path == "static":
+        steps = _static_steps(liouvillian(model), x, t, method, rtol, atol)
+    else:
+        from opentangle.lindblad.timedep import propagate
+
+        steps = propagate(model.time_dependent_liouvillian(), x, t, method=_TD[method], rtol=rtol, atol=atol)
+    for i, xv in steps:
+        record(i, xv)
+    out_m = {name: np.asarray(v) for name, v in mvals.items()}
+    out_states = [_qobj(s, model.dims) for s in states] if (as_qobj and states is not None) else states
+    return Evolution(times=t, states=out_states, expect=expect, measures=out_m, method=method, path=path,
+                     e_names=[n for n, _ in named_obs], dims=list(model.dims))
+
+
+def _qobj(r: np.ndarray, dims: list[int]):
+    from opentangle._convert import to_qutip
+
+    return to_qutip(r, dims)
+
+
+def _choose(model: Model, method: Any) -> tuple[str, str]:
+    """``(path, method)`` for a model and a requested method."""
+    if not isinstance(method, str):
+        raise InvalidParameterError(f"method must be a string; got {method!r}")
+    method = method.lower()
+    if model.time_dependent:
+        if method == "auto":
+            method = "exact" if model.time_dependent_liouvillian().piecewise else "adaptive"
+        if method not in _TD:
+            raise InvalidParameterError(
+                f"a time-dependent model takes method 'auto', {', '.join(repr(m) for m in _TD)}; got {method!r}"
+            )
+        if method == "exact" and not model.time_dependent_liouvillian().piecewise:
+            raise InvalidParameterError("method='exact' needs every coefficient to be a Pulse; use 'adaptive'")
+        return "time-dependent", method
+    if method == "auto":
+        method = "expm" if model.dim**2 <= _DENSE_MAX else "krylov"
+    if method in ("exact", "adaptive", "dop853", "rk45"):
+        return "time-dependent", method
+    if method not in _STATIC:
+        raise InvalidParameterError(
+            f"method must be 'auto', 'expm', 'krylov', 'bdf' (or 'adaptive', 'exact', 'rk45'); got {method!r}"
+        )
+    return "static", method
+
+
+def _static_steps(L: sp.csr_matrix, x: np.ndarray, t: np.ndarray, method: str, rtol: float, atol: float):
+    """Yield ``(i, vec rho(t_i))`` for ``i >= 1`` with one constant Liouvillian."""
+    T = t.size
     if method == "expm":
         Ld = L.toarray()
         cache: dict[float, np.ndarray] = {}
@@ -174,27 +311,24 @@ def evolve(
             if key not in cache:
                 cache[key] = sla.expm(Ld * dt)
             x = cache[key] @ x
-            record(i, x)
+            yield i, x
     elif method == "krylov":
         Lc = sp.csc_matrix(L)
         for i in range(1, T):
             dt = t[i] - t[i - 1]
             if dt > 0:
                 x = spla.expm_multiply(Lc * dt, x)
-            record(i, x)
-    else:
+            yield i, x
+    elif T > 1:
         from scipy.integrate import solve_ivp
 
         Lc = sp.csc_matrix(L)
-        if T > 1:
-            sol = solve_ivp(lambda _t, y: Lc @ y, (t[0], t[-1]), x, method="BDF", t_eval=t, jac=Lc,
-                            rtol=rtol, atol=atol)
-            if not sol.success:
-                raise ConvergenceError(f"BDF integration failed: {sol.message}; try method='krylov'")
-            for i in range(1, T):
-                record(i, sol.y[:, i])
-    out_m = {name: np.asarray(v) for name, v in mvals.items()}
-    return Evolution(times=t, states=states, expect=expect, measures=out_m, method=method)
+        sol = solve_ivp(lambda _t, y: Lc @ y, (t[0], t[-1]), x, method="BDF", t_eval=t, jac=Lc,
+                        rtol=rtol, atol=atol)
+        if not sol.success:
+            raise ConvergenceError(f"BDF integration failed: {sol.message}; try method='krylov'")
+        for i in range(1, T):
+            yield i, sol.y[:, i]
 
 
 def _hermitian_real_form(L: sp.spmatrix, D: int) -> sp.csr_matrix:
@@ -255,6 +389,8 @@ def spectrum(model: Model, *, k: int = 6, method: str = "auto", tol: float = 1e-
     """
     if not isinstance(model, Model):
         raise InvalidParameterError(f"spectrum takes a Model; got {type(model).__name__}")
+    if model.time_dependent:
+        raise InvalidParameterError("spectrum needs a static model; this one is time-dependent")
     n = model.dim**2
     if isinstance(k, (bool, np.bool_)) or int(k) != k or k < 2:
         raise InvalidParameterError(f"k must be an integer >= 2; got {k!r}")

@@ -27,6 +27,7 @@ import scipy.sparse as sp
 
 from opentangle._convert import _is_qobj, as_array, check_in_range, check_nonnegative
 from opentangle.errors import DimensionError, InvalidParameterError
+from opentangle.lindblad.timedep import Coefficient, Pulse, TimeDependentLiouvillian, dissipator_superop, hamiltonian_superop
 from opentangle.operators import embed, sigma_minus, sigma_plus, sigma_z
 from opentangle.states import as_density_matrix
 
@@ -42,6 +43,7 @@ __all__ = [
 ]
 
 _HERM_RTOL = 1e-10
+_MISSING = object()
 
 
 def _to_csr(x: Any, name: str) -> tuple[sp.csr_matrix, list[int] | None]:
@@ -74,18 +76,38 @@ class Jump:
     r"""One Lindblad term :math:`\gamma\,(c\rho c^\dagger - \tfrac12\{c^\dagger c,\rho\})`.
 
     ``op`` may be an ndarray, a scipy sparse matrix or a ``Qobj``; it is stored
-    as a CSR matrix.  ``rate`` must be finite and ``>= 0``.
+    as a CSR matrix.  ``rate`` is required: a finite number ``>= 0``, or a time-dependent rate
+    :math:`\gamma(t) \ge 0` (a callable ``f(t, **args)``, a :class:`~opentangle.lindblad.timedep.Pulse`
+    or an array of samples on the model's ``tlist``; see :mod:`opentangle.lindblad.timedep`).
     """
 
     op: sp.csr_matrix
-    rate: float
+    rate: Any
 
-    def __init__(self, op: Any, rate: float = 1.0):
+    def __init__(self, op: Any, rate: Any = _MISSING):
+        if rate is _MISSING:
+            raise InvalidParameterError(
+                "Jump(op) needs a rate: Jump(op, rate) with rate >= 0 (a QuTiP collapse operator sqrt(g) c is "
+                "Jump(c, g)); the rate is not assumed to be 1"
+            )
+        if isinstance(rate, str):
+            raise InvalidParameterError(
+                f"jump rate must be a real number or a time-dependent rate (callable f(t, **args), Pulse, samples); "
+                f"got the string {rate!r} (string coefficients are not compiled: pass a callable)"
+            )
         mat, qdims = _to_csr(op, "jump operator")
         object.__setattr__(self, "_local", None)  # (site, local op, dims) when built by Jump.local
         object.__setattr__(self, "_qdims", qdims)  # subsystem dims of a Qobj operator (Model reads them)
         object.__setattr__(self, "op", mat)
-        object.__setattr__(self, "rate", check_nonnegative(_check_rate_type(rate, "jump rate"), "jump rate"))
+        if _is_td_spec(rate):
+            object.__setattr__(self, "rate", rate)  # Model turns it into a Coefficient (it knows args, tlist)
+        else:
+            object.__setattr__(self, "rate", check_nonnegative(_check_rate_type(rate, "jump rate"), "jump rate"))
+
+    @property
+    def time_dependent(self) -> bool:
+        """Whether the rate is a function of time."""
+        return _is_td_spec(self.rate)
 
     @classmethod
     def local(cls, op: Any, *, site: int, dims: Sequence[int], rate: float) -> "Jump":
@@ -95,7 +117,31 @@ class Jump:
         return j
 
     def __repr__(self) -> str:
-        return f"Jump(op=<{self.op.shape[0]}x{self.op.shape[1]}, nnz={self.op.nnz}>, rate={self.rate:g})"
+        r = f"{self.rate:g}" if not self.time_dependent else f"<{type(self.rate).__name__}>"
+        return f"Jump(op=<{self.op.shape[0]}x{self.op.shape[1]}, nnz={self.op.nnz}>, rate={r})"
+
+
+def _is_td_spec(x: Any) -> bool:
+    """A time-dependent coefficient: callable, Pulse, string or a 1-D array of samples."""
+    if isinstance(x, (str, Pulse)) or callable(x):
+        return True
+    return isinstance(x, (list, np.ndarray)) and np.ndim(x) == 1 and len(x) > 1
+
+
+def _is_op(x: Any) -> bool:
+    return _is_qobj(x) or sp.issparse(x) or (isinstance(x, np.ndarray) and x.ndim == 2)
+
+
+def _is_td_list(h: Any) -> bool:
+    """QuTiP's list form ``[H0, [H1, f1], ...]`` (a nested list of numbers is a matrix, not this)."""
+    if not isinstance(h, list) or not h:
+        return False
+    for e in h:
+        if _is_op(e):
+            return True
+        if isinstance(e, (list, tuple)) and len(e) == 2 and (_is_op(e[0]) or np.ndim(e[0]) == 2):
+            return True
+    return False
 
 
 def _check_rate_type(rate: Any, name: str) -> Any:
@@ -144,6 +190,19 @@ class Model:
         returned by the channel builders) are flattened.
     dims : subsystem dimensions (positive integers); defaults to the ``Qobj`` dims of the hamiltonian or
         of a jump operator, else ``[D]``. Explicit dims that contradict ``Qobj`` dims raise ``DimensionError``.
+    args : keyword arguments passed to every coefficient function, ``f(t, **args)``.
+    tlist : the sample times of array coefficients (strictly increasing).
+
+    Time dependence
+    ---------------
+    ``hamiltonian`` may be QuTiP's list form ``[H0, [H1, f1], [H2, f2], ...]``,
+    :math:`H(t) = H_0 + \sum_k f_k(t) H_k` with Hermitian :math:`H_k` and real :math:`f_k`, and a
+    jump's rate may be a function of time (``Jump(op, rate=f)``).  A coefficient is a callable
+    ``f(t, **args)``, a :class:`~opentangle.lindblad.timedep.Pulse` or an array sampled on ``tlist``
+    (cubic spline); constant coefficients are folded into the static part.  The static parts stay in
+    ``hamiltonian`` and ``jumps``; the time-dependent terms are ``td_hamiltonian`` and ``td_jumps``
+    (pairs ``(operator or Jump, Coefficient)``), and ``time_dependent`` says whether there are any.
+    Steady-state solvers and :func:`liouvillian` refuse time-dependent models; :func:`evolve` integrates them.
 
     Example
     -------
@@ -155,7 +214,8 @@ class Model:
     4
     """
 
-    def __init__(self, *, hamiltonian: Any = None, jumps: Iterable[Any] = (), dims: Sequence[int] | None = None):
+    def __init__(self, *, hamiltonian: Any = None, jumps: Iterable[Any] = (), dims: Sequence[int] | None = None,
+                 args: dict | None = None, tlist: Sequence[float] | None = None):
         if jumps is None:
             jumps = ()
         single_tuple = isinstance(jumps, tuple) and len(jumps) == 2 and not isinstance(jumps[0], (Jump, tuple, list))
@@ -173,18 +233,26 @@ class Model:
                 flat.extend(j)
             else:
                 flat.append(j)
-        self.jumps: list[Jump] = [_as_jump(j) for j in flat]
+        all_jumps = [_as_jump(j) for j in flat]
+        self.jumps: list[Jump] = [j for j in all_jumps if not j.time_dependent]
         if dims is not None:
             dims = _check_dims(dims)
+        self.args, self.tlist = _check_args(args), _check_tlist(tlist)
         qdims = None
+        td_terms: list[tuple[Any, Any]] = []
+        if _is_td_list(hamiltonian):
+            hamiltonian, td_terms, qdims = _split_td_list(hamiltonian)
         if hamiltonian is None:
-            if not self.jumps and dims is None:
+            if not all_jumps and dims is None:
                 raise DimensionError("Model needs a hamiltonian, jumps or dims to know its dimension")
-            total = self.jumps[0].op.shape[0] if self.jumps else math.prod(dims)
+            total = all_jumps[0].op.shape[0] if all_jumps else math.prod(dims)
             H = sp.csr_matrix((total, total), dtype=complex)
         else:
-            H, qdims = _to_csr(hamiltonian, "hamiltonian")
+            H, qd = _to_csr(hamiltonian, "hamiltonian")
+            qdims = qdims if qdims is not None else qd
         D = H.shape[0]
+        if D == 0:
+            raise DimensionError("the hamiltonian is 0 x 0; a model needs at least one state")
         herm = abs(H - H.getH()).max() if H.nnz else 0.0
         scale = max(1.0, abs(H).max() if H.nnz else 0.0)
         if herm > _HERM_RTOL * scale:
@@ -193,7 +261,11 @@ class Model:
                 "pass a Hermitian matrix (put losses into jump operators)"
             )
         self.hamiltonian: sp.csr_matrix = ((H + H.getH()) * 0.5).tocsr()
-        for k, j in enumerate(self.jumps):
+        self.td_hamiltonian = self._td_hamiltonian_terms(td_terms, D)
+        self.td_jumps = [(j, Coefficient(j.rate, name=f"rate of time-dependent jump {k}", args=self.args,
+                                         tlist=self.tlist, nonnegative=True))
+                         for k, j in enumerate(j for j in all_jumps if j.time_dependent)]
+        for k, j in enumerate(all_jumps):
             if j.op.shape != (D, D):
                 raise DimensionError(
                     f"jump {k} has shape {j.op.shape} but the hamiltonian has dimension {D}; "
@@ -201,7 +273,7 @@ class Model:
                 )
         # subsystem dims carried by Qobj operators (hamiltonian or jumps) must agree with each other and with dims
         sources = [("hamiltonian", qdims)] if qdims is not None else []
-        sources += [(f"jump {k}", j._qdims) for k, j in enumerate(self.jumps) if getattr(j, "_qdims", None) is not None]
+        sources += [(f"jump {k}", j._qdims) for k, j in enumerate(all_jumps) if getattr(j, "_qdims", None) is not None]
         for label, qd in sources:
             if math.prod(qd) != D:
                 continue
@@ -220,13 +292,43 @@ class Model:
         self.dims: list[int] = dims
         self._cache: dict[str, Any] = {}
 
+    def _td_hamiltonian_terms(self, terms: list[tuple[Any, Any]], D: int) -> list[tuple[sp.csr_matrix, Coefficient]]:
+        out = []
+        for k, (op, spec) in enumerate(terms):
+            Hk, _ = _to_csr(op, f"hamiltonian term {k + 1}")
+            if Hk.shape != (D, D):
+                raise DimensionError(f"hamiltonian term {k + 1} has shape {Hk.shape}; the model has dimension {D}")
+            herm = abs(Hk - Hk.getH()).max() if Hk.nnz else 0.0
+            if herm > _HERM_RTOL * max(1.0, abs(Hk).max() if Hk.nnz else 0.0):
+                raise InvalidParameterError(
+                    f"time-dependent hamiltonian term {k + 1} is not Hermitian (max |H - H^dag| = {herm:.3g}); write a "
+                    "complex drive f(t) s+ + conj(f(t)) s- as Re f(t) (s+ + s-) + Im f(t) i(s+ - s-)"
+                )
+            out.append((Hk, Coefficient(spec, name=f"coefficient of hamiltonian term {k + 1}", args=self.args,
+                                        tlist=self.tlist, nonnegative=False)))
+        return out
+
     @property
     def dim(self) -> int:
         """Hilbert-space dimension ``D``."""
         return self.hamiltonian.shape[0]
 
+    @property
+    def time_dependent(self) -> bool:
+        """Whether the Hamiltonian or a rate depends on time."""
+        return bool(self.td_hamiltonian or self.td_jumps)
+
     def __repr__(self) -> str:
-        return f"Model(dims={self.dims}, D={self.dim}, H nnz={self.hamiltonian.nnz}, jumps={len(self.jumps)})"
+        td = f", time-dependent terms={len(self.td_hamiltonian) + len(self.td_jumps)}" if self.time_dependent else ""
+        return f"Model(dims={self.dims}, D={self.dim}, H nnz={self.hamiltonian.nnz}, jumps={len(self.jumps)}{td})"
+
+    def time_dependent_liouvillian(self) -> TimeDependentLiouvillian:
+        r""":math:`\mathcal L(t) = \mathcal L_0 + \sum_k f_k(t)\,\mathcal H_k + \sum_j g_j(t)\,\mathcal D_j` (cached)."""
+        if "tdl" not in self._cache:
+            terms = [(hamiltonian_superop(Hk), c) for Hk, c in self.td_hamiltonian]
+            terms += [(dissipator_superop(j.op), c) for j, c in self.td_jumps]
+            self._cache["tdl"] = TimeDependentLiouvillian(_static_liouvillian(self), terms)
+        return self._cache["tdl"]
 
     def effective_hamiltonian(self) -> sp.csr_matrix:
         r""":math:`H_\mathrm{eff} = H - \tfrac{i}{2}\sum_k\gamma_k c_k^\dagger c_k` (sparse)."""
@@ -265,6 +367,16 @@ def liouvillian(model: Model) -> sp.csr_matrix:
     """
     if not isinstance(model, Model):
         raise InvalidParameterError(f"liouvillian takes a Model; got {type(model).__name__}")
+    if model.time_dependent:
+        raise InvalidParameterError(
+            "this model is time-dependent: it has no single Liouvillian; use evolve(...), "
+            "periodic_steady_state(...) or model.time_dependent_liouvillian()"
+        )
+    return _static_liouvillian(model)
+
+
+def _static_liouvillian(model: Model) -> sp.csr_matrix:
+    """The Liouvillian of the static part of ``model`` (all of it for a static model)."""
     if "L" not in model._cache:
         D = model.dim
         eye = sp.identity(D, dtype=complex, format="csr")
@@ -278,6 +390,56 @@ def liouvillian(model: Model) -> sp.csr_matrix:
         L.eliminate_zeros()
         model._cache["L"] = L
     return model._cache["L"]
+
+
+def _check_args(args: Any) -> dict:
+    if args is None:
+        return {}
+    if not isinstance(args, dict) or not all(isinstance(k, str) for k in args):
+        raise InvalidParameterError(f"args must be a dict of keyword arguments for f(t, **args); got {args!r:.60}")
+    return dict(args)
+
+
+def _check_tlist(tlist: Any) -> np.ndarray | None:
+    if tlist is None:
+        return None
+    try:
+        t = np.asarray(tlist, dtype=float)
+    except (TypeError, ValueError):
+        raise InvalidParameterError("tlist must be a 1-D array of times") from None
+    if t.ndim != 1 or t.size < 2 or not np.all(np.isfinite(t)):
+        raise InvalidParameterError("tlist must be a 1-D array of at least 2 finite times")
+    if np.any(np.diff(t) <= 0):
+        raise InvalidParameterError("tlist must be strictly increasing")
+    return t
+
+
+def _split_td_list(h: list) -> tuple[Any, list[tuple[Any, Any]], list[int] | None]:
+    """QuTiP list form -> (static sum or None, [(H_k, coefficient spec)], Qobj dims)."""
+    static = None
+    terms: list[tuple[Any, Any]] = []
+    qdims = None
+    for k, e in enumerate(h):
+        if isinstance(e, (list, tuple)) and not _is_op(e) and len(e) == 2 and (_is_op(e[0]) or np.ndim(e[0]) == 2):
+            op, spec = e
+        elif _is_op(e) or np.ndim(e) == 2:
+            op, spec = e, 1.0
+        else:
+            raise InvalidParameterError(
+                f"hamiltonian list item {k} must be an operator or an [operator, coefficient] pair; got {type(e).__name__}"
+            )
+        mat, qd = _to_csr(op, f"hamiltonian term {k}")
+        qdims = qdims if qdims is not None else qd
+        if _is_td_spec(spec):
+            terms.append((mat, spec))
+        else:
+            c = _check_rate_type(spec, f"coefficient of hamiltonian term {k}")
+            if static is not None and static.shape != mat.shape:
+                raise DimensionError(f"hamiltonian term {k} has shape {mat.shape}; earlier terms {static.shape}")
+            static = c * mat if static is None else static + c * mat
+    if static is None and terms:
+        static = sp.csr_matrix(terms[0][0].shape, dtype=complex)
+    return static, terms, qdims
 
 
 # ----------------------------------------------------------------------------- channels

@@ -83,6 +83,11 @@ class SteadyState:
         )
 
 
+    def _repr_html_(self) -> str:  # Jupyter: a compact table
+        from opentangle.lindblad._idioms import steady_state_html
+
+        return steady_state_html(self)
+
 @dataclass
 class BatchSteadyState:
     """Result of :func:`steady_state_batch` / :func:`steady_state_linear`.
@@ -417,6 +422,7 @@ def _iterative(model: Model, tol: float, check_unique: bool, seed: int, maxiter:
 
 def steady_state(
     model: Model,
+    c_ops: Any = None,
     *,
     method: str = "auto",
     tol: float = 1e-10,
@@ -430,6 +436,7 @@ def steady_state(
 
     Parameters
     ----------
+    model : a :class:`Model`, or QuTiP's Hamiltonian ``H`` with ``c_ops`` (rates inside, ``sqrt(g) c``).
     method : ``"direct"`` (sparse LU), ``"iterative"`` (matrix-free
         preconditioned GMRES) or ``"auto"`` (direct up to ``D**2 <= 1024``).
     tol : bound on the residual :math:`\|\mathcal L\,\mathrm{vec}\rho\|_2`: absolute for ``iterative``;
@@ -453,8 +460,9 @@ def steady_state(
     >>> float(round(ss.rho[1, 1].real, 12)), bool(ss.residual < 1e-10)
     (1.0, True)
     """
-    if not isinstance(model, Model):
-        raise InvalidParameterError(f"steady_state takes a Model; got {type(model).__name__}")
+    from opentangle.lindblad._idioms import as_static_model  # QuTiP's steady_state(H, c_ops); refuses td models
+
+    model = as_static_model(model, c_ops, "steady_state")
     if method not in ("auto", "direct", "iterative"):
         raise InvalidParameterError(f"method must be 'auto', 'direct' or 'iterative'; got {method!r}")
     tol = float(tol)

@@ -68,7 +68,7 @@ def reduce_mod_2pi(t: float, *, multiple: int = 1) -> float:
 
     Example
     -------
-    >>> reduce_mod_2pi(7.0) == 7.0 - 2 * math.pi
+    >>> abs(reduce_mod_2pi(7.0) - (7.0 - 2 * math.pi)) < 1e-15
     True
     >>> round(reduce_mod_2pi(1e14), 12)  # numpy.remainder(1e14, 2 * np.pi) gives 3.356461
     3.352562465297

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import math
 
+import numpy as np
+
 import pytest
 
 from opentangle.errors import InvalidParameterError
@@ -101,3 +103,24 @@ def test_reproduce_quick(tmp_path):
     failed = [h for h in heads if h.passed is False]
     assert not failed, failed
     assert list(tmp_path.glob("*.nc")) and list(tmp_path.glob("*.png"))
+
+
+def test_generic_times_avoid_small_denominators_and_magic_times_are_marked():
+    from fractions import Fraction
+
+    ts = study.generic_times(400)
+    assert ts.size == 400 and np.all(np.diff(ts) > 0) and 0 < ts[0] and ts[-1] < 2 * np.pi
+    # no t / 2 pi within 1e-6 of a fraction with denominator <= 39 (the old grid was 2 pi j / 39)
+    for t in ts:
+        f = Fraction(t / (2 * np.pi)).limit_denominator(39)
+        assert abs(float(f) - t / (2 * np.pi)) > 1e-6
+    tm, lm = study.magic_times()
+    assert np.allclose(tm * lm / (2 * np.pi), np.rint(tm * lm / (2 * np.pi)))
+    assert {1, 2, 3, 4} <= set(lm.tolist()) and np.all(np.diff(tm) > 0)
+    # at a magic time the engine gives log2 L (Li et al.), at generic times far more
+    assert study.pure_entanglement(2000, tm[lm == 3][0]).entropy == pytest.approx(np.log2(3), abs=1e-6)
+
+
+def test_decimal_check_matches_engine_at_t_1e14():
+    """The study's own independent check (80-digit decimal phases) agrees with the exact reduction."""
+    assert study._decimal_entropy(60, 1e14) == pytest.approx(study.pure_entanglement(60, 1e14).entropy, abs=1e-9)

@@ -159,3 +159,61 @@ def test_real_studies_quick(tmp_path):
         assert (tmp_path / src).read_bytes()[:8] == PNG
     bad = [s for s in rep.studies if s.status in ("error", "timeout")]
     assert not bad, [(s.name, s.error) for s in bad]
+
+
+# ----------------------------------------------------------------------------- row kinds
+def _kinds_report(tmp_path):
+    from opentangle.report import Report, StudyReport, _finish
+    from opentangle.studies._base import Headline
+
+    rows = [
+        Headline.compare("analytic check", 1.0, 1.0, 1e-9, source="analytic"),
+        Headline.info("normalisation", 1.0, note="sum of probabilities"),
+        Headline.refuted("popular claim F >= 1", 0.93, reproduced=True, reference=1.0),
+    ]
+    out = tmp_path / "s"
+    out.mkdir()
+    st = _finish("s", out, tmp_path, ("ok", [r.as_dict() for r in rows]), 0.1, 0)
+    return Report(tmp_path, "quick", [st], 0.1), st
+
+
+def test_row_kinds_render_in_html_and_json(tmp_path):
+    from opentangle.report import write_index
+
+    rep, st = _kinds_report(tmp_path)
+    assert [h.kind for h in st.headlines] == ["check", "info", "refuted"]
+    # an info row and a reproduced refutation never count as a pass, nor make the study fail
+    assert st.status == "pass" and st.counts() == {"check_pass": 1, "check_fail": 0, "info": 1, "refuted": 1,
+                                                   "refutation_failed": 0}
+    p = parse(write_index(rep))
+    marks = [c for c in p.cells if c[0] in ("ok", "bad", "info", "refuted")]
+    assert marks == [("ok", "\u2713 pass"), ("info", "info"), ("refuted", "\u26a0 claim refuted")]
+    text = (tmp_path / "index.html").read_text()
+    assert 'data-kind="info"' in text and "1 checks pass" in text and "1 claims refuted" in text
+    js = rep.summary()["studies"][0]
+    assert [h["kind"] for h in js["headlines"]] == ["check", "info", "refuted"]
+    assert js["headlines"][1]["passed"] is None and js["counts"]["info"] == 1
+
+
+def test_info_row_never_has_a_pass_mark():
+    from opentangle.errors import InvalidParameterError
+    from opentangle.studies._base import Headline
+
+    with pytest.raises(InvalidParameterError, match="no pass mark"):
+        Headline(label="theorem", value=-1.0, passed=True, kind="info")
+    with pytest.raises(InvalidParameterError, match="needs passed"):
+        Headline(label="x", value=1.0, kind="check")
+    with pytest.raises(InvalidParameterError, match="kind must be"):
+        Headline(label="x", value=1.0, passed=True, kind="green")
+    h = Headline(label="legacy", value=1.0)  # existing calls keep working: no passed -> info
+    assert h.kind == "info" and not h.counts_as_pass
+    assert Headline(**Headline.info("t", 2.0).as_dict()).kind == "info"  # round trip through the child pipe
+
+
+def test_failed_refutation_fails_the_study(tmp_path):
+    from opentangle.report import _finish
+    from opentangle.studies._base import Headline
+
+    rows = [Headline.refuted("claim", 1.0, reproduced=False)]
+    st = _finish("s", tmp_path, tmp_path, ("ok", [r.as_dict() for r in rows]), 0.1, 0)
+    assert st.status == "fail" and st.counts()["refutation_failed"] == 1

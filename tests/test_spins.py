@@ -254,7 +254,12 @@ def test_dephased_large_t_matches_pure_path(t):
     from opentangle.spins import pure_state_matrix
 
     n = 12
-    tt = math.fmod(t, 2 * math.pi)  # exact for a double
+    # t mod 2 pi with 200 digits of pi (math.fmod(t, 2 * math.pi) uses the float 2 pi: 0.04 rad off at
+    # t = 1e15); 200 digits do not reach t = 1e306, where the exact reduction is checked by its
+    # doubling property (test_reduce_mod_2pi_doubling_property) and this test checks no overflow
+    from opentangle.spins.fock import reduce_mod_2pi
+
+    tt = float(_decimal_mod_2pi(t)) if t < 1e150 else reduce_mod_2pi(t)
     k = np.arange(n + 1)
     c = np.sqrt(binom.pmf(k, n, 0.5))
     sv = np.linalg.svd(np.outer(c, c) * np.exp(1j * np.outer(k, k) * tt), compute_uv=False)
@@ -330,3 +335,74 @@ def test_repeater_probabilities_sum_to_one_windowed():
     assert r.total_probability == pytest.approx(1.0, abs=1e-8)
     assert np.all(r.entropies <= math.log2(r.window.size) + 1e-9)
     assert 0 < r.mean_entropy <= math.log2(3) + 0.1
+
+
+# ----------------------------------------------------------------------------- exact phase reduction (issue 13.4)
+# pi to 200 decimals (the standard published digits), independent of the Machin integer code in spins.fock
+_PI200 = ("3.14159265358979323846264338327950288419716939937510582097494459230781640628620899862803482534211706798"
+          "214808651328230664709384460955058223172535940812848111745028410270193852110555964462294895493038196")
+
+
+def _decimal_mod_2pi(t, prec=260):
+    from decimal import Decimal, localcontext
+
+    with localcontext() as ctx:
+        ctx.prec = prec
+        two_pi = 2 * Decimal(_PI200)
+        return Decimal(t) % two_pi if t >= 0 else (Decimal(t) % two_pi + two_pi) % two_pi
+
+
+@pytest.mark.parametrize("t", [7.0, -3.0, 1e14, -1e14, 123456.789, 2.0**60, 1e100, 1.7e150, 6.283185307179586])
+def test_reduce_mod_2pi_against_decimal_pi(t):
+    from opentangle.spins.fock import reduce_mod_2pi
+
+    ref, got = float(_decimal_mod_2pi(t)), reduce_mod_2pi(t)
+    d = abs(got - ref)
+    assert min(d, 2 * math.pi - d) <= 1e-15  # on the circle: 0 and 2 pi are the same phase
+    assert 0.0 <= got < 2 * math.pi
+
+
+def test_reduce_mod_2pi_doubling_property():
+    """(2t) mod 2pi = 2 (t mod 2pi) mod 2pi, also where decimal's 200 digits would not suffice (t ~ 1e300)."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from opentangle.spins.fock import reduce_mod_2pi
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.floats(min_value=-8e307, max_value=8e307, allow_nan=False))
+    def prop(t):
+        r2 = reduce_mod_2pi(2 * t)
+        expect = math.fmod(2 * reduce_mod_2pi(t), 2 * math.pi)
+        d = abs(r2 - expect)
+        assert min(d, 2 * math.pi - d) <= 4e-15
+
+    prop()
+    with pytest.raises(InvalidParameterError):
+        reduce_mod_2pi(math.inf)
+
+
+def _hp_entropy(n, t):
+    """Independent: every phase k k' t reduced mod 2 pi in 80-digit decimal arithmetic, then a full-basis SVD."""
+    from decimal import Decimal, localcontext
+
+    with localcontext() as ctx:
+        ctx.prec = 80
+        two_pi, td = 2 * Decimal(_PI200), Decimal(t)
+        prods = {a * b for a in range(n + 1) for b in range(n + 1)}
+        red = {p: float((p * td) % two_pi) for p in prods}
+    k = np.arange(n + 1)
+    ph = np.vectorize(red.__getitem__)(np.outer(k, k))
+    c = np.sqrt(binom.pmf(k, n, 0.5))
+    s = np.linalg.svd(np.outer(c, c) * np.exp(1j * ph), compute_uv=False) ** 2
+    return _entropy_bits(s / s.sum())
+
+
+def test_entropy_at_t_1e14_matches_high_precision_computation():
+    ref = _hp_entropy(200, 1e14)
+    assert pure_entanglement(200, 1e14).entropy == pytest.approx(ref, abs=1e-8)
+    # the float 2 pi reduction was 0.3 bits off here: the test can tell the two apart
+    assert abs(pure_entanglement(200, float(np.remainder(1e14, 2 * np.pi))).entropy - ref) > 0.1
+    # the dephased (gamma = 0) path reduces the same way
+    assert dephased_log_negativity(20, 1e14, 0.0)[0] == pytest.approx(pure_entanglement(20, 1e14).log_negativity,
+                                                                       abs=1e-6)

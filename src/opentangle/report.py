@@ -3,9 +3,14 @@
 Runs every available study's ``reproduce(out/<study>, level=...)``, each in its
 own process (so a crash, a hang or a segfault becomes a failed section rather
 than ending the report), and writes ``out/index.html``: one section per study
-with its figures and a table of headline numbers next to the paper's or the
-analytic value, with a pass/fail mark.  ``out/headlines.json`` holds the same
-numbers for machines.
+with its figures and a table of headline numbers.  Each row has a kind
+(:data:`opentangle.studies._base.KINDS`): a ``check`` compares with an analytic
+value, an independent method or a paper's number and carries a pass/fail mark;
+an ``info`` row (a timing, a theorem's slack, a normalisation, a quantity equal by
+construction) carries none and never counts as a pass; a ``refuted`` row shows a
+claim the computation refutes (amber, never green; red if the refutation is not
+reproduced).  ``out/headlines.json`` holds the same rows, with their kinds and
+per-study counts, for machines.
 
 Levels: ``quick`` (CI-sized grids), ``default`` (what ``make run`` runs) and
 ``full`` (the papers' resolution).
@@ -59,12 +64,23 @@ class StudyReport:
     def passed(self) -> bool:
         return self.status == "pass"
 
+    def counts(self) -> dict[str, int]:
+        """Rows by outcome: passed and failed checks, informative rows, refutations (reproduced or not)."""
+        h = self.headlines
+        return {
+            "check_pass": sum(r.kind == "check" and r.passed is True for r in h),
+            "check_fail": sum(r.kind == "check" and r.passed is False for r in h),
+            "info": sum(r.kind == "info" for r in h),
+            "refuted": sum(r.kind == "refuted" and r.passed is True for r in h),
+            "refutation_failed": sum(r.kind == "refuted" and r.passed is False for r in h),
+        }
+
     def __repr__(self) -> str:
-        ok = sum(h.passed is True for h in self.headlines)
-        checked = sum(h.passed is not None for h in self.headlines)
+        c = self.counts()
+        checked = c["check_pass"] + c["check_fail"]
         return (
-            f"StudyReport({self.name!r}, status={self.status!r}, checks={ok}/{checked}, "
-            f"figures={len(self.figures)}, seconds={self.seconds:.1f})"
+            f"StudyReport({self.name!r}, status={self.status!r}, checks={c['check_pass']}/{checked}, "
+            f"info={c['info']}, refuted={c['refuted']}, figures={len(self.figures)}, seconds={self.seconds:.1f})"
         )
 
 
@@ -98,6 +114,7 @@ class Report:
                     "figures": s.figures,
                     "data": s.data,
                     "error": s.error,
+                    "counts": s.counts(),
                     "headlines": [to_jsonable(h.as_dict()) for h in s.headlines],
                 }
                 for s in self.studies
@@ -179,7 +196,7 @@ def _finish(name: str, out_dir: Path, root: Path, msg: Any, seconds: float, exit
     if kind == "error":
         return StudyReport(name, "error", seconds, figures=figures, data=data, error=payload)
     rows = [Headline(**d) for d in payload]
-    status = "fail" if any(h.passed is False for h in rows) else "pass"
+    status = "fail" if any(h.failed for h in rows) else "pass"
     return StudyReport(name, status, seconds, headlines=rows, figures=figures, data=data)
 
 
@@ -306,6 +323,7 @@ section{border-top:1px solid #ddd;margin-top:2rem;padding-top:.5rem}
 table{border-collapse:collapse;margin:.5rem 0 1rem}
 th,td{border:1px solid #ddd;padding:.25rem .6rem;text-align:left;font-variant-numeric:tabular-nums}
 th{background:#f6f8fa} td.ok{color:#1a7f37;font-weight:bold} td.bad{color:#cf222e;font-weight:bold}
+td.info{color:#57606a} td.refuted{color:#9a6700;font-weight:bold} tr.info td{color:#57606a}
 .figs{display:flex;flex-wrap:wrap;gap:1rem} figure{margin:0;max-width:520px}
 figure img{max-width:100%;border:1px solid #eee} figcaption{font-size:.85rem;color:#555}
 pre{white-space:pre-wrap;background:#fff5f5;border:1px solid #f5c2c7;padding:.6rem;overflow-x:auto;font-size:.8rem}
@@ -329,6 +347,16 @@ def _fmt(x: Any) -> str:
     return html.escape(str(x))
 
 
+def _mark(h: Headline) -> str:
+    """The check cell: only a passed ``check`` row is green; ``info`` rows carry no mark."""
+    if h.kind == "info":
+        return '<td class="info">info</td>'
+    if h.kind == "refuted":
+        return ('<td class="refuted">&#9888; claim refuted</td>' if h.passed
+                else '<td class="bad">&#10007; refutation not reproduced</td>')
+    return '<td class="ok">&#10003; pass</td>' if h.passed else '<td class="bad">&#10007; fail</td>'
+
+
 def _section(s: StudyReport) -> str:
     e = html.escape
     parts = [
@@ -343,11 +371,10 @@ def _section(s: StudyReport) -> str:
             "<th>check</th><th>source</th><th>note</th></tr>"
         )
         for h in s.headlines:
-            mark = {True: '<td class="ok">&#10003; pass</td>', False: '<td class="bad">&#10007; fail</td>'}.get(
-                h.passed, "<td>&mdash;</td>"
-            )
+            mark = _mark(h)
             parts.append(
-                f"<tr><td>{e(h.label)}</td><td>{_fmt(h.value)}</td><td>{_fmt(h.reference)}</td>"
+                f'<tr class="{e(h.kind)}" data-kind="{e(h.kind)}"><td>{e(h.label)}</td><td>{_fmt(h.value)}</td>'
+                f"<td>{_fmt(h.reference)}</td>"
                 f"<td>{_fmt(h.tolerance)}</td>{mark}<td>{e(h.source)}</td><td>{e(h.note)}</td></tr>"
             )
         parts.append("</table>")
@@ -366,6 +393,14 @@ def _section(s: StudyReport) -> str:
     return "\n".join(parts)
 
 
+def _totals(report: Report) -> str:
+    c = {k: sum(s.counts()[k] for s in report.studies) for k in report.studies[0].counts()} if report.studies else {}
+    if not c:
+        return "no rows"
+    return (f"{c['check_pass']} checks pass, {c['check_fail']} fail &middot; {c['info']} informative rows "
+            f"(no pass mark) &middot; {c['refuted']} claims refuted")
+
+
 def write_index(report: Report) -> Path:
     """Write ``report.out/index.html`` (atomically) and return its path."""
     e = html.escape
@@ -381,7 +416,8 @@ def write_index(report: Report) -> Path:
 <body>
 <h1>opentangle reproduction report</h1>
 <p class="meta">level <b>{e(report.level)}</b> &middot; opentangle {e(__version__)} &middot; {stamp} &middot;
-{report.seconds:.1f} s &middot; {n_pass}/{len(report.studies)} studies pass</p>
+{report.seconds:.1f} s &middot; {n_pass}/{len(report.studies)} studies pass &middot;
+{_totals(report)}</p>
 <p>{nav or "No studies are installed."}</p>
 {"".join(_section(s) for s in report.studies)}
 <script>{_SCRIPT}</script>

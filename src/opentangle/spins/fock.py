@@ -9,6 +9,7 @@ Everything is computed in log space so that ``N = 10^6`` does not overflow.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -29,11 +30,62 @@ __all__ = [
     "cos_power",
     "coherent_overlap",
     "x_coherent_state",
+    "reduce_mod_2pi",
 ]
 
 #: the largest ensemble accepted (the window then has ~ 6.4 sqrt(N) states).  Larger N
 #: are refused: at N = 10^8 one generic time point takes minutes (cost ~ N b).
 MAX_ATOMS = 10**7
+
+
+@functools.lru_cache(maxsize=8)
+def _two_pi_fixed(bits: int) -> int:
+    """``floor(2 pi 2^bits)`` (error < 1) by Machin's formula in integer arithmetic."""
+    guard = 32
+    one = 1 << (bits + guard)
+
+    def arctan_inv(x: int) -> int:  # arctan(1/x) * 2^(bits+guard), alternating series
+        total = term = one // x
+        x2, n, sign = x * x, 3, -1
+        while term:
+            term //= x2
+            total += sign * (term // n)
+            n, sign = n + 2, -sign
+        return total
+
+    pi = 4 * (4 * arctan_inv(5) - arctan_inv(239))
+    return (2 * pi) >> guard
+
+
+def reduce_mod_2pi(t: float, *, multiple: int = 1) -> float:
+    r"""``t mod 2 pi m`` (``m = multiple``) in ``[0, 2 pi m)``, correctly rounded for every finite float ``t``.
+
+    A float is an exact binary rational, so the remainder is computed exactly: ``t 2^B``
+    (an integer) modulo ``floor(2 pi 2^B)`` with ``B = 96 + max(0, exponent of t)`` bits
+    of pi.  The error is below ``t / 2^B < 2^-96``, whatever ``t`` (1e14, 1e300).
+    ``numpy.remainder(t, 2 * np.pi)`` instead uses the float ``2 pi``, off by 2.4e-16:
+    an error of about ``t * 4e-17`` (0.004 rad at t = 1e14).
+
+    Example
+    -------
+    >>> abs(reduce_mod_2pi(7.0) - (7.0 - 2 * math.pi)) < 1e-15
+    True
+    >>> round(reduce_mod_2pi(1e14), 12)  # numpy.remainder(1e14, 2 * np.pi) gives 3.356461
+    3.352562465297
+    """
+    t = float(t)
+    if not math.isfinite(t):
+        raise InvalidParameterError(f"t must be finite; got {t!r}")
+    if multiple not in (1, 2):
+        raise InvalidParameterError(f"multiple must be 1 or 2; got {multiple!r}")
+    if 0.0 <= t < 6.283185307179586 * multiple:  # already reduced (the float 2 pi is below the true 2 pi)
+        return t
+    num, den = t.as_integer_ratio()  # den is a power of two
+    bits = 96 + max(0, math.frexp(t)[1]) + den.bit_length()
+    period = multiple * _two_pi_fixed(bits)
+    rem = ((num << bits) // den) % period  # exact: den divides 2^bits; Python's % is >= 0
+    out = rem / (1 << bits)  # int / int is correctly rounded
+    return out if out < 2 * math.pi * multiple else 0.0
 
 
 def check_n_atoms(n_atoms: Any) -> int:

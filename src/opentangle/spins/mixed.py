@@ -23,6 +23,7 @@ from opentangle.spins.fock import (
     check_n_atoms,
     fock_window,
     log_abs_cos_power,
+    reduce_mod_2pi,
 )
 from opentangle.spins.pure import spectrum_entropy
 
@@ -45,9 +46,9 @@ def pure_state_matrix(n_atoms: int, t: float, *, window: FockWindow) -> np.ndarr
     k = window.k
     c = binomial_amplitudes(window.n_atoms, k)
     kk = np.outer(k.astype(float), k.astype(float))
-    # k1 k2 is an integer, so reducing t mod 2 pi first is exact; kk * t itself would lose
-    # precision for large t and overflow for huge t (t = 1e306)
-    tt = float(np.remainder(t, 2 * np.pi))
+    # k1 k2 is an integer, so reducing t mod 2 pi first is exact (with an exact reduction:
+    # the float 2 pi would be off by t * 4e-17); kk * t itself would lose precision for large t
+    tt = reduce_mod_2pi(t)
     psi = np.outer(c, c) * np.exp(1j * np.remainder(kk * tt, 2 * np.pi))
     return psi / np.linalg.norm(psi)
 
@@ -221,7 +222,7 @@ def repeater_m3(
     c = binomial_amplitudes(n, win.k)
     c = c / np.linalg.norm(c)
     # k1 - k3 is an integer: reducing t mod 4 pi first is exact and keeps precision for large t
-    t4 = float(np.remainder(t, 4 * np.pi))
+    t4 = reduce_mod_2pi(t, multiple=2)
     az = np.remainder(t4 * (k[:, None] - k[None, :]), 4 * np.pi)
     alpha = az + phi
     corr = np.exp(-0.5j * n * az)

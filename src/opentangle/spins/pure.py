@@ -33,7 +33,7 @@ import scipy.linalg as sla
 
 from opentangle._convert import check_real
 from opentangle.errors import InvalidParameterError
-from opentangle.spins.fock import FockWindow, binomial_amplitudes, check_n_atoms, cos_power, fock_window
+from opentangle.spins.fock import FockWindow, binomial_amplitudes, check_n_atoms, cos_power, fock_window, reduce_mod_2pi
 
 __all__ = ["PureEntanglement", "pure_entanglement", "entropy_curve", "schmidt_spectrum", "spectrum_entropy"]
 
@@ -185,7 +185,7 @@ def schmidt_spectrum(
     if method not in _METHODS:
         raise InvalidParameterError(f"method must be one of {_METHODS}; got {method!r}")
     win = fock_window(n, tol=tol, w=w)
-    tt = float(np.remainder(t, 2 * np.pi))  # E is 2 pi periodic: f(d) only depends on t mod 2 pi
+    tt = reduce_mod_2pi(t)  # E is 2 pi periodic; exact reduction (t = 1e14 keeps full precision)
     delta = 2.0 * math.acos(min(1.0, math.exp(math.log(eps) / n))) if n > 0 else np.pi
     lams, info = [], {"bandwidth": 0, "rank": 0, "truncated_trace": 0.0, "method": set()}
     for blk in _make_blocks(win, tt):

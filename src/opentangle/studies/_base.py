@@ -12,7 +12,15 @@ import numpy as np
 
 from opentangle._io import atomic_write, save_netcdf
 
-__all__ = ["Headline", "emit", "to_jsonable", "start_reproduce", "pyplot", "save_figure"]
+__all__ = ["KINDS", "Headline", "emit", "to_jsonable", "start_reproduce", "pyplot", "save_figure"]
+
+
+#: row kinds of a reproduction report: ``check`` has a pass mark (a comparison with an
+#: analytic value, an independent method or a paper's number); ``info`` has none (a
+#: measured time, a theorem's slack, a normalisation, a quantity equal by construction);
+#: ``refuted`` shows a claim that the computation refutes (``passed`` then says whether
+#: the refutation was reproduced; it is never shown as a pass).
+KINDS = ("check", "info", "refuted")
 
 
 @dataclass(frozen=True)
@@ -21,7 +29,16 @@ class Headline:
 
     ``reference`` is the paper's or the analytic value (``None`` when the row is
     only informative); ``passed`` is decided by the study (usually
-    ``|value - reference| <= tolerance``).
+    ``|value - reference| <= tolerance``).  ``kind`` is one of :data:`KINDS`; left
+    empty it is ``"info"`` when ``passed`` is ``None`` and ``"check"`` otherwise.
+    An ``info`` row never has a pass mark; ``check`` and ``refuted`` rows always do.
+
+    Example
+    -------
+    >>> Headline.info("sum of outcome probabilities", 1.0, note="normalisation").passed is None
+    True
+    >>> Headline.compare("E(pi/2)", 2.0, 2.0, 1e-9).kind
+    'check'
     """
 
     label: str
@@ -32,11 +49,48 @@ class Headline:
     source: str = ""
     note: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    kind: str = ""
+
+    def __post_init__(self) -> None:
+        from opentangle.errors import InvalidParameterError
+
+        kind = self.kind or ("info" if self.passed is None else "check")
+        if kind not in KINDS:
+            raise InvalidParameterError(f"Headline kind must be one of {KINDS}; got {self.kind!r}")
+        if kind == "info" and self.passed is not None:
+            raise InvalidParameterError(
+                f"an info row has no pass mark (passed must be None); got passed={self.passed!r} for {self.label!r}")
+        if kind != "info" and self.passed is None:
+            raise InvalidParameterError(f"a {kind!r} row needs passed=True/False; got None for {self.label!r}")
+        object.__setattr__(self, "kind", kind)
+        if self.passed is not None:
+            object.__setattr__(self, "passed", bool(self.passed))
 
     @classmethod
     def compare(cls, label: str, value: float, reference: float, tolerance: float, **kw: Any) -> "Headline":
+        """A ``check`` row: passes when ``|value - reference| <= tolerance``."""
         ok = bool(np.isfinite(value) and abs(float(value) - float(reference)) <= tolerance)
         return cls(label=label, value=float(value), reference=float(reference), tolerance=tolerance, passed=ok, **kw)
+
+    @classmethod
+    def info(cls, label: str, value: Any, **kw: Any) -> "Headline":
+        """An informative row (no pass mark): timings, theorems' slack, normalisations, by-construction identities."""
+        return cls(label=label, value=value, passed=None, kind="info", **kw)
+
+    @classmethod
+    def refuted(cls, label: str, value: Any, *, reproduced: bool, **kw: Any) -> "Headline":
+        """A claim the computation refutes; ``reproduced`` says whether the refuting evidence held in this run."""
+        return cls(label=label, value=value, passed=bool(reproduced), kind="refuted", **kw)
+
+    @property
+    def counts_as_pass(self) -> bool:
+        """Only a ``check`` row that passed counts as a pass."""
+        return self.kind == "check" and self.passed is True
+
+    @property
+    def failed(self) -> bool:
+        """A failed check, or a refutation that was not reproduced."""
+        return self.passed is False
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

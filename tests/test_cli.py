@@ -47,9 +47,13 @@ def test_load_study_unknown():
     with pytest.raises(KeyError):
         load_study("nope")
     assert set(available_studies()) <= set(STUDY_NAMES)
-    app = build_app()
-    registered = [c.name for c in app.registered_commands]
+    import typer
+
+    group = typer.main.get_command(build_app())
+    registered = group.list_commands(None)
     assert len(registered) == len(set(registered)), f"duplicate commands: {registered}"
+    for name in registered:  # each resolves to a real command with its own help
+        assert group.get_command(None, name).name == name
     expected = set(available_studies()) | {"sweep", "plot", "reproduce"}
     assert expected <= set(registered), f"missing commands: {sorted(expected - set(registered))}"
     assert set(available_studies()), "no study is available"
@@ -69,3 +73,27 @@ def test_headline_compare():
     assert h.passed
     assert not Headline.compare("x", float("nan"), 1.0, 1e-8).passed
     assert to_jsonable(h.as_dict())["value"] == pytest.approx(1.0)
+
+
+def test_help_imports_no_study_or_heavy_module():
+    # issue 19: `opentangle --help` reads one-line helps from the sources, importing nothing heavy
+    code = ("import sys; from opentangle.cli import main\n"
+            "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "heavy = [m for m in sys.modules if m.startswith(('opentangle.studies.', 'xarray', 'matplotlib', "
+            "'dask', 'numpy', 'scipy'))]\n"
+            "print('HEAVY:' + ','.join(heavy))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "Commands" in out.stdout and "reset" in out.stdout and "sweep" in out.stdout
+    assert out.stdout.strip().splitlines()[-1] == "HEAVY:", out.stdout.strip().splitlines()[-1]
+
+
+def test_study_command_imports_only_its_study():
+    code = ("import sys; from opentangle.cli import main\n"
+            "try:\n    main(['ladder', '--help'])\nexcept SystemExit:\n    pass\n"
+            "print(','.join(sorted(m for m in sys.modules if m.startswith(('opentangle.studies.', 'xarray', 'dask')))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    loaded = out.stdout.strip().splitlines()[-1].split(",")
+    assert "opentangle.studies.ladder" in loaded
+    assert not any(m.startswith(("opentangle.studies.reset", "opentangle.studies.waveguide", "dask")) for m in loaded)

@@ -18,13 +18,16 @@ import xarray as xr
 from opentangle.cli import main
 from opentangle.errors import InvalidParameterError, OpentangleError
 from opentangle.sweep import (
+    CheckpointWarning,
     GridAxis,
+    Record,
     SchedulerError,
     checkpoint_path,
     make_spec,
     point_seed,
     run_sweep,
 )
+from opentangle.sweep import _header
 
 TESTS = Path(__file__).parent
 sys.path.insert(0, str(TESTS))  # the fake studies in tests/sweepfakes
@@ -46,6 +49,20 @@ def cli(argv, capsys):
 def load(path) -> xr.Dataset:
     with xr.open_dataset(path, engine="h5netcdf") as ds:
         return ds.load()
+
+
+RESUME_ATTRS = ("resumed_points", "resumed_from")
+
+
+def assert_same_except_resume(resumed_file, fresh_file):
+    """A resumed file equals a fresh one except for the attributes that say it was resumed."""
+    a, b = load(resumed_file), load(fresh_file)
+    assert a.attrs["resumed_points"] > 0 and json.loads(a.attrs["resumed_from"]) == [a.attrs["checkpoint_key"]]
+    assert b.attrs["resumed_points"] == 0 and json.loads(b.attrs["resumed_from"]) == []
+    for ds in (a, b):
+        for k in RESUME_ATTRS:
+            del ds.attrs[k]
+    xr.testing.assert_identical(a, b)
 
 
 # ----------------------------------------------------------------------------- grid semantics
@@ -118,7 +135,7 @@ def test_measure_that_is_int_at_some_points_and_float_at_others_is_float64():
     spec = make_spec("sweepfakes.mixed", axes=["x=0:1:4"], measures=["count"])
     for col, dtype in [([1, 2, 3, 4], np.int64), ([True, False, True, True], bool),
                        ([1, 2.5, 3, 4], np.float64), ([True, 2, 3, 4], np.float64), ([1.0, 2, 3, 4], np.float64)]:
-        arr = _assemble(spec, [{"i": [0, 1, 2, 3], "v": {"count": col}}])["count"]
+        arr = _assemble(spec, [Record([0, 1, 2, 3], {"count": col})])["count"]
         assert arr.dtype == dtype and arr.values.tolist() == col, col
 
 
@@ -212,7 +229,7 @@ def test_unwritable_system_folder_is_exit_2_even_as_root(target, capsys):
 def test_library_errors_are_typed():
     with pytest.raises(InvalidParameterError):
         GridAxis.parse("x=0:1:-3")
-    with pytest.raises(InvalidParameterError, match="unknown study"):
+    with pytest.raises(InvalidParameterError, match="is not a study: it lacks PARAMETERS"):
         run_sweep("os.path", axes=["x=0:1:2"])  # importable but not a study
 
 
@@ -272,15 +289,26 @@ def test_interrupted_sweep_resumes_without_recomputing(tmp_path, monkeypatch):
     res = run_sweep("sweepfakes.line", axes=["x=0:2:9"], seed=3, workers=1, out=tmp_path / "run.nc")
     assert (res.resumed, res.computed) == (5, 4)
     assert sorted(calls) == sorted(np.linspace(0, 2, 9).tolist())  # every point evaluated exactly once
-    assert (tmp_path / "run.nc").read_bytes() == (tmp_path / "ref.nc").read_bytes()
-    assert ref.dataset.identical(load(tmp_path / "run.nc"))
+    assert_same_except_resume(tmp_path / "run.nc", tmp_path / "ref.nc")
+
+
+GOOD = Record([0], {"value": [123.0], "noise": [0.5], "label": ["n2"], "vec": [[0.0, 0.0]]})
+
+
+def start_checkpoint(out, axes, *rest, **kw):
+    """A checkpoint file as the sweep writes it (header + records), followed by raw bytes ``rest``."""
+    spec = make_spec("sweepfakes.line", axes=axes, **kw)
+    ckpt = checkpoint_path(out, spec.key)
+    ckpt.write_bytes(_header(spec, out) + b"".join(r.to_line() if isinstance(r, Record) else r for r in rest))
+    return ckpt
+
+
+def records_of(ckpt):
+    return [json.loads(x) for x in ckpt.read_text().splitlines()[1:]]
 
 
 def test_torn_checkpoint_line_is_ignored(tmp_path):
-    spec = make_spec("sweepfakes.line", axes=["x=0:1:4"])
-    ckpt = checkpoint_path(tmp_path / "o.nc", spec.key)
-    good = {"i": [0], "v": {"value": [123.0], "noise": [0.5], "label": ["n2"], "vec": [[0.0, 0.0]]}, "e": {}}
-    ckpt.write_text(json.dumps(good) + "\n" + '{"i": [1], "v": {"val')
+    start_checkpoint(tmp_path / "o.nc", ["x=0:1:4"], GOOD, b'{"i": [1], "v": {"val')
     res = run_sweep("sweepfakes.line", axes=["x=0:1:4"], workers=1, out=tmp_path / "o.nc")
     assert (res.resumed, res.computed) == (1, 3)
     assert load(tmp_path / "o.nc").value.values[0] == 123.0  # taken from the checkpoint, not recomputed
@@ -293,10 +321,7 @@ def test_second_interruption_after_a_torn_line_loses_nothing(tmp_path, monkeypat
 
     axes = ["x=0:1:6"]
     out = tmp_path / "o.nc"
-    ckpt = checkpoint_path(out, make_spec("sweepfakes.line", axes=axes).key)
-    good = {"i": [0], "v": {"value": [123.0], "noise": [0.5], "label": ["n2"], "vec": [[0.0, 0.0]]}, "e": {}}
-    torn = '{"i": [1], "v": {"val'
-    ckpt.write_text(json.dumps(good) + "\n" + torn)  # first kill -9, mid-write
+    ckpt = start_checkpoint(out, axes, GOOD, b'{"i": [1], "v": {"val')  # first kill -9, mid-write
     real, calls = line.evaluate, []
 
     def interrupting(**kw):
@@ -308,14 +333,14 @@ def test_second_interruption_after_a_torn_line_loses_nothing(tmp_path, monkeypat
     monkeypatch.setattr(line, "evaluate", interrupting)
     with pytest.raises(KeyboardInterrupt):  # second interruption: points 1 and 2 were appended
         run_sweep("sweepfakes.line", axes=axes, workers=1, out=out)
-    text = ckpt.read_text()
-    assert [json.loads(x)["i"] for x in text.splitlines()] == [[0], [1], [2]]  # fragment cut, not glued
-    with ckpt.open("a") as fh:  # third: torn again, and an unparsable line in the middle is skipped
+    assert [r["i"] for r in records_of(ckpt)] == [[0], [1], [2]]  # fragment cut, not glued
+    with ckpt.open("a") as fh:  # third: torn again, and an unparsable line in the middle is dropped
         fh.write('{"i": [3], "v"')
     lines = ckpt.read_text().splitlines(keepends=True)
-    ckpt.write_text(lines[0] + "not json\n" + "".join(lines[1:]))
+    ckpt.write_text("".join(lines[:2]) + "not json\n" + "".join(lines[2:]))
     monkeypatch.setattr(line, "evaluate", lambda **kw: (calls.append(kw["x"]), real(**kw))[1])
-    res = run_sweep("sweepfakes.line", axes=axes, workers=1, out=out)
+    with pytest.warns(CheckpointWarning, match=r"dropped 1 bad record\(s\) \(1 x unreadable line\)"):
+        res = run_sweep("sweepfakes.line", axes=axes, workers=1, out=out)
     assert (res.resumed, res.computed) == (3, 3)
     assert sorted(calls) == np.linspace(0, 1, 6)[1:].tolist()  # each of points 1..5 evaluated exactly once
     assert load(out).value.values[0] == 123.0
@@ -335,12 +360,12 @@ def _kill_midway(tmp_path, extra, sig=signal.SIGKILL, group=False):
     proc = subprocess.Popen(CLI + args, env={**ENV, "SWEEPFAKES_CALL_LOG": str(log1)},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=group)
     deadline = time.monotonic() + 120
-    while _lines(ckpt) < 6 and proc.poll() is None and time.monotonic() < deadline:
+    while _lines(ckpt) < 7 and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
     (os.killpg if group else os.kill)(proc.pid, sig)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode != 0 and not out.exists()
-    saved = {i for line in ckpt.read_text().splitlines() for i in json.loads(line)["i"]}
+    saved = {i for rec in records_of(ckpt) for i in rec["i"]}
     assert 6 <= len(saved) < 24
     again = subprocess.run(CLI + args, env={**ENV, "SWEEPFAKES_CALL_LOG": str(log2)},
                            capture_output=True, text=True, timeout=120)
@@ -361,7 +386,7 @@ def test_kill_dash_9_midway_then_resume_gives_identical_file(tmp_path):
     out, _ = _kill_midway(tmp_path, ["--workers", "1"])
     same = tmp_path / "uninterrupted.nc"
     run_sweep("sweepfakes.line", axes=["x=0:3:24"], fixed={"delay": 0.05}, seed=5, workers=1, out=same)
-    assert out.read_bytes() == same.read_bytes()
+    assert_same_except_resume(out, same)
 
 
 @pytest.mark.slow
@@ -369,7 +394,7 @@ def test_kill_process_group_with_pool_and_ctrl_c(tmp_path):
     out, _ = _kill_midway(tmp_path, ["--workers", "2"], group=True)
     ref = tmp_path / "ref.nc"
     run_sweep("sweepfakes.line", axes=["x=0:3:24"], fixed={"delay": 0.05}, seed=5, workers=2, out=ref)
-    assert out.read_bytes() == ref.read_bytes()
+    assert_same_except_resume(out, ref)
     out.unlink()
     _, err = _kill_midway(tmp_path, ["--workers", "1"], sig=signal.SIGINT)
     assert b"rerun the same command to resume" in err
@@ -408,7 +433,7 @@ def test_kill_dash_9_of_the_sweep_takes_its_pool_workers_along(tmp_path):
     proc = subprocess.Popen(CLI + args, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 120
-        while _lines(ckpt) < 2 and proc.poll() is None and time.monotonic() < deadline:
+        while _lines(ckpt) < 3 and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.02)
         workers = [p for p, cmd in _children(proc.pid).items() if "spawn_main" in cmd]
         assert len(workers) == 2, _children(proc.pid)
@@ -466,7 +491,7 @@ def test_dask_process_cluster_survives_a_killed_worker(tmp_path, monkeypatch):
 
         def killer():
             deadline = time.monotonic() + 120
-            while _lines(ckpt) < 8 and time.monotonic() < deadline:
+            while _lines(ckpt) < 9 and time.monotonic() < deadline:
                 time.sleep(0.02)
             os.kill(pids[0], signal.SIGKILL)
             killed.append(pids[0])

@@ -14,8 +14,9 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
 
+from typing import Any
+
 from opentangle import errors
-from opentangle._convert import to_qutip
 from opentangle.errors import (
     ConvergenceError,
     DimensionError,
@@ -38,3 +39,12 @@ __all__ = [
     "NonUniqueSteadyStateError",
     "OpentangleError",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # lazy: `import opentangle` (and so `opentangle --help`) does not import NumPy (issue 19)
+    if name == "to_qutip":
+        from opentangle._convert import to_qutip
+
+        return to_qutip
+    raise AttributeError(f"module 'opentangle' has no attribute {name!r}")

@@ -17,6 +17,8 @@ __all__ = [
     "ConvergenceError",
     "NonUniqueSteadyStateError",
     "OptionalDependencyError",
+    "OutputError",
+    "ResourceLimitError",
 ]
 
 
@@ -50,3 +52,18 @@ class NonUniqueSteadyStateError(OpentangleError, RuntimeError):
 
 class OptionalDependencyError(OpentangleError, ImportError):
     """An optional extra (qutip, dask) is needed for this call but not installed."""
+
+
+class OutputError(OpentangleError, OSError):
+    """A result could not be written: disk full, quota, I/O error (the message says what to free)."""
+
+    def __init__(self, message: str, *, errno: int | None = None, path: str | None = None) -> None:
+        OpentangleError.__init__(self, message)
+        self.message, self.errno, self.filename = message, errno, path
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ResourceLimitError(InvalidParameterError):
+    """A request would need more memory or time than the limit; the message gives both."""

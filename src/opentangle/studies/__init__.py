@@ -1,9 +1,8 @@
 """The five mission studies.  A study is the only place a paper's conventions live.
 
-Each study is one module ``opentangle.studies.<name>`` that provides
+A study (built in, or the user's own file: see ``docs/your_own_study.md``) is a module
+or object that **requires** only
 
-``NAME``
-    the subcommand name.
 ``PARAMETERS``
     ``dict`` of sweepable parameter names (Python identifiers, the CLI option
     with ``-`` replaced by ``_``) to their defaults.
@@ -11,6 +10,11 @@ Each study is one module ``opentangle.studies.<name>`` that provides
     tuple of the keys returned by :func:`evaluate` (the ``--json`` keys).
 ``evaluate(**params) -> dict``
     one parameter point; the same dictionary the CLI prints with ``--json``.
+
+and may provide (the built-in studies provide all of them)
+
+``NAME``
+    the subcommand name.
 ``evaluate_batch(grid, fixed) -> dict[str, ndarray]`` (optional)
     ``grid`` maps swept parameter names to equally shaped arrays; returns one
     array of that shape per measure.  Sweeps use it when present.
@@ -29,9 +33,25 @@ import importlib
 import importlib.util
 from types import ModuleType
 
-from opentangle.studies._base import Headline
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["STUDY_NAMES", "Headline", "available_studies", "load_study"]
+if TYPE_CHECKING:  # pragma: no cover
+    from opentangle.studies._base import Headline
+
+__all__ = ["STUDY_NAMES", "Headline", "available_studies", "load_study", "resolve_study"]
+
+
+def __getattr__(name: str) -> Any:
+    # lazy: `opentangle --help` must not import numpy-heavy study code (issue 19)
+    if name == "Headline":
+        from opentangle.studies._base import Headline
+
+        return Headline
+    if name == "resolve_study":
+        from opentangle.studies._resolve import resolve_study
+
+        return resolve_study
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 STUDY_NAMES: tuple[str, ...] = ("reset", "waveguide", "thermalize", "ladder", "ensembles")
 

@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 SLOW ?= 0
 PYTEST_ARGS ?=
 
-.PHONY: run test venv quick bench clean
+.PHONY: run test venv quick bench clean docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,5 +27,11 @@ bench: venv
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	for f in benchmarks/bench_*.py; do $(BIN)/python $$f || exit 1; done
 
+# The site (mkdocs --strict: a warning is an error) into site/. The gallery reuses
+# $$OPENTANGLE_REPORT or build/docs-report/, else runs `reproduce --quick` once (see docs/CONTRIBUTING.md).
+docs: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[docs]"
+	OMP_NUM_THREADS=1 $(BIN)/python -m mkdocs build --strict --clean --site-dir site
+
 clean:
-	rm -rf $(VENV) results build *.egg-info src/*.egg-info
+	rm -rf $(VENV) results build site *.egg-info src/*.egg-info

@@ -19,6 +19,7 @@ from opentangle._convert import to_qutip
 from opentangle.errors import (
     ConvergenceError,
     DimensionError,
+    IllConditionedError,
     InvalidChannelError,
     InvalidParameterError,
     InvalidStateError,
@@ -32,6 +33,7 @@ __all__ = [
     "to_qutip",
     "ConvergenceError",
     "DimensionError",
+    "IllConditionedError",
     "InvalidChannelError",
     "InvalidParameterError",
     "InvalidStateError",

@@ -20,6 +20,7 @@ from opentangle import errors
 from opentangle.errors import (
     ConvergenceError,
     DimensionError,
+    IllConditionedError,
     InvalidChannelError,
     InvalidParameterError,
     InvalidStateError,
@@ -33,6 +34,7 @@ __all__ = [
     "to_qutip",
     "ConvergenceError",
     "DimensionError",
+    "IllConditionedError",
     "InvalidChannelError",
     "InvalidParameterError",
     "InvalidStateError",

@@ -16,6 +16,7 @@ __all__ = [
     "InvalidChannelError",
     "ConvergenceError",
     "NonUniqueSteadyStateError",
+    "IllConditionedError",
     "OptionalDependencyError",
     "OutputError",
     "ResourceLimitError",
@@ -48,6 +49,18 @@ class ConvergenceError(OpentangleError, RuntimeError):
 
 class NonUniqueSteadyStateError(OpentangleError, RuntimeError):
     """The Liouvillian kernel has dimension greater than one."""
+
+
+class IllConditionedError(ConvergenceError):
+    """The problem is too ill-conditioned to certify an answer at double precision.
+
+    Raised where a steady state may be unique but its kernel cannot be separated from
+    the slowest decay modes in floating point (a condition-number estimate times the
+    backward error of the factorisation is not small), and no structural argument
+    proves that the kernel is degenerate.  Not a :class:`NonUniqueSteadyStateError`:
+    the kernel is *not provably* degenerate.  The message gives the estimate; rescale
+    the rates, remove the tiny (or huge) parameter, or use a time evolution instead.
+    """
 
 
 class OptionalDependencyError(OpentangleError, ImportError):

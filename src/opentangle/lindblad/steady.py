@@ -31,11 +31,14 @@ import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
+from scipy.sparse.csgraph import connected_components
 
 from opentangle.errors import (
     ConvergenceError,
     DimensionError,
+    IllConditionedError,
     InvalidParameterError,
+    InvalidStateError,
     NonUniqueSteadyStateError,
 )
 from opentangle.lindblad.model import Model, liouvillian
@@ -46,6 +49,7 @@ __all__ = [
     "steady_state",
     "steady_state_batch",
     "steady_state_linear",
+    "direct_cost",
 ]
 
 #: ``auto`` uses the direct solver up to this Liouville dimension ``D**2``.
@@ -61,7 +65,9 @@ class SteadyState:
     (``"direct"`` or ``"iterative"``), ``dims``, ``iterations`` (matrix-vector
     products, iterative only), ``min_eigenvalue`` of ``rho``, ``seconds``, and
     ``tolerance``: the absolute bound ``residual <= tolerance`` that was enforced
-    (``tol`` for ``iterative``; ``tol * max(1, model.rate_scale())`` for ``direct``).
+    (``tol`` for ``iterative``; ``tol * max(1, model.rate_scale())`` for ``direct``), and
+    ``kernel_dimension`` (the number of independent steady states; > 1 only with ``initial=``,
+    ``method="projection"``).
     """
 
     rho: np.ndarray
@@ -72,11 +78,13 @@ class SteadyState:
     min_eigenvalue: float | None = None
     seconds: float = 0.0
     tolerance: float | None = None
+    kernel_dimension: int = 1
 
     def __repr__(self) -> str:
         it = f", iterations={self.iterations}" if self.iterations is not None else ""
         me = f", min_eig={self.min_eigenvalue:.2e}" if self.min_eigenvalue is not None else ""
         tl = f" <= tolerance={self.tolerance:.1e}" if self.tolerance is not None else ""
+        tl += f", kernel_dimension={self.kernel_dimension}" if self.kernel_dimension > 1 else ""
         return (
             f"SteadyState(D={self.rho.shape[0]}, dims={self.dims}, method={self.method!r}, "
             f"residual={self.residual:.2e}{tl}{it}{me}, seconds={self.seconds:.3g})"
@@ -135,10 +143,125 @@ def _residual(L: sp.spmatrix, rho: np.ndarray) -> float:
     return float(np.linalg.norm(L @ rho.reshape(-1, order="F")))
 
 
+#: a direct solve is trusted when its forward-error estimate ||A^-1||_est ||b - A x|| / ||x|| is below this
+ERROR_BOUND_MAX = 1e-6
+#: the commutant test (dense) runs up to this Liouville dimension D**2
+COMMUTANT_MAX = 1024
+#: initial= projects with a dense SVD up to this Liouville dimension D**2
+PROJECTION_MAX = 1024
+_NONUNIQUE_TAIL = ("the steady state depends on the initial state: pass initial= (the state it starts from), "
+                   "use evolve(), or add the dissipation that breaks the conserved quantity")
+
+
+def _structural_degeneracy(L: sp.spmatrix, D: int) -> str | None:
+    """A proof from the sparsity structure that the kernel of ``L`` has dimension > 1, or None.
+
+    * a vanishing row j: the matrix element j is conserved (a left kernel vector besides the trace);
+    * two vanishing columns: two stationary basis elements;
+    * two connected components of the graph of L that both carry trace: the restriction of the
+      identity to each is conserved.
+    """
+    L = sp.csr_matrix(L)
+    if D == 1:
+        return None
+    rows = np.flatnonzero(np.diff(L.indptr) == 0)
+    if rows.size:
+        a, b = rows[0] % D, rows[0] // D
+        return f"{rows.size} matrix element(s) of rho are conserved (row of L vanishes, e.g. rho[{a}, {b}])"
+    cols = np.flatnonzero(np.diff(L.tocsc().indptr) == 0)
+    if cols.size >= 2:
+        return f"{cols.size} basis operators |a><b| are stationary (their columns of L vanish)"
+    pattern = sp.csr_matrix((np.ones(L.nnz), L.indices, L.indptr), shape=L.shape)
+    n_comp, labels = connected_components(pattern, directed=False)
+    if n_comp > 1:
+        carrying = np.unique(labels[np.arange(D) * (D + 1)])
+        if carrying.size > 1:
+            return f"L splits into {carrying.size} decoupled blocks that each carry trace (each has its own steady state)"
+    return None
+
+
+def _commutant_residual(model: Model) -> float | None:
+    r"""Smallest :math:`\max_A \lVert [A, X]\rVert/\lVert A\rVert` over traceless unit X, A in {H, L_k, L_k^dag}.
+
+    A traceless X that commutes with H and every jump is conserved (:math:`\mathcal L^\dagger X = 0`), so
+    a vanishing residual proves a degenerate kernel.  Each operator is normalised on its own, so the
+    test does not see ratios of rates (unlike the spectrum of L).  None when D**2 > COMMUTANT_MAX.
+    """
+    D = model.dim
+    if D * D > COMMUTANT_MAX:
+        return None
+    ops = [model.hamiltonian.toarray()] + [j.op.toarray() for j in model.jumps if j.rate > 0]
+    ops += [o.conj().T for o in ops[1:]]
+    eye = np.eye(D)
+    cs = []
+    for a in ops:
+        na = np.linalg.norm(a)
+        if na > 0:
+            a = a / na
+            cs.append(np.kron(eye, a) - np.kron(a.T, eye))  # vec(AX - XA), column stacking
+    if not cs:
+        return 0.0
+    gram = sum(c.conj().T @ c for c in cs)
+    trace = np.eye(D).reshape(-1) / math.sqrt(D)
+    p = np.eye(D * D) - np.outer(trace, trace)  # traceless part
+    _, vecs = np.linalg.eigh(p @ gram @ p + np.outer(trace, trace) * np.abs(gram).max())
+    best = np.inf
+    for v in vecs[:, :2].T:  # candidates: the two lowest; the residual is measured directly (not squared)
+        v = v - trace * (trace.conj() @ v)
+        v = v / np.linalg.norm(v)
+        best = min(best, max(float(np.linalg.norm(c @ v)) for c in cs))
+    return best
+
+
+def _classify_singular(model: Model, detail: str) -> Exception:
+    """NonUniqueSteadyStateError if a conserved quantity is proven, else IllConditionedError."""
+    res = _commutant_residual(model)
+    eps = np.finfo(float).eps
+    if res is not None and res <= 16 * eps * math.sqrt(model.dim):
+        return NonUniqueSteadyStateError(
+            f"the Liouvillian kernel has dimension > 1 ({detail}; a traceless operator commutes with H and "
+            f"every jump to working precision, residual {res:.1e}, so it is conserved); " + _NONUNIQUE_TAIL
+        )
+    why = ("no conserved quantity was found (the smallest commutator residual of a traceless operator with H "
+           f"and the jumps is {res:.1e})" if res is not None else
+           f"the commutant test that would prove a conserved quantity is limited to D**2 <= {COMMUTANT_MAX}")
+    return IllConditionedError(
+        f"the steady state cannot be certified at double precision ({detail}): the kernel of L is either "
+        f"degenerate or only nearly so; {why}. Likely a unique but ill-conditioned steady state (rates or couplings "
+        "spanning more than ~1e12): rescale or drop the extreme parameter, or pass initial= / use evolve()"
+    )
+
+
+def _lu_certificate(lu, A: sp.spmatrix, seed: int) -> tuple[float, float]:
+    """Forward-error estimate ``||A^-1||_est ||b - A x|| / ||x||`` of a random solve, and ``||A^-1||_est``.
+
+    O(1) for a singular A at any size (the factor is exact for some A + E and both factors of the
+    estimate are set by E), ~1e-16 for a well-conditioned one; three steps of inverse iteration.
+    """
+    n = A.shape[0]
+    rng = np.random.default_rng(seed)
+    b = rng.standard_normal(n) + 1j * rng.standard_normal(n)
+    x = lu.solve(b)
+    r = float(np.linalg.norm(b - A @ x))
+    z = x / np.linalg.norm(x)
+    inv = 0.0
+    for _ in range(3):
+        z = lu.solve(z)
+        inv = float(np.linalg.norm(z))
+        if not np.isfinite(inv) or inv == 0:
+            return math.inf, math.inf
+        z /= inv
+    return inv * r / float(np.linalg.norm(x)), inv
+
+
 def _direct(model: Model, tol: float, check_unique: bool, seed: int) -> tuple[np.ndarray, float]:
     L = liouvillian(model)
     D = model.dim
     n = D * D
+    if check_unique:
+        reason = _structural_degeneracy(L, D)
+        if reason is not None:
+            raise NonUniqueSteadyStateError(f"the Liouvillian kernel has dimension > 1: {reason}; " + _NONUNIQUE_TAIL)
     A = L.tolil(copy=True) if n <= 64 else None
     if A is not None:
         A[0, :] = 0
@@ -155,29 +278,17 @@ def _direct(model: Model, tol: float, check_unique: bool, seed: int) -> tuple[np
         lu = spla.splu(A, permc_spec="MMD_AT_PLUS_A")
     except RuntimeError as exc:  # "Factor is exactly singular"
         raise NonUniqueSteadyStateError(
-            "the Liouvillian kernel has dimension > 1 (the steady state is not unique; "
-            "e.g. no dissipation, or a conserved quantity); add dissipation or fix the initial state and use evolve()"
+            "the Liouvillian kernel has dimension > 1 (the bordered LU factor is exactly singular); " + _NONUNIQUE_TAIL
         ) from exc
     x = lu.solve(b)
     for _ in range(2):  # iterative refinement
         r = b - A @ x
         x = x + lu.solve(r)
     if check_unique:
-        rng = np.random.default_rng(seed)
-        z = rng.standard_normal(n) + 1j * rng.standard_normal(n)
-        z /= np.linalg.norm(z)
-        grow = 0.0
-        for _ in range(3):
-            z = lu.solve(z)
-            grow = np.linalg.norm(z)
-            if not np.isfinite(grow):
-                break
-            z /= grow
-        anorm = spla.norm(A, 1)
-        if not np.isfinite(grow) or grow * anorm > 1e12 or not np.all(np.isfinite(x)):
-            raise NonUniqueSteadyStateError(
-                f"the Liouvillian kernel has dimension > 1 (condition estimate {grow * anorm:.2e}); "
-                "the steady state depends on the initial state: use evolve() or break the symmetry"
+        bound, inv = _lu_certificate(lu, A, seed)
+        if not np.isfinite(bound) or bound > ERROR_BOUND_MAX or not np.all(np.isfinite(x)):
+            raise _classify_singular(
+                model, f"forward-error estimate {bound:.1e} > {ERROR_BOUND_MAX:g}, ||A^-1|| ~ {inv:.1e}"
             )
     return x.reshape(D, D, order="F"), _residual(L, x.reshape(D, D, order="F"))
 
@@ -409,6 +520,8 @@ def _iterative(model: Model, tol: float, check_unique: bool, seed: int, maxiter:
             rho2, _ = solve(rho2, tol)
             limit = max(1e-6, 1e4 * tol)
             diff = _trace_norm_above(rho - rho2, limit)
+        if diff > limit and model.dim**2 <= COMMUTANT_MAX and _structural_degeneracy(liouvillian(model), D) is None:
+            raise _classify_singular(model, f"two starts converged to steady states {diff:.2e} apart in trace norm")
         if diff > limit:
             raise NonUniqueSteadyStateError(
                 f"the Liouvillian kernel has dimension > 1: two starts converged to steady states "
@@ -431,26 +544,43 @@ def steady_state(
     maxiter: int = 200,
     restart: int | None = None,
     seed: int = 0,
+    initial: Any = None,
 ) -> SteadyState:
-    r"""Unique steady state :math:`\mathcal L\rho = 0`, :math:`\mathrm{tr}\rho = 1` of a :class:`Model`.
+    r"""Steady state :math:`\mathcal L\rho = 0`, :math:`\mathrm{tr}\rho = 1` of a :class:`Model`.
+
+    Without ``initial`` the steady state must be unique.  With ``initial`` = :math:`\rho_0` it is
+    the state the dynamics reaches, :math:`\lim_{t\to\infty} e^{\mathcal L t}\rho_0` (the time
+    average where the limit does not exist), computed without time stepping as the spectral
+    projection onto the kernel: with right kernel vectors :math:`r_k` (stationary states) and
+    left ones :math:`\ell_k` (conserved quantities), biorthonormalised,
+    :math:`P\rho_0 = \sum_{k} r_k\,\langle \ell_k, \rho_0\rangle`
+    (V. V. Albert and L. Jiang, PRA 89, 022118 (2014)).
 
     Parameters
     ----------
     model : a :class:`Model`, or QuTiP's Hamiltonian ``H`` with ``c_ops`` (rates inside, ``sqrt(g) c``).
     method : ``"direct"`` (sparse LU), ``"iterative"`` (matrix-free
-        preconditioned GMRES) or ``"auto"`` (direct up to ``D**2 <= 1024``).
+        preconditioned GMRES) or ``"auto"``: direct when :func:`direct_cost` predicts an LU that
+        is cheap (under ~1 s) or cheaper than ~300 preconditioned matrix-vector products, and fits
+        in memory; otherwise iterative.
     tol : bound on the residual :math:`\|\mathcal L\,\mathrm{vec}\rho\|_2`: absolute for ``iterative``;
         for ``direct`` (whose residual is limited by rounding, about ``eps ||L||``) relative to the rate
         scale, ``residual <= tol * max(1, model.rate_scale())``.  The enforced bound is ``SteadyState.tolerance``.
-    check_unique : detect a kernel of dimension > 1 (the iterative check costs a second solve).
+    check_unique : detect a kernel of dimension > 1: structural tests first (a vanishing row, two
+        vanishing columns, decoupled blocks that carry trace), then a forward-error certificate of
+        the LU factor (three triangular solves; iterative: a second solve from another start).
     check_positive : verify :math:`\rho \ge -10^{-8}` (one ``eigvalsh``).
-    maxiter, restart : GMRES outer iterations and restart length (iterative; default
+    maxiter, restart : GMRES outer iterations and restart length (iterative, both >= 1; default
         ``restart`` is 30, reduced so that the Krylov basis stays below about 2 GB).
     seed : seed of the random start vectors used by the uniqueness checks.
+    initial : a ket or density matrix :math:`\rho_0` (``D**2 <= PROJECTION_MAX``; dense SVD of L).
 
     Raises
     ------
-    NonUniqueSteadyStateError : the kernel of :math:`\mathcal L` has dimension > 1.
+    NonUniqueSteadyStateError : the kernel of :math:`\mathcal L` provably has dimension > 1 (a structural
+        reason, an exactly singular factor, or a conserved operator commuting with H and every jump).
+    IllConditionedError : the answer cannot be certified at double precision and no conserved quantity
+        was found: unique but ill-conditioned, or degenerate in a way the tests cannot prove.
     ConvergenceError : residual above ``tol`` or a non-positive result.
 
     Example
@@ -459,6 +589,9 @@ def steady_state(
     >>> ss = steady_state(Model(jumps=[(sigma_minus(), 1.0)]))
     >>> float(round(ss.rho[1, 1].real, 12)), bool(ss.residual < 1e-10)
     (1.0, True)
+    >>> three = Model(jumps=[(np.outer([1, 0, 0], [0, 0, 1]), 1.0)])   # |2> -> |0>; |1> untouched
+    >>> np.round(steady_state(three, initial=np.eye(3) / 3).rho.diagonal().real, 6).tolist()
+    [0.666667, 0.333333, 0.0]
     """
     from opentangle.lindblad._idioms import as_static_model  # QuTiP's steady_state(H, c_ops); refuses td models
 
@@ -468,10 +601,15 @@ def steady_state(
     tol = float(tol)
     if not (np.isfinite(tol) and tol > 0):
         raise InvalidParameterError(f"tol must be a positive number; got {tol}")
+    _check_count(maxiter, "maxiter")
+    if restart is not None:
+        _check_count(restart, "restart")
     t0 = time.perf_counter()
     n = model.dim**2
+    if initial is not None:
+        return _projected(model, initial, tol, check_positive, t0)
     if method == "auto":
-        method = "direct" if n <= DIRECT_MAX else "iterative"
+        method = "direct" if n <= DIRECT_MAX or direct_cost(model)["direct"] else "iterative"
     iterations = None
     if method == "direct":
         rho, res = _direct(model, tol, check_unique, seed)
@@ -490,6 +628,98 @@ def steady_state(
             )
     return SteadyState(rho=rho, residual=res, method=method, dims=list(model.dims), iterations=iterations,
                        min_eigenvalue=min_eig, seconds=time.perf_counter() - t0, tolerance=bound)
+
+
+def _check_count(value: Any, name: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise InvalidParameterError(f"{name} must be an integer >= 1; got {value!r}")
+
+
+#: calibration of the cost model (seconds per envelope flop of LU, per nonzero per matrix-vector product)
+_LU_SECONDS_PER_FLOP = 1.2e-9
+_MATVEC_SECONDS_PER_NNZ = 1.5e-7
+_MATVECS_ASSUMED = 300
+_LU_MEMORY_MAX = 2e9
+
+
+def direct_cost(model: Model) -> dict[str, Any]:
+    r"""Predicted cost of the direct and iterative solvers, and which ``method="auto"`` picks.
+
+    The LU fill is bounded by the envelope of L after reverse Cuthill-McKee ordering
+    (:math:`\sum_i b_i` entries, :math:`\sum_i b_i^2` flops for row bandwidths :math:`b_i`;
+    SuperLU's minimum-degree ordering does at least as well).  The iterative cost is
+    ``nnz(L)`` per matrix-vector product times a typical count (300): it varies 100-fold between
+    models (a single large spin needs thousands), so the direct solver is preferred whenever it
+    is predicted under ~1 s.  Constants measured with ``benchmarks/bench_lindblad.py``.
+
+    Example
+    -------
+    >>> from opentangle.operators import sigma_minus
+    >>> direct_cost(Model(jumps=[(sigma_minus(), 1.0)]))["direct"]
+    True
+    """
+    from scipy.sparse.csgraph import reverse_cuthill_mckee
+
+    L = sp.csr_matrix(liouvillian(model))
+    pattern = sp.csr_matrix((np.ones(L.nnz), L.indices, L.indptr), shape=L.shape)
+    sym = (pattern + pattern.T).tocsr()
+    perm = reverse_cuthill_mckee(sym, symmetric_mode=True)
+    b = sym[perm][:, perm].tocsr()
+    b.sort_indices()
+    nonempty = np.diff(b.indptr) > 0
+    first = np.arange(b.shape[0])
+    first[nonempty] = b.indices[b.indptr[:-1][nonempty]]
+    bw = np.maximum(np.arange(b.shape[0]) - first, 0).astype(float)
+    lu_seconds = _LU_SECONDS_PER_FLOP * float((bw**2).sum())
+    lu_bytes = 2 * 16 * float(bw.sum() + b.shape[0])
+    it_seconds = _MATVEC_SECONDS_PER_NNZ * L.nnz * _MATVECS_ASSUMED
+    direct = lu_bytes <= _LU_MEMORY_MAX and lu_seconds <= max(1.0, it_seconds)
+    return {"direct": bool(direct), "lu_seconds": lu_seconds, "lu_bytes": lu_bytes, "iterative_seconds": it_seconds}
+
+
+def _projected(model: Model, initial: Any, tol: float, check_positive: bool, t0: float) -> SteadyState:
+    """lim e^{Lt} rho0 by biorthonormal left/right kernel bases from a dense SVD of L."""
+    from opentangle.states import as_density_matrix
+
+    D = model.dim
+    rho0 = as_density_matrix(initial, dim=D, name="initial", where="the model")
+    if D * D > PROJECTION_MAX:
+        raise DimensionError(
+            f"initial= uses a dense SVD of the {D * D}x{D * D} Liouvillian, limited to D**2 <= {PROJECTION_MAX}; "
+            "for larger models use evolve() to long times"
+        )
+    L = liouvillian(model).toarray()
+    u, s, vh = np.linalg.svd(L)
+    smax = max(float(s[0]), 1e-300)
+    zero = s <= 64 * D * D * np.finfo(float).eps * smax
+    k = int(zero.sum())
+    if k == 0:  # pragma: no cover - a trace-preserving L always has a kernel
+        raise ConvergenceError("the Liouvillian has no kernel; is it trace preserving?")
+    if k > 1 and _structural_degeneracy(sp.csr_matrix(L), D) is None:
+        res = _commutant_residual(model)
+        if res is None or res > 16 * np.finfo(float).eps * math.sqrt(D):
+            raise IllConditionedError(
+                f"L has {k} singular values below the rounding level but no conserved quantity is proven "
+                "(structure, commutant): the kernel may be unique with a gap below double precision; rescale the rates"
+            )
+    slow = s[~zero]
+    if slow.size and slow.min() < 1e-8 * smax:
+        raise IllConditionedError(
+            f"the kernel (dimension {k}) cannot be separated from the slowest mode: singular value "
+            f"{slow.min() / smax:.1e} x ||L||; the limit depends on times beyond double precision: rescale the rates"
+        )
+    right = vh[-k:].conj().T  # L r = 0
+    left = u[:, -k:].conj().T  # l^dag L = 0
+    vec = left @ rho0.reshape(-1, order="F")
+    x = right @ np.linalg.solve(left @ right, vec)
+    rho = x.reshape(D, D, order="F")
+    rho, min_eig = _finish(rho, check_positive=check_positive)
+    res = _residual(sp.csr_matrix(L), rho)
+    bound = tol * max(1.0, model.rate_scale())
+    if res > bound:
+        raise ConvergenceError(f"projected steady state residual {res:.2e} exceeds {bound:.1e}")
+    return SteadyState(rho=rho, residual=res, method="projection", dims=list(model.dims), min_eigenvalue=min_eig,
+                       seconds=time.perf_counter() - t0, tolerance=bound, kernel_dimension=k)
 
 
 def _hermitian_basis(D: int) -> tuple[np.ndarray, np.ndarray]:
@@ -520,6 +750,15 @@ def _batch_core(Ls: np.ndarray, nonunique: str, seed: int, *, basis: np.ndarray 
     Bn, n, _ = Ls.shape
     D = int(round(np.sqrt(n)))
     trace_idx = np.arange(D) if basis is not None else np.arange(D) * (D + 1)
+    scale = np.abs(Ls).sum(axis=1).max(axis=1)
+    leak = np.abs(Ls[:, trace_idx, :].sum(axis=1)).max(axis=1)  # tr(L X) for basis X: 0 for a Liouvillian
+    if np.any(~(leak <= 1e-10 * np.maximum(scale, 1e-300))):
+        idx = np.flatnonzero(~(leak <= 1e-10 * np.maximum(scale, 1e-300)))
+        raise InvalidParameterError(
+            f"{idx.size} of {Bn} matrices are not trace preserving (|tr L(X)| up to {leak[idx].max():.2e} x ||L||, "
+            f"first indices {idx[:5].tolist()}), so they are not Liouvillians; build them with "
+            "opentangle.lindblad.liouvillian (column stacking)"
+        )
     A = Ls if inplace else Ls.copy()
     L0row = A[:, 0, :].copy()
     A[:, 0, :] = 0
@@ -548,6 +787,7 @@ def _batch_core(Ls: np.ndarray, nonunique: str, seed: int, *, basis: np.ndarray 
         # residual ||L x||: restore row 0 of L (it was replaced by the trace row)
         A[:, 0, :] = L0row
         res = np.linalg.norm(np.einsum("bij,bj->bi", A, x), axis=1)
+    bad |= ~(res <= 1e-8 * np.maximum(scale, 1e-300) * np.linalg.norm(x, axis=1))  # not a steady state: refuse
     if basis is not None:
         x = x @ basis.T  # back to column-stacked vec(rho)
     rho = x.reshape(Bn, D, D).transpose(0, 2, 1)

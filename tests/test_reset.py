@@ -223,14 +223,18 @@ def test_fig1_grid_matches_closed_form():
 
 @pytest.mark.parametrize("kind, purity", [("ising", 1.0), ("heisenberg", 1.0), ("xyz", 0.9)])
 def test_full_space_three_qubits_against_qutip(kind, purity):
-    res = R.solve(n=3, g=2.0, r=3.0, gamma=1.0, hamiltonian=kind, purity=purity, gap=False)
-    assert np.allclose(res.rho, qutip_steady_state(3, 2.0, 3.0, 1.0, kind=kind, purity=purity), atol=1e-8)
+    res = R.solve(n=3, g=2.0, r=3.0, gamma=1.0, hamiltonian=kind, purity=purity, gap=False, solver="full")
+    oracle = qutip_steady_state(3, 2.0, 3.0, 1.0, kind=kind, purity=purity)
+    assert np.allclose(res.rho, oracle, atol=1e-8)
+    # the symmetric solver's state, rebuilt densely from its Schur blocks
+    p = R._validate({"n": 3, "g": 2.0, "r": 3.0, "hamiltonian": kind, "purity": purity})
+    assert np.allclose(R.schur_state(R._symmetric_solve(p)).to_dense(), oracle, atol=1e-8)
 
 
 def test_batched_equals_pointwise():
     rho, _ = R.steady_states_grid(n=3, g=np.array([2.0, 5.0]), r=np.array([3.0, 1.0]), gamma=1.0, purity=0.95)
     for k, (g, r) in enumerate([(2.0, 3.0), (5.0, 1.0)]):
-        assert np.allclose(rho[k], R.solve(n=3, g=g, r=r, gamma=1.0, purity=0.95, gap=False).rho, atol=1e-9)
+        assert np.allclose(rho[k], R.solve(n=3, g=g, r=r, gamma=1.0, purity=0.95, gap=False, solver="full").rho, atol=1e-9)
 
 
 def test_thermal_noise_reduces_to_dephasing():
@@ -247,6 +251,49 @@ def test_full_space_against_symmetric_solver(n):
     assert np.allclose(full.rho2, sym.rho2, atol=1e-8)
     assert np.allclose(full.rho1, sym.rho1, atol=1e-8)
     assert abs(full.measures["squeezing_xi2"] - sym.measures["squeezing_xi2"]) < 1e-6
+    # Schur blocks of the symmetric solution against the full-space partial transposes
+    for key in ("negativity", "average_negativity", "negativity_lower_bound", "pair_negativity"):
+        assert abs(full.measures[key] - sym.measures[key]) < 1e-8, key
+    assert full.measures["negativity"] > 1e-3 and sym.extra["negativity_error"] < 1e-12
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("n", [7, 8])
+def test_full_space_against_symmetric_solver_slow(n):
+    test_full_space_against_symmetric_solver(n)
+
+
+def test_auto_uses_the_symmetric_solver_and_full_space_cap():
+    res = R.solve(n=3, g=4.0, r=6.0, gap=False)
+    assert res.method == "symmetric" and res.rho is None
+    with pytest.raises(InvalidParameterError, match="full-space limit.*GB"):
+        R.solve(n=40, g=3.0, r=20.0, solver="full", gap=False)  # refused before allocating
+    with pytest.raises(InvalidParameterError, match="solver"):
+        R.solve(n=3, solver="dense")
+
+
+def test_closed_forms_refuse_non_states():
+    from opentangle.errors import NonUniqueSteadyStateError
+
+    with pytest.raises(InvalidParameterError, match="gamma"):
+        R.two_qubit_negativity(g=2.5, r=10.0, gamma=-1.0)
+    with pytest.raises(InvalidParameterError, match="r"):
+        R.two_qubit_negativity(g=2.5, r=np.array([1.0, 0.0]))
+    with pytest.raises(InvalidParameterError, match="g"):
+        R.two_qubit_negativity(g=float("inf"), r=1.0)
+    with pytest.raises(NonUniqueSteadyStateError, match="r = 0"):
+        R.two_qubit_steady_state(g=1.0, r=0.0)
+    with pytest.raises(InvalidParameterError):
+        R.two_qubit_steady_state(g=1.0, r=1.0, gamma=-1.0)
+    with pytest.raises(NonUniqueSteadyStateError, match="r = 0"):
+        R.solve(n=12, g=3.0, r=0.0)
+
+
+@pytest.mark.parametrize("which", ["half", "average"])
+def test_half_and_average_thresholds_symmetric_equal_full_space(which):
+    a = R.threshold_r(n=4, g=3.0, which=which, r_min=1.0, r_max=200.0, points=8, xtol=1e-8)
+    b = R.threshold_r(n=4, g=3.0, which=which, solver="full", r_min=1.0, r_max=200.0, points=8, xtol=1e-8)
+    assert a.size == 1 and b.size == 1 and abs(a[0] - b[0]) < 1e-6
 
 
 def test_gap_arpack_matches_engine_and_closed_form():
@@ -281,7 +328,8 @@ def test_cli_large_n_uses_symmetric_solver(capsys):
         main(["reset", "--n", "12", "--g", "3", "--r", "120", "--json"])
     assert exc.value.code == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["negativity"] is None and out["average_negativity"] is None and out["gap"] is None
+    assert out["gap"] is None  # N > GAP_MAX_N
+    assert out["negativity"] >= out["negativity_lower_bound"] - 1e-12 and out["average_negativity"] > 0
     assert out["pair_negativity"] > 0 and out["pair_concurrence"] > 0 and out["residual"] < 1e-8
     assert math.isfinite(out["squeezing_xi2"])
 
@@ -357,7 +405,7 @@ def test_full_space_against_symmetric_xyz_thermal_imperfect():
 @pytest.mark.parametrize("n, kind", [(2, "ising"), (3, "xyz")])
 def test_thermal_noise_against_independent_qutip(n, kind):
     p = dict(g=2.0, r=1.5, B=3.0, C=2.0, s=0.2)
-    ours = R.solve(n=n, hamiltonian=kind, noise="thermal", purity=0.95, gap=False, **p).rho
+    ours = R.solve(n=n, hamiltonian=kind, noise="thermal", purity=0.95, gap=False, solver="full", **p).rho
     ref = qutip_steady_state(n, p["g"], p["r"], 0.0, kind=kind, purity=0.95, noise="thermal",
                              B=p["B"], C=p["C"], s=p["s"])
     assert np.allclose(ours, ref, atol=1e-8)
@@ -398,12 +446,12 @@ def test_cli_n20_keys_and_values(capsys):
     assert exc.value.code == 0
     out = json.loads(capsys.readouterr().out)
     assert set(out) == set(R.MEASURES)
-    for key in ("negativity", "average_negativity", "gap"):
-        assert out[key] is None, key
-    for key in ("pair_negativity", "pair_concurrence", "residual", "squeezing_xi2", "toth_margin",
-                "negativity_lower_bound"):
+    assert out["gap"] is None
+    for key in ("negativity", "average_negativity", "pair_negativity", "pair_concurrence", "residual",
+                "squeezing_xi2", "toth_margin", "negativity_lower_bound"):
         assert isinstance(out[key], float) and math.isfinite(out[key]), key
     assert out["residual"] < 1e-8 and out["negativity_lower_bound"] >= out["pair_negativity"] - 1e-12
+    assert out["negativity"] >= out["negativity_lower_bound"] - 1e-12
 
 
 def test_symmetric_size_cap(capsys):
@@ -411,11 +459,13 @@ def test_symmetric_size_cap(capsys):
 
     with pytest.raises(InvalidParameterError, match="GB"):
         R.solve(n=R.SYMMETRIC_MAX_N + 1, g=3.0, r=20.0)
+    n = R.SYMMETRIC_MAX_N + 1
+    assert R.SYMMETRIC_MAX_N >= 100
     with pytest.raises(SystemExit) as exc:
-        main(["reset", "--n", "100", "--json"])
+        main(["reset", "--n", str(n), "--json"])
     assert exc.value.code == 2
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "176851" in err and "GB" in err
+    assert len(err.splitlines()) == 1 and str(math.comb(n + 3, 3)) in err and "GB" in err
 
 
 def test_thermal_gamma_warning_on_stderr(capsys):

@@ -1,4 +1,5 @@
-"""Schwinger-boson atomic ensembles with Fock windows (engine of the ``ensembles`` study)."""
+"""Spin systems: Schwinger-boson atomic ensembles with Fock windows (engine of the ``ensembles`` study) and
+permutation-invariant qubit states in the Schur basis (:mod:`opentangle.spins.schur`)."""
 
 from opentangle.spins.fock import (
     FockWindow,
@@ -18,6 +19,7 @@ from opentangle.spins.mixed import (
     repeater_m3,
     sx_outcome_amplitudes,
 )
+from opentangle.spins.schur import PIState, SchurNegativity, multiplicity, schur_memory_estimate
 from opentangle.spins.pure import PureEntanglement, entropy_curve, pure_entanglement, schmidt_spectrum, spectrum_entropy
 
 __all__ = [
@@ -40,4 +42,8 @@ __all__ = [
     "pure_entanglement",
     "schmidt_spectrum",
     "spectrum_entropy",
+    "PIState",
+    "SchurNegativity",
+    "multiplicity",
+    "schur_memory_estimate",
 ]

@@ -286,7 +286,7 @@ class SchurNegativity:
 
     @property
     def half(self) -> float:
-        """:math:`\mathcal N_{\lfloor N/2\rfloor}`."""
+        r""":math:`\mathcal N_{\lfloor N/2\rfloor}`."""
         return float(self.by_k[-1])
 
     def __repr__(self) -> str:
@@ -525,7 +525,7 @@ class PIState:
         return best
 
     def _nu(self, ja2: int, jb2: int) -> tuple[float, float]:
-        """``(nu, error)``: sum of |negative eigenvalues| of ``X_{jA jB}^{T_A}`` and an error estimate.
+        r"""``(nu, error)``: sum of |negative eigenvalues| of ``X_{jA jB}^{T_A}`` and an error estimate.
 
         The estimate is :math:`\sqrt K\,\lVert\delta X\rVert_F` (Hoffman-Wielandt; the partial
         transpose keeps the Frobenius norm), :math:`\lVert\delta X\rVert_F^2 = \sum_J e_J^2` from
@@ -541,14 +541,16 @@ class PIState:
         xt = 0.5 * (xt + xt.conj().T)
         ma = ja2 / 2 - np.arange(da)
         mb = jb2 / 2 - np.arange(db)
-        q = np.rint(mb[None, :] - ma[:, None]).astype(int).ravel()  # row (iA', iB): m_B - m_A'
-        labels = q if g == 0 else (np.mod(q, g) if g > 1 else np.zeros_like(q))
-        nu, top = 0.0, 0.0
+        q2 = np.rint(2 * (mb[None, :] - ma[:, None])).astype(int).ravel()  # row (iA', iB): 2(m_B - m_A')
+        labels = q2 if g == 0 else np.mod(q2, 2 * g)  # rows couple only if 2(M - M') = 0 mod 2g
+        nu, top, low = 0.0, 0.0, math.inf
         for lab in np.unique(labels):
             idx = np.flatnonzero(labels == lab)
             ev = np.linalg.eigvalsh(xt[np.ix_(idx, idx)])
             nu += float(-ev[ev < 0].sum())
             top = max(top, float(np.abs(ev).max()))
+            low = min(low, float(ev[0]))
+        st._cache[("low", ja2, jb2)] = low
         twoj = range(abs(ja2 - jb2), ja2 + jb2 + 1, 2)
         e2 = sum(st.errors[st.twojs.index(t)] ** 2 for t in twoj)
         kdim = da * db
@@ -577,6 +579,25 @@ class PIState:
         0.5
         """
         return self._negativity_and_error(_check_k(k, self.n))[0]
+
+    def partial_transpose_minimum(self, k: int) -> float:
+        r"""Smallest eigenvalue of :math:`\rho^{T_A}` for ``k`` qubits in ``A`` (signed: ``< 0`` iff NPT).
+
+        Example
+        -------
+        >>> from opentangle.states import ghz_state
+        >>> round(PIState.from_dense(ghz_state(3)).partial_transpose_minimum(1), 12)
+        -0.5
+        """
+        k = _check_k(k, self.n)
+        k = min(k, self.n - k)
+        st = self._symmetry()[0]
+        low = math.inf
+        for ja2 in range(k % 2, k + 1, 2):
+            for jb2 in range((self.n - k) % 2, self.n - k + 1, 2):
+                self._nu(ja2, jb2)
+                low = min(low, st._cache[("low", ja2, jb2)])
+        return low
 
     def negativity_error(self, k: int) -> float:
         """Error estimate of :meth:`negativity` (rounding in the conversion and the eigensolver; not the input's error)."""

@@ -449,11 +449,129 @@ def fig_thresholds(out_dir: Path, level: str) -> list[Headline]:
     ]
 
 
+# --------------------------------------------------------------------------- Schur-basis entanglement
+SCHUR_N = {"quick": [2, 3, 4], "default": [2, 3, 4, 5, 6, 8, 10, 12, 16, 20],
+           "full": [2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 16, 20, 24, 32, 40, 50]}
+AVERAGE_CURVE_N = {"quick": [5, 10], "default": [5, 10, 20], "full": [5, 10, 20, 50]}
+
+
+def _schur_thresholds(n: int, *, g: float, r_min: float, r_max: float, points: int, xtol: float) -> dict:
+    """First sign change in r of the lowest partial-transpose eigenvalue for half|half, average and pair.
+
+    One symmetric steady state (and its Schur blocks) per rate serves all three measures.
+    """
+    from functools import lru_cache
+
+    from scipy.optimize import brentq
+
+    from opentangle.measures.negativity import partial_transpose_spectrum
+
+    @lru_cache(maxsize=None)
+    def lows(r: float) -> tuple[float, float, float]:
+        ss = R._symmetric_solve(R._validate({"n": n, "g": g, "r": r}))
+        st = R.schur_state(ss)
+        per_k = [st.partial_transpose_minimum(k) for k in range(1, n // 2 + 1)]
+        pair = float(partial_transpose_spectrum(ss.rho2, [2, 2], part_a=[0])[0])
+        return per_k[-1], min(per_k), pair
+
+    grid = np.geomspace(r_min, r_max, points)
+    out = {}
+    for i, w in enumerate(("half", "average", "pair")):
+        vals = np.array([lows(float(x))[i] for x in grid])
+        cross = np.nonzero(np.sign(vals[:-1]) != np.sign(vals[1:]))[0]
+        out[w] = (brentq(lambda x: lows(float(x))[i], grid[cross[0]], grid[cross[0] + 1], xtol=xtol)
+                  if cross.size else math.nan)
+    return out
+
+
+def fig_schur_thresholds(out_dir: Path, level: str) -> list[Headline]:
+    """Thresholds r_c(g = 3) against N for the half|half, average and pair negativity (Schur blocks)."""
+    import xarray as xr
+
+    def first(c):
+        return float(c[0]) if c.size else math.nan
+
+    ns = SCHUR_N[level]
+    kw = {"g": 3.0, "r_min": 0.3, "points": 6, "xtol": 1e-4}
+    rc = {w: [] for w in ("half", "average", "pair")}
+    for n in ns:
+        for w, v in _schur_thresholds(n, g=3.0, r_min=0.3, r_max=20.0 * n + 40.0, points=6, xtol=1e-4).items():
+            rc[w].append(v)
+    rc = {w: np.array(v) for w, v in rc.items()}
+    n_x = 3 if level == "quick" else 6  # independent cross-check: full-space partial transposes
+    cross = {w: (first(R.threshold_r(n=n_x, which=w, r_max=200.0, **{**kw, "xtol": 1e-7})),
+                 first(R.threshold_r(n=n_x, which=w, solver="full", r_max=200.0, **{**kw, "xtol": 1e-7})))
+             for w in ("half", "average")}
+    ds = xr.Dataset({f"r_c_{w}": (("n",), v) for w, v in rc.items()}, coords={"n": ns},
+                    attrs={"g": 3.0, "gamma": 1.0, "hamiltonian": "ising", "noise": "dephasing",
+                           "meaning": "r_c: lowest reset rate with a negative partial-transpose eigenvalue",
+                           "solver": "permutation-symmetric + Schur blocks (opentangle.spins.PIState)",
+                           **{f"cross_check_n{n_x}_{w}_{k}": v for w, (a, b) in cross.items()
+                              for k, v in (("schur", a), ("full", b))}})
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6, 4.2))
+    for w, mk in (("half", "o-"), ("average", "s--"), ("pair", "^-")):
+        ax.loglog(ns, rc[w], mk, label=f"{w} negativity" if w != "half" else "half | half negativity")
+    ax.set(xlabel="N", ylabel="threshold r_c / gamma", title="entanglement thresholds, Ising + dephasing, g = 3 gamma")
+    ax.legend(fontsize=8)
+    _save(ds, fig, out_dir, "reset_schur_thresholds")
+    heads = [Headline.compare(f"Schur thresholds: N = {n_x} {w} r_c(g = 3), Schur blocks vs full space", a, b, 1e-5,
+                              source="independent solvers (cross-check)") for w, (a, b) in cross.items()]
+    heads.append(Headline.compare("Schur thresholds: N = 2 half|half r_c(g = 3) vs closed form", float(rc["half"][0]),
+                                  float(R.two_qubit_threshold_r(g=3.0)), 1e-3, source="closed form"))
+    order = bool(np.all(rc["average"] <= rc["half"] + 1e-3) and np.all(rc["half"] <= rc["pair"] + 1e-3))
+    heads.append(Headline(label="Schur thresholds: r_c(average) <= r_c(half) <= r_c(pair) at every N",
+                          value=str(order), reference="True", passed=order,
+                          source="average > 0 once any cut is NPT; a pair NPT makes its superset cuts NPT"))
+    heads.append(Headline(label=f"half|half r_c(g = 3) at N = {ns[-1]} (informational)", value=float(rc["half"][-1]),
+                          note=f"N = {ns}: half {np.array2string(rc['half'], precision=2)}, "
+                               f"pair {np.array2string(rc['pair'], precision=1)}"))
+    return heads
+
+
+def fig_average_vs_r(out_dir: Path, level: str) -> list[Headline]:
+    """Average negativity against r at g = 5 for N = 5 (the paper's Fig. 3 curve), 10, 20, 50."""
+    import xarray as xr
+
+    from opentangle.measures import negativity
+
+    r = np.geomspace(0.3, 300.0, {"quick": 6, "default": 12, "full": 24}[level])
+    ns = AVERAGE_CURVE_N[level]
+    curves, half = [], []
+    for n in ns:
+        rows = [R.solve(n=n, g=5.0, r=float(x), gamma=1.0, gap=False).measures for x in r]
+        curves.append([m["average_negativity"] for m in rows])
+        half.append([m["negativity"] for m in rows])
+    curves, half = np.array(curves), np.array(half)
+    # independent check of the N = 5 curve: full-space state, brute force over all 15 bipartitions
+    rho5, _ = R.steady_states_grid(n=5, g=5.0, r=r, gamma=1.0)
+    parts = [list(A) for k in (1, 2) for A in itertools.combinations(range(5), k)]
+    brute = np.array([np.mean([negativity(x, [2] * 5, part_a=A) for A in parts]) for x in rho5])
+    ds = xr.Dataset({"average_negativity": (("n", "r"), curves), "half_negativity": (("n", "r"), half),
+                     "average_negativity_n5_full_space": (("r",), brute)}, coords={"n": ns, "r": r},
+                    attrs={"g": 5.0, "gamma": 1.0, "solver": "permutation-symmetric + Schur blocks"})
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6, 4.2))
+    for i, n in enumerate(ns):
+        ax.semilogx(r, curves[i], "k--" if n == 5 else "-", label=f"N = {n}" + (" (paper's Fig. 3)" if n == 5 else ""))
+    ax.semilogx(r, brute, "r.", ms=4, label="N = 5, full space, 15 bipartitions")
+    ax.set(xlabel="r / gamma", ylabel="average negativity", title="Ising + dephasing, g = 5 gamma")
+    ax.legend(fontsize=8)
+    _save(ds, fig, out_dir, "reset_average_vs_r")
+    j = int(np.argmax(curves[-1]))
+    return [
+        Headline.compare("average negativity N = 5: Schur blocks vs full-space brute force (max diff over r)",
+                         float(np.max(np.abs(curves[0] - brute))), 0.0, 1e-8, source="independent computation"),
+        Headline(label=f"max average negativity at N = {ns[-1]} (informational)", value=float(curves[-1].max()),
+                 note=f"at r = {r[j]:.3g}; N = {ns}: max {np.array2string(curves.max(axis=1), precision=4)}"),
+    ]
+
+
 def reproduce(out_dir, *, level: str = "default") -> list[Headline]:
     """Run every figure of the reset study at ``level`` and return the headline rows."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     heads: list[Headline] = []
-    for fn in (fig1, fig2, fig3, fig_imperfect, fig_thresholds):
+    for fn in (fig1, fig2, fig3, fig_imperfect, fig_thresholds, fig_schur_thresholds, fig_average_vs_r):
         heads += fn(out_dir, level)
     return heads

@@ -777,15 +777,17 @@ def threshold_r(*, n: int, g: float, gamma: float = 1.0, which: str = "pair", r_
 
     Scans ``points`` log-spaced rates in ``[r_min, r_max]`` for sign changes of the lowest
     partial-transpose eigenvalue (``which="pair"``: qubits 0, 1; ``"half"``: first ``n//2``
-    qubits against the rest), or of an entanglement witness (``"toth"``: the smallest Tóth
-    spin-squeezing margin; ``"xi2"``: Wineland ``xi_R^2 - 1``), and refines each with
-    :func:`scipy.optimize.brentq`.  The witnesses use the symmetric solver for ``n >= 3``; the
-    pair uses it too unless ``solver="full"`` (full-space cross-check); ``"half"`` is always full space.
+    qubits against the rest; ``"average"``: the lowest over every bipartition, so the average
+    negativity is positive exactly above the crossing), or of an entanglement witness (``"toth"``:
+    the smallest Tóth spin-squeezing margin; ``"xi2"``: Wineland ``xi_R^2 - 1``), and refines each
+    with :func:`scipy.optimize.brentq`.  The witnesses use the symmetric solver for ``n >= 3``;
+    pair, half and average use it (half and average through the Schur blocks,
+    :class:`opentangle.spins.PIState`) unless ``solver="full"`` (full-space cross-check).
     Returns the sorted crossings (empty: never entangled in the window).
     """
     from scipy.optimize import brentq
 
-    which = _check_choice(which, "which", ("pair", "half", "toth", "xi2"))
+    which = _check_choice(which, "which", ("pair", "half", "average", "toth", "xi2"))
     grid = np.geomspace(r_min, r_max, points)
     solver = _check_choice(params.pop("solver", "auto"), "solver", ("auto", "full", "symmetric"))
     f = _lambda_min_function(n=n, g=g, gamma=gamma, which=which, pair_solver=solver, **params)
@@ -800,7 +802,8 @@ def _lambda_min_function(*, n: int, g: float, gamma: float, which: str, pair_sol
     """``r -> lowest eigenvalue of the partial transpose`` (vectorised over an array of rates).
 
     Pair: batched full space for n = 2, the permutation-symmetric solver above.
-    Half: full space (:func:`steady_states_grid`: batched for n <= 4, iterative above).
+    Half, average: Schur blocks of the symmetric steady state; with ``pair_solver="full"`` the
+    full space (:func:`steady_states_grid`: batched for n <= 4, iterative above).
     """
     from opentangle.measures.negativity import partial_transpose_spectrum
 
@@ -831,8 +834,16 @@ def _lambda_min_function(*, n: int, g: float, gamma: float, which: str, pair_sol
                 return partial_transpose_spectrum(rho, [2, 2], part_a=[0])[..., 0]
             rho2 = np.array([_symmetric_solve(point(r)).rho2 for r in rs])
             return partial_transpose_spectrum(rho2, [2, 2], part_a=[0])[..., 0]
+        if pair_solver != "full":
+            ks = [n // 2] if which == "half" else list(range(1, n // 2 + 1))
+            states = [schur_state(_symmetric_solve(point(r))) for r in rs]
+            return np.array([min(st.partial_transpose_minimum(k) for k in ks) for st in states])
+        _check_full_n(n)
         rho, _ = steady_states_grid(n=n, g=g, r=rs, gamma=gamma, **params)
-        return partial_transpose_spectrum(rho, [2] * n, part_a=half)[..., 0]
+        if which == "half":
+            return partial_transpose_spectrum(rho, [2] * n, part_a=half)[..., 0]
+        return np.min([partial_transpose_spectrum(rho, [2] * n, part_a=list(range(k)))[..., 0]
+                       for k in range(1, n // 2 + 1)], axis=0)
 
     return f
 

@@ -32,6 +32,10 @@ __all__ = [
     "BELL_LABELS",
     "maximally_entangled_state",
     "ghz_state",
+    "w_state",
+    "dicke_state",
+    "generalized_bell_state",
+    "multipartite_werner_state",
     "werner_state",
     "isotropic_state",
     "thermal_state",
@@ -52,6 +56,8 @@ def ket2dm(psi: Any) -> np.ndarray:
     v = v.astype(complex)
     if not np.all(np.isfinite(v)):
         raise InvalidStateError("psi contains NaN or infinite entries; check how the ket was built")
+    if np.any(np.linalg.norm(v, axis=-1) == 0):
+        raise InvalidStateError("psi is the zero vector, which is not a state; pass a non-zero ket")
     return v[..., :, None] * v[..., None, :].conj()
 
 
@@ -93,7 +99,14 @@ def is_density_matrix(rho: Any, *, atol: float = 1e-8) -> bool:
         return False
     if arr.ndim < 2 or arr.shape[-1] != arr.shape[-2]:
         return False
-    return _density_problem(arr.astype(complex), atol) is None
+    return _density_problem(arr.astype(complex), _check_atol(atol)) is None
+
+
+def _check_atol(atol: Any) -> float:
+    v = check_real(atol, "atol")
+    if v < 0:
+        raise InvalidParameterError(f"atol must be a finite number >= 0; got {atol!r}")
+    return v
 
 
 def validate_density_matrix(
@@ -118,6 +131,7 @@ def validate_density_matrix(
         raise DimensionError(f"{name} must be a square matrix{' or a batch of them' if batch else ''}; got shape {arr.shape}")
     if dims is not None:
         dims = check_dims(dims)
+    atol = _check_atol(atol)
     arr = arr.astype(complex)
     problem = _density_problem(arr, atol)
     if problem is not None:
@@ -183,15 +197,124 @@ def maximally_entangled_state(d: int, *, ket: bool = False) -> np.ndarray:
     return v if ket else ket2dm(v)
 
 
-def ghz_state(n: int, d: int = 2, *, ket: bool = False) -> np.ndarray:
-    r""":math:`|GHZ\rangle = \sum_{i<d} |i\rangle^{\otimes n}/\sqrt d`."""
+def ghz_state(n: int, d: int = 2, *, ket: bool = False, coefficients: Any = None) -> np.ndarray:
+    r""":math:`|GHZ\rangle = \sum_{i<d} c_i|i\rangle^{\otimes n}`, :math:`c_i = 1/\sqrt d` unless ``coefficients`` given.
+
+    ``coefficients`` (length ``d``, complex allowed) are normalised, e.g. ``[cos a, sin a]``
+    for the generalised GHZ state :math:`\cos a|0\dots0\rangle + \sin a|1\dots1\rangle`.
+
+    Example
+    -------
+    >>> ghz_state(2, ket=True, coefficients=[3, 4]).real.round(2).tolist()
+    [0.6, 0.0, 0.0, 0.8]
+    """
     n = _positive_int(n, "n")
     d = _positive_int(d, "d")
-    dim = d**n
+    dim = _checked_dim(d, n)
+    c = np.full(d, 1 / np.sqrt(d), dtype=complex) if coefficients is None else _amplitudes(coefficients, d)
     v = np.zeros(dim, dtype=complex)
     step = sum(d**k for k in range(n))
-    v[np.arange(d) * step] = 1 / np.sqrt(d)
+    v[np.arange(d) * step] = c
     return v if ket else ket2dm(v)
+
+
+def _checked_dim(d: int, n: int, limit: int = 2**26) -> int:
+    if n * math.log2(max(d, 2)) > math.log2(limit):
+        raise InvalidParameterError(f"d^n = {d}^{n} exceeds the dense-vector limit {limit}; use fewer subsystems")
+    return d**n
+
+
+def _amplitudes(coefficients: Any, d: int) -> np.ndarray:
+    try:
+        c = np.asarray(coefficients, dtype=complex).reshape(-1)
+    except (TypeError, ValueError) as exc:
+        raise InvalidParameterError(f"coefficients must be {d} numbers; got {coefficients!r:.60}") from exc
+    if c.shape != (d,) or not np.all(np.isfinite(c)):
+        raise InvalidParameterError(f"coefficients must be {d} finite numbers; got {coefficients!r:.60}")
+    nrm = np.linalg.norm(c)
+    if nrm == 0:
+        raise InvalidParameterError("coefficients are all zero; give at least one non-zero amplitude")
+    return c / nrm
+
+
+def dicke_state(n: int, k: int, *, ket: bool = False) -> np.ndarray:
+    r"""Dicke state :math:`|D_n^k\rangle = \binom nk^{-1/2}\sum_{|x|=k}|x\rangle` of ``n`` qubits with ``k`` ones.
+
+    Reference: R. H. Dicke, Phys. Rev. 93, 99 (1954).
+
+    Example
+    -------
+    >>> dicke_state(2, 1, ket=True).real.round(4).tolist()
+    [0.0, 0.7071, 0.7071, 0.0]
+    """
+    n = _positive_int(n, "n")
+    k = check_int(k, "k", minimum=0)
+    if k > n:
+        raise InvalidParameterError(f"k must lie in 0..n = 0..{n}; got {k}")
+    dim = _checked_dim(2, n)
+    idx = np.arange(dim)
+    ones = np.zeros(dim, dtype=int)
+    for b in range(n):
+        ones += (idx >> b) & 1
+    v = (ones == k).astype(complex)
+    v /= np.sqrt(math.comb(n, k))
+    return v if ket else ket2dm(v)
+
+
+def w_state(n: int, *, ket: bool = False) -> np.ndarray:
+    r""":math:`|W_n\rangle = (|10\dots0\rangle + \dots + |0\dots01\rangle)/\sqrt n` (the Dicke state ``k = 1``).
+
+    Reference: W. Dür, G. Vidal, J. I. Cirac, PRA 62, 062314 (2000).
+
+    Example
+    -------
+    >>> np.flatnonzero(w_state(3, ket=True)).tolist()
+    [1, 2, 4]
+    """
+    return dicke_state(n, 1, ket=ket)
+
+
+def generalized_bell_state(a: int, b: int, d: int = 2, *, ket: bool = False) -> np.ndarray:
+    r"""Generalised Bell state :math:`|\Phi_{ab}\rangle = (X^a Z^b\otimes 1)|\Phi^+_d\rangle`.
+
+    :math:`X|j\rangle = |j+1\rangle`, :math:`Z|j\rangle = \omega^j|j\rangle`, :math:`\omega = e^{2\pi i/d}`;
+    the ``d^2`` states form an orthonormal basis.  For ``d = 2``: ``(0,0)`` phi+, ``(0,1)`` phi-,
+    ``(1,0)`` psi+, ``(1,1)`` psi- up to a global phase.  Reference: C. H. Bennett et al., PRL 70, 1895 (1993).
+
+    Example
+    -------
+    >>> bool(np.allclose(generalized_bell_state(1, 1), bell_state("psi-")))
+    True
+    """
+    d = _positive_int(d, "d", minimum=2)
+    a, b = check_int(a, "a", minimum=0) % d, check_int(b, "b", minimum=0) % d
+    j = np.arange(d)
+    v = np.zeros((d, d), dtype=complex)
+    v[(j + a) % d, j] = np.exp(2j * np.pi * b * j / d) / np.sqrt(d)
+    v = v.reshape(-1)
+    return v if ket else ket2dm(v)
+
+
+def multipartite_werner_state(n: int, p: float, d: int = 2) -> np.ndarray:
+    r"""GHZ-Werner state :math:`p\,|GHZ\rangle\langle GHZ| + (1-p)\,1/d^n` of ``n`` parties.
+
+    For qubits it is genuinely multipartite entangled iff :math:`p > (2^{n-1}-1)/(2^n-1)`
+    (O. Gühne, M. Seevinck, NJP 12, 053002 (2010)) and NPT across every cut iff
+    :math:`p > 1/(1+2^{n-1})` (W. Dür, J. I. Cirac, PRA 61, 042314 (2000)).  ``p`` may be
+    negative down to :math:`-1/(d^n-1)`.
+
+    Example
+    -------
+    >>> round(float(multipartite_werner_state(3, 0.5)[0, 7].real), 12)
+    0.25
+    """
+    n = _positive_int(n, "n", minimum=2)
+    d = _positive_int(d, "d", minimum=2)
+    dim = _checked_dim(d, n, limit=2**13)
+    p = check_real(p, "p")
+    if not (-1 / (dim - 1) - 1e-15 <= p <= 1):
+        raise InvalidParameterError(f"p must lie in [-1/(d^n-1), 1] = [{-1 / (dim - 1):.6g}, 1]; got {p}")
+    return p * ghz_state(n, d) + (1 - p) * np.eye(dim) / dim
 
 
 def werner_state(p: float, d: int = 2) -> np.ndarray:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from opentangle.channels._core import (
     Channel,
+    as_channel,
     apply_channel,
     check_cptp,
     choi_to_kraus,
@@ -40,6 +41,16 @@ from opentangle.channels.eplt import (
     max_gamma,
     mixing_states,
 )
+from opentangle.channels.named import (
+    amplitude_damping_channel,
+    dephasing_channel,
+    depolarizing_channel,
+    erasure_channel,
+    is_hermiticity_preserving,
+    is_positive,
+    is_unital,
+    pauli_channel,
+)
 from opentangle.channels.twirls import (
     ghz_twirl,
     ghz_twirl_channel,
@@ -53,6 +64,15 @@ from opentangle.states import thermal_populations, thermal_state
 
 __all__ = [
     "Channel",
+    "as_channel",
+    "depolarizing_channel",
+    "dephasing_channel",
+    "amplitude_damping_channel",
+    "pauli_channel",
+    "erasure_channel",
+    "is_unital",
+    "is_hermiticity_preserving",
+    "is_positive",
     "apply_channel",
     "check_cptp",
     "choi_to_kraus",

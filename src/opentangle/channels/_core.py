@@ -29,6 +29,7 @@ from opentangle.states import validate_density_matrix
 
 __all__ = [
     "Channel",
+    "as_channel",
     "from_kraus",
     "from_choi",
     "from_function",
@@ -92,8 +93,8 @@ class Channel:
     def d_out(self) -> int:
         return math.prod(self.dims_out)
 
-    def __call__(self, rho: Any) -> np.ndarray:
-        return apply_channel(self, rho)
+    def __call__(self, rho: Any, *, state: bool = True) -> np.ndarray:
+        return apply_channel(self, rho, state=state)
 
     def __matmul__(self, other: "Channel") -> "Channel":
         """``E2 @ E1`` is the composition ``E2 o E1`` (apply ``E1`` first)."""
@@ -213,9 +214,32 @@ def from_function(
     return ch
 
 
-def apply_channel(channel: Channel, rho: Any) -> np.ndarray:
-    r""":math:`\mathcal E(\rho) = \mathrm{tr}_{in}[(\rho^T \otimes 1) J]` for an operator or a batch ``(..., d_in, d_in)``."""
-    arr, _ = as_operator(rho, name="rho", batch=True)
+def as_channel(channel: Any, name: str = "channel") -> Channel:
+    """``channel`` if it is a :class:`Channel`, else :class:`InvalidChannelError` saying how to build one."""
+    if isinstance(channel, Channel):
+        return channel
+    hint = ""
+    if isinstance(channel, (list, tuple)):
+        hint = " (a list looks like Kraus operators: wrap it with from_kraus(...))"
+    elif isinstance(channel, np.ndarray) and channel.ndim == 2:
+        hint = " (a matrix looks like a Choi matrix: wrap it with from_choi(..., dims_in=..., dims_out=...))"
+    raise InvalidChannelError(
+        f"{name} must be an opentangle Channel; got {type(channel).__name__}{hint}. "
+        "Build one with from_kraus, from_choi or from_function"
+    )
+
+
+def apply_channel(channel: Channel, rho: Any, *, state: bool = True) -> np.ndarray:
+    r""":math:`\mathcal E(\rho) = \mathrm{tr}_{in}[(\rho^T \otimes 1) J]` for a state or a batch ``(..., d_in, d_in)``.
+
+    ``rho`` must be a density matrix (checked) unless ``state=False``, which applies the linear
+    extension to any operator (matrix units, observables in the Schrödinger picture).
+    """
+    channel = as_channel(channel)
+    if state:
+        arr = validate_density_matrix(rho, name="rho", batch=True)
+    else:
+        arr, _ = as_operator(rho, name="rho", batch=True)
     if arr.shape[-1] != channel.d_in:
         raise DimensionError(f"rho has dimension {arr.shape[-1]} but the channel takes dimension {channel.d_in}")
     vec = arr.reshape(*arr.shape[:-2], channel.d_in**2)
@@ -224,6 +248,7 @@ def apply_channel(channel: Channel, rho: Any) -> np.ndarray:
 
 def compose(outer: Channel, inner: Channel) -> Channel:
     r"""The composition :math:`\mathcal E_{outer}\circ\mathcal E_{inner}` (``inner`` acts first)."""
+    outer, inner = as_channel(outer, "outer"), as_channel(inner, "inner")
     if inner.d_out != outer.d_in:
         raise DimensionError(
             f"cannot compose: the inner channel outputs dimension {inner.d_out}, the outer takes {outer.d_in}"
@@ -239,6 +264,7 @@ def tensor(*channels: Channel) -> Channel:
     r"""Tensor product :math:`\mathcal E_1 \otimes \mathcal E_2 \otimes \cdots` (subsystems in order)."""
     if not channels:
         raise InvalidChannelError("tensor needs at least one channel")
+    channels = tuple(as_channel(c, f"channel {i}") for i, c in enumerate(channels))
     out = channels[0]
     for ch in channels[1:]:
         a = out.choi.reshape(out.d_in, out.d_out, out.d_in, out.d_out)
@@ -253,6 +279,7 @@ def tensor(*channels: Channel) -> Channel:
 def mixture(channels: Sequence[Channel], probabilities: Any, *, name: str = "") -> Channel:
     r"""Convex combination :math:`\sum_l p_l \mathcal E_l` (a shared random coin picks the branch)."""
     p = check_probability_vector(probabilities, "probabilities")
+    channels = [as_channel(c, f"channels[{i}]") for i, c in enumerate(channels)]
     if len(p) != len(channels) or not channels:
         raise DimensionError(f"got {len(channels)} channels but {len(p)} probabilities")
     c0 = channels[0]
@@ -286,7 +313,7 @@ def replacement_channel(sigma: Any, *, d_in: int | Sequence[int], name: str = ""
 
 
 def _choi_errors(channel: Channel) -> tuple[float, float]:
-    j = channel.choi
+    j = as_channel(channel).choi
     herm = float(np.max(np.abs(j - j.conj().T)))
     emin = float(np.linalg.eigvalsh((j + j.conj().T) / 2).min())
     return herm, emin
@@ -299,6 +326,7 @@ def is_completely_positive(channel: Channel, *, atol: float = 1e-9) -> bool:
 
 
 def _tp_error(channel: Channel) -> float:
+    channel = as_channel(channel)
     t = partial_trace(channel.choi, [0], [channel.d_in, channel.d_out])
     return float(np.max(np.abs(t - np.eye(channel.d_in))))
 
@@ -340,6 +368,7 @@ def local_thermalization_error(channel: Channel, taus: Sequence[Any]) -> float:
     input at once: ``tr_{not k} E(X) = tr(X) tau_k`` for all ``X`` exactly
     when the error is zero.  ``taus`` lists one state per output subsystem.
     """
+    channel = as_channel(channel)
     if len(taus) != len(channel.dims_out):
         raise DimensionError(
             f"give one thermal state per output subsystem: the channel has {len(channel.dims_out)}, got {len(taus)}"

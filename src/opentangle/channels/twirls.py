@@ -22,11 +22,11 @@ from typing import Any
 
 import numpy as np
 
-from opentangle._convert import as_operator
+from opentangle._convert import as_operator, check_int
 from opentangle.channels._core import Channel, from_function
 from opentangle.errors import DimensionError, InvalidParameterError
 from opentangle.operators import random_unitary
-from opentangle.states import maximally_entangled_state
+from opentangle.states import maximally_entangled_state, validate_density_matrix
 
 __all__ = [
     "isotropic_twirl",
@@ -52,12 +52,20 @@ def _swap(d: int) -> np.ndarray:
     return np.eye(d * d).reshape(d, d, d, d).transpose(0, 1, 3, 2).reshape(d * d, d * d)
 
 
-def isotropic_twirl(rho: Any, *, d: int | None = None) -> np.ndarray:
+def _input(rho: Any, state: bool) -> np.ndarray:
+    """A validated state (batch allowed), or any operator when ``state`` is False (the linear extension)."""
+    if state:
+        return validate_density_matrix(rho, name="rho", batch=True)
+    return as_operator(rho, name="rho", batch=True)[0]
+
+
+def isotropic_twirl(rho: Any, *, d: int | None = None, state: bool = True) -> np.ndarray:
     r"""Closed-form :math:`U\otimes U^*` twirl of ``rho`` (or a batch ``(..., d^2, d^2)``).
 
     .. math:: T(\rho) = F\,\Phi^+ + (1-F)\frac{1-\Phi^+}{d^2-1},\qquad F = \langle\Phi^+|\rho|\Phi^+\rangle
 
-    (for a traceless input, ``1-F`` is replaced by ``tr rho - F``).
+    ``rho`` must be a density matrix unless ``state=False`` (any operator; ``1-F`` is then
+    replaced by ``tr rho - F``).
 
     Example
     -------
@@ -65,7 +73,7 @@ def isotropic_twirl(rho: Any, *, d: int | None = None) -> np.ndarray:
     >>> bool(np.allclose(isotropic_twirl(isotropic_state(0.7, 3)), isotropic_state(0.7, 3)))
     True
     """
-    arr, _ = as_operator(rho, name="rho", batch=True)
+    arr = _input(rho, state)
     d = _local_dim(arr, d)
     phi = maximally_entangled_state(d)
     f = np.einsum("ij,...ji->...", phi, arr)[..., None, None]
@@ -73,12 +81,12 @@ def isotropic_twirl(rho: Any, *, d: int | None = None) -> np.ndarray:
     return f * phi + (tr - f) * (np.eye(d * d) - phi) / (d * d - 1)
 
 
-def werner_twirl(rho: Any, *, d: int | None = None) -> np.ndarray:
+def werner_twirl(rho: Any, *, d: int | None = None, state: bool = True) -> np.ndarray:
     r"""Closed-form :math:`U\otimes U` twirl: :math:`p_s P_s/d_s + p_a P_a/d_a` with :math:`p_x = \mathrm{tr}(P_x\rho)`.
 
     :math:`P_{s,a} = (1 \pm \mathrm{SWAP})/2`, :math:`d_{s,a} = d(d\pm1)/2`.
     """
-    arr, _ = as_operator(rho, name="rho", batch=True)
+    arr = _input(rho, state)
     d = _local_dim(arr, d)
     ps = (np.eye(d * d) + _swap(d)) / 2
     pa = np.eye(d * d) - ps
@@ -114,15 +122,15 @@ def _ghz_indices(n: int, d: int) -> np.ndarray:
     return np.arange(d) * sum(d**k for k in range(n))
 
 
-def ghz_twirl(rho: Any, *, n: int, d: int = 2) -> np.ndarray:
+def ghz_twirl(rho: Any, *, n: int, d: int = 2, state: bool = True) -> np.ndarray:
     r"""Closed-form GHZ twirl of an ``n``-party state of local dimension ``d`` (batch allowed).
 
     Keeps the diagonal and the GHZ-block coherences :math:`\rho_{a\dots a,\,b\dots b}`, then averages
     both over the shared cyclic shift :math:`a\to a+m`.  Preserves
     :math:`\langle GHZ|\rho|GHZ\rangle`; every single-party marginal of the output is :math:`1/d`.
     """
-    arr, _ = as_operator(rho, name="rho", batch=True)
-    n, d = int(n), int(d)
+    arr = _input(rho, state)
+    n, d = check_int(n, "n", error=DimensionError), check_int(d, "d", error=DimensionError)
     if n < 2 or d < 2 or arr.shape[-1] != d**n:
         raise DimensionError(f"ghz_twirl needs n >= 2 parties of dimension d >= 2 with d^n = {arr.shape[-1]}")
     batch = arr.shape[:-2]
@@ -141,14 +149,14 @@ def ghz_twirl(rho: Any, *, n: int, d: int = 2) -> np.ndarray:
 
 def isotropic_twirl_channel(d: int) -> Channel:
     """The isotropic twirl as a :class:`Channel` on ``[d, d]``."""
-    return from_function(lambda x: isotropic_twirl(x, d=d), dims_in=[d, d], dims_out=[d, d], name="T_iso")
+    return from_function(lambda x: isotropic_twirl(x, d=d, state=False), dims_in=[d, d], dims_out=[d, d], name="T_iso")
 
 
 def werner_twirl_channel(d: int) -> Channel:
     """The Werner twirl as a :class:`Channel` on ``[d, d]``."""
-    return from_function(lambda x: werner_twirl(x, d=d), dims_in=[d, d], dims_out=[d, d], name="T_werner")
+    return from_function(lambda x: werner_twirl(x, d=d, state=False), dims_in=[d, d], dims_out=[d, d], name="T_werner")
 
 
 def ghz_twirl_channel(n: int, d: int = 2) -> Channel:
     """The GHZ twirl as a :class:`Channel` on ``[d] * n``."""
-    return from_function(lambda x: ghz_twirl(x, n=n, d=d), dims_in=[d] * n, dims_out=[d] * n, name="T_GHZ")
+    return from_function(lambda x: ghz_twirl(x, n=n, d=d, state=False), dims_in=[d] * n, dims_out=[d] * n, name="T_GHZ")

@@ -8,6 +8,30 @@ subsystems; ``part_a`` names the subsystems of part A (default: first half).
 
 from opentangle.measures.concurrence import concurrence, entanglement_of_formation
 from opentangle.measures.entropy import entanglement_entropy, mutual_information, shannon_entropy, von_neumann_entropy
+from opentangle.measures.criteria import (
+    Separability,
+    ccnr_norm,
+    is_separable,
+    realignment,
+    reduction_criterion,
+    reduction_map,
+)
+from opentangle.measures.information import (
+    SchmidtDecomposition,
+    bures_distance,
+    coherent_information,
+    conditional_entropy,
+    entangling_power,
+    fidelity,
+    linear_entropy,
+    purity,
+    relative_entropy,
+    renyi_entropy,
+    schmidt_decomposition,
+    schmidt_rank,
+    trace_distance,
+    tsallis_entropy,
+)
 from opentangle.measures.gme import (
     GenuineEntanglement,
     SymmetricBlocks,
@@ -49,4 +73,24 @@ __all__ = [
     "SymmetricBlocks",
     "symmetric_blocks",
     "check_decomposable_witness",
+    "realignment",
+    "ccnr_norm",
+    "reduction_map",
+    "reduction_criterion",
+    "is_separable",
+    "Separability",
+    "fidelity",
+    "trace_distance",
+    "bures_distance",
+    "purity",
+    "relative_entropy",
+    "renyi_entropy",
+    "tsallis_entropy",
+    "linear_entropy",
+    "conditional_entropy",
+    "coherent_information",
+    "schmidt_decomposition",
+    "schmidt_rank",
+    "SchmidtDecomposition",
+    "entangling_power",
 ]

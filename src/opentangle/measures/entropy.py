@@ -36,10 +36,35 @@ def _check_base(base: Any) -> float:
     return b
 
 
+def _probabilities(p: Any, atol: float = 1e-7) -> np.ndarray:
+    try:
+        arr = np.asarray(p, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise InvalidParameterError(f"p must be a vector (or batch) of real probabilities; got {p!r:.60}") from exc
+    if arr.ndim < 1 or arr.shape[-1] == 0:
+        raise InvalidParameterError(f"p must be a non-empty probability vector; got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise InvalidParameterError("p contains NaN or infinite entries")
+    if arr.min() < -atol:
+        raise InvalidParameterError(f"p has a negative entry {arr.min():.3g}; probabilities must be >= 0")
+    tot = arr.sum(axis=-1)
+    if np.max(np.abs(tot - 1)) > atol:
+        raise InvalidParameterError(f"p must sum to 1 (got sum {np.ravel(tot)[0]:.12g}); normalise it first")
+    return np.clip(arr, 0.0, None)
+
+
 def shannon_entropy(p: Any, *, base: float = 2) -> float | np.ndarray:
-    r""":math:`-\sum_i p_i \log p_i` over the last axis (zeros contribute nothing)."""
+    r""":math:`-\sum_i p_i \log p_i` over the last axis (zeros contribute nothing).
+
+    ``p`` must be a probability vector (entries >= 0 summing to 1 within 1e-7), or a batch of them.
+
+    Example
+    -------
+    >>> shannon_entropy([0.5, 0.25, 0.25])
+    1.5
+    """
     base = _check_base(base)
-    p = np.clip(np.asarray(p, dtype=float), 0.0, None)
+    p = _probabilities(p)
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(p > 0, -p * np.log(p), 0.0)
     return scalar_or_array(terms.sum(axis=-1) / math.log(base))

@@ -270,7 +270,7 @@ class BestEPLT:
 
         def fn(x: np.ndarray) -> np.ndarray:
             tr = np.trace(x, axis1=-2, axis2=-1)[..., None, None]
-            return g * isotropic_twirl(x, d=d) + tr * s
+            return g * isotropic_twirl(x, d=d, state=False) + tr * s
 
         return from_function(fn, dims_in=[d, d], dims_out=[d, d], name="best EPLT")
 

@@ -299,3 +299,91 @@ def test_reproduce_quick(tmp_path):
     assert not failed, failed
     for stem in ("kockum", "map", "imperfections", "region", "freeze", "gap"):
         assert (tmp_path / f"waveguide_{stem}.nc").exists() and (tmp_path / f"waveguide_{stem}.png").exists()
+
+
+# ----------------------------------------------------------------------------- probe spectroscopy
+def _hand_single_excitation(pos, phi, x, loss):
+    """Oracle: linear response from the non-Hermitian single-excitation matrix, coefficients written out here."""
+    n = len(pos)
+    G = np.zeros((n, n))
+    J = np.zeros((n, n))
+    lamb = np.zeros(n)
+    for j in range(n):
+        for k in range(n):
+            for a in pos[j]:
+                for b in pos[k]:
+                    G[j, k] += np.cos(phi * abs(a - b))
+                    if j == k:
+                        lamb[j] += 0.5 * np.sin(phi * abs(a - b))
+                    else:
+                        J[j, k] += 0.5 * np.sin(phi * abs(a - b))
+    cl = np.array([sum(np.sqrt(0.5) * np.exp(1j * phi * a) for a in p) for p in pos])
+    cr = np.array([sum(np.sqrt(0.5) * np.exp(-1j * phi * a) for a in p) for p in pos])
+    t, r = [], []
+    for d in x:
+        m = 1j * (np.diag(lamb - d) + J) + 0.5 * (G + loss * np.eye(n))
+        s = np.linalg.solve(m, -1j * cl)
+        t.append(1 - 1j * cr @ s)
+        r.append(-1j * cl @ s)
+    return np.array(t), np.array(r)
+
+
+@pytest.mark.parametrize("layout, phi", [("sequential", 2 * np.pi), ("sequential", 0.7), ("braided", 0.4),
+                                         ("nested", 1.3), ("small", 0.9)])
+def test_probe_linear_response_matches_single_excitation_oracle(layout, phi):
+    from opentangle.studies._giant_atoms import layout_positions, probe_spectrum
+
+    x = np.linspace(-6, 6, 25)
+    s = probe_spectrum(layout, phase=phi, detunings=x, loss=0.05)
+    t, r = _hand_single_excitation(layout_positions(layout), phi, x, 0.05)
+    assert np.allclose(s.transmission, t, atol=1e-10) and np.allclose(s.reflection, r, atol=1e-10)
+    assert np.all(s.T + s.R <= 1 + 1e-12)  # loss only removes power
+
+
+def test_probe_closed_forms_small_giant_and_saturating():
+    from opentangle.studies._giant_atoms import probe_spectrum
+
+    x = np.linspace(-5, 5, 41)
+    s = probe_spectrum([[0.0]], phase=0.0, detunings=x, loss=0.2, dephasing=0.05)
+    assert np.allclose(s.reflection, -1 / (1.3 - 2j * x), atol=1e-12)  # FWHM Gamma + Gamma' + 2 gamma_phi
+    phi = 2.0
+    g = probe_spectrum([[0.0, 1.0]], phase=phi, detunings=x)
+    w, c = 2 * (1 + np.cos(phi)), np.sin(phi)
+    assert np.allclose(g.transmission, 1 - w / (w - 2j * (x - c)), atol=1e-12)
+    for flux in (0.1, 3.0):  # elastic reflection of a driven two-level atom, Omega^2 = flux Gamma / 2
+        sat = probe_spectrum([[0.0]], phase=0.0, detunings=x, flux=flux)
+        assert np.allclose(sat.reflection, -0.5 * (0.5 + 1j * x) / (x**2 + 0.25 + flux), atol=1e-12)
+    wide = probe_spectrum("sequential", phase=2 * np.pi, detunings=np.linspace(-20, 20, 2001), loss=0.01)
+    assert wide.fwhm() == pytest.approx(8.01, abs=2e-3)  # bright mode of two 2-point atoms: 8 gamma + Gamma'
+
+
+def test_probe_dark_mode_without_loss_is_a_typed_error():
+    from opentangle.errors import InvalidParameterError, NonUniqueSteadyStateError
+    from opentangle.studies._giant_atoms import probe_spectrum
+
+    with pytest.raises(InvalidParameterError):
+        probe_spectrum([[0.0]], phase=0.0, detunings=[0.0], loss=-1)
+    # a giant atom at phi = pi does not couple at all: t = 1, r = 0 (no response to solve for)
+    s = probe_spectrum([[0.0, 1.0]], phase=np.pi, detunings=[0.0, 1.0], loss=0.1)
+    assert np.allclose(s.T, 1) and np.allclose(s.R, 0)
+    with pytest.raises(NonUniqueSteadyStateError, match="not unique"):  # neither driven nor decaying
+        probe_spectrum([[0.0, 1.0]], phase=np.pi, detunings=[0.0], flux=1.0)
+
+
+def test_readout_flip_is_a_channel():
+    from opentangle.studies import waveguide as wg
+
+    rho = wg.singlet_state(ket=False)
+    out = wg.readout_flip(rho, 0.1)
+    assert np.trace(out).real == pytest.approx(1) and np.linalg.eigvalsh(out).min() > -1e-12
+    # singlet under independent flips: F = (1 - e)^2 + e^2
+    assert np.real(wg.singlet_state().conj() @ out @ wg.singlet_state()) == pytest.approx(0.81 + 0.01)
+
+
+@pytest.mark.slow
+def test_readings_of_the_published_numbers_do_not_reach_089():
+    from opentangle.studies import waveguide as wg
+
+    rd = wg.experiment_readings()
+    assert rd["A"]["gamma_over_loss"] == pytest.approx(8) and rd["B"]["gamma_over_loss"] == pytest.approx(3)
+    assert rd["A"]["singlet_fidelity"] < 0.55 and rd["B"]["singlet_fidelity"] < rd["A"]["singlet_fidelity"]

@@ -40,6 +40,7 @@ __all__ = [
     "SEEDED",
     "LadderResult",
     "simulate_ladder",
+    "ladder_dynamics",
     "evaluate",
     "command",
     "reproduce",
@@ -144,6 +145,18 @@ def _trajectory(seedseq: np.random.SeedSequence, config: tuple) -> dict[str, Any
     occ[rng.choice(L, L // 2, replace=False)] = 1
     occ[L + rng.choice(L, L // 2, replace=False)] = 1
     state = GaussianState.from_occupations(occ)
+    traj = run_monitored(
+        state, probabilities=probs, cycles=cycles, rng=rng, half_step=half_step,
+        record_from=cycles // 2, observe=_observer(L, negativity),
+    )
+    avg = traj.time_average()
+    avg["_drift"] = traj.max_drift
+    avg["_repurified"] = traj.n_repurified
+    avg["_measurements"] = traj.n_measurements / cycles
+    return avg
+
+
+def _observer(L: int, negativity: bool):
     half_a, half_b, system = slice(0, L // 2), slice(L // 2, L), slice(0, L)
 
     def observe(s: GaussianState) -> dict[str, float]:
@@ -156,15 +169,45 @@ def _trajectory(seedseq: np.random.SeedSequence, config: tuple) -> dict[str, Any
             out["system_negativity"] = fermionic_negativity(d, range(L // 2), range(L // 2, L))
         return out
 
-    traj = run_monitored(
-        state, probabilities=probs, cycles=cycles, rng=rng, half_step=half_step,
-        record_from=cycles // 2, observe=observe,
-    )
-    avg = traj.time_average()
-    avg["_drift"] = traj.max_drift
-    avg["_repurified"] = traj.n_repurified
-    avg["_measurements"] = traj.n_measurements / cycles
-    return avg
+    return observe
+
+
+def _trajectory_series(seedseq: np.random.SeedSequence, config: tuple) -> dict[str, np.ndarray]:
+    """One trajectory recorded at the end of every cycle (same seeding and draws as :func:`_trajectory`)."""
+    L, half_step, probs, cycles, negativity = config
+    rng = np.random.default_rng(seedseq)
+    occ = np.zeros(2 * L, dtype=int)
+    occ[rng.choice(L, L // 2, replace=False)] = 1
+    occ[L + rng.choice(L, L // 2, replace=False)] = 1
+    state = GaussianState.from_occupations(occ)
+    traj = run_monitored(state, probabilities=probs, cycles=cycles, rng=rng, half_step=half_step,
+                         record_from=0, observe=_observer(L, negativity))
+    return {k: np.asarray(v, dtype=float) for k, v in traj.observables.items()}
+
+
+def ladder_dynamics(
+    *, L: int, t1: float, t2: float, t12: float, p1: float, p2: float, cycles: int, trajectories: int, seed: int,
+    negativity: bool = True, workers: int = 1,
+) -> dict[str, np.ndarray]:
+    """Per-cycle trajectory means of the observables (cycle 1..cycles), and ``<name>_samples`` (trajectory, cycle).
+
+    Trajectory ``i`` uses the seed ``(seed, i)`` as in :func:`simulate_ladder`, so two calls that
+    differ only in ``p2`` are paired (the random stream does not depend on ``p``).
+    """
+    params = _validate(L, t1, t2, t12, p1, p2, cycles, trajectories)
+    seed = check_seed(seed)
+    L = params["L"]
+    h = ladder_hopping(L, t1=params["t1"], t2=params["t2"], t12=params["t12"])
+    half_step = CirculantPropagator(h, n_chains=2, dt=0.5)
+    probs = np.concatenate([np.full(L, params["p1"]), np.full(L, params["p2"])])
+    rows = run_trajectories(_trajectory_series, params["trajectories"], seed=seed, workers=workers,
+                            args=((L, half_step, probs, params["cycles"], bool(negativity)),))
+    out: dict[str, np.ndarray] = {"cycle": np.arange(1, params["cycles"] + 1)}
+    for k in rows[0]:
+        stack = np.stack([r[k] for r in rows])
+        out[k] = stack.mean(axis=0)
+        out[k + "_samples"] = stack
+    return out
 
 
 def simulate_ladder(
@@ -268,12 +311,12 @@ def command(
 # --------------------------------------------------------------------------------------
 _LEVELS = {
     # headline (L, cycles, traj, p2 grid, slow/fast t2), sign map (L, t2 grid, p2 grid), L scaling (Ls, traj)
-    "quick": dict(L=32, cycles=50, traj=8, p2=[0.0, 0.1, 0.3, 1.0], t2=(0.2, 8.0),
+    "quick": dict(L=32, cycles=50, traj=8, dyn_traj=3, p2=[0.0, 0.1, 0.3, 1.0], t2=(0.2, 8.0),
                   map_L=16, map_t2=[0.2, 1.0, 8.0], map_p2=[0.0, 0.1, 0.5], scale_L=[16, 32], scale_traj=3),
-    "default": dict(L=32, cycles=60, traj=16, p2=[0.0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0], t2=(0.2, 8.0),
+    "default": dict(L=32, cycles=60, traj=16, dyn_traj=8, p2=[0.0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0], t2=(0.2, 8.0),
                     map_L=16, map_t2=[0.2, 0.5, 1.0, 2.0, 4.0, 8.0], map_p2=[0.0, 0.1, 0.25, 0.5, 1.0],
                     scale_L=[16, 32, 64], scale_traj=4),
-    "full": dict(L=64, cycles=80, traj=16, p2=[0.0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0], t2=(0.2, 8.0),
+    "full": dict(L=64, cycles=80, traj=16, dyn_traj=16, p2=[0.0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0], t2=(0.2, 8.0),
                  map_L=32, map_t2=[0.2, 0.5, 1.0, 2.0, 4.0, 8.0], map_p2=[0.0, 0.1, 0.25, 0.5, 1.0],
                  scale_L=[16, 32, 64, 128, 256], scale_traj=2),
 }
@@ -295,13 +338,14 @@ def reproduce(out_dir: pathlib.Path, *, level: str = "default") -> list[Headline
     p2s, t2s = np.array(cfg["p2"]), np.array(cfg["t2"])
     mean = np.zeros((len(obs), t2s.size, p2s.size))
     err = np.zeros_like(mean)
-    s_samples = np.zeros((t2s.size, p2s.size, cfg["traj"]))  # paired: every p2 reuses trajectory seeds (1, i)
+    all_samples = np.zeros((len(obs), t2s.size, p2s.size, cfg["traj"]))  # paired: every p2 reuses seeds (1, i)
     for i, t2 in enumerate(t2s):
         for j, p2 in enumerate(p2s):
             r = simulate_ladder(L=cfg["L"], t2=t2, p2=p2, negativity=True, **fixed)
             for o, name in enumerate(obs):
                 mean[o, i, j], err[o, i, j] = r.mean[name], r.stderr[name]
-            s_samples[i, j] = r.samples["system_entropy"]
+                all_samples[o, i, j] = r.samples[name]
+    s_samples = all_samples[obs.index("system_entropy")]
     ds = xr.Dataset(
         {name: (("t2", "p2"), mean[o]) for o, name in enumerate(obs)}
         | {name + "_err": (("t2", "p2"), err[o]) for o, name in enumerate(obs)},
@@ -329,15 +373,29 @@ def reproduce(out_dir: pathlib.Path, *, level: str = "default") -> list[Headline
     heads.append(Headline(
         label=f"slow ancilla t2={t2s[0]:g}: S_sys(p2={_GAIN_P2:g}) - S_sys(p2=0), paired [bits]",
         value=float(slow_gain), reference="no enhancement (gain <= 2 paired stderr)",
-        passed=bool(slow_gain <= 2 * slow_err), note=f"paired stderr {slow_err:.2g}, K={cfg['traj']}",
+        passed=bool(slow_gain <= 2 * slow_err), note=f"sign {_sign(slow_gain, slow_err)}; paired stderr {slow_err:.2g}, "
+                                                      f"K={cfg['traj']}",
         source="Muzzi et al. (noise only hurts for a slow ancilla)",
     ))
     heads.append(Headline(
         label=f"fast ancilla t2={t2s[1]:g}: S_sys(p2={_GAIN_P2:g}) - S_sys(p2=0), paired [bits]",
         value=float(fast_gain), reference="> 0 (gain > 2 paired stderr)",
-        passed=bool(fast_gain > 2 * fast_err), note=f"paired stderr {fast_err:.2g}, K={cfg['traj']}",
+        passed=bool(fast_gain > 2 * fast_err), note=f"sign {_sign(fast_gain, fast_err)}; paired stderr {fast_err:.2g}, "
+                                                     f"K={cfg['traj']}",
         source="Muzzi et al. (ancilla noise enhances S_sys, half-chain vs rest incl. ancilla, for a fast ancilla)",
     ))
+
+    # which quantities the ancilla noise enhances: paired differences of every observable
+    for i, speed in enumerate(("slow", "fast")):
+        for name in ("system_mutual_information", "system_negativity", "interchain_entropy"):
+            g = mean_stderr(all_samples[obs.index(name), i, jg] - all_samples[obs.index(name), i, 0])
+            sign = _sign(g.mean, g.stderr)
+            heads.append(Headline.info(
+                f"{speed} ancilla t2={t2s[i]:g}: {name}(p2={_GAIN_P2:g}) - (p2=0), paired [bits]", float(g.mean),
+                note=f"sign {sign}; paired stderr {g.stderr:.2g}, K={cfg['traj']}, L={cfg['L']}",
+                source="this study (the paper's enhancement is stated for S_sys)",
+            ))
+    _dynamics_figure(cfg, fixed, t2s, out_dir, plt)
 
     # 2. sign map of dS/dp2 over (t2, p2) --------------------------------------------------
     mt2, mp2 = np.array(cfg["map_t2"]), np.array(cfg["map_p2"])
@@ -436,6 +494,44 @@ def reproduce(out_dir: pathlib.Path, *, level: str = "default") -> list[Headline
     heads.append(Headline.compare("p1=p2=0: max |D_traj - D_exact| after 20 cycles (FFT path)", u, 0.0, 1e-10,
                                   source="exact single-particle evolution, hand-written h"))
     return heads
+
+
+def _sign(mean: float, stderr: float) -> str:
+    return "+" if mean > 2 * stderr else "-" if mean < -2 * stderr else "0 (within 2 stderr)"
+
+
+_DYN_OBS = ("system_entropy", "system_mutual_information", "system_negativity", "interchain_entropy")
+
+
+def _dynamics_figure(cfg: dict, fixed: dict, t2s: np.ndarray, out_dir: pathlib.Path, plt: Any) -> None:
+    """``ladder_dynamics.png/.nc``: the four quantities against cycles, slow and fast ancilla, p2 = 0 and 0.1."""
+    import xarray as xr
+
+    from opentangle._io import save_netcdf
+
+    p2s = np.array([0.0, _GAIN_P2])
+    kw = {k: v for k, v in fixed.items() if k not in ("trajectories",)}
+    runs = [[ladder_dynamics(L=cfg["L"], t2=float(t2), p2=float(p2), **{**kw, "trajectories": cfg["dyn_traj"]})
+             for p2 in p2s] for t2 in t2s]
+    cyc = runs[0][0]["cycle"]
+    data = {name: (("t2", "p2", "cycle"), np.array([[r[name] for r in row] for row in runs])) for name in _DYN_OBS}
+    ds = xr.Dataset(data, coords={"t2": t2s, "p2": p2s, "cycle": cyc},
+                    attrs={"L": cfg["L"], "trajectories": cfg["dyn_traj"], "units": "bits",
+                           "note": "trajectory means at the end of every cycle; p2 = 0 and 0.1 are paired (same seeds)"})
+    save_netcdf(ds, out_dir / "ladder_dynamics.nc")
+    fig, axes = plt.subplots(1, len(_DYN_OBS), figsize=(4 * len(_DYN_OBS), 3.4))
+    for o, name in enumerate(_DYN_OBS):
+        for i, t2 in enumerate(t2s):
+            for j, p2 in enumerate(p2s):
+                axes[o].plot(cyc, ds[name].values[i, j], ls="-" if j else "--", color=f"C{i}",
+                             label=f"t2={t2:g}, p2={p2:g}")
+        axes[o].set_xlabel("cycle")
+        axes[o].set_title(name.replace("_", " ") + " (bits)", fontsize=9)
+    axes[0].legend(fontsize=7)
+    fig.suptitle(f"L={cfg['L']}, t1=1, t12={_REPRO['t12']}, p1={_REPRO['p1']}: slow and fast ancilla")
+    fig.tight_layout()
+    fig.savefig(out_dir / "ladder_dynamics.png", dpi=110)
+    plt.close(fig)
 
 
 def _unitary_check(L: int = 8, cycles: int = 20) -> float:

@@ -19,8 +19,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from opentangle._io import atomic_write, can_create_in
-from opentangle.errors import InvalidParameterError
+from opentangle._io import atomic_write, check_output_path
+from opentangle._limits import Estimate, check_resources
+from opentangle.errors import InvalidParameterError, OpentangleError
 
 __all__ = ["choose_measure", "command", "plot_dataset", "plot_file"]
 
@@ -174,6 +175,15 @@ def _fixed_names(ds: Any) -> list[str]:
         return []
 
 
+def _load_estimate(ds: Any, path: Path) -> Estimate:
+    """Memory to load and plot ``ds``: its declared variable sizes (a small file may declare huge ones)."""
+    nbytes = sum(float(np.prod(v.shape, dtype=float)) * v.dtype.itemsize for v in ds.variables.values())
+    biggest = max(ds.variables.values(), key=lambda v: float(np.prod(v.shape, dtype=float)), default=None)
+    shape = " x ".join(map(str, biggest.shape)) if biggest is not None else "empty"
+    return Estimate(f"plotting {path.name} (largest variable {shape})", nbytes=4 * nbytes,
+                    hint="plot a smaller file, or cut it first with xarray (ds.isel(...))")
+
+
 def _save_atomic(fig: Any, out: Path, dpi: int) -> Path:
     return atomic_write(out, lambda tmp: fig.savefig(tmp, format="png", dpi=dpi))
 
@@ -192,15 +202,16 @@ def plot_file(
     path = Path(path)
     if not path.is_file():
         raise InvalidParameterError(f"no such file {path}; give a NetCDF file written by `opentangle sweep`")
-    out = Path(out) if out is not None else path.with_suffix(".png")
+    out = check_output_path(Path(out) if out is not None else path.with_suffix(".png"))
     if out.suffix.lower() != ".png":
         raise InvalidParameterError(f"--out {out}: only PNG output is supported; use a .png name")
-    if not out.parent.is_dir() or not can_create_in(out.parent):
-        raise InvalidParameterError(f"cannot write {out}: folder {out.parent} is missing or not writable")
     try:
         with xr.open_dataset(path, engine="h5netcdf") as ds:
+            check_resources(_load_estimate(ds, path), max_seconds=float("inf"))
             ds = ds.load()
-    except (OSError, ValueError) as exc:
+    except OpentangleError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError) as exc:
         raise InvalidParameterError(f"cannot read {path} as NetCDF ({type(exc).__name__}: {exc})") from None
     fig = plot_dataset(ds, measure=measure, select=select)
     return _save_atomic(fig, out, dpi)

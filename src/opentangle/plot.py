@@ -130,7 +130,8 @@ def plot_dataset(ds: Any, *, measure: str | None = None, select: dict[str, float
     da = da.squeeze([d for d in da.dims if d not in dims])
     fig = Figure(figsize=(6.4, 4.8), layout="constrained")
     ax = fig.add_subplot()
-    title = str(ds.attrs.get("study", "")).split(".")[-1]
+    title = _study_title(str(ds.attrs.get("study", "")))
+    logs = _log_axes(ds)
     fixed = [f"{k}={ds.attrs[k]:g}" for k in _fixed_names(ds) if isinstance(ds.attrs.get(k), (int, float, np.number))]
     if fixed:
         title = f"{title} ({', '.join(fixed[:4])}{', ...' if len(fixed) > 4 else ''})"
@@ -140,6 +141,8 @@ def plot_dataset(ds: Any, *, measure: str | None = None, select: dict[str, float
         ax.axhline(0.0, color="0.7", lw=0.8, zorder=0)
         ax.set_xlabel(_label(ds, dims[0]))
         ax.set_ylabel(_label(ds, name))
+        if dims[0] in logs:
+            ax.set_xscale("log")
     elif len(dims) == 2:
         xdim, ydim = dims  # first swept parameter on the horizontal axis
         z = da.transpose(ydim, xdim).values.astype(float)
@@ -156,6 +159,10 @@ def plot_dataset(ds: Any, *, measure: str | None = None, select: dict[str, float
             leg.set_zorder(5)
         ax.set_xlabel(_label(ds, xdim))
         ax.set_ylabel(_label(ds, ydim))
+        if xdim in logs:
+            ax.set_xscale("log")
+        if ydim in logs:
+            ax.set_yscale("log")
     else:
         extra = ", ".join(f"{d}=..." for d in dims[2:])
         raise InvalidParameterError(
@@ -164,6 +171,24 @@ def plot_dataset(ds: Any, *, measure: str | None = None, select: dict[str, float
         )
     ax.set_title(title)
     return fig
+
+
+def _study_title(study: str) -> str:
+    """``reset`` for ``reset`` or ``opentangle.studies.reset``; the file stem for ``/path/my_study.py[:Name]``."""
+    path, _, attr = study.partition(":")
+    if path.endswith(".py"):
+        return attr or Path(path).stem
+    return study.split(".")[-1]
+
+
+def _log_axes(ds: Any) -> set[str]:
+    """Swept parameters on a log grid (``attrs["grid"]`` of ``opentangle sweep``)."""
+    import json
+
+    try:
+        return {a[0] for a in json.loads(ds.attrs.get("grid", "[]")) if a and a[-1] == "log"}
+    except (TypeError, ValueError, IndexError, KeyError):
+        return set()
 
 
 def _fixed_names(ds: Any) -> list[str]:

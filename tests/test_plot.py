@@ -118,8 +118,9 @@ def test_cli_writes_a_png(tmp_path, capsys):
         (["missing.nc"], "no such file"),
         (["{nc}", "--measure", "nope"], "no variable 'nope'"),
         (["{nc}", "--out", "{tmp}/x.pdf"], "only PNG"),
-        (["{nc}", "--out", "{tmp}/no/x.png"], "missing or not writable"),
-        (["{nc}", "--out", "/proc/x.png"], "missing or not writable"),  # os.access says yes to root
+        (["{nc}", "--out", "{tmp}/no/x.png"], "does not exist"),
+        (["{nc}", "--out", "/proc/x.png"], "not writable"),  # os.access says yes to root
+        (["{nc}", "--out", "/dev/null"], "not a regular file"),  # the rename would replace the device
         (["{nc}", "--select", "gamma"], "malformed --select"),
         (["{bad}"], "cannot read"),
     ],

@@ -14,6 +14,7 @@ import pytest
 
 from opentangle.cli import main
 from opentangle.report import reproduce_all
+from opentangle._io import begin_outputs, record_outputs
 
 TESTS = Path(__file__).parent
 sys.path.insert(0, str(TESTS))
@@ -52,7 +53,10 @@ def parse(index: Path) -> _Index:
 def report(tmp_path_factory, monkeypatch_module):
     out = tmp_path_factory.mktemp("results")
     (out / "grid").mkdir()
-    (out / "grid" / "stale.png").write_bytes(b"old")  # from an earlier run: must disappear
+    (out / "grid" / "precious.nc").write_bytes(b"the user's")  # not written by reproduce: must stay
+    begin_outputs(out / "grid")
+    (out / "grid" / "stale.png").write_bytes(b"old")  # from an earlier run (in its manifest): must disappear
+    record_outputs(out / "grid")
     return reproduce_all(out, level="quick", studies=["sweepfakes.grid", "sweepfakes.broken", "sweepfakes.dies"],
                          jobs=2)
 
@@ -86,6 +90,9 @@ def test_index_has_sections_tables_and_valid_images(report):
     p = parse(index)
     assert p.sections == [s.name for s in report.studies]
     assert p.imgs == ["grid/map.png"]  # the stale file is gone, the invalid PNG of 'dies' is not shown
+    assert not (report.out / "grid" / "stale.png").exists()
+    assert (report.out / "grid" / "precious.nc").read_bytes() == b"the user's"
+    assert "precious.nc" not in index.read_text()
     for src in p.imgs:
         data = (index.parent / src).read_bytes()
         assert data[:8] == PNG and data[12:16] == b"IHDR"

@@ -328,7 +328,12 @@ def begin_outputs(folder: str | os.PathLike) -> list[Path]:
     tell which ones this run writes.  Returns the removed files.
     """
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    if folder.exists() and not folder.is_dir():
+        raise InvalidParameterError(f"{folder} exists and is not a folder; move it away or choose another --out")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InvalidParameterError(f"cannot create the folder {folder}: {exc.strerror or exc}") from None
     removed = []
     for name, digest in _read_manifest(folder).get("written", {}).items():
         p = folder / name

@@ -19,8 +19,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from opentangle._io import atomic_write, can_create_in
-from opentangle.errors import InvalidParameterError
+from opentangle._io import atomic_write, check_output_path
+from opentangle._limits import Estimate, check_resources
+from opentangle.errors import InvalidParameterError, OpentangleError
 
 __all__ = ["choose_measure", "command", "plot_dataset", "plot_file"]
 
@@ -129,7 +130,8 @@ def plot_dataset(ds: Any, *, measure: str | None = None, select: dict[str, float
     da = da.squeeze([d for d in da.dims if d not in dims])
     fig = Figure(figsize=(6.4, 4.8), layout="constrained")
     ax = fig.add_subplot()
-    title = str(ds.attrs.get("study", "")).split(".")[-1]
+    title = _study_title(str(ds.attrs.get("study", "")))
+    logs = _log_axes(ds)
     fixed = [f"{k}={ds.attrs[k]:g}" for k in _fixed_names(ds) if isinstance(ds.attrs.get(k), (int, float, np.number))]
     if fixed:
         title = f"{title} ({', '.join(fixed[:4])}{', ...' if len(fixed) > 4 else ''})"
@@ -139,6 +141,8 @@ def plot_dataset(ds: Any, *, measure: str | None = None, select: dict[str, float
         ax.axhline(0.0, color="0.7", lw=0.8, zorder=0)
         ax.set_xlabel(_label(ds, dims[0]))
         ax.set_ylabel(_label(ds, name))
+        if dims[0] in logs:
+            ax.set_xscale("log")
     elif len(dims) == 2:
         xdim, ydim = dims  # first swept parameter on the horizontal axis
         z = da.transpose(ydim, xdim).values.astype(float)
@@ -155,6 +159,10 @@ def plot_dataset(ds: Any, *, measure: str | None = None, select: dict[str, float
             leg.set_zorder(5)
         ax.set_xlabel(_label(ds, xdim))
         ax.set_ylabel(_label(ds, ydim))
+        if xdim in logs:
+            ax.set_xscale("log")
+        if ydim in logs:
+            ax.set_yscale("log")
     else:
         extra = ", ".join(f"{d}=..." for d in dims[2:])
         raise InvalidParameterError(
@@ -165,6 +173,24 @@ def plot_dataset(ds: Any, *, measure: str | None = None, select: dict[str, float
     return fig
 
 
+def _study_title(study: str) -> str:
+    """``reset`` for ``reset`` or ``opentangle.studies.reset``; the file stem for ``/path/my_study.py[:Name]``."""
+    path, _, attr = study.partition(":")
+    if path.endswith(".py"):
+        return attr or Path(path).stem
+    return study.split(".")[-1]
+
+
+def _log_axes(ds: Any) -> set[str]:
+    """Swept parameters on a log grid (``attrs["grid"]`` of ``opentangle sweep``)."""
+    import json
+
+    try:
+        return {a[0] for a in json.loads(ds.attrs.get("grid", "[]")) if a and a[-1] == "log"}
+    except (TypeError, ValueError, IndexError, KeyError):
+        return set()
+
+
 def _fixed_names(ds: Any) -> list[str]:
     import json
 
@@ -172,6 +198,15 @@ def _fixed_names(ds: Any) -> list[str]:
         return list(json.loads(ds.attrs.get("fixed_parameters", "[]")))
     except (TypeError, ValueError):
         return []
+
+
+def _load_estimate(ds: Any, path: Path) -> Estimate:
+    """Memory to load and plot ``ds``: its declared variable sizes (a small file may declare huge ones)."""
+    nbytes = sum(float(np.prod(v.shape, dtype=float)) * v.dtype.itemsize for v in ds.variables.values())
+    biggest = max(ds.variables.values(), key=lambda v: float(np.prod(v.shape, dtype=float)), default=None)
+    shape = " x ".join(map(str, biggest.shape)) if biggest is not None else "empty"
+    return Estimate(f"plotting {path.name} (largest variable {shape})", nbytes=4 * nbytes,
+                    hint="plot a smaller file, or cut it first with xarray (ds.isel(...))")
 
 
 def _save_atomic(fig: Any, out: Path, dpi: int) -> Path:
@@ -192,15 +227,16 @@ def plot_file(
     path = Path(path)
     if not path.is_file():
         raise InvalidParameterError(f"no such file {path}; give a NetCDF file written by `opentangle sweep`")
-    out = Path(out) if out is not None else path.with_suffix(".png")
+    out = check_output_path(Path(out) if out is not None else path.with_suffix(".png"))
     if out.suffix.lower() != ".png":
         raise InvalidParameterError(f"--out {out}: only PNG output is supported; use a .png name")
-    if not out.parent.is_dir() or not can_create_in(out.parent):
-        raise InvalidParameterError(f"cannot write {out}: folder {out.parent} is missing or not writable")
     try:
         with xr.open_dataset(path, engine="h5netcdf") as ds:
+            check_resources(_load_estimate(ds, path), max_seconds=float("inf"))
             ds = ds.load()
-    except (OSError, ValueError) as exc:
+    except OpentangleError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError) as exc:
         raise InvalidParameterError(f"cannot read {path} as NetCDF ({type(exc).__name__}: {exc})") from None
     fig = plot_dataset(ds, measure=measure, select=select)
     return _save_atomic(fig, out, dpi)

@@ -38,6 +38,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from opentangle import __version__
+from opentangle._io import begin_outputs, check_output_path, record_outputs
+from opentangle._limits import check_timeout
 from opentangle.errors import InvalidParameterError
 from opentangle.studies._base import Headline, to_jsonable
 
@@ -201,10 +203,8 @@ def _finish(name: str, out_dir: Path, root: Path, msg: Any, seconds: float, exit
 
 
 def _prepare(out_dir: Path) -> None:
-    """Fresh study folder: remove figures and data of an earlier run."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for p in list(out_dir.glob("*.png")) + list(out_dir.glob("*.nc")):
-        p.unlink()
+    """Fresh study folder: remove only what an earlier reproduce wrote (its manifest), never other files."""
+    begin_outputs(out_dir)
 
 
 def reproduce_all(
@@ -255,9 +255,9 @@ def reproduce_all(
         probe.unlink()
     except OSError as exc:
         raise InvalidParameterError(f"cannot write the report folder {root}: {exc.strerror or exc}") from None
-    limit = float(timeout) if timeout is not None else TIMEOUTS[level]
-    if limit <= 0:
-        raise InvalidParameterError(f"--timeout must be > 0, got {timeout}")
+    limit = check_timeout(timeout) if timeout is not None else TIMEOUTS[level]
+    for name in ("index.html", "headlines.json"):
+        check_output_path(root / name)
 
     ctx = mp.get_context("spawn")
     t0 = time.perf_counter()
@@ -296,6 +296,9 @@ def reproduce_all(
                     recv.close()
                     del running[name]
                     rep = _finish(name, out_dir, root, msg, elapsed, exitcode if msg is None else 0)
+                    written = set(record_outputs(out_dir))  # list only this run's files, not the user's
+                    rep.figures = [f for f in rep.figures if Path(f).name in written]
+                    rep.data = [d for d in rep.data if Path(d).name in written]
                     results[name] = rep
                     if log is not None:
                         log(f"{rep.name}: {rep.status} ({rep.seconds:.1f} s)")

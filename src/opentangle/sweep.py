@@ -1135,6 +1135,7 @@ def _compute(spec: SweepSpec, tasks: list[Task], records: list[Record], ckpt: Pa
         if ckpt is not None and tasks:
             try:
                 fh = _open_checkpoint(ckpt, good_end, _header(spec, out))
+                good_end = fh.tell()  # after the header of a new file
             except OSError as exc:
                 raise InvalidParameterError(
                     f"cannot write the checkpoint {ckpt}: {exc.strerror or exc}; choose another --out"

@@ -347,6 +347,17 @@ def best_eplt(
 
 
 # ----------------------------------------------------------------------------- study interface
+def _check_size(d: int) -> None:
+    """Refuse a d whose dense d^2 x d^2 matrices do not fit or take hours (eigensolves are O(d^6)).
+
+    Calibration (one core): d = 20 took 1.4 s, d = 28 took 10 s, i.e. about 2.1e-8 d^6 s.
+    """
+    from opentangle._limits import Estimate, check_resources
+
+    check_resources(Estimate(f"thermalize d={d} (dense {d * d} x {d * d} matrices)", nbytes=12 * 16 * float(d) ** 4,
+                             seconds=2.1e-8 * float(d) ** 6, hint="use a smaller d"))
+
+
 def _validate(params: dict[str, Any]) -> dict[str, Any]:
     unknown = set(params) - set(PARAMETERS)
     if unknown:
@@ -360,6 +371,7 @@ def _validate(params: dict[str, Any]) -> dict[str, Any]:
         raise InvalidParameterError(f"d must be an integer >= 2; got {p['d']!r}") from exc
     if d != p["d"] or d < 2:
         raise InvalidParameterError(f"d must be an integer >= 2; got {p['d']!r}")
+    _check_size(d)
     ta, tb = parse_populations(p["tau_a"], name="tau_a"), parse_populations(p["tau_b"], name="tau_b")
     for name, t in (("tau_a", ta), ("tau_b", tb)):
         if t.size != d:

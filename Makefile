@@ -31,7 +31,7 @@ bench: venv
 # $$OPENTANGLE_REPORT or build/docs-report/, else runs `reproduce --quick` once (see docs/CONTRIBUTING.md).
 docs: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[docs]"
-	OMP_NUM_THREADS=1 $(BIN)/python -m mkdocs build --strict --clean --site-dir site
+	OMP_NUM_THREADS=1 NO_MKDOCS_2_WARNING=1 DISABLE_MKDOCS_2_WARNING=true $(BIN)/python -m mkdocs build --strict --clean --site-dir site
 
 clean:
 	rm -rf $(VENV) results build site *.egg-info src/*.egg-info

@@ -42,4 +42,5 @@ def main() -> None:
         fh.writelines(nav.build_literate_nav())
 
 
-main()
+if __name__ in ("__main__", "<run_path>"):  # run by mkdocs-gen-files (runpy), not on import
+    main()

@@ -6,6 +6,8 @@ Model (issue 3): N qubits, all-to-all Ising g = 5, dephasing gamma = 1, reset to
     OMP_NUM_THREADS=1 python benchmarks/bench_lindblad.py --quick    # N = 6, 7, 8, grid 101 x 101
     OMP_NUM_THREADS=1 python benchmarks/bench_lindblad.py --n 11 12  # large N only (N=12 needs ~6 GB)
     OMP_NUM_THREADS=1 python benchmarks/bench_lindblad.py --spectrum 7 8 9 10  # spectral gap only
+    OMP_NUM_THREADS=1 python benchmarks/bench_lindblad.py --dicke 20 60 100    # one large spin (issue 12)
+    OMP_NUM_THREADS=1 python benchmarks/bench_lindblad.py --unique-cost 4 5 6  # uniqueness-check share
 
 Every line prints opentangle time, QuTiP time (when measured) and their ratio.
 Timings on a shared machine are noisy: compare ratios, not absolute numbers.
@@ -146,13 +148,53 @@ def bench_spectrum(N: int, k: int = 6) -> None:
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6:.2f} GB", flush=True)
 
 
+def bench_dicke(n: int) -> None:
+    """Driven superradiance on the (N+1)-dim Dicke manifold: auto (cost model) vs forced methods vs QuTiP."""
+    import qutip
+
+    from opentangle.lindblad.steady import direct_cost
+
+    jx, jm = (qutip.jmat(n / 2, k) for k in ("x", "-"))
+    m = Model(hamiltonian=0.4 * n * jx.full(), jumps=[(jm.full(), 1.0)])
+    cost, t_cost = timed(direct_cost, m)
+    auto, t_auto = timed(steady_state, m)
+    _, t_dir = timed(steady_state, m, method="direct")
+    _, t_q = timed(qutip.steadystate, 0.4 * n * jx, [jm])
+    line = (f"Dicke N={n:3d} (D={n + 1})  auto->{auto.method} {t_auto:7.3f} s (cost model {t_cost:.3f} s, "
+            f"predicted LU {cost['lu_seconds']:.2g} s)  direct {t_dir:7.3f} s  QuTiP {t_q:7.3f} s  "
+            f"ratio QuTiP/auto {t_q / t_auto:5.2f}")
+    if n <= 60:  # the pre-cost-model choice (D**2 > 1024 -> iterative): 12.6 s at N = 60 in issue 12
+        _, t_it = timed(steady_state, m, method="iterative")
+        line += f"  iterative {t_it:7.3f} s"
+    print(line, flush=True)
+
+
+def bench_unique_cost(N: int) -> None:
+    """Share of the uniqueness checks (structure + LU certificate) in a direct solve."""
+    m = model(N)
+    best = {}
+    for check in (False, True):
+        best[check] = min(timed(steady_state, m, method="direct", check_unique=check)[1] for _ in range(3))
+    share = (best[True] - best[False]) / best[True]
+    print(f"N={N:2d} direct  check_unique=False {best[False]:7.3f} s  True {best[True]:7.3f} s  "
+          f"uniqueness share {100 * share:5.1f} %", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="N = 6, 7, 8 and a 101 x 101 grid")
     ap.add_argument("--n", type=int, nargs="*", help="only these N (no QuTiP above N = 8)")
     ap.add_argument("--qutip-default", action="store_true", help="also time QuTiP's default solver at N = 6")
     ap.add_argument("--spectrum", type=int, nargs="*", help="only time spectrum() at these N (e.g. 7 8 9 10)")
+    ap.add_argument("--dicke", type=int, nargs="*", help="one large spin N/2 (Dicke manifold) at these N")
+    ap.add_argument("--unique-cost", type=int, nargs="*", help="uniqueness-check share of a direct solve at these N")
     args = ap.parse_args()
+    if args.dicke or args.unique_cost:
+        for n in args.dicke or []:
+            bench_dicke(n)
+        for N in args.unique_cost or []:
+            bench_unique_cost(N)
+        return
     if args.spectrum:
         for N in args.spectrum:
             bench_spectrum(N)

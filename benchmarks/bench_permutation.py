@@ -8,6 +8,9 @@ Run:  OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_permutation.py [--quic
    0.5) against ``qutip.piqs`` ``Dicke(...).liouvillian()`` + ``steadystate``, same run.
 3. Reset model scaling: N = 10 ... 50 (``--large``: up to 90), time to the reduced
    two-qubit steady state, with and without the uniqueness check of the other blocks.
+4. ``--certificate``: share of the LU certificate (forward-error estimate, four triangular
+   solves) in the factorisation of the identity block, and the certificate itself, for the
+   reset model (unique) and driven superradiance (singular: must be O(1) at every N).
 Timings are best of ``--repeat`` runs; the machine may be shared, so compare ratios.
 """
 
@@ -100,12 +103,40 @@ def bench_scaling(ns, repeat):
               f"{ss.negativity():10.6f} {sq.xi2_wineland:8.3f}", flush=True)
 
 
+def bench_certificate(ns):
+    import scipy.sparse.linalg as spla
+
+    from opentangle.lindblad.permutation import _factor, symmetric_liouvillian
+
+    print("\n[4] LU certificate ||A^-1|| ||b - Ax|| / ||x||: cost share and value (identity block)")
+    print(f"{'N':>3} {'model':>14} {'LU s':>8} {'LU+cert s':>10} {'share':>6} {'estimate':>9}")
+    for n in ns:
+        cases = {"reset": reset_model(),
+                 "superradiance": dict(hamiltonian=SymmetricHamiltonian.field(x=0.4 * n / 2),
+                                       collective_jumps=[(sigma_minus(), 1.0)])}
+        for name, kw in cases.items():
+            a = symmetric_liouvillian(n=n, **kw).matrix.tocsc()[1:, 1:]
+            t_lu, _ = best_of(lambda: spla.splu(a, permc_spec="COLAMD"), 1)
+            t0 = time.perf_counter()
+            try:
+                _, est = _factor(a, what="identity block")
+            except Exception as exc:  # the singular case: the estimate is in the message
+                est = float(str(exc).split("estimate ")[1].split(" ")[0])
+            t_all = time.perf_counter() - t0
+            print(f"{n:>3} {name:>14} {t_lu:8.3f} {t_all:10.3f} {100 * (t_all - t_lu) / t_all:5.1f}% {est:9.1e}",
+                  flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="small sizes only")
     ap.add_argument("--large", action="store_true", help="also N = 60..100 (minutes, GBs of memory)")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--certificate", type=int, nargs="*", help="only the certificate benchmark at these N")
     a = ap.parse_args()
+    if a.certificate:
+        bench_certificate(a.certificate)
+        return
     repeat = 1 if a.quick else a.repeat
     bench_vs_qutip_full([4, 5] if a.quick else [4, 5, 6], repeat)
     bench_vs_piqs([10, 20] if a.quick else [10, 20, 30, 40], repeat)

@@ -163,3 +163,20 @@ def test_dicke_manifold_full_space_matches_qutip(n):
     rho_j, jx, _, _, jm = qutip_dicke(n)
     ours = steady_state(Model(hamiltonian=0.4 * n * jx, jumps=[(jm, 1.0)]), method="direct").rho
     assert np.abs(ours - rho_j).max() < 1e-8
+
+
+@pytest.mark.parametrize("n", [8, 16])
+def test_nested_dissection_fast_path_matches_reference(n, monkeypatch):
+    """The no-pivoting nested-dissection factorisation agrees with the COLAMD partial-pivoting reference."""
+    import opentangle.lindblad.permutation as perm
+
+    plus = np.array([1.0, 1.0]) / np.sqrt(2)
+    kw = dict(hamiltonian=SymmetricHamiltonian.ising(5.0) + SymmetricHamiltonian.field(x=0.3),
+              local_jumps=[(sigma_z(), 0.5), (np.outer(plus, [1, 0]), 8.0), (np.outer(plus, [0, 1]), 8.0)])
+    monkeypatch.setattr(perm, "ND_MIN", 10**9)
+    ref = symmetric_steady_state(n=n, **kw)
+    monkeypatch.setattr(perm, "ND_MIN", 50)
+    fast = symmetric_steady_state(n=n, **kw)
+    assert np.abs(fast.correlations - ref.correlations).max() < 1e-11
+    order = perm._nested_dissection(ref.liouvillian.occupations[:, 1:])
+    assert np.array_equal(np.sort(order), np.arange(ref.dimension))  # a permutation

@@ -70,7 +70,7 @@ import numpy as np
 import scipy.linalg as sla
 from scipy.special import gammaln
 
-from opentangle._convert import as_array, check_real
+from opentangle._convert import as_array
 from opentangle.errors import DimensionError, InvalidParameterError, InvalidStateError
 from opentangle.operators import PAULIS, spin_operators
 
@@ -87,6 +87,8 @@ __all__ = [
 MAX_DENSE_N = 10
 #: largest k of :meth:`PIState.reduced_state`.
 MAX_REDUCED_K = 6
+#: largest memory (bytes) the Schur tables of one state may take (schur_memory_estimate).
+MAX_MEMORY = 8e9
 #: an off-symmetry entry below this fraction of its block's largest entry counts as zero.
 _SYMMETRY_RTOL = 1e-12
 
@@ -375,6 +377,10 @@ class PIState:
         gives the row; built from ``occupations`` when omitted).
         """
         n = _check_n(n)
+        if schur_memory_estimate(n) > MAX_MEMORY:
+            raise InvalidParameterError(
+                f"N = {n}: the Schur tables need an estimated {schur_memory_estimate(n) / 1e9:.1f} GB "
+                f"(limit MAX_MEMORY = {MAX_MEMORY / 1e9:.0f} GB); use a smaller N")
         t = np.asarray(correlations, dtype=float).ravel()
         occ = np.asarray(occupations, dtype=np.int64)
         if occ.shape != (math.comb(n + 3, 3), 4) or t.shape != (occ.shape[0],) or np.any(occ.sum(axis=1) != n):
@@ -537,8 +543,7 @@ class PIState:
             return st._cache[key]
         x, _, _ = st._pair_x(ja2, jb2)
         da, db = ja2 + 1, jb2 + 1
-        xt = x.reshape(da, db, da, db).transpose(2, 1, 0, 3).reshape(da * db, da * db)
-        xt = 0.5 * (xt + xt.conj().T)
+        xt = x.reshape(da, db, da, db).transpose(2, 1, 0, 3).reshape(da * db, da * db)  # Hermitian by construction
         ma = ja2 / 2 - np.arange(da)
         mb = jb2 / 2 - np.arange(db)
         q2 = np.rint(2 * (mb[None, :] - ma[:, None])).astype(int).ravel()  # row (iA', iB): 2(m_B - m_A')
@@ -804,6 +809,3 @@ def _dense_schur_basis(n: int) -> dict[int, np.ndarray]:
         out[twoj] = v
     return out
 
-
-def check_tolerance(x: Any) -> float:  # pragma: no cover - small helper kept for API symmetry
-    return check_real(x, "atol")

@@ -401,3 +401,22 @@ def test_item6_non_states():
         fidelity(np.eye(2) / 2, np.eye(3) / 3)
     with pytest.raises(InvalidStateError):
         trace_distance(np.eye(2), np.eye(2) / 2)
+
+
+def test_partial_transpose_rectangular():
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((6, 4)) + 1j * rng.standard_normal((6, 4))  # rows 2 x 3, columns 2 x 2
+    dims = [[2, 3], [2, 2]]
+    t = partial_transpose(x, [0], dims)
+    assert t.shape == (6, 4)
+    t1 = partial_transpose(x, [1], dims)
+    assert t1.shape == (4, 6)
+    # elementwise: <i j| X^{T_B} |k l> = <i l| X |k j>
+    x4 = x.reshape(2, 3, 2, 2)
+    assert np.allclose(t1.reshape(2, 2, 2, 3), x4.transpose(0, 3, 2, 1))
+    assert np.allclose(partial_transpose(t1, [1], [[2, 2], [2, 3]]), x)
+    assert np.allclose(partial_transpose(x, [0, 1], dims), x.T)
+    sq = random_density_matrix(4, seed=1)
+    assert np.allclose(partial_transpose(sq, [1], [[2, 2], [2, 2]]), partial_transpose(sq, [1], [2, 2]))
+    with pytest.raises(DimensionError):
+        partial_transpose(x, [0], [[2, 2], [2, 2]])

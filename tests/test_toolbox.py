@@ -1,6 +1,7 @@
 """The quantum-information toolbox: distances, entropies, Schmidt, entangling power, criteria, states, channels."""
 
 import math
+import os
 
 import numpy as np
 import pytest
@@ -401,3 +402,70 @@ def test_item6_non_states():
         fidelity(np.eye(2) / 2, np.eye(3) / 3)
     with pytest.raises(InvalidStateError):
         trace_distance(np.eye(2), np.eye(2) / 2)
+
+
+def test_partial_transpose_rectangular():
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((6, 4)) + 1j * rng.standard_normal((6, 4))  # rows 2 x 3, columns 2 x 2
+    dims = [[2, 3], [2, 2]]
+    t = partial_transpose(x, [0], dims)
+    assert t.shape == (6, 4)
+    t1 = partial_transpose(x, [1], dims)
+    assert t1.shape == (4, 6)
+    # elementwise: <i j| X^{T_B} |k l> = <i l| X |k j>
+    x4 = x.reshape(2, 3, 2, 2)
+    assert np.allclose(t1.reshape(2, 2, 2, 3), x4.transpose(0, 3, 2, 1))
+    assert np.allclose(partial_transpose(t1, [1], [[2, 2], [2, 3]]), x)
+    assert np.allclose(partial_transpose(x, [0, 1], dims), x.T)
+    sq = random_density_matrix(4, seed=1)
+    assert np.allclose(partial_transpose(sq, [1], [[2, 2], [2, 2]]), partial_transpose(sq, [1], [2, 2]))
+    with pytest.raises(DimensionError):
+        partial_transpose(x, [0], [[2, 2], [2, 2]])
+
+
+# ----------------------------------------------------------------------------- fuzz: typed error or valid result
+BAD_INPUTS = [None, 2, -1, 1.5, math.nan, "x", [], [[1, 2], [3]], np.zeros((0, 0)), np.zeros(4), np.ones((2, 3)),
+              np.diag([1.5, -0.5]), np.full((4, 4), np.nan), np.eye(4) / 4]
+
+
+def _public(mod, skip=()):
+    import inspect
+
+    for name in mod.__all__:
+        f = getattr(mod, name)
+        if callable(f) and not inspect.isclass(f) and name not in skip:
+            yield name, f
+
+
+@pytest.mark.parametrize("modname", ["opentangle.measures", "opentangle.states", "opentangle.channels"])
+def test_fuzz_public_api_raises_only_typed_errors(modname):
+    import importlib
+    import inspect
+    import itertools
+    import warnings
+
+    from opentangle.errors import OpentangleError
+
+    mod = importlib.import_module(modname)
+    bare = []
+    for name, f in _public(mod, skip={"genuine_entanglement", "genuine_entanglement_value", "haar_twirl"}):
+        params = inspect.signature(f).parameters.values()
+        npos = sum(p.default is inspect._empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+                   for p in params)
+        kws = {p.name: 2 for p in params if p.kind == p.KEYWORD_ONLY and p.default is inspect._empty}
+        if os.environ.get("SLOW", "0") not in ("", "0"):  # every pair of bad inputs
+            combos = [list(a) + [np.eye(4) / 4] * (npos - min(npos, 2))
+                      for a in itertools.product(BAD_INPUTS, repeat=min(npos, 2))]
+        else:  # one bad input at a time, the others valid
+            combos = [[bad if j == i else np.eye(4) / 4 for j in range(npos)]
+                      for i in range(max(npos, 1)) for bad in BAD_INPUTS] if npos else [[]]
+        for args in combos:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    f(*args, **kws)
+            except OpentangleError:
+                pass
+            except Exception as exc:  # noqa: BLE001 - this is what the test hunts for
+                bare.append(f"{name}{tuple(map(type, args))}: {type(exc).__name__}: {exc}")
+    assert not bare, "\n".join(bare[:10])

@@ -201,8 +201,22 @@ def partial_transpose(rho: Any, sys: int | Sequence[int], dims: Sequence[int] | 
 
     .. math:: \langle i_A j_B | \rho^{T_A} | k_A l_B\rangle = \langle k_A j_B|\rho|i_A l_B\rangle
 
-    Works on a batch ``(..., D, D)``.
+    Works on a batch ``(..., D, D)``.  For a rectangular operator pass
+    ``dims=[row_dims, col_dims]`` (e.g. ``[[2, 3], [2, 1]]`` for a ``6 x 2`` matrix); the
+    transposed subsystems exchange their row and column dimensions.
+
+    Example
+    -------
+    >>> x = np.arange(12.0).reshape(6, 2)           # rows: 2 x 3, columns: 2 x 1
+    >>> partial_transpose(x, 0, [[2, 3], [2, 1]]).shape
+    (6, 2)
+    >>> partial_transpose(x, 1, [[2, 3], [2, 1]]).shape
+    (2, 6)
     """
+    if dims is not None and not np.isscalar(dims) and len(dims) == 2 and all(
+        isinstance(d, (list, tuple, np.ndarray)) for d in dims
+    ):
+        return _partial_transpose_rect(rho, sys, dims)
     arr, dims = _prepare(rho, dims)
     n = len(dims)
     sys = _normalise_sites(sys, n, "sys")
@@ -213,6 +227,28 @@ def partial_transpose(rho: Any, sys: int | Sequence[int], dims: Sequence[int] | 
     for i in sys:
         axes[nb + i], axes[nb + n + i] = axes[nb + n + i], axes[nb + i]
     return np.transpose(t, axes).reshape(arr.shape)
+
+
+def _partial_transpose_rect(x: Any, sys: int | Sequence[int], dims: Sequence[Sequence[int]]) -> np.ndarray:
+    arr, _ = as_array(x, name="operator")
+    rows, cols = check_dims(dims[0], "row dims"), check_dims(dims[1], "column dims")
+    if len(rows) != len(cols):
+        raise DimensionError(f"row dims {rows} and column dims {cols} must list the same number of subsystems")
+    if arr.ndim < 2 or arr.shape[-2:] != (math.prod(rows), math.prod(cols)):
+        raise DimensionError(
+            f"operator of shape {arr.shape} does not match row dims {rows} and column dims {cols}"
+        )
+    n = len(rows)
+    sys = _normalise_sites(sys, n, "sys")
+    batch = arr.shape[:-2]
+    nb = len(batch)
+    axes = list(range(nb + 2 * n))
+    new_rows, new_cols = list(rows), list(cols)
+    for i in sys:
+        axes[nb + i], axes[nb + n + i] = axes[nb + n + i], axes[nb + i]
+        new_rows[i], new_cols[i] = cols[i], rows[i]
+    t = np.transpose(arr.reshape(*batch, *rows, *cols), axes)
+    return t.reshape(*batch, math.prod(new_rows), math.prod(new_cols))
 
 
 def random_unitary(d: int, *, seed: int | np.random.Generator | None = None) -> np.ndarray:

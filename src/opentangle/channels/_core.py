@@ -54,6 +54,8 @@ __all__ = [
 def _dims(dims: Sequence[int] | int | None, total: int, what: str) -> tuple[int, ...]:
     if dims is None:
         return (total,)
+    if isinstance(dims, (str, bytes)) or not (np.isscalar(dims) or hasattr(dims, "__iter__")):
+        raise DimensionError(f"{what} must be a positive integer or a sequence of them; got {dims!r}")
     if isinstance(dims, (int, np.integer)):
         dims = [int(dims)]
     try:
@@ -63,6 +65,13 @@ def _dims(dims: Sequence[int] | int | None, total: int, what: str) -> tuple[int,
     if not out or any(d < 1 for d in out) or math.prod(out) != total:
         raise DimensionError(f"{what} {list(out)} must be positive and multiply to {total}")
     return out
+
+
+def _dim_list(dims: Any, what: str) -> tuple[int, ...]:
+    """Subsystem dims from an integer or a sequence of positive integers (typed error otherwise)."""
+    from opentangle._convert import check_dims
+
+    return tuple(check_dims([dims] if np.isscalar(dims) else dims, what))
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -126,8 +135,17 @@ class Channel:
         )
 
 
+def _kraus_list(kraus: Any) -> list[Any]:
+    if isinstance(kraus, np.ndarray) and kraus.ndim == 2:
+        raise InvalidChannelError("Kraus operators must be given as a list of matrices; wrap a single one as [K]")
+    if isinstance(kraus, (str, bytes)) or not hasattr(kraus, "__iter__"):
+        raise InvalidChannelError(f"Kraus operators must be a list of matrices; got {type(kraus).__name__}")
+    return list(kraus)
+
+
 def kraus_to_choi(kraus: Sequence[Any]) -> np.ndarray:
     r"""Choi matrix :math:`\sum_k |K_k\rangle\rangle\langle\langle K_k|` of Kraus operators ``(d_out, d_in)``."""
+    kraus = _kraus_list(kraus)
     ops = [as_array(k, name="Kraus operator")[0] for k in kraus]
     if not ops:
         raise InvalidChannelError("need at least one Kraus operator")
@@ -166,6 +184,7 @@ def from_kraus(
     name: str = "", check: bool = True,
 ) -> Channel:
     r"""Channel :math:`\rho \mapsto \sum_k K_k \rho K_k^\dagger`; checks trace preservation when ``check``."""
+    kraus = _kraus_list(kraus)
     j = kraus_to_choi(kraus)
     d_out, d_in = np.shape(as_array(kraus[0])[0])
     ch = Channel(j, _dims(dims_in, d_in, "dims_in"), _dims(dims_out, d_out, "dims_out"), name)
@@ -179,8 +198,8 @@ def from_choi(
 ) -> Channel:
     """Channel from a Choi matrix (input first); with ``check`` it must be CPTP."""
     j, _ = as_operator(choi, name="Choi matrix")
-    di = _dims(dims_in, math.prod([dims_in] if isinstance(dims_in, int) else dims_in), "dims_in")
-    do = _dims(dims_out, math.prod([dims_out] if isinstance(dims_out, int) else dims_out), "dims_out")
+    di = _dim_list(dims_in, "dims_in")
+    do = _dim_list(dims_out, "dims_out")
     if j.shape[0] != math.prod(di) * math.prod(do):
         raise DimensionError(
             f"Choi matrix has size {j.shape[0]} but dims_in {list(di)} and dims_out {list(do)} need "
@@ -200,8 +219,10 @@ def from_function(
 
     The function is evaluated once on all matrix units ``|i><j|``.
     """
-    di = _dims(dims_in, math.prod([dims_in] if isinstance(dims_in, int) else dims_in), "dims_in")
-    do = _dims(dims_out, math.prod([dims_out] if isinstance(dims_out, int) else dims_out), "dims_out")
+    if not callable(fn):
+        raise InvalidChannelError(f"fn must be a function of a batch of matrices; got {type(fn).__name__}")
+    di = _dim_list(dims_in, "dims_in")
+    do = _dim_list(dims_out, "dims_out")
     n, m = math.prod(di), math.prod(do)
     units = np.eye(n * n, dtype=complex).reshape(n * n, n, n)
     images = np.asarray(fn(units))
@@ -279,6 +300,8 @@ def tensor(*channels: Channel) -> Channel:
 def mixture(channels: Sequence[Channel], probabilities: Any, *, name: str = "") -> Channel:
     r"""Convex combination :math:`\sum_l p_l \mathcal E_l` (a shared random coin picks the branch)."""
     p = check_probability_vector(probabilities, "probabilities")
+    if isinstance(channels, Channel) or not hasattr(channels, "__iter__"):
+        raise InvalidChannelError("channels must be a list of Channel objects")
     channels = [as_channel(c, f"channels[{i}]") for i, c in enumerate(channels)]
     if len(p) != len(channels) or not channels:
         raise DimensionError(f"got {len(channels)} channels but {len(p)} probabilities")
@@ -292,7 +315,7 @@ def mixture(channels: Sequence[Channel], probabilities: Any, *, name: str = "") 
 
 def identity_channel(d: int | Sequence[int]) -> Channel:
     """The identity channel on dimension ``d`` (or on subsystems ``d = [d1, d2, ...]``)."""
-    dims = _dims(d, math.prod([d] if isinstance(d, int) else d), "d")
+    dims = _dim_list(d, "d")
     return from_kraus([np.eye(math.prod(dims))], dims_in=dims, dims_out=dims, name="id", check=False)
 
 
@@ -307,7 +330,7 @@ def unitary_channel(u: Any, *, dims: Sequence[int] | None = None, atol: float = 
 def replacement_channel(sigma: Any, *, d_in: int | Sequence[int], name: str = "") -> Channel:
     r"""Replacement (preparation) channel :math:`X \mapsto \mathrm{tr}(X)\,\sigma`; Choi :math:`1 \otimes \sigma`."""
     s = validate_density_matrix(sigma, name="sigma")
-    di = _dims(d_in, math.prod([d_in] if isinstance(d_in, int) else d_in), "d_in")
+    di = _dim_list(d_in, "d_in")
     j = np.kron(np.eye(math.prod(di)), s)
     return Channel(j, di, (s.shape[0],), name or "replace")
 

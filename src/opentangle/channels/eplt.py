@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from opentangle._convert import check_real
+from opentangle._convert import as_array, check_real
 from opentangle.channels._core import Channel, compose, from_function, mixture, replacement_channel, tensor
 from opentangle.channels.twirls import ghz_twirl, ghz_twirl_channel, isotropic_twirl, isotropic_twirl_channel
 from opentangle.errors import DimensionError, InvalidParameterError
@@ -48,7 +48,7 @@ __all__ = [
 
 def as_thermal_state(tau: Any, *, name: str = "tau") -> np.ndarray:
     """A density matrix from a matrix or from a 1-D vector of populations (diagonal state)."""
-    arr = np.asarray(tau)
+    arr, _ = as_array(tau, name=name)
     if arr.ndim == 1:
         from opentangle.states import thermal_state
 
@@ -59,7 +59,17 @@ def as_thermal_state(tau: Any, *, name: str = "tau") -> np.ndarray:
     return validate_density_matrix(tau, name=name)
 
 
+def _parties(taus: Any) -> list[Any]:
+    if isinstance(taus, (str, bytes)) or not hasattr(taus, "__len__"):
+        raise DimensionError(f"taus must be a sequence of thermal states (one per party); got {taus!r:.60}")
+    if len(taus) < 2:
+        raise DimensionError("the GHZ protocol needs at least two parties (one tau per party)")
+    return list(taus)
+
+
 def _taus(taus: Sequence[Any]) -> tuple[list[np.ndarray], int]:
+    if not taus:
+        raise DimensionError("give at least one thermal state tau")
     ts = [as_thermal_state(t, name=f"tau[{k}]") for k, t in enumerate(taus)]
     d = ts[0].shape[0]
     if any(t.shape[0] != d for t in ts) or d < 2:
@@ -166,8 +176,7 @@ def eplt_channel(tau_a: Any, tau_b: Any, *, gamma: float | None = None, coins: s
 
 def ghz_eplt_output(rho: Any, taus: Sequence[Any], *, gamma: float | None = None) -> np.ndarray:
     r""":math:`\gamma\,T_{GHZ}(\rho) + (1-\gamma)\bigotimes_k\sigma_k` for ``n = len(taus)`` parties (batch allowed)."""
-    if len(taus) < 2:
-        raise DimensionError("the GHZ protocol needs at least two parties (one tau per party)")
+    taus = _parties(taus)
     g, sig = mixing_states(*taus, gamma=gamma)
     d = sig[0].shape[0]
     return g * ghz_twirl(rho, n=len(taus), d=d) + (1 - g) * kron(*sig)
@@ -175,8 +184,7 @@ def ghz_eplt_output(rho: Any, taus: Sequence[Any], *, gamma: float | None = None
 
 def ghz_eplt_channel(taus: Sequence[Any], *, gamma: float | None = None) -> Channel:
     """The ``n``-party GHZ EPLT as a :class:`Channel` (shared coin: GHZ twirl or product replacement)."""
-    if len(taus) < 2:
-        raise DimensionError("the GHZ protocol needs at least two parties (one tau per party)")
+    taus = _parties(taus)
     g, sig = mixing_states(*taus, gamma=gamma)
     d, n = sig[0].shape[0], len(taus)
     tw = ghz_twirl_channel(n, d)

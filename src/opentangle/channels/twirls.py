@@ -149,14 +149,18 @@ def ghz_twirl(rho: Any, *, n: int, d: int = 2, state: bool = True) -> np.ndarray
 
 def isotropic_twirl_channel(d: int) -> Channel:
     """The isotropic twirl as a :class:`Channel` on ``[d, d]``."""
+    d = check_int(d, "d", minimum=2, error=DimensionError)
     return from_function(lambda x: isotropic_twirl(x, d=d, state=False), dims_in=[d, d], dims_out=[d, d], name="T_iso")
 
 
 def werner_twirl_channel(d: int) -> Channel:
     """The Werner twirl as a :class:`Channel` on ``[d, d]``."""
+    d = check_int(d, "d", minimum=2, error=DimensionError)
     return from_function(lambda x: werner_twirl(x, d=d, state=False), dims_in=[d, d], dims_out=[d, d], name="T_werner")
 
 
 def ghz_twirl_channel(n: int, d: int = 2) -> Channel:
     """The GHZ twirl as a :class:`Channel` on ``[d] * n``."""
+    n = check_int(n, "n", minimum=2, error=DimensionError)
+    d = check_int(d, "d", minimum=2, error=DimensionError)
     return from_function(lambda x: ghz_twirl(x, n=n, d=d, state=False), dims_in=[d] * n, dims_out=[d] * n, name="T_GHZ")

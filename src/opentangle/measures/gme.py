@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from opentangle._convert import as_array, check_real
+from opentangle._convert import as_array, as_operator, check_real
 from opentangle.errors import (
     ConvergenceError,
     DimensionError,
@@ -391,11 +391,16 @@ def check_decomposable_witness(
 
     Returns ``(W_checked, {M: (P_M, Q_M)}, WitnessCheck)``.
     """
-    rho = np.asarray(rho)
-    dims = list(dims)
-    w = _herm(np.asarray(witness, dtype=complex))
+    rho, dims = prepare_state(rho, dims)
+    w = _herm(as_operator(witness, name="witness")[0])
+    if w.shape != rho.shape:
+        raise DimensionError(f"witness has shape {w.shape} but rho has shape {rho.shape}")
+    if not isinstance(q_parts, dict) or not q_parts:
+        raise InvalidParameterError("q_parts must be a non-empty dict {part M (tuple of subsystems): Q_M}")
     eye = np.eye(w.shape[0])
-    qs = {tuple(m): _clip01(np.asarray(q, dtype=complex)) for m, q in q_parts.items()}
+    qs = {tuple(m): _clip01(as_operator(q, name=f"Q_{m}")[0]) for m, q in q_parts.items()}
+    if any(q.shape != w.shape for q in qs.values()):
+        raise DimensionError("every Q_M must have the shape of the witness")
     ps = {m: _herm(w - partial_transpose(q, list(m), dims)) for m, q in qs.items()}
     shift = max(0.0, *(-np.linalg.eigvalsh(p)[0] for p in ps.values()))
     w = w + shift * eye

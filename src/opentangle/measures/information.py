@@ -164,7 +164,7 @@ def renyi_entropy(rho: Any, alpha: float, *, base: float = 2) -> float:
     2.0
     """
     b = _check_base(base)
-    a = float(alpha) if alpha == math.inf else check_real(alpha, "alpha")
+    a = math.inf if (isinstance(alpha, (int, float)) and alpha == math.inf) else check_real(alpha, "alpha")
     if a < 0:
         raise InvalidParameterError(f"alpha must be >= 0; got {alpha}")
     p = np.clip(hermitian_eigvals(_state(rho, "rho")), 0, None)

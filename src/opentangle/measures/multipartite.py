@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from opentangle._convert import as_array
+from opentangle._convert import as_array, as_operator, check_int
 from opentangle.errors import DimensionError, InvalidStateError
 from opentangle.measures._common import qubit_dims
 from opentangle.measures.negativity import negativity
@@ -28,8 +28,7 @@ __all__ = ["average_negativity", "bipartitions", "is_permutation_symmetric"]
 
 def bipartitions(n: int) -> list[tuple[int, ...]]:
     """Part A of each of the ``2^(n-1) - 1`` unordered bipartitions (A contains site 0)."""
-    if n < 2:
-        raise DimensionError(f"bipartitions need at least 2 subsystems; got {n}")
+    n = check_int(n, "n", minimum=2, error=DimensionError)
     out = []
     for size in range(1, n):
         for rest in itertools.combinations(range(1, n), size - 1):
@@ -50,6 +49,7 @@ def is_permutation_symmetric(rho: Any, dims: Sequence[int] | None = None, *, ato
     Checks the two generators of the symmetric group: a swap of sites 0 and 1, and the cyclic shift.
     """
     arr, qd = as_array(rho, name="rho")
+    arr = as_operator(arr, name="rho")[0]
     dims = qubit_dims(arr.shape[-1], dims, qd)
     if len(set(dims)) != 1:
         return False
@@ -75,8 +75,8 @@ def average_negativity(rho: Any, dims: Sequence[int] | None = None, *, symmetric
     0.5
     """
     arr, qd = as_array(rho, name="rho")
-    dims = qubit_dims(arr.shape[-1], dims, qd)
     arr = validate_density_matrix(arr)
+    dims = qubit_dims(arr.shape[-1], dims, qd)
     n = len(dims)
     if n < 2:
         raise DimensionError(f"average_negativity needs at least 2 subsystems; got dims {dims}")

@@ -54,8 +54,8 @@ def bell_fidelity(rho: Any, dims: Sequence[int] | None = None, *, which: str = "
 
 def _ghz_dims(rho: Any, dims: Sequence[int] | None) -> tuple[np.ndarray, list[int]]:
     arr, qd = as_array(rho, name="rho")
-    dims = qubit_dims(arr.shape[-1], dims, qd)
     arr = validate_density_matrix(arr, batch=True)
+    dims = qubit_dims(arr.shape[-1], dims, qd)
     if len(set(dims)) != 1 or len(dims) < 2:
         raise DimensionError(f"GHZ fidelity needs n >= 2 subsystems of equal dimension; got dims {dims}")
     return arr, dims

@@ -210,7 +210,11 @@ def binomial_log_weights(n_atoms: int, k: Any) -> np.ndarray:
 
 def binomial_amplitudes(n_atoms: int, k: Any) -> np.ndarray:
     """``c_k = sqrt(C(N, k) / 2^N)``, the amplitudes of the x-polarised coherent state."""
-    return np.exp(0.5 * binomial_log_weights(n_atoms, k))
+    n = check_n_atoms(n_atoms)
+    ks = np.asarray(k)
+    if ks.dtype.kind not in "biuf" or (ks.size and not (np.all(np.isfinite(ks)) and 0 <= ks.min() and ks.max() <= n)):
+        raise InvalidParameterError(f"k must be excitation numbers in 0..{n}; got {k!r:.60}")
+    return np.exp(0.5 * binomial_log_weights(n, k))
 
 
 def _reduce(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -106,3 +106,33 @@ def test_html_reprs():
     sp_ = spectrum(Model(hamiltonian=sigma_x(), jumps=[Jump(sigma_minus(), 1.0)]))
     assert "gap" in sp_._repr_html_()
     assert "e_names" not in repr(ev) and "['zz']" in repr(ev)
+
+
+def test_evolve_batch_matches_a_loop_over_evolve():
+    from opentangle.errors import DimensionError as DimErr
+    from opentangle.lindblad import affine_liouvillians, evolve_batch
+
+    dims = [2, 2]
+    zz = embed(sigma_z(), 0, dims) @ embed(sigma_z(), 1, dims)
+    x0 = embed(sigma_x(), 0, dims)
+    decay = [Jump(embed(sigma_minus(), i, dims), 1.0) for i in range(2)]
+    pts = [(0.5, 0.2), (1.0, 0.7), (2.0, 1.5)]
+    models = [Model(hamiltonian=g * zz + 0.3 * x0, jumps=[Jump(j.op, k) for j in decay], dims=dims) for g, k in pts]
+    times = np.array([0.0, 0.3, 0.6, 1.5, 4.0])  # non-uniform steps
+    psi0 = np.kron([1, 0], [1, 1]) / np.sqrt(2)
+    ev = evolve_batch(models, psi0, times, e_ops={"zz": zz}, measures="negativity")
+    for b, m in enumerate(models):
+        ref = evolve(m, psi0, times, e_ops={"zz": zz}, measures="negativity")
+        assert np.abs(ev.states[b] - ref.states).max() < 1e-12
+        assert np.abs(ev.expect[b, 0] - ref.expect[0]).max() < 1e-12
+        assert np.abs(ev.measures["negativity"][b] - ref.measures["negativity"]).max() < 1e-12
+    parts = [Model(hamiltonian=zz, dims=dims), Model(hamiltonian=0.3 * x0, dims=dims), Model(jumps=decay, dims=dims)]
+    S = affine_liouvillians(parts, [[g, 1.0, k] for g, k in pts])
+    ev2 = evolve_batch(S, psi0, times)
+    assert np.abs(ev2.states - ev.states).max() < 1e-12
+    with pytest.raises(DimErr):
+        evolve_batch([models[0], Model(hamiltonian=sigma_z())], psi0, times)
+    with pytest.raises(InvalidParameterError):
+        evolve_batch([], psi0, times)
+    with pytest.raises(InvalidParameterError):
+        evolve_batch([Model(hamiltonian=[zz, [x0, lambda t: np.cos(t)]], dims=dims)], psi0, times)

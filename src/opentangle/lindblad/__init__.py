@@ -18,6 +18,7 @@ from opentangle.lindblad.model import (
     reset,
     thermal_noise,
 )
+from opentangle.lindblad.batch import BatchEvolution, affine_liouvillians, evolve_batch
 from opentangle.lindblad.timedep import Pulse
 from opentangle.lindblad.floquet import PeriodicSteadyState, periodic_steady_state
 from opentangle.lindblad.threshold import (
@@ -66,6 +67,9 @@ __all__ = [
     "symmetric_steady_state",
     "spin_squeezing",
     "Pulse",
+    "evolve_batch",
+    "BatchEvolution",
+    "affine_liouvillians",
     "periodic_steady_state",
     "PeriodicSteadyState",
     "entanglement_threshold",

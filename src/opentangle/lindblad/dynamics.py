@@ -7,11 +7,16 @@ propagators, which are unconditionally stable for stiff problems:
   distinct step; exact to round-off; default for :math:`D^2 \le 1024`.
 * ``"krylov"``: ``scipy.sparse.linalg.expm_multiply`` between consecutive
   times (truncated Taylor with scaling, accurate to double precision); default above.
-* ``"bdf"``: ``scipy.integrate.solve_ivp(method="BDF")`` with the sparse
-  Liouvillian as Jacobian; cheapest for very stiff long runs, accurate to ``rtol``/``atol``.
+* ``"bdf"``: VODE's variable-order BDF (``scipy.integrate.ode("zvode")``) with functional
+  iteration, the integrator behind QuTiP's ``mesolve(method="bdf")``; one sparse matrix-vector
+  product per iteration, accurate to ``rtol``/``atol``.
+* ``"bdf-sparse"``: ``scipy.integrate.solve_ivp(method="BDF")`` with Newton iterations on the
+  sparse Liouvillian as Jacobian (a sparse LU per step-size change): stable on very stiff runs, but
+  the LU fills in on reset-type models.
 
 Time-dependent models (:mod:`opentangle.lindblad.timedep`) take the time-dependent path:
-``solve_ivp`` on :math:`\dot x = \mathcal L(t)x` (``"adaptive"``: DOP853, ``"rk45"``, ``"bdf"``),
+VODE Adams (``"adaptive"``, QuTiP's default integrator) or ``solve_ivp`` (``"dop853"``, ``"rk45"``, ``"bdf"``)
+on :math:`\dot x = \mathcal L(t)x`,
 restarted at every :class:`~opentangle.lindblad.timedep.Pulse` edge, or exact exponentials per
 constant segment when every coefficient is piecewise constant (``"exact"``).
 ``Evolution.path`` says which path ran.
@@ -140,8 +145,8 @@ def _named(items: Any, what: str) -> list[tuple[str, Any]]:
     return out
 
 
-_STATIC = ("expm", "krylov", "bdf")
-_TD = {"exact": "exact", "adaptive": "DOP853", "dop853": "DOP853", "rk45": "RK45", "bdf": "BDF"}
+_STATIC = ("expm", "krylov", "bdf", "bdf-sparse")
+_TD = {"exact": "exact", "adaptive": "adams", "adams": "adams", "dop853": "DOP853", "rk45": "RK45", "bdf": "BDF"}
 
 
 def _check_tol(x: Any, name: str) -> float:
@@ -196,9 +201,11 @@ def evolve(
         ``"entropy"``, ``"min_pt_eigenvalue"``), a callable ``f(rho) -> value``, or a list/dict of them;
         evaluated at every time on the fly (with ``store_states=False`` no state is kept).
     method : static models: ``"auto"``, ``"expm"`` (dense propagator), ``"krylov"``
-        (``expm_multiply``) or ``"bdf"``.  Time-dependent models: ``"auto"`` (``"exact"`` when every
+        (``expm_multiply``), ``"bdf"`` (zvode, as QuTiP) or ``"bdf-sparse"`` (Newton, sparse Jacobian).
+        Time-dependent models: ``"auto"`` (``"exact"`` when every
         coefficient is a :class:`Pulse`, else ``"adaptive"``), ``"exact"`` (one exponential per constant
-        segment), ``"adaptive"`` (``solve_ivp`` DOP853), ``"rk45"`` or ``"bdf"`` (with the sparse
+        segment), ``"adaptive"`` (= ``"adams"``: VODE's Adams method, ``zvode``, as QuTiP's default),
+        ``"dop853"``, ``"rk45"`` (``solve_ivp``) or ``"bdf"`` (``solve_ivp`` BDF with the sparse
         :math:`\mathcal L(t)` as Jacobian).  Forcing ``"adaptive"``/``"exact"`` on a static model runs the
         time-dependent path.  Integrations restart at every schedule edge.
     rtol, atol : tolerances of the adaptive solvers (in ``(0, 1)``).
@@ -242,13 +249,15 @@ def evolve(
     expect = np.empty((len(obs), T), float if herm else complex) if obs else None
     mvals: dict[str, list] = {name: [] for name, _ in meas}
 
+    W = _trace_functionals(obs, D)
+
     def record(i: int, xv: np.ndarray) -> None:
         r = xv.reshape(D, D, order="F")
         if states is not None:
             states[i] = r
-        for k, o in enumerate(obs):
-            v = (o.multiply(r.T)).sum()  # tr(O r) = sum_ij O_ij r_ji
-            expect[k, i] = v.real if herm else v
+        if W is not None:
+            v = W @ xv  # tr(O r) = sum_ij O_ij r_ji = vec(O^T) . vec(r)
+            expect[:, i] = v.real if herm else v
         for name, f in meas:
             mvals[name].append(f((r + r.conj().T) / 2))
 
@@ -265,6 +274,19 @@ def evolve(
     out_states = [_qobj(s, model.dims) for s in states] if (as_qobj and states is not None) else states
     return Evolution(times=t, states=out_states, expect=expect, measures=out_m, method=method, path=path,
                      e_names=[n for n, _ in named_obs], dims=list(model.dims))
+
+
+def _trace_functionals(obs: list[sp.csr_matrix], D: int) -> sp.csr_matrix | None:
+    """Rows ``vec(O_k^T)`` (column stacking) so that ``W @ vec(rho) = [tr(O_k rho)]``."""
+    if not obs:
+        return None
+    rows, cols, vals = [], [], []
+    for k, o in enumerate(obs):
+        c = o.tocoo()
+        rows.append(np.full(c.nnz, k))
+        cols.append(c.col + D * c.row)
+        vals.append(c.data)
+    return sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(len(obs), D * D))
 
 
 def _qobj(r: np.ndarray, dims: list[int]):
@@ -290,11 +312,12 @@ def _choose(model: Model, method: Any) -> tuple[str, str]:
         return "time-dependent", method
     if method == "auto":
         method = "expm" if model.dim**2 <= _DENSE_MAX else "krylov"
-    if method in ("exact", "adaptive", "dop853", "rk45"):
+    if method in ("exact", "adaptive", "adams", "dop853", "rk45"):
         return "time-dependent", method
     if method not in _STATIC:
         raise InvalidParameterError(
-            f"method must be 'auto', 'expm', 'krylov', 'bdf' (or 'adaptive', 'exact', 'rk45'); got {method!r}"
+            f"method must be 'auto', 'expm', 'krylov', 'bdf', 'bdf-sparse' (or 'adaptive', 'exact', 'rk45'); "
+            f"got {method!r}"
         )
     return "static", method
 
@@ -319,7 +342,9 @@ def _static_steps(L: sp.csr_matrix, x: np.ndarray, t: np.ndarray, method: str, r
             if dt > 0:
                 x = spla.expm_multiply(Lc * dt, x)
             yield i, x
-    elif T > 1:
+    elif method == "bdf" and T > 1:
+        yield from _zvode_steps(sp.csr_matrix(L), x, t, rtol, atol)
+    elif T > 1:  # "bdf-sparse": Newton iterations with the sparse Liouvillian as Jacobian (stiff-stable)
         from scipy.integrate import solve_ivp
 
         Lc = sp.csc_matrix(L)
@@ -329,6 +354,25 @@ def _static_steps(L: sp.csr_matrix, x: np.ndarray, t: np.ndarray, method: str, r
             raise ConvergenceError(f"BDF integration failed: {sol.message}; try method='krylov'")
         for i in range(1, T):
             yield i, sol.y[:, i]
+
+
+def _zvode_steps(L: sp.csr_matrix, x: np.ndarray, t: np.ndarray, rtol: float, atol: float):
+    """VODE's variable-order BDF (``zvode``, functional iteration: the integrator QuTiP's ``"bdf"`` uses)."""
+    from scipy.integrate import ode
+
+    solver = ode(lambda _t, y: L @ y)
+    solver.set_integrator("zvode", method="bdf", rtol=rtol, atol=atol, nsteps=2_000_000, order=5)
+    solver.set_initial_value(x, t[0])
+    y = x
+    for i in range(1, t.size):
+        if t[i] > solver.t:
+            y = solver.integrate(t[i])
+            if not solver.successful():
+                raise ConvergenceError(
+                    f"zvode BDF stopped at t = {solver.t:g} (return code {solver.get_return_code()}); the problem may "
+                    "be stiff: use method='bdf-sparse' or 'krylov'"
+                )
+        yield i, y.copy()
 
 
 def _hermitian_real_form(L: sp.spmatrix, D: int) -> sp.csr_matrix:

@@ -101,7 +101,7 @@ def periodic_steady_state(model: Model, period: float, *, t0: float = 0.0, rtol:
         )
     start = time.perf_counter()
     tdl = model.time_dependent_liouvillian()
-    method = "exact" if tdl.piecewise else "DOP853"
+    method = "exact" if tdl.piecewise else "adams"
     ((_, P, Z),) = list(propagate(tdl, np.eye(n, dtype=complex), np.array([t0, t0 + T]), method=method,
                                  rtol=rtol, atol=atol, integral=True))
     mult = np.sort(np.abs(np.linalg.eigvals(P)))[::-1]

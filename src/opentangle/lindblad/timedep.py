@@ -299,14 +299,90 @@ def propagate(tdl: TimeDependentLiouvillian, y0: np.ndarray, times: np.ndarray, 
         Lc, smooth = tdl.frozen(a, b)
         stops = [tt for tt in times[i:] if tt <= b]
         stops = stops if (stops and stops[-1] == b) else stops + [b]
-        start = a
-        for s in stops:
-            if s > start:
-                y, z = _step(Lc, smooth, y, z, start, s, method=method, rtol=rtol, atol=atol, dense=tdl.dense)
-                start = s
+        for s, y, z in _segment(Lc, smooth, y, z, a, stops, method=method, rtol=rtol, atol=atol, dense=tdl.dense):
             while i < T and times[i] <= s:
                 yield (i, y.reshape(shape), z.reshape(shape)) if integral else (i, y.reshape(shape))
                 i += 1
+
+
+def _segment(Lc, smooth, y, z, a, stops, *, method, rtol, atol, dense):
+    """Yield ``(s, y(s), z(s))`` at each stop of one segment (no breakpoint inside), one integration."""
+    if not smooth and (dense or z is None):
+        start = a
+        for s in stops:
+            if s > start:
+                y, z = _step(Lc, smooth, y, z, start, s, method=method, rtol=rtol, atol=atol, dense=dense)
+                start = s
+            yield s, y, z
+        return
+    if method == "exact":
+        raise InvalidParameterError("method='exact' needs a piecewise-constant model (Pulse coefficients only)")
+    n, m = y.shape
+
+    def rhs(t, v):
+        Y = v[: n * m].reshape(n, m)
+        dY = Lc @ Y
+        for S, c in smooth:
+            cv = c.value(t)
+            if cv != 0.0:
+                dY = dY + cv * (S @ Y)
+        return dY.reshape(-1) if z is None else np.concatenate([dY.reshape(-1), Y.reshape(-1)])
+
+    v0 = y.reshape(-1) if z is None else np.concatenate([y.reshape(-1), z.reshape(-1)])
+    pts = [s for s in stops if s > a]
+    if method in ("adams", "zbdf"):
+        from scipy.integrate import ode
+
+        failed: list[Exception] = []
+
+        def safe_rhs(t, v):  # an exception inside zvode's callback is lost; keep it and stop cleanly
+            if failed:
+                return np.zeros_like(v)
+            try:
+                return rhs(t, v)
+            except InvalidParameterError as exc:
+                failed.append(exc)
+                return np.zeros_like(v)
+
+        solver = ode(safe_rhs).set_integrator("zvode", method="adams" if method == "adams" else "bdf", rtol=rtol,
+                                         atol=atol, nsteps=10_000_000)
+        solver.set_initial_value(v0, a)
+        vals = []
+        for s in pts:
+            v = solver.integrate(s)
+            if failed:
+                raise failed[0]
+            if not solver.successful():
+                raise ConvergenceError(f"zvode {method} stopped at t = {solver.t:g} (code {solver.get_return_code()}); "
+                                       "try method='bdf' (stiff) or looser tolerances")
+            vals.append(v.copy())
+    else:
+        from scipy.integrate import solve_ivp
+
+        kw = {}
+        if method == "BDF":
+            if z is not None:
+                raise InvalidParameterError("method='bdf' propagates states; use the default method here")
+
+            def jac(t, v):
+                L = Lc
+                for S, c in smooth:
+                    L = L + c.value(t) * S
+                return L if m == 1 else (np.kron(L, np.eye(m)) if dense else sp.kron(L, sp.identity(m)))
+
+            kw["jac"] = jac
+        sol = solve_ivp(rhs, (a, pts[-1]), v0, method=method, rtol=rtol, atol=atol, t_eval=pts, **kw) if pts else None
+        if sol is not None and not sol.success:
+            raise ConvergenceError(f"{method} integration failed on [{a:g}, {pts[-1]:g}]: {sol.message}; try method='bdf'")
+        vals = [sol.y[:, k] for k in range(len(pts))] if pts else []
+    k = 0
+    for s in stops:
+        if s > a:
+            v = vals[k]
+            k += 1
+            y = v[: n * m].reshape(n, m)
+            z = None if z is None else v[n * m:].reshape(n, m)
+        yield s, y, z
 
 
 def _step(Lc, smooth, y, z, a, b, *, method, rtol, atol, dense):
@@ -321,37 +397,4 @@ def _step(Lc, smooth, y, z, a, b, *, method, rtol, atol, dense):
         M[n:, :n] = np.eye(n) * dt
         E = sla.expm(M)
         return E[:n, :n] @ y, z + E[n:, :n] @ y
-    if method == "exact" and smooth:
-        raise InvalidParameterError("method='exact' needs a piecewise-constant model (Pulse coefficients only)")
-    method = "DOP853" if method == "exact" else method
-    from scipy.integrate import solve_ivp
-
-    def L_at(t):
-        L = Lc
-        for S, c in smooth:
-            v = c.value(t)
-            if v != 0.0:
-                L = L + v * S
-        return L
-
-    if z is None:
-        def rhs(t, v):
-            return (L_at(t) @ v.reshape(n, m)).reshape(-1)
-        v0 = y.reshape(-1)
-    else:
-        def rhs(t, v):
-            Y = v[: n * m].reshape(n, m)
-            return np.concatenate([(L_at(t) @ Y).reshape(-1), Y.reshape(-1)])
-        v0 = np.concatenate([y.reshape(-1), z.reshape(-1)])
-    kw = {}
-    if method == "BDF":
-        if m != 1 or z is not None:
-            raise InvalidParameterError("method='bdf' propagates a single state; use the default method here")
-        kw["jac"] = lambda t, v: L_at(t)
-    sol = solve_ivp(rhs, (a, b), v0, method=method, rtol=rtol, atol=atol, **kw)
-    if not sol.success:
-        raise ConvergenceError(f"{method} integration failed on [{a:g}, {b:g}]: {sol.message}; try method='bdf'")
-    v = sol.y[:, -1]
-    if z is None:
-        return v.reshape(n, m), None
-    return v[: n * m].reshape(n, m), v[n * m:].reshape(n, m)
+    raise AssertionError("unreachable: _step propagates constant segments only")  # pragma: no cover

@@ -106,7 +106,7 @@ def noise_tolerance(n_atoms: int, *, L: int, fraction: float = 0.5, xtol: float 
 
 # ----------------------------------------------------------------------------- reproduce
 # nt_big: generic times of the N = 10^6 curve (400 at full; one generic time costs about
-# 0.3-1 s of one core, so default keeps 100 to stay near the 100 s budget on 2 cores)
+# 0.4-1 s of one core, so default keeps 100 to stay near the 100 s budget on 2 cores)
 _LEVELS = {
     "quick": {"nt_small": 241, "nt_big": 4, "nt_ln": 25, "tol_N": (8, 16, 24), "rep_N": (20,), "hp_N": 0,
               "dense_check": False},

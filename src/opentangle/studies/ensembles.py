@@ -223,8 +223,9 @@ def reproduce(out_dir: Path, *, level: str = "default") -> list[Headline]:
         ax.axvline(t, color="k", lw=0.3, ls=":")
         if L > 1:
             ax.annotate(f"{round(t * L / (2 * np.pi))}/{L}", (t, 0.2), fontsize=6, ha="center")
-    ax.set(xlabel="t", ylabel="E (bits)", title="devil's crevasse, E(t) of two ensembles (dotted: t = 2 pi j / L)")
-    ax.legend(fontsize=7, loc="upper right")
+    ax.set(xlabel="t", ylabel="E (bits)", title="devil's crevasse, E(t) of two ensembles (dotted: t = 2 pi j / L)",
+           ylim=(-0.3, 12.8))
+    ax.legend(fontsize=7, loc="upper center", ncol=2)
     fig.tight_layout()
     save_figure(None, fig, out_dir, "ensembles_crevasse")
     # periodicity and mirror symmetry against an independent full-basis SVD (no t mod 2 pi, no reflection)

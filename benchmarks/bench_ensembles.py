@@ -1,6 +1,7 @@
 """Benchmark of opentangle.spins (ensembles study): window error and speed.
 
 Run:  OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_ensembles.py [--curve 200] [--workers 2]
+      [--generic 400] [--dense-check]
 
 1. error of E(t) against the window half-width w (N = 2000 against the full Fock
    basis; N = 10^6 against a w = 4.5 window);
@@ -39,6 +40,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--curve", type=int, default=40, help="points of the N = 1e6 E(t) curve (200 for the target)")
     ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--generic", type=int, default=40, help="generic times of the N = 1e6 curve (400 for the target)")
+    ap.add_argument("--dense-check", action="store_true", help="compare one generic time with the dense window (slow)")
     args = ap.parse_args()
 
     print("== 1. error against the window half-width w ==")
@@ -93,8 +96,20 @@ def main() -> None:
               f"window={r.window.size} time {tp:.3f} s")
     ts = np.linspace(0, 2 * np.pi, args.curve)
     es, tc = timed(entropy_curve, n, ts, workers=args.workers)
-    print(f"N=1e6 E(t) curve: {args.curve} points in {tc:.1f} s ({tc / args.curve:.3f} s/point, workers={args.workers}); "
-          f"extrapolated 200 points: {200 * tc / args.curve:.0f} s")
+    print(f"N=1e6 E(t) curve on linspace (rational times 2 pi j/{args.curve - 1}): {args.curve} points in {tc:.1f} s "
+          f"({tc / args.curve:.3f} s/point, workers={args.workers})")
+    from opentangle.studies.ensembles import generic_times
+
+    tg = generic_times(args.generic)
+    eg, tgc = timed(entropy_curve, n, tg, workers=args.workers)
+    print(f"N=1e6 E(t) curve at {args.generic} generic times 2 pi (j + g)/n: {tgc:.1f} s ({tgc / args.generic:.3f} s/point, "
+          f"workers={args.workers}); extrapolated 400 times: {400 * tgc / args.generic:.0f} s (issue-19 target: 30 s); "
+          f"E in [{eg.min():.4f}, {eg.max():.4f}] bits")
+    if args.dense_check:
+        t = float(tg[len(tg) // 3])
+        (ef, tf), (ed, td) = timed(pure_entanglement, n, t), timed(pure_entanglement, n, t, method="dense")
+        print(f"N=1e6 t={t:.6f}: fast {tf:.2f} s, dense window {td:.1f} s, |dE| = {abs(ef.entropy - ed.entropy):.1e} "
+              "(target 1e-8)")
     print(f"\n== 3. peak memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB ==")
 
 

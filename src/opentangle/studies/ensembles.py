@@ -106,7 +106,7 @@ def noise_tolerance(n_atoms: int, *, L: int, fraction: float = 0.5, xtol: float 
 
 # ----------------------------------------------------------------------------- reproduce
 # nt_big: generic times of the N = 10^6 curve (400 at full; one generic time costs about
-# 0.3-1 s of one core, so default keeps 100 to stay near the 100 s budget on 2 cores)
+# 0.4-1 s of one core, so default keeps 100 to stay near the 100 s budget on 2 cores)
 _LEVELS = {
     "quick": {"nt_small": 241, "nt_big": 4, "nt_ln": 25, "tol_N": (8, 16, 24), "rep_N": (20,), "hp_N": 0,
               "dense_check": False},
@@ -223,8 +223,9 @@ def reproduce(out_dir: Path, *, level: str = "default") -> list[Headline]:
         ax.axvline(t, color="k", lw=0.3, ls=":")
         if L > 1:
             ax.annotate(f"{round(t * L / (2 * np.pi))}/{L}", (t, 0.2), fontsize=6, ha="center")
-    ax.set(xlabel="t", ylabel="E (bits)", title="devil's crevasse, E(t) of two ensembles (dotted: t = 2 pi j / L)")
-    ax.legend(fontsize=7, loc="upper right")
+    ax.set(xlabel="t", ylabel="E (bits)", title="devil's crevasse, E(t) of two ensembles (dotted: t = 2 pi j / L)",
+           ylim=(-0.3, 12.8))
+    ax.legend(fontsize=7, loc="upper center", ncol=2)
     fig.tight_layout()
     save_figure(None, fig, out_dir, "ensembles_crevasse")
     # periodicity and mirror symmetry against an independent full-basis SVD (no t mod 2 pi, no reflection)

@@ -582,3 +582,45 @@ def test_slow_cli_fuzz_never_tracebacks(argv):
     assert code in (0, 1, 2), (argv, code, err.getvalue())
     if code == 2:
         assert err.getvalue().count("\n") == 1, (argv, err.getvalue())
+
+
+@pytest.mark.slow
+def test_dask_scheduler_killed_mid_sweep_is_one_line_and_resumable(tmp_path):
+    import signal
+    import socket
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    addr = f"tcp://127.0.0.1:{port}"
+    env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{TESTS}", "OMP_NUM_THREADS": "1"}
+    dask = str(Path(sys.executable).with_name("dask"))
+    procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path)]
+    try:
+        time.sleep(15)
+        procs.append(subprocess.Popen([dask, "worker", addr, "--nworkers", "1", "--nthreads", "1", "--no-dashboard"],
+                                      env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path))
+        time.sleep(15)
+        out = tmp_path / "o.nc"
+        sweep = subprocess.Popen([sys.executable, "-m", "opentangle.cli", "sweep", "sweepfakes.line", "-p", "x=0:3:60",
+                                  "--set", "delay=0.3", "--scheduler", addr, "--out", str(out)],
+                                 env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        ckpt = checkpoint_path(out, make_spec("sweepfakes.line", axes=["x=0:3:60"], fixed={"delay": 0.3}).key)
+        deadline = time.monotonic() + 200
+        while (not ckpt.exists() or ckpt.read_text().count("\n") < 4) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        procs[0].send_signal(signal.SIGKILL)  # the scheduler dies mid-sweep
+        _, err = sweep.communicate(timeout=200)
+    finally:
+        for p in procs:  # only the processes this test started
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    one_line_exit_2(sweep.returncode, err, "lost the Dask scheduler mid-sweep")
+    assert "is intact with" in err and "rerun the same command" in err
+    saved = ckpt.read_text().count("\n") - 1
+    assert saved >= 3
+    res = run_sweep("sweepfakes.line", axes=["x=0:3:60"], fixed={"delay": 0.0 + 0.3}, workers=1, out=out)
+    assert res.resumed >= saved and res.resumed + res.computed == 60

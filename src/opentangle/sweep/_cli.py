@@ -35,6 +35,8 @@ def command(
     Example: opentangle sweep reset --param r=0:4:201 --param g=0:4:201 --out reset.nc
     """
     module = resolve_study(study)
+    if scheduler:
+        _quiet_dask()
     fixed = dict(parse_set(s, dict(module.PARAMETERS)) for s in (set_ or []))
     res = run_sweep(
         study,
@@ -57,3 +59,16 @@ def command(
             f"{s['computed']} computed, {s['resumed']} resumed, {s['failed']} failed, "
             f"{s['seconds']:.2f} s ({s['backend']})"
         )
+
+
+def _quiet_dask() -> None:
+    """On the command line a lost scheduler is reported in one line; Dask's own tracebacks stay out of it."""
+    import contextlib
+    import logging
+
+    with contextlib.suppress(ImportError):
+        import distributed  # noqa: F401 - its import configures its loggers; override after it
+
+    for name in ("distributed", "distributed.client", "distributed.comm", "distributed.core", "distributed.utils",
+                 "distributed.batched", "distributed.worker", "tornado", "asyncio"):
+        logging.getLogger(name).setLevel(logging.CRITICAL + 1)

@@ -624,3 +624,21 @@ def test_dask_scheduler_killed_mid_sweep_is_one_line_and_resumable(tmp_path):
     assert saved >= 3
     res = run_sweep("sweepfakes.line", axes=["x=0:3:60"], fixed={"delay": 0.0 + 0.3}, workers=1, out=out)
     assert res.resumed >= saved and res.resumed + res.computed == 60
+
+
+def test_a_dying_pool_worker_is_one_line_and_keeps_the_checkpoint(tmp_path, cli_in_process):
+    f = tmp_path / "crashy.py"
+    f.write_text(textwrap.dedent('''
+        import os, time
+        PARAMETERS = {"x": 0.0}
+        MEASURES = ("value",)
+        def evaluate(*, x=0.0):
+            if x > 0.9:
+                time.sleep(0.5)
+                os._exit(3)  # like a segfault or the OOM killer
+            return {"value": x}
+    '''))
+    out = tmp_path / "o.nc"
+    code, _, err = cli_in_process(["sweep", str(f), "-p", "x=0:1:12", "--workers", "2", "--out", str(out)])
+    one_line_exit_2(code, err, "a worker process died")
+    assert "is intact with" in err and not out.exists()

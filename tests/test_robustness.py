@@ -340,7 +340,7 @@ def test_enospc_during_the_netcdf_write_keeps_the_checkpoint(tmp_path, monkeypat
 
 
 def test_enospc_during_the_checkpoint_append_is_one_line(tmp_path, monkeypatch, cli_in_process):
-    import opentangle.sweep as sweep
+    import opentangle.sweep._run as sweep
 
     real_open = sweep._open_checkpoint
 
@@ -431,7 +431,7 @@ def test_reproduce_folder_deletes_only_what_reproduce_wrote(tmp_path):
 
 
 def test_lost_scheduler_mid_sweep_says_checkpoint_is_intact(tmp_path, monkeypatch, cli_in_process):
-    import opentangle.sweep as sweep
+    import opentangle.sweep._run as sweep
 
     real = sweep._run_tasks
 
@@ -553,23 +553,92 @@ def test_fuzz_jsonable_round_trips(x):
 
 
 @pytest.mark.slow
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.sampled_from(["sweep", "plot", "reproduce", "-p", "x=0:1:2", "--out", "/dev/null", "--seed",
-                                 "-1", "--workers", "0", "nan", "sweepfakes.line", "--set", "n=1.5", "-m", "zz",
-                                 "--timeout", "x=1,2", "y=0:1:2:log"]), min_size=1, max_size=8))
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(["sweep", "plot", "ladder", "thermalize", "-p", "x=0:1:2", "--out", "/dev/null",
+                                 "--seed", "-1", "--workers", "0", "nan", "sweepfakes.line", "--set", "n=1.5", "-m",
+                                 "zz", "--timeout", "x=1,2", "y=0:1:2:log", "--d", "--L", "1e9", "o.nc"]),
+                min_size=1, max_size=8))
 def test_slow_cli_fuzz_never_tracebacks(argv):
-    from opentangle.cli import main
-
     import contextlib
     import io
+    import tempfile
+
+    from opentangle.cli import main
 
     err = io.StringIO()
-    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+    here = os.getcwd()
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chdir(tmp)  # whatever a probe writes lands here
         try:
-            main(argv)
-        except SystemExit as exc:
-            code = exc.code
+            with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+                try:
+                    main(argv)
+                    code = 0
+                except SystemExit as exc:
+                    code = exc.code
+        finally:
+            os.chdir(here)
     assert "Traceback" not in err.getvalue()
     assert code in (0, 1, 2), (argv, code, err.getvalue())
     if code == 2:
-        assert err.getvalue().count("\n") == 1
+        assert err.getvalue().count("\n") == 1, (argv, err.getvalue())
+
+
+@pytest.mark.slow
+def test_dask_scheduler_killed_mid_sweep_is_one_line_and_resumable(tmp_path):
+    import signal
+    import socket
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    addr = f"tcp://127.0.0.1:{port}"
+    env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{TESTS}", "OMP_NUM_THREADS": "1"}
+    dask = str(Path(sys.executable).with_name("dask"))
+    procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path)]
+    try:
+        time.sleep(15)
+        procs.append(subprocess.Popen([dask, "worker", addr, "--nworkers", "1", "--nthreads", "1", "--no-dashboard"],
+                                      env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path))
+        time.sleep(15)
+        out = tmp_path / "o.nc"
+        sweep = subprocess.Popen([sys.executable, "-m", "opentangle.cli", "sweep", "sweepfakes.line", "-p", "x=0:3:60",
+                                  "--set", "delay=0.3", "--scheduler", addr, "--out", str(out)],
+                                 env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        ckpt = checkpoint_path(out, make_spec("sweepfakes.line", axes=["x=0:3:60"], fixed={"delay": 0.3}).key)
+        deadline = time.monotonic() + 200
+        while (not ckpt.exists() or ckpt.read_text().count("\n") < 4) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        procs[0].send_signal(signal.SIGKILL)  # the scheduler dies mid-sweep
+        _, err = sweep.communicate(timeout=200)
+    finally:
+        for p in procs:  # only the processes this test started
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    one_line_exit_2(sweep.returncode, err, "lost the Dask scheduler mid-sweep")
+    assert "is intact with" in err and "rerun the same command" in err
+    saved = ckpt.read_text().count("\n") - 1
+    assert saved >= 3
+    res = run_sweep("sweepfakes.line", axes=["x=0:3:60"], fixed={"delay": 0.0 + 0.3}, workers=1, out=out)
+    assert res.resumed >= saved and res.resumed + res.computed == 60
+
+
+def test_a_dying_pool_worker_is_one_line_and_keeps_the_checkpoint(tmp_path, cli_in_process):
+    f = tmp_path / "crashy.py"
+    f.write_text(textwrap.dedent('''
+        import os, time
+        PARAMETERS = {"x": 0.0}
+        MEASURES = ("value",)
+        def evaluate(*, x=0.0):
+            if x > 0.9:
+                time.sleep(0.5)
+                os._exit(3)  # like a segfault or the OOM killer
+            return {"value": x}
+    '''))
+    out = tmp_path / "o.nc"
+    code, _, err = cli_in_process(["sweep", str(f), "-p", "x=0:1:12", "--workers", "2", "--out", str(out)])
+    one_line_exit_2(code, err, "a worker process died")
+    assert "is intact with" in err and not out.exists()

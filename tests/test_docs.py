@@ -118,3 +118,13 @@ def test_tutorial_notebooks_are_committed_without_outputs():
         for c in cells:
             if c["cell_type"] == "code":
                 assert not c.get("outputs") and c.get("execution_count") is None, f"{nb.name} has outputs"
+
+
+def test_prose_in_the_type_slot_moves_to_the_description(roles):
+    doc = ("Parameters\n----------\ntol : bound on the residual; absolute.\n    more text\n"
+           "study : str or :class:`module`\n    Study name.\n\nRaises\n------\n"
+           "ConvergenceError : residual above ``tol``.\n")
+    out = roles.convert(doc)
+    assert "tol\n    bound on the residual; absolute.\n    more text" in out
+    assert "study : str or module\n    Study name." in out
+    assert "ConvergenceError\n    residual above ``tol``." in out

@@ -3,6 +3,8 @@
 The docstrings are numpy-style but use Sphinx roles, which mkdocstrings does not understand:
 
 * a numpy section titled ``Example`` -> ``Examples`` (so that its doctest is rendered as code);
+* a numpy entry ``name : prose description.`` (the type slot holding a description) ->
+  ``name`` with the description below it, so that it is rendered as Markdown;
 * ``:math:`x``` -> ``\\(x\\)`` (arithmatex inline math, typeset by MathJax);
 * a ``.. math::`` directive with its indented body -> a ``$$ ... $$`` display block;
 * ``:func:`name```, ``:class:``, ``:mod:``, ``:meth:``, ``:attr:``, ``:exc:``, ``:data:``,
@@ -53,6 +55,48 @@ def _math_blocks(text: str) -> str:
     return "\n".join(out)
 
 
+_SECTIONS = {"parameters", "other parameters", "attributes", "returns", "yields", "raises", "warns", "receives"}
+_ENTRY = re.compile(r"^(?P<indent>[ \t]*)(?P<name>[\w*][\w*, .]*?)\s+:\s+(?P<text>\S.*)$")
+_ROLE_PLAIN = re.compile(r":(?:py:)?[a-z]+:`~?([^`]+)`")
+
+
+def _is_prose(text: str) -> bool:
+    """Whether the part after ``name :`` is a description rather than a type."""
+    words = len(text.split())
+    return (text.rstrip().endswith(".") or ";" in text or ":math:" in text or words > 5
+            or ("(" in text and words > 3))
+
+
+def _entries(text: str) -> str:
+    """In numpy entry sections, move a prose ``name : description`` into the description.
+
+    Many docstrings write ``tol : bound on the residual ...``: numpy style reads the part after
+    the colon as the *type*, which mkdocstrings shows verbatim in a type column.  The entry becomes
+    ``name`` followed by the description indented below it; real types (``int``, ``str or module``)
+    stay, with any Sphinx role inside reduced to its name (the type column is not Markdown).
+    """
+    lines = text.split("\n")
+    out: list[str] = []
+    section, base = None, None
+    for i, line in enumerate(lines):
+        nxt = lines[i + 1] if i + 1 < len(lines) else ""
+        stripped = line.strip()
+        if stripped and re.fullmatch(r"-{3,}", nxt.strip() or "x") and len(nxt.strip()) >= len(stripped) - 1:
+            section = stripped.lower() if stripped.lower() in _SECTIONS else None
+            base = len(line) - len(line.lstrip())
+            out.append(line)
+            continue
+        m = _ENTRY.match(line) if section else None
+        if m and len(m["indent"]) == base:
+            if _is_prose(m["text"]):
+                out += [f"{m['indent']}{m['name']}", f"{m['indent']}    {m['text']}"]
+            else:
+                out.append(f"{m['indent']}{m['name']} : {_ROLE_PLAIN.sub(lambda r: r[1], m['text'])}")
+            continue
+        out.append(line)
+    return "\n".join(out)
+
+
 def _resolve(obj: Any, name: str) -> str:
     """The full path of ``name`` as seen from ``obj`` (best effort; unresolved names stay as given)."""
     if name.startswith("opentangle."):
@@ -82,6 +126,7 @@ def _xref(obj: Any, m: re.Match) -> str:
 def convert(text: str, obj: Any = None) -> str:
     """The docstring ``text`` with Sphinx math and cross-reference roles rewritten for mkdocstrings."""
     text = _EXAMPLE.sub(lambda m: f"{m['indent']}Examples\n{m['indent']}--------", text)
+    text = _entries(text)
     text = _math_blocks(text)
     text = _MATH.sub(lambda m: r"\(" + m[1] + r"\)", text)
     return _XREF.sub(lambda m: _xref(obj, m), text)

@@ -541,6 +541,11 @@ class PIState:
         key = ("nu", ja2, jb2)
         if key in st._cache:
             return st._cache[key]
+        twoj = range(abs(ja2 - jb2), ja2 + jb2 + 1, 2)
+        if not any(np.any(st.blocks[st.twojs.index(t)]) for t in twoj):  # e.g. a state of the Dicke manifold
+            st._cache[("low", ja2, jb2)] = math.inf  # a zero block does not bound the minimum
+            st._cache[key] = (0.0, 0.0)
+            return 0.0, 0.0
         x, _, _ = st._pair_x(ja2, jb2)
         da, db = ja2 + 1, jb2 + 1
         xt = x.reshape(da, db, da, db).transpose(2, 1, 0, 3).reshape(da * db, da * db)  # Hermitian by construction
@@ -556,7 +561,6 @@ class PIState:
             top = max(top, float(np.abs(ev).max()))
             low = min(low, float(ev[0]))
         st._cache[("low", ja2, jb2)] = low
-        twoj = range(abs(ja2 - jb2), ja2 + jb2 + 1, 2)
         e2 = sum(st.errors[st.twojs.index(t)] ** 2 for t in twoj)
         kdim = da * db
         err = math.sqrt(kdim * e2) + kdim * 2.3e-16 * top

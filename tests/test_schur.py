@@ -246,6 +246,10 @@ def test_bad_input_typed_errors():
         st_.block(5)
     with pytest.raises(InvalidParameterError):
         PIState.from_symmetric(object())
+    with pytest.raises(DimensionError):
+        PIState.from_correlations(np.ones(len(occ)), n=4, occupations=occ, lookup=np.zeros((2, 2, 2), int))
+    with pytest.raises(DimensionError):
+        PIState(n=3, blocks=(np.eye(2),))
     big = PIState.from_spin(dicke_spin_state(12, 3))
     with pytest.raises(InvalidParameterError):
         big.to_dense()

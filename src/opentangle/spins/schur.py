@@ -318,6 +318,12 @@ class PIState:
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        n = _check_n(self.n)
+        shapes = [np.shape(b) for b in self.blocks]
+        want = [(t + 1, t + 1) for t in _twojs(n)]
+        if shapes != want:
+            raise DimensionError(f"N = {n} needs blocks of shapes {want} (2J = {_twojs(n)}); got {shapes}")
+        object.__setattr__(self, "blocks", tuple(np.asarray(b, dtype=complex) for b in self.blocks))
         if self.errors is None:
             object.__setattr__(self, "errors", (0.0,) * len(self.blocks))
 
@@ -392,6 +398,8 @@ class PIState:
             lookup = -np.ones((n + 1,) * 3, dtype=np.int64)
             lookup[occ[:, 1], occ[:, 2], occ[:, 3]] = np.arange(occ.shape[0])
         lookup = np.asarray(lookup)
+        if lookup.shape != (n + 1,) * 3 or not np.issubdtype(lookup.dtype, np.integer):
+            raise DimensionError(f"lookup must be an integer array of shape {(n + 1,) * 3}; got {lookup.shape}")
         if abs(t[lookup[0, 0, 0]] - 1) > 1e-8:
             raise InvalidStateError(f"t(N,0,0,0) = tr rho must be 1; got {t[lookup[0, 0, 0]]!r}")
         raw = _blocks_from_t(n, t, lookup)

@@ -318,6 +318,12 @@ class PIState:
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        n = _check_n(self.n)
+        shapes = [np.shape(b) for b in self.blocks]
+        want = [(t + 1, t + 1) for t in _twojs(n)]
+        if shapes != want:
+            raise DimensionError(f"N = {n} needs blocks of shapes {want} (2J = {_twojs(n)}); got {shapes}")
+        object.__setattr__(self, "blocks", tuple(np.asarray(b, dtype=complex) for b in self.blocks))
         if self.errors is None:
             object.__setattr__(self, "errors", (0.0,) * len(self.blocks))
 
@@ -392,6 +398,8 @@ class PIState:
             lookup = -np.ones((n + 1,) * 3, dtype=np.int64)
             lookup[occ[:, 1], occ[:, 2], occ[:, 3]] = np.arange(occ.shape[0])
         lookup = np.asarray(lookup)
+        if lookup.shape != (n + 1,) * 3 or not np.issubdtype(lookup.dtype, np.integer):
+            raise DimensionError(f"lookup must be an integer array of shape {(n + 1,) * 3}; got {lookup.shape}")
         if abs(t[lookup[0, 0, 0]] - 1) > 1e-8:
             raise InvalidStateError(f"t(N,0,0,0) = tr rho must be 1; got {t[lookup[0, 0, 0]]!r}")
         raw = _blocks_from_t(n, t, lookup)
@@ -541,6 +549,11 @@ class PIState:
         key = ("nu", ja2, jb2)
         if key in st._cache:
             return st._cache[key]
+        twoj = range(abs(ja2 - jb2), ja2 + jb2 + 1, 2)
+        if not any(np.any(st.blocks[st.twojs.index(t)]) for t in twoj):  # e.g. a state of the Dicke manifold
+            st._cache[("low", ja2, jb2)] = math.inf  # a zero block does not bound the minimum
+            st._cache[key] = (0.0, 0.0)
+            return 0.0, 0.0
         x, _, _ = st._pair_x(ja2, jb2)
         da, db = ja2 + 1, jb2 + 1
         xt = x.reshape(da, db, da, db).transpose(2, 1, 0, 3).reshape(da * db, da * db)  # Hermitian by construction
@@ -556,7 +569,6 @@ class PIState:
             top = max(top, float(np.abs(ev).max()))
             low = min(low, float(ev[0]))
         st._cache[("low", ja2, jb2)] = low
-        twoj = range(abs(ja2 - jb2), ja2 + jb2 + 1, 2)
         e2 = sum(st.errors[st.twojs.index(t)] ** 2 for t in twoj)
         kdim = da * db
         err = math.sqrt(kdim * e2) + kdim * 2.3e-16 * top

@@ -239,7 +239,7 @@ def test_bipartite_2x3_gme_is_npt():
         rho = 0.5 * random_density_matrix(6, rank=2, seed=seed) + 0.5 * np.eye(6) / 6
         r = genuine_entanglement(rho, dims=[2, 3])
         assert r.entangled == (not is_ppt(rho, [2, 3])), seed
-        assert r.program == "full" and r.check.decomposable
+        assert r.program == "full" and r.check.decomposable and r.check.normalised
         verdicts.append(r.entangled)
     assert verdicts == [True, True, False]
 

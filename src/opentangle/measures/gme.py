@@ -100,9 +100,15 @@ class WitnessCheck:
 
     @property
     def decomposable(self) -> bool:
+        """``P_M, Q_M >= -atol`` and ``W = P_M + Q_M^{T_M}`` within ``atol``: what makes ``W`` a GME witness."""
         lo = min(min(self.min_eig_p.values()), min(self.min_eig_q.values()))
+        return lo >= -self.atol and self.residual <= self.atol
+
+    @property
+    def normalised(self) -> bool:
+        """``P_M, Q_M <= 1`` (up to the shift): the normalisation that makes ``-value`` a GME monotone."""
         hi = max(max(self.max_eig_p.values()), max(self.max_eig_q.values()))
-        return lo >= -self.atol and self.residual <= self.atol and hi <= 1 + self.shift + self.atol
+        return hi <= 1 + self.shift + self.atol
 
     @property
     def passed(self) -> bool:
@@ -114,7 +120,7 @@ class WitnessCheck:
         return (
             f"WitnessCheck(passed={self.passed}, tr(W rho)={self.trace:.6g}, tol={self.tol:g}, "
             f"bipartitions={len(self.min_eig_p)}, min eig(P, Q)={lo:.3g}, residual={self.residual:.2g}, "
-            f"shift={self.shift:.2g}, program={self.program!r})"
+            f"shift={self.shift:.2g}, normalised={self.normalised}, program={self.program!r})"
         )
 
 

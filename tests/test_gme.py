@@ -228,3 +228,37 @@ def test_uncertifiable_solver_claim_raises(monkeypatch):
     monkeypatch.setattr(gme, "check_decomposable_witness", broken)
     with pytest.raises(ConvergenceError, match="cannot be certified"):
         genuine_entanglement(ghz_noise(3, 0.9), symmetric=False)
+
+
+def test_bipartite_2x3_gme_is_npt():
+    """For two parties the PPT mixtures are the PPT states, and PPT = separable in 2 x 3."""
+    from opentangle.measures import is_ppt
+
+    verdicts = []
+    for seed in (0, 1, 4):  # seeds 0, 1 are NPT, seed 4 is PPT
+        rho = 0.5 * random_density_matrix(6, rank=2, seed=seed) + 0.5 * np.eye(6) / 6
+        r = genuine_entanglement(rho, dims=[2, 3])
+        assert r.entangled == (not is_ppt(rho, [2, 3])), seed
+        assert r.program == "full" and r.check.decomposable and r.check.normalised
+        verdicts.append(r.entangled)
+    assert verdicts == [True, True, False]
+
+
+@pytest.mark.slow
+def test_ghz_noise_full_n5_and_symmetric_n8():
+    p = threshold(5) + 0.02
+    r = genuine_entanglement(ghz_noise(5, p), symmetric=False)
+    assert r.entangled and r.value == pytest.approx(exact_value(5, p), abs=1e-6)
+    n, p = 8, threshold(8) - 0.01
+    r = genuine_entanglement(ghz_noise(n, p))
+    assert not r.entangled and r.value > -1e-7
+
+
+def test_complex_symmetric_state_both_programs_agree():
+    # a permutation-invariant state with complex coherences: GHZ with a phase, plus noise
+    g = ghz_state(3, ket=True, coefficients=[1, 1j])
+    rho = 0.7 * ket2dm(g) + 0.3 * np.eye(8) / 8
+    a = genuine_entanglement(rho, symmetric=True)
+    b = genuine_entanglement(rho, symmetric=False)
+    assert a.entangled and b.entangled
+    assert a.value == pytest.approx(exact_value(3, 0.7), abs=1e-6) and b.value == pytest.approx(a.value, abs=1e-6)

@@ -100,9 +100,15 @@ class WitnessCheck:
 
     @property
     def decomposable(self) -> bool:
+        """``P_M, Q_M >= -atol`` and ``W = P_M + Q_M^{T_M}`` within ``atol``: what makes ``W`` a GME witness."""
         lo = min(min(self.min_eig_p.values()), min(self.min_eig_q.values()))
+        return lo >= -self.atol and self.residual <= self.atol
+
+    @property
+    def normalised(self) -> bool:
+        """``P_M, Q_M <= 1`` (up to the shift): the normalisation that makes ``-value`` a GME monotone."""
         hi = max(max(self.max_eig_p.values()), max(self.max_eig_q.values()))
-        return lo >= -self.atol and self.residual <= self.atol and hi <= 1 + self.shift + self.atol
+        return hi <= 1 + self.shift + self.atol
 
     @property
     def passed(self) -> bool:
@@ -114,7 +120,7 @@ class WitnessCheck:
         return (
             f"WitnessCheck(passed={self.passed}, tr(W rho)={self.trace:.6g}, tol={self.tol:g}, "
             f"bipartitions={len(self.min_eig_p)}, min eig(P, Q)={lo:.3g}, residual={self.residual:.2g}, "
-            f"shift={self.shift:.2g}, program={self.program!r})"
+            f"shift={self.shift:.2g}, normalised={self.normalised}, program={self.program!r})"
         )
 
 
@@ -427,6 +433,18 @@ def _pt_first(x: np.ndarray, d1: int, d2: int) -> np.ndarray:
     return x.reshape(d1, d2, d1, d2).transpose(2, 1, 0, 3).reshape(d1 * d2, d1 * d2)
 
 
+def _pt_first_expr(q, d1: int, d2: int):
+    r"""Partial transpose on the first factor, :math:`\sum_{ij} (|i\rangle\langle j|\otimes 1) Q (|i\rangle\langle j|\otimes 1)`."""
+    if d1 == 1:
+        return q
+    out = 0
+    for i in range(d1):
+        for j in range(d1):
+            e = np.kron(np.outer(np.eye(d1)[i], np.eye(d1)[j]), np.eye(d2))
+            out = out + e @ q @ e
+    return out
+
+
 def _cuts(n: int) -> list[tuple[int, float, float]]:
     """One ``(k, j1, j2)`` per distinct constraint: the cut ``{0..k-1} | rest`` and the spins of both sides.
 
@@ -458,7 +476,7 @@ def _symmetric_program(cp, sb: SymmetricBlocks, dims: Sequence[int], real: bool)
         d1, d2 = round(2 * j1 + 1), round(2 * j2 + 1)
         q = _var(cp, d1 * d2, real)
         wb = _restrict(wj, j1, j2, lambda a, x, b: a @ x @ b)
-        p = wb - cp.partial_transpose(q, [d1, d2], 0)
+        p = wb - _pt_first_expr(q, d1, d2)
         eye = np.eye(d1 * d2)
         cons += [q >> 0, eye - q >> 0, p >> 0, eye - p >> 0]
         qs[(k, j1, j2)] = q

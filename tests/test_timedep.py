@@ -276,3 +276,21 @@ def test_pulse_values_and_repr():
     assert (p(0.0), p(1.0), p(1.999), p(2.0)) == (0.5, 3.0, 3.0, 0.5)
     assert "1 segments" in repr(p)
     assert "time-dependent terms=1" in repr(Model(hamiltonian=[SZ, [SX, p]]))
+
+
+def test_static_bdf_functional_iteration_and_stiff_fallback():
+    """D^2 > 256: zvode functional iteration (QuTiP's bdf); a stiff model continues as bdf-sparse."""
+    rng = np.random.default_rng(5)
+    D = 17
+    G = rng.standard_normal((D, D)) + 1j * rng.standard_normal((D, D))
+    lower = np.diag(np.ones(D - 1), -1)
+    m = Model(hamiltonian=0.1 * (G + G.conj().T), jumps=[Jump(lower, 0.5)])
+    rho0 = np.eye(D) / D
+    times = [0.0, 0.5, 1.0]
+    ref = evolve(m, rho0, times, method="expm")
+    ev = evolve(m, rho0, times, method="bdf", rtol=1e-10, atol=1e-12)
+    assert ev.method == "bdf" and np.abs(ev.states - ref.states).max() < 1e-7
+    stiff = Model(hamiltonian=m.hamiltonian, jumps=[Jump(lower, 0.5), Jump(np.diag(np.arange(D) % 2), 1e5)])
+    ev = evolve(stiff, rho0, times, method="bdf", rtol=1e-8, atol=1e-10)
+    ref = evolve(stiff, rho0, times, method="expm")
+    assert ev.method == "bdf+bdf-sparse" and np.abs(ev.states - ref.states).max() < 1e-6

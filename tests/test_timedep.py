@@ -276,3 +276,49 @@ def test_pulse_values_and_repr():
     assert (p(0.0), p(1.0), p(1.999), p(2.0)) == (0.5, 3.0, 3.0, 0.5)
     assert "1 segments" in repr(p)
     assert "time-dependent terms=1" in repr(Model(hamiltonian=[SZ, [SX, p]]))
+
+
+def test_static_bdf_functional_iteration_and_stiff_fallback():
+    """D^2 > 256: zvode functional iteration (QuTiP's bdf); a stiff model continues as bdf-sparse."""
+    rng = np.random.default_rng(5)
+    D = 17
+    G = rng.standard_normal((D, D)) + 1j * rng.standard_normal((D, D))
+    lower = np.diag(np.ones(D - 1), -1)
+    m = Model(hamiltonian=0.1 * (G + G.conj().T), jumps=[Jump(lower, 0.5)])
+    rho0 = np.eye(D) / D
+    times = [0.0, 0.5, 1.0]
+    ref = evolve(m, rho0, times, method="expm")
+    ev = evolve(m, rho0, times, method="bdf", rtol=1e-10, atol=1e-12)
+    assert ev.method == "bdf" and np.abs(ev.states - ref.states).max() < 1e-7
+    stiff = Model(hamiltonian=m.hamiltonian, jumps=[Jump(lower, 0.5), Jump(np.diag(np.arange(D) % 2), 1e5)])
+    ev = evolve(stiff, rho0, times, method="bdf", rtol=1e-8, atol=1e-10)
+    ref = evolve(stiff, rho0, times, method="expm")
+    assert ev.method == "bdf+bdf-sparse" and np.abs(ev.states - ref.states).max() < 1e-6
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    amp=st.floats(-2.0, 2.0),
+    w=st.floats(0.1, 3.0),
+    rates=st.lists(st.floats(0.0, 2.0), min_size=1, max_size=3),
+    seg=st.lists(st.floats(0.05, 1.0), min_size=1, max_size=3),
+    seed=st.integers(0, 2**16),
+)
+def test_time_dependent_evolution_stays_a_state(amp, w, rates, seg, seed):
+    """Property: trace 1, Hermitian, positive at every time, for smooth drives, pulsed rates and random jumps."""
+    rng = np.random.default_rng(seed)
+    D = 3
+    G = rng.standard_normal((D, D)) + 1j * rng.standard_normal((D, D))
+    H1 = G + G.conj().T
+    pulse = Pulse.from_segments([(d, r) for d, r in zip(seg, rates)])
+    jumps = [Jump(rng.standard_normal((D, D)), pulse), Jump(np.diag([0, 1, 2]), lambda t: 0.5 * (1 + np.sin(w * t)))]
+    m = Model(hamiltonian=[np.diag([0.0, 1.0, 2.5]), [H1, lambda t: amp * np.cos(w * t)]], jumps=jumps)
+    ev = evolve(m, np.eye(D) / D, np.linspace(0, 1.2 * pulse.edges[-1], 7), rtol=1e-9, atol=1e-11)
+    for r in ev.states:
+        assert abs(np.trace(r) - 1) < 1e-8
+        assert np.abs(r - r.conj().T).max() < 1e-9
+        assert np.linalg.eigvalsh((r + r.conj().T) / 2).min() > -1e-8

@@ -7,9 +7,10 @@ propagators, which are unconditionally stable for stiff problems:
   distinct step; exact to round-off; default for :math:`D^2 \le 1024`.
 * ``"krylov"``: ``scipy.sparse.linalg.expm_multiply`` between consecutive
   times (truncated Taylor with scaling, accurate to double precision); default above.
-* ``"bdf"``: VODE's variable-order BDF (``scipy.integrate.ode("zvode")``) with functional
-  iteration, the integrator behind QuTiP's ``mesolve(method="bdf")``; one sparse matrix-vector
-  product per iteration, accurate to ``rtol``/``atol``.
+* ``"bdf"``: VODE's variable-order BDF (``scipy.integrate.ode("zvode")``), the integrator behind
+  QuTiP's ``mesolve(method="bdf")``: functional iteration (one sparse product per iteration) above
+  :math:`D^2 = 256`, Newton with the dense Jacobian below; a stiff run whose functional iteration
+  exceeds 10 000 steps between output times continues as ``"bdf-sparse"`` (reported in ``Evolution.method``).
 * ``"bdf-sparse"``: ``scipy.integrate.solve_ivp(method="BDF")`` with Newton iterations on the
   sparse Liouvillian as Jacobian (a sparse LU per step-size change): stable on very stiff runs, but
   the LU fills in on reset-type models.
@@ -25,6 +26,7 @@ constant segment when every coefficient is piecewise constant (``"exact"``).
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,6 +44,7 @@ from opentangle.states import as_density_matrix
 __all__ = ["Evolution", "Spectrum", "evolve", "spectrum"]
 
 _DENSE_MAX = 1024
+_NSTEPS = 10_000  # zvode steps between two output times before the stiff fallback (QuTiP: 2500)
 
 
 @dataclass
@@ -262,8 +265,9 @@ def evolve(
             mvals[name].append(f((r + r.conj().T) / 2))
 
     record(0, x)
+    info = {"method": method}
     if path == "static":
-        steps = _static_steps(liouvillian(model), x, t, method, rtol, atol)
+        steps = _static_steps(liouvillian(model), x, t, method, rtol, atol, info)
     else:
         from opentangle.lindblad.timedep import propagate
 
@@ -272,7 +276,7 @@ def evolve(
         record(i, xv)
     out_m = {name: np.asarray(v) for name, v in mvals.items()}
     out_states = [_qobj(s, model.dims) for s in states] if (as_qobj and states is not None) else states
-    return Evolution(times=t, states=out_states, expect=expect, measures=out_m, method=method, path=path,
+    return Evolution(times=t, states=out_states, expect=expect, measures=out_m, method=info["method"], path=path,
                      e_names=[n for n, _ in named_obs], dims=list(model.dims))
 
 
@@ -322,7 +326,8 @@ def _choose(model: Model, method: Any) -> tuple[str, str]:
     return "static", method
 
 
-def _static_steps(L: sp.csr_matrix, x: np.ndarray, t: np.ndarray, method: str, rtol: float, atol: float):
+def _static_steps(L: sp.csr_matrix, x: np.ndarray, t: np.ndarray, method: str, rtol: float, atol: float,
+                  info: dict):
     """Yield ``(i, vec rho(t_i))`` for ``i >= 1`` with one constant Liouvillian."""
     T = t.size
     if method == "expm":
@@ -343,36 +348,56 @@ def _static_steps(L: sp.csr_matrix, x: np.ndarray, t: np.ndarray, method: str, r
                 x = spla.expm_multiply(Lc * dt, x)
             yield i, x
     elif method == "bdf" and T > 1:
-        yield from _zvode_steps(sp.csr_matrix(L), x, t, rtol, atol)
+        yield from _zvode_steps(sp.csr_matrix(L), x, t, rtol, atol, info)
     elif T > 1:  # "bdf-sparse": Newton iterations with the sparse Liouvillian as Jacobian (stiff-stable)
-        from scipy.integrate import solve_ivp
-
-        Lc = sp.csc_matrix(L)
-        sol = solve_ivp(lambda _t, y: Lc @ y, (t[0], t[-1]), x, method="BDF", t_eval=t, jac=Lc,
-                        rtol=rtol, atol=atol)
-        if not sol.success:
-            raise ConvergenceError(f"BDF integration failed: {sol.message}; try method='krylov'")
-        for i in range(1, T):
-            yield i, sol.y[:, i]
+        yield from _bdf_sparse_steps(L, x, t, rtol, atol)
 
 
-def _zvode_steps(L: sp.csr_matrix, x: np.ndarray, t: np.ndarray, rtol: float, atol: float):
-    """VODE's variable-order BDF (``zvode``, functional iteration: the integrator QuTiP's ``"bdf"`` uses)."""
+def _zvode_steps(L: sp.csr_matrix, x: np.ndarray, t: np.ndarray, rtol: float, atol: float, info: dict):
+    """VODE's variable-order BDF (``zvode``): the integrator behind QuTiP's ``"bdf"``.
+
+    Small systems (``D^2 <= 256``) use Newton iterations with the dense Liouvillian as Jacobian (stiff-safe);
+    larger ones use functional iteration, as QuTiP does, one sparse product per iteration.  When functional
+    iteration needs more than ``_NSTEPS`` steps between two times (a stiff problem), the rest of the run
+    switches to ``"bdf-sparse"`` (Newton, sparse Jacobian), and ``Evolution.method`` says so.
+    """
     from scipy.integrate import ode
 
-    solver = ode(lambda _t, y: L @ y)
-    solver.set_integrator("zvode", method="bdf", rtol=rtol, atol=atol, nsteps=2_000_000, order=5)
+    n = L.shape[0]
+    newton = n <= 256
+    solver = ode(lambda _t, y: L @ y, (lambda _t, y: Ld) if newton else None)
+    Ld = L.toarray() if newton else None
+    solver.set_integrator("zvode", method="bdf", rtol=rtol, atol=atol, nsteps=_NSTEPS, order=5, with_jacobian=newton)
     solver.set_initial_value(x, t[0])
     y = x
     for i in range(1, t.size):
         if t[i] > solver.t:
-            y = solver.integrate(t[i])
+            t_prev = solver.t
+            with warnings.catch_warnings():  # "excess work" is handled below
+                warnings.simplefilter("ignore", UserWarning)
+                y_new = solver.integrate(t[i])
             if not solver.successful():
-                raise ConvergenceError(
-                    f"zvode BDF stopped at t = {solver.t:g} (return code {solver.get_return_code()}); the problem may "
-                    "be stiff: use method='bdf-sparse' or 'krylov'"
-                )
+                if newton:
+                    raise ConvergenceError(
+                        f"zvode BDF stopped at t = {solver.t:g} (return code {solver.get_return_code()}); "
+                        "try method='krylov'"
+                    )
+                info["method"] = "bdf+bdf-sparse"
+                yield from _bdf_sparse_steps(L, y, np.concatenate([[t_prev], t[i:]]), rtol, atol, offset=i - 1)
+                return
+            y = y_new
         yield i, y.copy()
+
+
+def _bdf_sparse_steps(L: sp.csr_matrix, x: np.ndarray, t: np.ndarray, rtol: float, atol: float, *, offset: int = 0):
+    from scipy.integrate import solve_ivp
+
+    Lc = sp.csc_matrix(L)
+    sol = solve_ivp(lambda _t, y: Lc @ y, (t[0], t[-1]), x, method="BDF", t_eval=t, jac=Lc, rtol=rtol, atol=atol)
+    if not sol.success:
+        raise ConvergenceError(f"BDF integration failed: {sol.message}; try method='krylov'")
+    for i in range(1, t.size):
+        yield offset + i, sol.y[:, i]
 
 
 def _hermitian_real_form(L: sp.spmatrix, D: int) -> sp.csr_matrix:

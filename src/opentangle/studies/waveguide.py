@@ -726,9 +726,9 @@ def command(
 # ---------------------------------------------------------------------------
 _LEVELS = {
     #            map  ratios region-grid  c-values  freeze steps  gap points
-    "quick": dict(nmap=21, nratio=4, nreg=11, ndrive=9, ncorr=1, steps=81, ngap=10, bisect=8, nspec=201),
-    "default": dict(nmap=41, nratio=7, nreg=41, ndrive=15, ncorr=4, steps=201, ngap=20, bisect=12, nspec=401),
-    "full": dict(nmap=81, nratio=13, nreg=61, ndrive=21, ncorr=5, steps=401, ngap=40, bisect=16, nspec=801),
+    "quick": dict(nmap=21, nratio=4, nreg=11, ndrive=11, ncorr=1, steps=81, ngap=10, bisect=8, nspec=201),
+    "default": dict(nmap=41, nratio=7, nreg=41, ndrive=17, ncorr=4, steps=201, ngap=20, bisect=12, nspec=401),
+    "full": dict(nmap=81, nratio=13, nreg=61, ndrive=25, ncorr=5, steps=401, ngap=40, bisect=16, nspec=801),
 }
 SEED_T2_US = 29.5  # single-qubit coherence quoted by the seed (us)
 SEED_BELL_FIDELITY = 0.89
@@ -759,12 +759,12 @@ def _min_rate_for(target: float, *, corr: float, lo: float = 10.0, hi: float = 1
 
 
 def _grid_optimum_map(x: np.ndarray, ndrive: int) -> np.ndarray:
-    """Best F_S over a log (Omega, delta) grid in [1e-3, 10] Gamma, for each (Gamma T1, Gamma T2) in ``x`` x ``x``.
+    """Best F_S over a log (Omega, delta) grid in [0.02, 5] Gamma, for each (Gamma T1, Gamma T2) in ``x`` x ``x``.
 
     A lower bound on :func:`optimize_drive` (no local refinement), batched per row of T1;
     NaN where T2 > 2 T1.
     """
-    dr = np.geomspace(1e-3, 10, ndrive)
+    dr = np.geomspace(0.02, 5.0, ndrive)
     oo, dd = np.meshgrid(dr, dr, indexing="ij")
     fmap = np.full((x.size, x.size), np.nan)
     for i, t1 in enumerate(x):

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from opentangle import __version__
-from opentangle._io import begin_outputs, check_output_path, record_outputs
+from opentangle._io import begin_outputs, check_output_path, record_outputs, write_text_atomic
 from opentangle._limits import check_timeout
 from opentangle.errors import InvalidParameterError
 from opentangle.studies._base import Headline, to_jsonable
@@ -310,7 +310,7 @@ def reproduce_all(
             proc.join()
     report = Report(root, level, [results[n] for n in names], time.perf_counter() - t0)
     report.index = write_index(report)
-    (root / "headlines.json").write_text(json.dumps(report.summary(), indent=1))
+    write_text_atomic(root / "headlines.json", json.dumps(report.summary(), indent=1))
     return report
 
 
@@ -426,11 +426,7 @@ def write_index(report: Report) -> Path:
 <script>{_SCRIPT}</script>
 </body></html>
 """
-    path = report.out / "index.html"
-    tmp = path.with_name(".index.html.tmp")
-    tmp.write_text(doc, encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_text_atomic(report.out / "index.html", doc)
 
 
 # ----------------------------------------------------------------------------- CLI

@@ -571,7 +571,11 @@ def reproduce(out_dir, *, level: str = "default") -> list[Headline]:
     """Run every figure of the reset study at ``level`` and return the headline rows."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    from opentangle.studies._reset_extra import fig_heisenberg, fig_poisson_means
+
     heads: list[Headline] = []
-    for fn in (fig1, fig2, fig3, fig_imperfect, fig_thresholds, fig_schur_thresholds, fig_average_vs_r):
+    figures = (fig1, fig2, fig3, fig_imperfect, fig_thresholds, fig_schur_thresholds, fig_average_vs_r,
+               fig_poisson_means, fig_heisenberg)
+    for fn in figures:
         heads += fn(out_dir, level)
     return heads

@@ -322,3 +322,11 @@ def test_time_dependent_evolution_stays_a_state(amp, w, rates, seg, seed):
         assert abs(np.trace(r) - 1) < 1e-8
         assert np.abs(r - r.conj().T).max() < 1e-9
         assert np.linalg.eigvalsh((r + r.conj().T) / 2).min() > -1e-8
+
+
+def test_output_time_a_rounding_error_past_a_pulse_edge():
+    """Regression (found by hypothesis): 5 * (1.2 * 0.21875 / 6) lands 3e-17 past the edge 0.21875."""
+    pulse = Pulse.from_segments([(0.21875, 0.0)])
+    m = Model(hamiltonian=[SZ, [SX, lambda t: 0.0]], jumps=[Jump(SM, pulse)])
+    ev = evolve(m, np.eye(2) / 2, np.linspace(0, 1.2 * 0.21875, 7))
+    assert np.abs(ev.states - np.eye(2) / 2).max() < 1e-12

@@ -329,7 +329,8 @@ def _segment(Lc, smooth, y, z, a, stops, *, method, rtol, atol, dense):
         return dY.reshape(-1) if z is None else np.concatenate([dY.reshape(-1), Y.reshape(-1)])
 
     v0 = y.reshape(-1) if z is None else np.concatenate([y.reshape(-1), z.reshape(-1)])
-    pts = [s for s in stops if s > a]
+    tiny = 1e-13 * max(1.0, abs(a))  # an output time a rounding error past an edge: no step (zvode refuses it)
+    pts = [s for s in stops if s - a > tiny]
     if method in ("adams", "zbdf"):
         from scipy.integrate import ode
 
@@ -377,7 +378,7 @@ def _segment(Lc, smooth, y, z, a, stops, *, method, rtol, atol, dense):
         vals = [sol.y[:, k] for k in range(len(pts))] if pts else []
     k = 0
     for s in stops:
-        if s > a:
+        if s - a > tiny:
             v = vals[k]
             k += 1
             y = v[: n * m].reshape(n, m)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -350,7 +351,9 @@ def _segment(Lc, smooth, y, z, a, stops, *, method, rtol, atol, dense):
         solver.set_initial_value(v0, a)
         vals = []
         for s in pts:
-            v = solver.integrate(s)
+            with warnings.catch_warnings():  # zvode's own warnings; failures are raised below
+                warnings.simplefilter("ignore", UserWarning)
+                v = solver.integrate(s)
             if failed:
                 raise failed[0]
             if not solver.successful():

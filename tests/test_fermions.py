@@ -177,7 +177,7 @@ def test_born_rule_frequencies():
 
 
 def _rank1_update(d, k, occupied):
-    """REFERENCES.md §4, applied to D itself (not through the engine's orbitals)."""
+    """The rank-1 formulas of Muzzi et al., applied to D itself (not through the engine's orbitals)."""
     e = np.zeros(d.shape[0])
     e[k] = 1.0
     if occupied:

@@ -204,7 +204,7 @@ def _jordan_wigner_trajectory(seedseq, L, t1, t2, t12, p1, p2, cycles):
 
 
 def _correlation_trajectory(seedseq, L, t1, t2, t12, p1, p2, cycles):
-    """Same trajectory on the correlation matrix D with the REFERENCES §4 rank-1 formulas (no engine code)."""
+    """Same trajectory on the correlation matrix D with the rank-1 formulas of Muzzi et al. (no engine code)."""
     m = 2 * L
     rng = np.random.default_rng(seedseq)
     d = np.diag(_initial_occupations(rng, L)).astype(complex)

@@ -2,7 +2,7 @@
 
 Oracles: a full-space sparse solve written here (independent of the engine),
 QuTiP ``steadystate``, QuTiP PIQS, the engine's ``steady_state`` when present,
-and analytic two-qubit / product-state results (REFERENCES.md section 1).
+and analytic two-qubit / product-state results (Hartmann, Dür, Briegel 2006).
 """
 
 from __future__ import annotations

@@ -400,7 +400,7 @@ def test_iterative_matches_direct_n6_benchmark_model():
 
 
 def test_spectrum_sparse_two_qubit_analytic():
-    """ARPACK path on the N = 2 analytic spectrum (REFERENCES.md section 1), oscillating modes included."""
+    """ARPACK path on the N = 2 analytic spectrum (Hartmann, Dür, Briegel 2006), oscillating modes included."""
     g, r, gamma = 2.5, 6.0, 1.0
     m = ising_reset_model(2, g=g, gamma=gamma, r=r)
     w = 2j * np.sqrt(complex(g**2 - r**2 / 16))

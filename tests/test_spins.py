@@ -139,7 +139,7 @@ def test_window_matches_full_fock_basis_n2000(t):
 
 
 def test_magic_times_n20_reference_values():
-    # REFERENCES.md section 5: E(pi/2) = 2.0000, E(2pi/3) = 1.5850, E(pi) = 1.0000, E(2pi) = 0
+    # Byrnes, PRA 88, 023609 (2013): E(pi/2) = 2.0000, E(2pi/3) = 1.5850, E(pi) = 1.0000, E(2pi) = 0
     for t, ref in ((np.pi / 2, 2.0), (2 * np.pi / 3, 1.5850), (np.pi, 1.0), (2 * np.pi, 0.0)):
         assert pure_entanglement(20, t).entropy == pytest.approx(ref, abs=5e-5)
 
@@ -230,7 +230,7 @@ def test_dephasing_exact_solution_matches_lindblad_n3():
     eye = qt.qeye(n + 1)
     c = np.sqrt(comb(n, np.arange(n + 1)) / 2.0**n)
     psi0 = qt.tensor(qt.Qobj(c), qt.Qobj(c))
-    # REFERENCES.md writes psi(t) with e^{+i k1 k2 t}: the generator is -H in QuTiP's convention
+    # The paper writes psi(t) with e^{+i k1 k2 t}: the generator is -H in QuTiP's convention
     res = qt.mesolve(-qt.tensor(num, num), psi0 * psi0.dag(), [0, T],
                      c_ops=[math.sqrt(gamma) * qt.tensor(sz, eye), math.sqrt(gamma) * qt.tensor(eye, sz)],
                      options={"atol": 1e-12, "rtol": 1e-10})

@@ -77,7 +77,7 @@ def test_grid_dataset_layout_and_analytic_values(tmp_path):
     R, G = np.meshgrid(ds.r.values, ds.g.values, indexing="ij")
     np.testing.assert_allclose(ds.negativity.values, fake_grid.negativity(R, G, 1.0), rtol=0, atol=0)
     assert ds.entangled.dtype == bool and (ds.entangled.values == (ds.negativity.values > 0)).all()
-    # physics invariant of the closed form (REFERENCES.md sec. 1): no entanglement for g <= gamma
+    # physics invariant of the closed form (Hartmann, Dür, Briegel 2006): no entanglement for g <= gamma
     assert np.all(ds.negativity.where(ds.g <= 1.0).fillna(0).values == 0)
     assert ds.attrs["gamma"] == 1.0 and ds.attrs["study"] == "sweepfakes.grid"
     assert ds.attrs["evaluation"] == "evaluate_batch" and ds.attrs["opentangle_version"]

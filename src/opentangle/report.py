@@ -364,7 +364,8 @@ def _section(s: StudyReport) -> str:
     e = html.escape
     parts = [
         f'<section id="{e(s.name)}"><h2>{e(s.name)} <span class="badge {e(s.status)}">{e(s.status)}</span></h2>',
-        f'<p class="meta">{s.seconds:.1f} s</p>',
+        f'<p class="meta">{s.seconds:.1f} s &middot; <a href="../site/gallery/{e(s.name)}/index.html" '
+        f'title="built by make docs next to results/">gallery page</a></p>',
     ]
     if s.error:
         parts.append(f"<pre>{e(s.error)}</pre>")

@@ -1,4 +1,4 @@
-"""Fake batch study: two-qubit Ising + dephasing + reset, analytic negativity (REFERENCES.md sec. 1)."""
+"""Fake batch study: two-qubit Ising + dephasing + reset, analytic negativity (Hartmann, Dür, Briegel 2006)."""
 
 from __future__ import annotations
 

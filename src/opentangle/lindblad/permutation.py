@@ -286,13 +286,9 @@ def _two_body(v: np.ndarray, coll: list[tuple[np.ndarray, float]]) -> np.ndarray
 
 def _occupations(n: int) -> tuple[np.ndarray, np.ndarray]:
     """All (n_I, n_X, n_Y, n_Z) with sum n, first row (n, 0, 0, 0); and the lookup table over (n_X, n_Y, n_Z)."""
-    r = np.arange(n + 1)
-    nx, ny, nz = (g.ravel() for g in np.meshgrid(r, r, r, indexing="ij"))
-    keep = nx + ny + nz <= n
-    occ = np.stack([n - nx[keep] - ny[keep] - nz[keep], nx[keep], ny[keep], nz[keep]], axis=1)
-    lookup = -np.ones((n + 1,) * 3, dtype=np.int64)
-    lookup[occ[:, 1], occ[:, 2], occ[:, 3]] = np.arange(len(occ))
-    return occ, lookup
+    from opentangle.spins.schur import pauli_occupations
+
+    return pauli_occupations(n)
 
 
 @dataclass(frozen=True, eq=False)
@@ -939,20 +935,10 @@ class _PermutedLU:
 
 
 def _certificate(lu, a: sp.spmatrix, seed: int) -> tuple[float, float]:
-    """Forward-error estimate ``||A^-1||_est ||b - A x|| / ||x||`` and ``||A^-1||_est`` (three inverse-iteration steps)."""
-    rng = np.random.default_rng(seed)
-    b = rng.standard_normal(a.shape[0])
-    x = lu.solve(b)
-    r = float(np.linalg.norm(b - a @ x))
-    z = x / np.linalg.norm(x)
-    inv_norm = 0.0
-    for _ in range(3):
-        z = lu.solve(z)
-        inv_norm = float(np.linalg.norm(z))
-        if not np.isfinite(inv_norm) or inv_norm == 0:
-            return math.inf, math.inf
-        z /= inv_norm
-    return inv_norm * r / float(np.linalg.norm(x)), inv_norm
+    """Forward-error estimate and ``||A^-1||_est`` of a real factor (see ``steady._lu_certificate``)."""
+    from opentangle.lindblad.steady import _lu_certificate
+
+    return _lu_certificate(lu, a, seed, complex_rhs=False)
 
 
 def _factor(a: sp.spmatrix, *, what: str, seed: int = 0, coords: np.ndarray | None = None):

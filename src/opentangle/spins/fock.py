@@ -3,7 +3,7 @@
 An ensemble of N two-level atoms in modes a, b is described by the Fock states
 ``|k>`` (k atoms in a, ``S^z = 2k - N``).  The x-polarised spin coherent state is
 ``2^(-N/2) sum_k sqrt(C(N,k)) |k>``; the equatorial coherent state at azimuth
-``alpha`` is ``sum_k c_k e^{i k alpha} |k>`` (conventions: shared/REFERENCES.md 5).
+``alpha`` is ``sum_k c_k e^{i k alpha} |k>`` (conventions: Li, ..., Byrnes, arXiv:2603.06085).
 Everything is computed in log space so that ``N = 10^6`` does not overflow.
 """
 

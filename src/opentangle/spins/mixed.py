@@ -1,7 +1,7 @@
 r"""Dephased two-ensemble states and the M = 3 repeater chain.
 
 Dephasing :math:`-\tfrac{\gamma}{2}\sum_n[(S^z_n)^2\rho - 2S^z_n\rho S^z_n + \rho(S^z_n)^2]`
-commutes with ``H = n^a_1 n^a_2``; the exact solution (shared/REFERENCES.md 5) is
+commutes with ``H = n^a_1 n^a_2``; the exact solution (Li, ..., Byrnes, arXiv:2603.06085) is
 :math:`\rho_{kk'}(t) = \rho^0_{kk'}(t)\,e^{-2\gamma t\sum_n (k_n-k'_n)^2}`.
 The logarithmic negativity needs the partial transpose of a ``W^2 x W^2`` matrix
 (``W`` = Fock window); the default limit ``W^2 <= 3600`` means ``N <~ 100``.
@@ -182,7 +182,7 @@ def repeater_m3(
     n_atoms: int, *, L: int, t: float | None = None, tol: float = 1e-10, min_probability: float = 1e-14,
     max_window: int = 400,
 ) -> RepeaterResult:
-    r"""Entanglement swapping through a middle ensemble, M = 3 (shared/REFERENCES.md section 5).
+    r"""Entanglement swapping through a middle ensemble, M = 3 (Pyrkov, Lazarev, Byrnes; Li, ..., Byrnes, arXiv:2603.06085).
 
     ``H = n_1 n_2 - n_2 n_3`` acts for time ``t`` (default the magic time ``2 pi / L``)
     on three x-coherent ensembles; the middle one is rotated by :math:`e^{i\phi n^a}`,
@@ -192,7 +192,7 @@ def repeater_m3(
 
     **Correction.** The only correction applied is the outcome-independent local phase
     :math:`e^{-iNt\,n_1/2}\otimes e^{+iNt\,n_3/2}`.  The outcome-dependent phase correction
-    of the protocol (REFERENCES.md 5) is *not* applied: it is a local unitary on the end
+    of the protocol (Li, ..., Byrnes 2026) is *not* applied: it is a local unitary on the end
     ensembles, and the reported quantities (outcome probabilities and the entanglement
     entropy of each outcome's end-to-end state) are invariant under any local unitary on
     the ends, so they are exactly those of the corrected state.  Quantities that do depend

@@ -772,14 +772,25 @@ def _blocks_from_t(n: int, t: np.ndarray, lookup: np.ndarray) -> tuple[np.ndarra
     return tuple(blocks)
 
 
-def _dense_correlations(rho: np.ndarray, n: int):
-    """Occupations, lookup and t(n) = tr(rho sigma_s) of a dense state (one representative string each)."""
+def pauli_occupations(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """All occupations (n_I, n_X, n_Y, n_Z) summing to ``n`` (first row (n, 0, 0, 0)) and the lookup over (n_X, n_Y, n_Z).
+
+    >>> occ, lookup = pauli_occupations(2)
+    >>> len(occ), int(lookup[0, 0, 0])
+    (10, 0)
+    """
     r = np.arange(n + 1)
     nx, ny, nz = (g.ravel() for g in np.meshgrid(r, r, r, indexing="ij"))
     keep = nx + ny + nz <= n
     occ = np.stack([n - nx[keep] - ny[keep] - nz[keep], nx[keep], ny[keep], nz[keep]], axis=1)
     lookup = -np.ones((n + 1,) * 3, dtype=np.int64)
     lookup[occ[:, 1], occ[:, 2], occ[:, 3]] = np.arange(len(occ))
+    return occ, lookup
+
+
+def _dense_correlations(rho: np.ndarray, n: int):
+    """Occupations, lookup and t(n) = tr(rho sigma_s) of a dense state (one representative string each)."""
+    occ, lookup = pauli_occupations(n)
     paulis = [PAULIS[a] for a in "IXYZ"]
     t = np.empty(len(occ))
     for i, o in enumerate(occ):

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from opentangle._io import atomic_write, save_netcdf
+from opentangle._io import atomic_write, jsonable, save_netcdf
 
 __all__ = ["KINDS", "Headline", "emit", "to_jsonable", "start_reproduce", "pyplot", "save_figure"]
 
@@ -97,21 +97,8 @@ class Headline:
 
 
 def to_jsonable(x: Any) -> Any:
-    """Plain Python values for ``json.dumps``; NaN and inf become ``None``."""
-    if isinstance(x, dict):
-        return {str(k): to_jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [to_jsonable(v) for v in x]
-    if isinstance(x, (bool, np.bool_)):
-        return bool(x)
-    if isinstance(x, (int, np.integer)):
-        return int(x)
-    if isinstance(x, (float, np.floating)):
-        v = float(x)
-        return v if math.isfinite(v) else None
-    if isinstance(x, np.ndarray):
-        return to_jsonable(x.tolist())
-    return x
+    """Plain Python values for ``json.dumps``; NaN and inf become ``None`` (``_io.jsonable(x, finite=True)``)."""
+    return jsonable(x, finite=True)
 
 
 def emit(result: dict[str, Any], *, as_json: bool, title: str) -> None:

@@ -8,7 +8,7 @@ large, see :data:`opentangle.spins.MAX_NEGATIVITY_DIM`), ``window`` (Fock states
 kept per ensemble) and ``discarded_weight`` (binomial weight outside the window).
 
 Reference: S. Li et al., arXiv:2603.06085 (2026); T. Byrnes, PRA 88, 023609
-(2013).  Conventions: shared/REFERENCES.md section 5.
+(2013).  Conventions: docs/ensembles.md.
 """
 
 from __future__ import annotations
@@ -95,6 +95,8 @@ def noise_tolerance(n_atoms: int, *, L: int, fraction: float = 0.5, xtol: float 
     """Dephasing rate gamma* at which the log-negativity at the magic time ``2 pi / L`` drops to ``fraction`` of its pure value."""
     from scipy.optimize import brentq
 
+    if isinstance(L, bool) or not isinstance(L, (int, np.integer)) or L < 1:
+        raise InvalidParameterError(f"L must be a positive integer (the magic time is 2 pi / L); got {L!r}")
     t = 2 * math.pi / L
     ln0 = dephased_log_negativity(n_atoms, t, 0.0, tol=WINDOW_TOL_MIXED)[0]
 
@@ -233,9 +235,9 @@ def reproduce(out_dir: Path, *, level: str = "default") -> list[Headline]:
     brute_mirror = np.array([_brute_entropy(20, 2 * np.pi - t) for t in ts[::8]])
     brute_shift = np.array([_brute_entropy(20, t + 2 * np.pi) for t in ts[::8]])
     heads.append(Headline.compare("N=20: max |E(t) - E_fullSVD(2pi - t)| (mirror symmetry)",
-                                  float(np.max(np.abs(es[::8] - brute_mirror))), 0.0, 1e-8, source="REFERENCES.md 5"))
+                                  float(np.max(np.abs(es[::8] - brute_mirror))), 0.0, 1e-8, source="Byrnes, PRA 88, 023609 (2013)"))
     heads.append(Headline.compare("N=20: max |E(t) - E_fullSVD(t + 2pi)| (periodicity)",
-                                  float(np.max(np.abs(es[::8] - brute_shift))), 0.0, 1e-8, source="REFERENCES.md 5"))
+                                  float(np.max(np.abs(es[::8] - brute_shift))), 0.0, 1e-8, source="Byrnes, PRA 88, 023609 (2013)"))
     ts, es, sec = curves[10**6]
     heads.append(Headline.info(f"N=1e6: seconds for the {ts.size}-time generic curve ({_WORKERS} workers, this run)",
                                sec, note=f"{sec / ts.size:.3f} s per time; issue-19 target: 400 times in < 30 s"))

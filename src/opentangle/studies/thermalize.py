@@ -11,7 +11,7 @@ Input: the isotropic state ``F Phi+ + (1-F)(1-Phi+)/(d^2-1)``.  Reported:
 ``tr_B out - tau_A`` and ``tr_A out - tau_B``).
 
 Reference: C.-Y. Hsieh, M. Lostaglio, A. Acín, Phys. Rev. Research 2, 013379
-(2020), arXiv:1904.07945.  Conventions: shared/REFERENCES.md section 3.
+(2020), arXiv:1904.07945.  Conventions: docs/thermalize.md.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ operator is ``s_j = |g><e| = sigma_minus`` on qubit ``j``, ``n_j = s_j^dag s_j``
 and ``sx_j = s_j + s_j^dag``.  Qubit 1 is the left tensor factor.  The singlet
 ``S = (|eg> - |ge>)/sqrt2`` is ``bell_state("psi-")``.
 
-Model (REFERENCES.md section 2)
+Model (Almanakly et al., arXiv:2606.13375; Kockum, Johansson, Nori, PRL 120, 140404 (2018))
 -------------------------------
 .. math::
 
@@ -211,7 +211,7 @@ def dark_state(*, omega: float, delta: float) -> np.ndarray:
     r"""Normalised dark state :math:`(\delta|gg\rangle + \sqrt2\,\Omega|S\rangle)/\mathcal N`.
 
     It is annihilated by :math:`s_1 + s_2` and by ``H`` when ``g = 0`` (basis of
-    this module; REFERENCES.md writes the relative sign for the opposite
+    this module; the usual summary of the model writes the relative sign for the opposite
     labelling of the qubits).
     """
     om, de = check_real(omega, "omega"), check_real(delta, "delta")
@@ -862,7 +862,7 @@ def reproduce(out_dir: Path, *, level: str = "default") -> list[Headline]:
     cfg, out_dir = start_reproduce(out_dir, level, _LEVELS)
     plt = pyplot()
     heads: list[Headline] = []
-    ref2 = "REFERENCES.md s2 (derived)"
+    ref2 = "Kockum et al. PRL 120, 140404 (derived)"
 
     # 1. analytic dark state and Kockum coefficients
     f = evaluate(omega=1.0, delta=0.5)["singlet_fidelity"]
@@ -966,7 +966,7 @@ def reproduce(out_dir: Path, *, level: str = "default") -> list[Headline]:
         Headline(
             label="min Gamma/2pi [MHz] for F_S >= 0.89 at T1 = T2 = 29.5 us, Gamma12 = Gamma",
             value=float(need_mhz[0]),
-            source="seed 001 (29.5 us)",
+            source="Almanakly et al. 2026 (29.5 us)",
             note="Gamma is the individual waveguide decay rate Gamma_jj",
         )
     )

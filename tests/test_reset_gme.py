@@ -119,7 +119,7 @@ def test_n4_spin_blocks_equal_the_full_program():
 
     st = R.schur_state(steady(4, 5.0, 150.0))
     sym = R.genuine_entanglement_of(st)
-    full = genuine_entanglement(st.to_dense(), symmetric=False)  # 7 bipartitions of 16 x 16 (~1 min loaded)
+    full = genuine_entanglement(st.to_dense(), symmetric=False)  # 7 bipartitions of 16 x 16 (~3 min on the loaded machine)
     assert sym.entangled and full.entangled and abs(sym.value - full.value) < 1e-6
 
 

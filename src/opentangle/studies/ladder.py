@@ -31,7 +31,8 @@ from opentangle.fermions import (
 )
 from opentangle.fermions.correlations import binary_entropy
 from opentangle.fermions.trajectories import check_seed
-from opentangle.studies._base import Headline, emit, pyplot, start_reproduce
+from opentangle._io import save_netcdf
+from opentangle.studies._base import Headline, emit, pyplot, save_figure, start_reproduce
 
 __all__ = [
     "NAME",
@@ -363,7 +364,7 @@ def reproduce(out_dir: pathlib.Path, *, level: str = "default") -> list[Headline
         attrs={**{k: float(v) for k, v in _REPRO.items()}, "L": cfg["L"], "cycles": cfg["cycles"],
                "trajectories": cfg["traj"], "units": "bits"},
     )
-    ds.to_netcdf(out_dir / "ladder_vs_p2.nc", engine="h5netcdf")
+    save_netcdf(ds, out_dir / "ladder_vs_p2.nc")
     fig, axes = plt.subplots(1, len(obs), figsize=(4 * len(obs), 3.4))
     for o, name in enumerate(obs):
         for i, t2 in enumerate(t2s):
@@ -373,8 +374,7 @@ def reproduce(out_dir: pathlib.Path, *, level: str = "default") -> list[Headline
     axes[0].legend()
     fig.suptitle(f"L={cfg['L']}, t1=1, t12={_REPRO['t12']}, p1={_REPRO['p1']}")
     fig.tight_layout()
-    fig.savefig(out_dir / "ladder_vs_p2.png", dpi=110)
-    plt.close(fig)
+    save_figure(None, fig, out_dir, "ladder_vs_p2", dpi=110)
     # gain at a fixed, pre-declared p2 (no max over a noisy grid), with the error of the paired
     # per-trajectory differences: trajectory i has the same seed, initial state and draws at every p2
     jg = int(np.flatnonzero(np.isclose(p2s, _GAIN_P2))[0])
@@ -423,14 +423,14 @@ def reproduce(out_dir: pathlib.Path, *, level: str = "default") -> list[Headline
     deriv_err = step.std(axis=-1, ddof=1) / np.sqrt(step.shape[-1])
     sign = np.where(np.abs(deriv) > 2 * deriv_err, np.sign(deriv), 0.0)
     pmid = 0.5 * (mp2[1:] + mp2[:-1])
-    xr.Dataset(
+    save_netcdf(xr.Dataset(
         {"system_entropy": (("t2", "p2"), smap), "system_entropy_err": (("t2", "p2"), smap_err),
          "dS_dp2": (("t2", "p2_mid"), deriv), "dS_dp2_err": (("t2", "p2_mid"), deriv_err),
          "sign": (("t2", "p2_mid"), sign)},
         coords={"t2": mt2, "p2": mp2, "p2_mid": pmid},
         attrs={**{k: float(v) for k, v in _REPRO.items()}, "L": cfg["map_L"],
                "note": "sign is 0 where |dS/dp2| < 2 standard errors of the paired per-trajectory differences"},
-    ).to_netcdf(out_dir / "ladder_sign_map.nc", engine="h5netcdf")
+    ), out_dir / "ladder_sign_map.nc")
     fig, ax = plt.subplots(figsize=(5, 3.6))
     im = ax.pcolormesh(np.arange(pmid.size + 1), np.arange(mt2.size + 1), sign, cmap="coolwarm", vmin=-1, vmax=1)
     ax.set_xticks(np.arange(pmid.size) + 0.5, [f"{p:.2g}" for p in pmid])
@@ -440,8 +440,7 @@ def reproduce(out_dir: pathlib.Path, *, level: str = "default") -> list[Headline
     ax.set_title("sign dS_sys/dp2 (0: within 2 stderr)", fontsize=9)
     fig.colorbar(im, ax=ax)
     fig.tight_layout()
-    fig.savefig(out_dir / "ladder_sign_map.png", dpi=110)
-    plt.close(fig)
+    save_figure(None, fig, out_dir, "ladder_sign_map", dpi=110)
 
     # 3. scaling with L ----------------------------------------------------------------------
     # S_sys (half chain vs rest) has a boundary of L/2 rungs with the ancilla, so even an area law
@@ -459,12 +458,12 @@ def reproduce(out_dir: pathlib.Path, *, level: str = "default") -> list[Headline
                                     **{**fixed, "p1": p1, "trajectories": cfg["scale_traj"]})
                 for o, name in enumerate(sc_obs):
                     sc[o, i, k, j], sc_err[o, i, k, j] = r.mean[name], r.stderr[name]
-    xr.Dataset(
+    save_netcdf(xr.Dataset(
         {name: (("p1", "p2", "L"), sc[o]) for o, name in enumerate(sc_obs)}
         | {name + "_err": (("p1", "p2", "L"), sc_err[o]) for o, name in enumerate(sc_obs)},
         coords={"p1": p1s, "p2": sp2s, "L": Ls},
         attrs={"t2": float(t2s[1]), "t1": 1.0, "t12": _REPRO["t12"], "cycles": cfg["cycles"], "units": "bits"},
-    ).to_netcdf(out_dir / "ladder_scaling.nc", engine="h5netcdf")
+    ), out_dir / "ladder_scaling.nc")
     fig, axes = plt.subplots(1, len(sc_obs), figsize=(12, 3.4))
     for o, name in enumerate(sc_obs):
         for i, p1 in enumerate(p1s):
@@ -476,8 +475,7 @@ def reproduce(out_dir: pathlib.Path, *, level: str = "default") -> list[Headline
     axes[0].legend(fontsize=7)
     fig.suptitle(f"t2={t2s[1]:g}, t12={_REPRO['t12']}")
     fig.tight_layout()
-    fig.savefig(out_dir / "ladder_scaling.png", dpi=110)
-    plt.close(fig)
+    save_figure(None, fig, out_dir, "ladder_scaling", dpi=110)
     for i, p1 in enumerate(p1s):
         for k, p2 in enumerate(sp2s):
             mi = sc[2, i, k]
@@ -517,7 +515,6 @@ def _dynamics_figure(cfg: dict, fixed: dict, t2s: np.ndarray, out_dir: pathlib.P
     """``ladder_dynamics.png/.nc``: the four quantities against cycles, slow and fast ancilla, p2 = 0 and 0.1."""
     import xarray as xr
 
-    from opentangle._io import save_netcdf
 
     p2s = np.array([0.0, _GAIN_P2])
     kw = {k: v for k, v in fixed.items() if k not in ("trajectories",)}
@@ -540,8 +537,7 @@ def _dynamics_figure(cfg: dict, fixed: dict, t2s: np.ndarray, out_dir: pathlib.P
     axes[0].legend(fontsize=7)
     fig.suptitle(f"L={cfg['L']}, t1=1, t12={_REPRO['t12']}, p1={_REPRO['p1']}: slow and fast ancilla")
     fig.tight_layout()
-    fig.savefig(out_dir / "ladder_dynamics.png", dpi=110)
-    plt.close(fig)
+    save_figure(None, fig, out_dir, "ladder_dynamics", dpi=110)
 
 
 def _unitary_check(L: int = 8, cycles: int = 20) -> float:

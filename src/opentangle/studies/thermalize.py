@@ -45,7 +45,7 @@ from opentangle.measures.negativity import partial_transpose_spectrum
 from opentangle.operators import partial_trace, partial_transpose
 from opentangle.states import ghz_state, isotropic_state, maximally_entangled_state, thermal_state
 from opentangle._io import save_netcdf
-from opentangle.studies._base import Headline, pyplot, start_reproduce
+from opentangle.studies._base import Headline, pyplot, save_figure, start_reproduce
 
 __all__ = [
     "NAME",
@@ -502,8 +502,7 @@ def reproduce(out_dir: Path, *, level: str = "default") -> list[Headline]:
         a.set(xlabel="input fidelity F", ylabel="output negativity", title=t)
         a.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(out_dir / "thermalize_qubit_threshold.png", dpi=120)
-    plt.close(fig)
+    save_figure(None, fig, out_dir, "thermalize_qubit_threshold", dpi=120)
     heads.append(Headline.compare("two-qubit threshold F* (shared coin), worst over T", float(
         thr[0][np.argmax(np.abs(thr[0] - 0.5))]), 0.5, 1e-9, source=src + " (equal non-pure tau)"))
     k1 = int(np.argmin(np.abs(temps - 1.0)))
@@ -539,8 +538,7 @@ def reproduce(out_dir: Path, *, level: str = "default") -> list[Headline]:
            title="qutrits: tau_A(T=1), tau_B(T=2, omega=1.5)")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(out_dir / "thermalize_qutrit.png", dpi=120)
-    plt.close(fig)
+    save_figure(None, fig, out_dir, "thermalize_qutrit", dpi=120)
     heads.append(Headline("qutrit threshold F* (shared coin), unequal tau", thr_q[0], note="informative"))
     heads.append(Headline("marginal error on random qutrit inputs", merr, 1e-12, passed=merr <= 1e-12))
     heads.append(Headline("local-thermalisation error on the Choi matrix (qutrit)", lt_err, 1e-12,
@@ -601,8 +599,7 @@ def reproduce(out_dir: Path, *, level: str = "default") -> list[Headline]:
            title="entanglement preserved at every T > 0")
     ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(out_dir / "thermalize_temperature_d.png", dpi=120)
-    plt.close(fig)
+    save_figure(None, fig, out_dir, "thermalize_temperature_d", dpi=120)
     heads.append(Headline("min negativity over T in [0.1, 20], d <= 8 (> 0: EPLT at every T)", float(np.min(nd)),
                           passed=bool(np.min(nd) > 0), source=src))
     heads.append(Headline("closed-form vs eigensolver negativity, max diff", max(chk), 0.0,
@@ -641,8 +638,7 @@ def reproduce(out_dir: Path, *, level: str = "default") -> list[Headline]:
               title="3 qubits: F_GHZ - 1/2")
     fig.colorbar(im, ax=ax[1])
     fig.tight_layout()
-    fig.savefig(out_dir / "thermalize_ghz.png", dpi=120)
-    plt.close(fig)
+    save_figure(None, fig, out_dir, "thermalize_ghz", dpi=120)
     tq = ladder_thermal_state(2, 1.0)
     fq = float(ghz_fidelity(ghz_eplt_output(ghz_state(3), [tq] * 3), [2, 2, 2]))
     heads.append(Headline.compare("GHZ n=3 qubits, equal T=1: F_GHZ = (1+gamma)/2", fq, (1 + max_gamma(tq)) / 2,
@@ -676,8 +672,7 @@ def reproduce(out_dir: Path, *, level: str = "default") -> list[Headline]:
         a.set(xlabel="j (sigma_B level)", ylabel="i (sigma_A level)", title=t)
     fig.colorbar(im, ax=ax)
     fig.suptitle("replacement coupling Q_ij (qutrits, Phi+ input)", fontsize=9)
-    fig.savefig(out_dir / "thermalize_best.png", dpi=120)
-    plt.close(fig)
+    save_figure(None, fig, out_dir, "thermalize_best", dpi=120)
     heads.append(Headline("best EPLT / E_gamma* negativity (qutrits, Phi+ input)", best.gain,
                           note=f"N = {best.negativity:.6f} vs {best.product_negativity:.6f} at gamma = {best.gamma:.4f}"))
     heads.append(Headline("best EPLT: local-thermalisation error on the Choi matrix", best.lt_error, 1e-12,

@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 SLOW ?= 0
 PYTEST_ARGS ?=
 
-.PHONY: run test venv quick bench clean docs
+.PHONY: run test venv quick bench clean docs lint
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,13 @@ bench: venv
 docs: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[docs]"
 	OMP_NUM_THREADS=1 NO_MKDOCS_2_WARNING=1 DISABLE_MKDOCS_2_WARNING=true $(BIN)/python -m mkdocs build --strict --clean --site-dir site
+
+# ruff (lint and format check) and mypy, configured in pyproject.toml; zero findings expected.
+lint: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[lint]"
+	$(BIN)/python -m ruff check src tests benchmarks docs
+	$(BIN)/python -m ruff format --check src tests benchmarks docs
+	$(BIN)/python -m mypy
 
 clean:
 	rm -rf $(VENV) results build site *.egg-info src/*.egg-info

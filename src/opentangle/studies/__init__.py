@@ -1,5 +1,11 @@
 """The five mission studies.  A study is the only place a paper's conventions live.
 
+Every built-in study is a :class:`opentangle.studies._study.Study` (typed, frozen
+``Params`` and ``Options`` dataclasses, ``compute``, ``Levels`` and figure functions;
+the CLI command and ``reproduce`` are generated from them), exposed through its
+package's module-level names.  A user's own study may be a ``Study`` too, or just a
+plain module:
+
 A study (built in, or the user's own file: see ``docs/your_own_study.md``) is a module
 or object that **requires** only
 

@@ -121,7 +121,7 @@ def emit(result: dict[str, Any], *, as_json: bool, title: str) -> None:
     Console().print(table)
 
 
-def start_reproduce(out_dir: Any, level: str, levels: dict[str, Any]) -> tuple[Any, Path]:
+def start_reproduce(out_dir: Any, level: str, levels: Any) -> tuple[Any, Path]:
     """Common start of every ``reproduce``: check ``level``, create ``out_dir``, use the Agg backend.
 
     Returns the level's configuration (``levels[level]``) and the output folder.

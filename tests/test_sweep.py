@@ -27,7 +27,7 @@ from opentangle.sweep import (
     point_seed,
     run_sweep,
 )
-from opentangle.sweep import _header
+from opentangle.sweep._checkpoint import _header
 
 TESTS = Path(__file__).parent
 sys.path.insert(0, str(TESTS))  # the fake studies in tests/sweepfakes
@@ -130,7 +130,7 @@ def test_measure_that_is_int_at_some_points_and_float_at_others_is_float64():
     ds = run_sweep("sweepfakes.mixed", axes=["x=0:1:5"], workers=1).dataset  # count: 0 (int), then 0.75, ...
     assert ds["count"].dtype == np.float64
     np.testing.assert_array_equal(ds["count"].values, [0.0, 0.0, 0.75, 1.0, 1.25])
-    from opentangle.sweep import _assemble
+    from opentangle.sweep._assemble import _assemble
 
     spec = make_spec("sweepfakes.mixed", axes=["x=0:1:4"], measures=["count"])
     for col, dtype in [([1, 2, 3, 4], np.int64), ([True, False, True, True], bool),
@@ -196,6 +196,7 @@ def test_failing_batch_is_bisected_to_the_failing_points(monkeypatch):
         (["sweep", "sweepfakes.line", "-p", "x=0:1:0"], "NUM must be >= 1"),
         (["sweep", "sweepfakes.line", "-p", "n=0:1:3"], "integer"),
         (["sweep", "sweepfakes.line", "-p", "x=0:1:2", "--set", "x=1"], "both swept"),
+        (["sweep", "sweepfakes.line", "-p", "x=0:1:2", "-p", "x=0:2:3"], "swept twice"),
         (["sweep", "sweepfakes.line", "-p", "x=0:1:2", "--set", "n=abc"], "expects a int"),
         (["sweep", "sweepfakes.line", "-p", "x=0:1:2", "--set", "novalue"], "malformed --set"),
         (["sweep", "sweepfakes.line", "-p", "x=0:1:2", "--workers", "0"], "--workers"),
@@ -204,7 +205,7 @@ def test_failing_batch_is_bisected_to_the_failing_points(monkeypatch):
     ],
 )
 def test_bad_input_is_one_line_exit_2(argv, needle, capsys, tmp_path):
-    code, out, err = cli(argv + ["--out", str(tmp_path / "o.nc")], capsys)
+    code, _, err = cli(argv + ["--out", str(tmp_path / "o.nc")], capsys)
     assert code == 2, err
     assert err.count("\n") == 1 and err.startswith("opentangle: error:") and needle in err
     assert list(tmp_path.iterdir()) == []  # nothing started, nothing written
@@ -272,7 +273,7 @@ def test_progress_bar_on_a_tty(tmp_path):
 def test_interrupted_sweep_resumes_without_recomputing(tmp_path, monkeypatch):
     from sweepfakes import line
 
-    ref = run_sweep("sweepfakes.line", axes=["x=0:2:9"], seed=3, workers=1, out=tmp_path / "ref.nc")
+    run_sweep("sweepfakes.line", axes=["x=0:2:9"], seed=3, workers=1, out=tmp_path / "ref.nc")
     real, calls = line.evaluate, []
 
     def interrupting(**kw):

@@ -7,7 +7,8 @@ import os
 import re
 import sys
 import time
-from typing import Any, Iterator
+from collections.abc import Generator, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -15,7 +16,6 @@ from opentangle._limits import max_workers
 from opentangle.errors import InvalidParameterError, OpentangleError
 from opentangle.sweep._checkpoint import Record
 from opentangle.sweep._evaluate import Task, _evaluate_chunk
-
 
 _ADDRESS = re.compile(r"^inproc://\S+$|^([a-z]+://)?(\[[0-9a-fA-F:.]+\]|[^\s:/\[\]]+):\d{1,5}$")
 
@@ -52,11 +52,11 @@ def _connect(address: str, timeout: float) -> Any:
         asyncio.run(asyncio.wait_for(probe(), timeout + 1.0))
     except (asyncio.TimeoutError, TimeoutError):
         raise fail(f"no answer within {timeout:g} s") from None
-    except Exception as exc:  # noqa: BLE001 - any failure here means "not a usable scheduler"
+    except Exception as exc:  # any failure here means "not a usable scheduler"
         raise fail(f"{type(exc).__name__}: {str(exc)[:120]}") from None
     try:
         return Client(address, timeout=f"{timeout}s", set_as_default=False)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise fail(f"{type(exc).__name__}: {str(exc)[:120]}") from None
 
 
@@ -101,7 +101,7 @@ def _dask_lost(exc: BaseException) -> bool:
                             TimeoutError)) or type(exc).__name__ in names
 
 
-def _run_tasks(tasks: list[Task], *, workers: int, client: Any = None) -> Iterator[Record]:
+def _run_tasks(tasks: list[Task], *, workers: int, client: Any = None) -> Generator[Record, None, None]:
     """Yield checkpoint records as tasks finish (any order).
 
     ``client`` is a connected Dask client (see :func:`_connect`); the caller closes it.

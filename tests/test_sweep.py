@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -179,6 +180,59 @@ def test_failing_batch_is_bisected_to_the_failing_points(monkeypatch):
     assert ds.attrs["failed_points"] == 7
     R, G = np.meshgrid(ds.r.values[1:], ds.g.values, indexing="ij")
     np.testing.assert_array_equal(ds.negativity.values[1:], fake_grid.negativity(R, G, 1.0))
+
+
+# ----------------------------------------------------------------------------- Jupyter display
+
+
+def _polylines(h):
+    """The point lists of every polyline in an SVG string, as float arrays (n, 2)."""
+    return [np.array([[float(c) for c in p.split(",")] for p in pts.split()])
+            for pts in re.findall(r"points='([^']*)'", h)]
+
+
+def test_sweep_result_html_1d_table_and_plot_with_a_gap_at_failed_points():
+    res = run_sweep("sweepfakes.line", axes=["x=0:2:9"], fixed={"fail_above": 1.5}, workers=1)
+    h = res._repr_html_()
+    assert h.startswith("<div><b>SweepResult</b><table>") and h.count("<svg") == 1
+    assert "x: 9 (0 .. 2)" in h and "sweepfakes.line" in h
+    assert "9 (9 computed, 0 resumed)" in h
+    assert "2 (first: point 7: ConvergenceError" in h  # x = 1.75 and 2.0 fail
+    value = np.sin(np.linspace(0, 2, 9)[:7])
+    assert f"{value.min():.6g} .. {value.max():.6g}, 2 NaN" in h  # range of the finite values
+    assert "vec</th><td>0 .. 1.5 [2 per point], 4 NaN" in h and "label</th><td>text: n2</td>" in h
+    assert "fail_above=1.5" in h
+    lines = _polylines(h)
+    assert len(lines) == 2  # value and noise, each one unbroken run of 7 finite points
+    for pts in lines:
+        assert pts.shape == (7, 2) and np.all(np.diff(pts[:, 0]) > 0)  # x increases along the line
+    # y pixel is affine in the value: the value line has the shape of sin(x) on the first 7 points
+    y = lines[0][:, 1]
+    np.testing.assert_allclose((y - y[0]) / (y[-1] - y[0]), (value - value[0]) / (value[-1] - value[0]), atol=0.02)
+
+
+def test_sweep_result_html_2d_log_grid_and_resumed_points(tmp_path):
+    out = tmp_path / "g.nc"
+    res = run_sweep("sweepfakes.grid", axes=["r=0.1:10:5:log", "g=0:4:3"], out=out)
+    h = res._repr_html_()
+    assert "<svg" not in h  # 2-D: table only
+    assert "r: 5 (0.1 .. 10, log) x g: 3 (0 .. 4)" in h
+    assert "negativity" in h and "entangled" in h and str(out) in h
+    one = run_sweep("sweepfakes.grid", axes=["r=0.1:10:5:log"])._repr_html_()
+    xs = _polylines(one)[0][:, 0]
+    np.testing.assert_allclose(np.diff(xs), np.diff(xs)[0], atol=0.2)  # log grid: evenly spaced on a log axis
+    start_checkpoint(tmp_path / "o.nc", ["x=0:1:4"], GOOD)  # one point left by an interrupted run
+    resumed = run_sweep("sweepfakes.line", axes=["x=0:1:4"], workers=1, out=tmp_path / "o.nc")._repr_html_()
+    assert "4 (3 computed, 1 resumed)" in resumed and " .. 123</td>" in resumed  # the resumed value counts
+
+
+def test_html_table_escapes_text():
+    from opentangle._html import line_plot, table
+
+    h = table([("<b>", "a & b")], "T<")
+    assert "&lt;b&gt;" in h and "a &amp; b" in h and "T&lt;" in h
+    assert line_plot([0.0], {"y": [1.0]}) == ""  # one point: nothing to draw
+    assert line_plot([0.0, 1.0], {"y": [np.nan, np.nan]}) == ""  # nothing finite
 
 
 # ----------------------------------------------------------------------------- bad input

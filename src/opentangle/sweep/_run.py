@@ -55,6 +55,11 @@ class SweepResult:
             f"seconds={self.seconds:.2f}, out={str(self.out) if self.out else None!r})"
         )
 
+    def _repr_html_(self) -> str:  # Jupyter: grid, measures, failed/resumed points; a plot for 1-D sweeps
+        from opentangle.sweep._display import sweep_html
+
+        return sweep_html(self)
+
     def summary(self) -> dict[str, Any]:
         return {
             "out": str(self.out) if self.out else None,

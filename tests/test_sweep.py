@@ -529,6 +529,34 @@ def test_dask_in_process_cluster_matches_local(monkeypatch):
     xr.testing.assert_identical(res.dataset, ref.dataset)
 
 
+def test_dask_sweep_inside_a_running_event_loop_as_in_jupyter():
+    """Jupyter runs cells inside an event loop: the scheduler probe must not call asyncio.run there."""
+    import asyncio
+
+    from dask.distributed import LocalCluster
+
+    async def cell(address):
+        asyncio.get_running_loop()  # the situation of a notebook cell
+        return run_sweep("sweepfakes.line", axes=["x=0:1:4"], seed=5, scheduler=address)
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        res = asyncio.run(cell(cluster.scheduler_address))
+    assert res.backend.startswith("dask:") and res.computed == 4
+    ref = run_sweep("sweepfakes.line", axes=["x=0:1:4"], seed=5, workers=1)
+    xr.testing.assert_identical(res.dataset, ref.dataset)
+
+
+def test_unreachable_scheduler_inside_a_running_event_loop_is_still_a_clear_error():
+    import asyncio
+
+    async def cell():
+        return run_sweep("sweepfakes.line", axes=["x=0:1:2"], scheduler="tcp://127.0.0.1:9", connect_timeout=1.0)
+
+    with pytest.raises(SchedulerError, match="cannot reach the Dask scheduler") as exc:
+        asyncio.run(cell())
+    assert "running event loop" not in str(exc.value)
+
+
 @pytest.mark.slow
 def test_dask_process_cluster_survives_a_killed_worker(tmp_path, monkeypatch):
     from dask.distributed import Client, LocalCluster

@@ -28,7 +28,7 @@ bench: venv
 	for f in benchmarks/bench_*.py; do $(BIN)/python $$f || exit 1; done
 
 # The site (mkdocs --strict: a warning is an error) into site/. The gallery reuses
-# $$OPENTANGLE_REPORT or build/docs-report/, else runs `reproduce --quick` once (see docs/CONTRIBUTING.md).
+# $$OPENTANGLE_REPORT or build/docs-report/, else runs `reproduce --quick` once (see CONTRIBUTING.md).
 docs: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[docs]"
 	OMP_NUM_THREADS=1 NO_MKDOCS_2_WARNING=1 DISABLE_MKDOCS_2_WARNING=true $(BIN)/python -m mkdocs build --strict --clean --site-dir site

@@ -33,31 +33,32 @@ def main() -> None:
         qr = qutip.Qobj(rho)
         ours = ch(rho)
         ref = qutip.vector_to_operator(s * qutip.operator_to_vector(qr)).full()
-        t_ours = best(lambda: ch(rho), 200)
-        t_ref = best(lambda: qutip.vector_to_operator(s * qutip.operator_to_vector(qr)), 200)
-        print(f"{'apply, d=%d, %d Kraus (prebuilt)' % (d, k):46s} {t_ours:12.2e} {t_ref:12.2e} "
+        t_ours = best(lambda ch=ch, rho=rho: ch(rho), 200)
+        t_ref = best(lambda s=s, qr=qr: qutip.vector_to_operator(s * qutip.operator_to_vector(qr)), 200)
+        print(f"{f'apply, d={d}, {k} Kraus (prebuilt)':46s} {t_ours:12.2e} {t_ref:12.2e} "
               f"{t_ref / t_ours:7.2f} {np.abs(ours - ref).max():10.1e}")
-        t_ours = best(lambda: from_kraus(kraus, check=False), 50)
-        t_ref = best(lambda: qutip.kraus_to_super(qk), 50)
-        print(f"{'build from Kraus, d=%d' % d:46s} {t_ours:12.2e} {t_ref:12.2e} {t_ref / t_ours:7.2f}")
+        t_ours = best(lambda kraus=kraus: from_kraus(kraus, check=False), 50)
+        t_ref = best(lambda qk=qk: qutip.kraus_to_super(qk), 50)
+        print(f"{f'build from Kraus, d={d}':46s} {t_ours:12.2e} {t_ref:12.2e} {t_ref / t_ours:7.2f}")
     # E_gamma: closed-form fast path vs the Choi channel vs QuTiP superoperator of the same Choi
     for d in (2, 3, 4):
-        p = np.exp(-np.arange(d)); p /= p.sum()
+        p = np.exp(-np.arange(d))
+        p /= p.sum()
         ch = eplt_channel(p, p)
         rho = random_density_matrix(d * d, seed=2)
         s = qutip.kraus_to_super([qutip.Qobj(x) for x in ch.kraus()])
         qr = qutip.Qobj(rho)
         ref = qutip.vector_to_operator(s * qutip.operator_to_vector(qr)).full()
         fast = eplt_output(rho, p, p)
-        t_fast = best(lambda: eplt_output(rho, p, p), 200)
-        t_ref = best(lambda: qutip.vector_to_operator(s * qutip.operator_to_vector(qr)), 200)
-        print(f"{'E_gamma closed form vs qutip super, d=%d' % d:46s} {t_fast:12.2e} {t_ref:12.2e} "
+        t_fast = best(lambda rho=rho, p=p: eplt_output(rho, p, p), 200)
+        t_ref = best(lambda s=s, qr=qr: qutip.vector_to_operator(s * qutip.operator_to_vector(qr)), 200)
+        print(f"{f'E_gamma closed form vs qutip super, d={d}':46s} {t_fast:12.2e} {t_ref:12.2e} "
               f"{t_ref / t_fast:7.2f} {np.abs(fast - ref).max():10.1e}")
         batch = np.stack([random_density_matrix(d * d, seed=s_) for s_ in range(1000)])
         qb = [qutip.operator_to_vector(qutip.Qobj(x)) for x in batch]
-        t_fast = best(lambda: eplt_output(batch, p, p), 3)
-        t_ch = best(lambda: ch(batch), 3)
-        t_ref = best(lambda: [qutip.vector_to_operator(s * v) for v in qb], 3)
+        t_fast = best(lambda batch=batch, p=p: eplt_output(batch, p, p), 3)
+        t_ch = best(lambda ch=ch, batch=batch: ch(batch), 3)
+        t_ref = best(lambda s=s, qb=qb: [qutip.vector_to_operator(s * v) for v in qb], 3)
         print(f"{'  1000 inputs: closed form (batched)':46s} {t_fast:12.2e} {t_ref:12.2e} {t_ref / t_fast:7.2f}")
         print(f"{'  1000 inputs: Choi channel (batched)':46s} {t_ch:12.2e} {t_ref:12.2e} {t_ref / t_ch:7.2f}")
 

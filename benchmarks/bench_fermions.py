@@ -70,7 +70,7 @@ def reference(L, occ, probs, cycles, seed, h):
                 d[k, k] -= 1
         d = uc @ d @ ut
         if c >= cycles // 2:  # same three spectra as the engine: S_A, S_B, S_AB
-            sa, sb, sab = (float(np.sum(binary_entropy(np.linalg.eigvalsh(d[x, x]))))
+            sa, _sb, _sab = (float(np.sum(binary_entropy(np.linalg.eigvalsh(d[x, x]))))
                            for x in (slice(0, L // 2), slice(L // 2, L), slice(0, L)))
             out.append(sa)
     return time.perf_counter() - t, np.array(out)

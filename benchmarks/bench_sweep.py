@@ -19,9 +19,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from sweepfakes import grid  # noqa: E402
+from sweepfakes import grid
 
-from opentangle.sweep import run_sweep  # noqa: E402
+from opentangle.sweep import run_sweep
 
 
 def best(fn, repeat=3):
@@ -39,10 +39,10 @@ def main() -> None:
     print(f"{'case':52s} {'sweep':>9s} {'reference':>10s} {'ratio':>7s} {'us/point':>9s}")
     for num in (51, 201):
         r, g = np.meshgrid(np.linspace(0, 10, num), np.linspace(0, 5, num), indexing="ij")
-        ref = best(lambda: grid.evaluate_batch({"r": r, "g": g}, {"gamma": 1.0}))
+        ref = best(lambda r=r, g=g: grid.evaluate_batch({"r": r, "g": g}, {"gamma": 1.0}))
         axes = [f"r=0:10:{num}", f"g=0:5:{num}"]
-        t_mem = best(lambda: run_sweep("sweepfakes.grid", axes=axes))
-        t_file = best(lambda: run_sweep("sweepfakes.grid", axes=axes, out=tmp / "g.nc"))
+        t_mem = best(lambda axes=axes: run_sweep("sweepfakes.grid", axes=axes))
+        t_file = best(lambda axes=axes: run_sweep("sweepfakes.grid", axes=axes, out=tmp / "g.nc"))
         print(f"{f'batch {num}x{num}, in memory':52s} {t_mem:9.3f} {ref:10.4f} {t_mem / ref:7.1f} {1e6 * (t_mem - ref) / num**2:9.2f}")
         print(f"{f'batch {num}x{num}, checkpoint + NetCDF file':52s} {t_file:9.3f} {ref:10.4f} {t_file / ref:7.1f} {1e6 * (t_file - ref) / num**2:9.2f}")
     xs = np.linspace(0, 10, 2000)

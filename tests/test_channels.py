@@ -285,7 +285,7 @@ def test_bad_thermal_states_and_gamma():
     with pytest.raises(InvalidStateError):
         eplt_output(np.eye(4) / 4, np.array([[1.0, 2.0], [2.0, 0.0]]), [0.5, 0.5])
     # zero temperature with the default gamma: explicit product output, no entanglement
-    g, (sa, sb) = mixing_states([1.0, 0.0], [0.5, 0.5])
+    g, _ = mixing_states([1.0, 0.0], [0.5, 0.5])
     assert g == 0.0
     out = eplt_output(maximally_entangled_state(2), [1.0, 0.0], [0.5, 0.5])
     assert np.allclose(out, np.kron(np.diag([1.0, 0.0]), np.eye(2) / 2))

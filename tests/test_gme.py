@@ -9,20 +9,20 @@ import pytest
 
 pytest.importorskip("cvxpy")
 
-from opentangle import ConvergenceError, DimensionError, InvalidParameterError, InvalidStateError  # noqa: E402
-from opentangle.errors import OptionalDependencyError  # noqa: E402
-from opentangle.measures import (  # noqa: E402
+from opentangle import ConvergenceError, DimensionError, InvalidParameterError, InvalidStateError
+from opentangle.errors import OptionalDependencyError
+from opentangle.measures import (
     GenuineEntanglement,
     SymmetricBlocks,
+    _schur,
     genuine_entanglement,
     genuine_entanglement_value,
     ghz_fidelity,
     is_gme_by_ghz_witness,
     symmetric_blocks,
 )
-from opentangle.measures import _schur  # noqa: E402
-from opentangle.operators import random_unitary  # noqa: E402
-from opentangle.states import bell_state, ghz_state, ket2dm, random_density_matrix  # noqa: E402
+from opentangle.operators import random_unitary
+from opentangle.states import bell_state, ghz_state, ket2dm, random_density_matrix
 
 
 def ghz_noise(n, p):

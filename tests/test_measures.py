@@ -66,7 +66,7 @@ def test_werner_threshold(p):
 @pytest.mark.parametrize("F", [0.0, 0.2, 0.26, 0.34, 0.5, 0.8, 1.0])
 def test_isotropic_threshold_and_fef(d, F):
     rho = isotropic_state(F, d)
-    assert bool(is_ppt(rho)) == (F <= 1 / d + 1e-12)
+    assert bool(is_ppt(rho)) == (1 / d + 1e-12 >= F)
     # negativity of the isotropic state: max(0, (d F - 1)/2)
     assert negativity(rho) == pytest.approx(max(0.0, (d * F - 1) / 2), abs=1e-10)
     assert fully_entangled_fraction(rho) == pytest.approx(max(F, (1 - F) / (d * d - 1)), abs=1e-8)

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from opentangle._io import begin_outputs, record_outputs
 from opentangle.cli import main
 from opentangle.report import reproduce_all
-from opentangle._io import begin_outputs, record_outputs
 
 TESTS = Path(__file__).parent
 sys.path.insert(0, str(TESTS))
@@ -107,7 +107,7 @@ def test_index_has_sections_tables_and_valid_images(report):
 def test_no_studies_gives_an_empty_report(tmp_path, monkeypatch):
     import opentangle.studies
 
-    monkeypatch.setattr(opentangle.studies, "available_studies", lambda: {})
+    monkeypatch.setattr(opentangle.studies, "available_studies", dict)
     rep = reproduce_all(tmp_path, level="quick")
     assert rep.studies == [] and rep.passed and "No studies" in (tmp_path / "index.html").read_text()
 
@@ -170,7 +170,7 @@ def test_real_studies_quick(tmp_path):
 
 # ----------------------------------------------------------------------------- row kinds
 def _kinds_report(tmp_path):
-    from opentangle.report import Report, StudyReport, _finish
+    from opentangle.report import Report, _finish
     from opentangle.studies._base import Headline
 
     rows = [

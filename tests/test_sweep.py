@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -27,7 +28,7 @@ from opentangle.sweep import (
     point_seed,
     run_sweep,
 )
-from opentangle.sweep import _header
+from opentangle.sweep._checkpoint import _header
 
 TESTS = Path(__file__).parent
 sys.path.insert(0, str(TESTS))  # the fake studies in tests/sweepfakes
@@ -130,7 +131,7 @@ def test_measure_that_is_int_at_some_points_and_float_at_others_is_float64():
     ds = run_sweep("sweepfakes.mixed", axes=["x=0:1:5"], workers=1).dataset  # count: 0 (int), then 0.75, ...
     assert ds["count"].dtype == np.float64
     np.testing.assert_array_equal(ds["count"].values, [0.0, 0.0, 0.75, 1.0, 1.25])
-    from opentangle.sweep import _assemble
+    from opentangle.sweep._assemble import _assemble
 
     spec = make_spec("sweepfakes.mixed", axes=["x=0:1:4"], measures=["count"])
     for col, dtype in [([1, 2, 3, 4], np.int64), ([True, False, True, True], bool),
@@ -181,6 +182,59 @@ def test_failing_batch_is_bisected_to_the_failing_points(monkeypatch):
     np.testing.assert_array_equal(ds.negativity.values[1:], fake_grid.negativity(R, G, 1.0))
 
 
+# ----------------------------------------------------------------------------- Jupyter display
+
+
+def _polylines(h):
+    """The point lists of every polyline in an SVG string, as float arrays (n, 2)."""
+    return [np.array([[float(c) for c in p.split(",")] for p in pts.split()])
+            for pts in re.findall(r"points='([^']*)'", h)]
+
+
+def test_sweep_result_html_1d_table_and_plot_with_a_gap_at_failed_points():
+    res = run_sweep("sweepfakes.line", axes=["x=0:2:9"], fixed={"fail_above": 1.5}, workers=1)
+    h = res._repr_html_()
+    assert h.startswith("<div><b>SweepResult</b><table>") and h.count("<svg") == 1
+    assert "x: 9 (0 .. 2)" in h and "sweepfakes.line" in h
+    assert "9 (9 computed, 0 resumed)" in h
+    assert "2 (first: point 7: ConvergenceError" in h  # x = 1.75 and 2.0 fail
+    value = np.sin(np.linspace(0, 2, 9)[:7])
+    assert f"{value.min():.6g} .. {value.max():.6g}, 2 NaN" in h  # range of the finite values
+    assert "vec</th><td>0 .. 1.5 [2 per point], 4 NaN" in h and "label</th><td>text: n2</td>" in h
+    assert "fail_above=1.5" in h
+    lines = _polylines(h)
+    assert len(lines) == 2  # value and noise, each one unbroken run of 7 finite points
+    for pts in lines:
+        assert pts.shape == (7, 2) and np.all(np.diff(pts[:, 0]) > 0)  # x increases along the line
+    # y pixel is affine in the value: the value line has the shape of sin(x) on the first 7 points
+    y = lines[0][:, 1]
+    np.testing.assert_allclose((y - y[0]) / (y[-1] - y[0]), (value - value[0]) / (value[-1] - value[0]), atol=0.02)
+
+
+def test_sweep_result_html_2d_log_grid_and_resumed_points(tmp_path):
+    out = tmp_path / "g.nc"
+    res = run_sweep("sweepfakes.grid", axes=["r=0.1:10:5:log", "g=0:4:3"], out=out)
+    h = res._repr_html_()
+    assert "<svg" not in h  # 2-D: table only
+    assert "r: 5 (0.1 .. 10, log) x g: 3 (0 .. 4)" in h
+    assert "negativity" in h and "entangled" in h and str(out) in h
+    one = run_sweep("sweepfakes.grid", axes=["r=0.1:10:5:log"])._repr_html_()
+    xs = _polylines(one)[0][:, 0]
+    np.testing.assert_allclose(np.diff(xs), np.diff(xs)[0], atol=0.2)  # log grid: evenly spaced on a log axis
+    start_checkpoint(tmp_path / "o.nc", ["x=0:1:4"], GOOD)  # one point left by an interrupted run
+    resumed = run_sweep("sweepfakes.line", axes=["x=0:1:4"], workers=1, out=tmp_path / "o.nc")._repr_html_()
+    assert "4 (3 computed, 1 resumed)" in resumed and " .. 123</td>" in resumed  # the resumed value counts
+
+
+def test_html_table_escapes_text():
+    from opentangle._html import line_plot, table
+
+    h = table([("<b>", "a & b")], "T<")
+    assert "&lt;b&gt;" in h and "a &amp; b" in h and "T&lt;" in h
+    assert line_plot([0.0], {"y": [1.0]}) == ""  # one point: nothing to draw
+    assert line_plot([0.0, 1.0], {"y": [np.nan, np.nan]}) == ""  # nothing finite
+
+
 # ----------------------------------------------------------------------------- bad input
 
 
@@ -196,6 +250,7 @@ def test_failing_batch_is_bisected_to_the_failing_points(monkeypatch):
         (["sweep", "sweepfakes.line", "-p", "x=0:1:0"], "NUM must be >= 1"),
         (["sweep", "sweepfakes.line", "-p", "n=0:1:3"], "integer"),
         (["sweep", "sweepfakes.line", "-p", "x=0:1:2", "--set", "x=1"], "both swept"),
+        (["sweep", "sweepfakes.line", "-p", "x=0:1:2", "-p", "x=0:2:3"], "swept twice"),
         (["sweep", "sweepfakes.line", "-p", "x=0:1:2", "--set", "n=abc"], "expects a int"),
         (["sweep", "sweepfakes.line", "-p", "x=0:1:2", "--set", "novalue"], "malformed --set"),
         (["sweep", "sweepfakes.line", "-p", "x=0:1:2", "--workers", "0"], "--workers"),
@@ -204,7 +259,7 @@ def test_failing_batch_is_bisected_to_the_failing_points(monkeypatch):
     ],
 )
 def test_bad_input_is_one_line_exit_2(argv, needle, capsys, tmp_path):
-    code, out, err = cli(argv + ["--out", str(tmp_path / "o.nc")], capsys)
+    code, _, err = cli(argv + ["--out", str(tmp_path / "o.nc")], capsys)
     assert code == 2, err
     assert err.count("\n") == 1 and err.startswith("opentangle: error:") and needle in err
     assert list(tmp_path.iterdir()) == []  # nothing started, nothing written
@@ -272,7 +327,7 @@ def test_progress_bar_on_a_tty(tmp_path):
 def test_interrupted_sweep_resumes_without_recomputing(tmp_path, monkeypatch):
     from sweepfakes import line
 
-    ref = run_sweep("sweepfakes.line", axes=["x=0:2:9"], seed=3, workers=1, out=tmp_path / "ref.nc")
+    run_sweep("sweepfakes.line", axes=["x=0:2:9"], seed=3, workers=1, out=tmp_path / "ref.nc")
     real, calls = line.evaluate, []
 
     def interrupting(**kw):
@@ -472,6 +527,34 @@ def test_dask_in_process_cluster_matches_local(monkeypatch):
     assert res.backend.startswith("dask:")
     ref = run_sweep("sweepfakes.line", axes=["x=0:1:5", "y=0:1:2"], seed=2, workers=1)
     xr.testing.assert_identical(res.dataset, ref.dataset)
+
+
+def test_dask_sweep_inside_a_running_event_loop_as_in_jupyter():
+    """Jupyter runs cells inside an event loop: the scheduler probe must not call asyncio.run there."""
+    import asyncio
+
+    from dask.distributed import LocalCluster
+
+    async def cell(address):
+        asyncio.get_running_loop()  # the situation of a notebook cell
+        return run_sweep("sweepfakes.line", axes=["x=0:1:4"], seed=5, scheduler=address)
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        res = asyncio.run(cell(cluster.scheduler_address))
+    assert res.backend.startswith("dask:") and res.computed == 4
+    ref = run_sweep("sweepfakes.line", axes=["x=0:1:4"], seed=5, workers=1)
+    xr.testing.assert_identical(res.dataset, ref.dataset)
+
+
+def test_unreachable_scheduler_inside_a_running_event_loop_is_still_a_clear_error():
+    import asyncio
+
+    async def cell():
+        return run_sweep("sweepfakes.line", axes=["x=0:1:2"], scheduler="tcp://127.0.0.1:9", connect_timeout=1.0)
+
+    with pytest.raises(SchedulerError, match="cannot reach the Dask scheduler") as exc:
+        asyncio.run(cell())
+    assert "running event loop" not in str(exc.value)
 
 
 @pytest.mark.slow

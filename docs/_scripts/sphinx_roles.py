@@ -106,7 +106,7 @@ def _resolve(obj: Any, name: str) -> str:
     while scope is not None:
         try:
             base = scope.resolve(head)
-        except Exception:  # noqa: BLE001 - griffe raises NameResolutionError and others
+        except Exception:  # griffe raises NameResolutionError and others
             scope = scope.parent
             continue
         return f"{base}.{tail}" if tail else base

@@ -22,15 +22,15 @@ from opentangle.errors import (
 __all__ = [
     "as_array",
     "as_operator",
-    "resolve_dims",
-    "to_qutip",
-    "check_real",
+    "check_dims",
+    "check_in_range",
+    "check_indices",
+    "check_int",
     "check_nonnegative",
     "check_probability_vector",
-    "check_in_range",
-    "check_int",
-    "check_indices",
-    "check_dims",
+    "check_real",
+    "resolve_dims",
+    "to_qutip",
 ]
 
 
@@ -169,7 +169,11 @@ def check_indices(
     indices: int | Iterable[int], n: int, what: str, *, sort: bool = True
 ) -> list[int]:
     """Distinct integer subsystem indices in ``0..n-1`` (a scalar is one index), or :class:`DimensionError`."""
-    items = [indices] if (np.isscalar(indices) or indices is None) else list(indices)
+    items: list[Any]
+    if np.isscalar(indices) or indices is None or not isinstance(indices, Iterable):
+        items = [indices]
+    else:
+        items = list(indices)
     out = []
     for s in items:
         try:

@@ -9,14 +9,14 @@ from the matching built-in (``ValueError``, ``RuntimeError``) so that generic
 from __future__ import annotations
 
 __all__ = [
-    "OpentangleError",
-    "InvalidStateError",
-    "DimensionError",
-    "InvalidParameterError",
-    "InvalidChannelError",
     "ConvergenceError",
-    "NonUniqueSteadyStateError",
+    "DimensionError",
     "IllConditionedError",
+    "InvalidChannelError",
+    "InvalidParameterError",
+    "InvalidStateError",
+    "NonUniqueSteadyStateError",
+    "OpentangleError",
     "OptionalDependencyError",
     "OutputError",
     "ResourceLimitError",

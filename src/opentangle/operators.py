@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from functools import reduce
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -23,19 +23,19 @@ from opentangle._convert import as_array, check_dims, check_indices, check_int, 
 from opentangle.errors import DimensionError, InvalidParameterError
 
 __all__ = [
-    "identity",
-    "sigma_x",
-    "sigma_y",
-    "sigma_z",
-    "sigma_plus",
-    "sigma_minus",
     "PAULIS",
-    "spin_operators",
-    "kron",
     "embed",
+    "identity",
+    "kron",
     "partial_trace",
     "partial_transpose",
     "random_unitary",
+    "sigma_minus",
+    "sigma_plus",
+    "sigma_x",
+    "sigma_y",
+    "sigma_z",
+    "spin_operators",
 ]
 
 _SX = np.array([[0, 1], [1, 0]], dtype=complex)
@@ -216,7 +216,7 @@ def partial_transpose(rho: Any, sys: int | Sequence[int], dims: Sequence[int] | 
     if dims is not None and not np.isscalar(dims) and len(dims) == 2 and all(
         isinstance(d, (list, tuple, np.ndarray)) for d in dims
     ):
-        return _partial_transpose_rect(rho, sys, dims)
+        return _partial_transpose_rect(rho, sys, cast("Sequence[Sequence[int]]", dims))  # checked just above
     arr, dims = _prepare(rho, dims)
     n = len(dims)
     sys = _normalise_sites(sys, n, "sys")

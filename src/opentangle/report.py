@@ -33,9 +33,10 @@ import os
 import sys
 import time
 import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from opentangle import __version__
 from opentangle._io import begin_outputs, check_output_path, record_outputs, write_text_atomic
@@ -46,7 +47,7 @@ from opentangle.studies._base import Headline, to_jsonable
 __all__ = ["LEVELS", "Report", "StudyReport", "command", "reproduce_all", "write_index"]
 
 LEVELS = ("quick", "default", "full")
-#: per-study wall-clock limit (s) by level; generous multiples of the budgets in CONTRACTS.md
+#: per-study wall-clock limit (s) by level; generous multiples of the budgets in CONTRIBUTING.md
 TIMEOUTS = {"quick": 120.0, "default": 400.0, "full": 1200.0}
 
 
@@ -305,7 +306,7 @@ def reproduce_all(
             if running:
                 time.sleep(0.05)
     finally:
-        for proc, recv, _, _ in running.values():  # interrupted: leave no orphans
+        for proc, _, _, _ in running.values():  # interrupted: leave no orphans
             proc.kill()
             proc.join()
     report = Report(root, level, [results[n] for n in names], time.perf_counter() - t0)

@@ -24,25 +24,25 @@ from opentangle._convert import (
 from opentangle.errors import DimensionError, InvalidParameterError, InvalidStateError
 
 __all__ = [
-    "ket2dm",
-    "is_density_matrix",
-    "validate_density_matrix",
+    "BELL_LABELS",
     "as_density_matrix",
     "bell_state",
-    "BELL_LABELS",
-    "maximally_entangled_state",
-    "ghz_state",
-    "w_state",
     "dicke_state",
     "generalized_bell_state",
-    "multipartite_werner_state",
-    "werner_state",
+    "ghz_state",
+    "is_density_matrix",
     "isotropic_state",
-    "thermal_state",
-    "thermal_populations",
-    "spin_coherent_state",
+    "ket2dm",
+    "maximally_entangled_state",
+    "multipartite_werner_state",
     "random_density_matrix",
     "random_pure_state",
+    "spin_coherent_state",
+    "thermal_populations",
+    "thermal_state",
+    "validate_density_matrix",
+    "w_state",
+    "werner_state",
 ]
 
 BELL_LABELS = ("phi+", "phi-", "psi+", "psi-")
@@ -291,8 +291,8 @@ def generalized_bell_state(a: int, b: int, d: int = 2, *, ket: bool = False) -> 
     j = np.arange(d)
     v = np.zeros((d, d), dtype=complex)
     v[(j + a) % d, j] = np.exp(2j * np.pi * b * j / d) / np.sqrt(d)
-    v = v.reshape(-1)
-    return v if ket else ket2dm(v)
+    vec = v.reshape(-1)
+    return vec if ket else ket2dm(vec)
 
 
 def multipartite_werner_state(n: int, p: float, d: int = 2) -> np.ndarray:

@@ -1,6 +1,6 @@
 """Test-only studies for the sweep, plot and report tests (engineer F).
 
-They follow the study interface of docs/CONTRACTS.md and are importable by
+They follow the study interface of CONTRIBUTING.md (Studies) and are importable by
 dotted path (``sweepfakes.grid``) from subprocesses and Dask workers when
 ``tests/`` is on PYTHONPATH.
 """

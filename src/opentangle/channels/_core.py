@@ -29,25 +29,25 @@ from opentangle.states import validate_density_matrix
 
 __all__ = [
     "Channel",
+    "apply_channel",
     "as_channel",
-    "from_kraus",
+    "check_cptp",
+    "choi_to_kraus",
+    "compose",
     "from_choi",
     "from_function",
-    "kraus_to_choi",
-    "choi_to_kraus",
-    "apply_channel",
-    "compose",
-    "tensor",
-    "mixture",
+    "from_kraus",
     "identity_channel",
-    "unitary_channel",
-    "replacement_channel",
     "is_completely_positive",
-    "is_trace_preserving",
     "is_cptp",
-    "check_cptp",
-    "local_thermalization_error",
     "is_local_thermalization",
+    "is_trace_preserving",
+    "kraus_to_choi",
+    "local_thermalization_error",
+    "mixture",
+    "replacement_channel",
+    "tensor",
+    "unitary_channel",
 ]
 
 
@@ -105,7 +105,7 @@ class Channel:
     def __call__(self, rho: Any, *, state: bool = True) -> np.ndarray:
         return apply_channel(self, rho, state=state)
 
-    def __matmul__(self, other: "Channel") -> "Channel":
+    def __matmul__(self, other: Channel) -> Channel:
         """``E2 @ E1`` is the composition ``E2 o E1`` (apply ``E1`` first)."""
         return compose(self, other)
 

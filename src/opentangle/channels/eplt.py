@@ -36,13 +36,13 @@ from opentangle.states import validate_density_matrix
 
 __all__ = [
     "as_thermal_state",
-    "max_gamma",
-    "mixing_states",
     "eplt_channel",
     "eplt_output",
+    "fmax_upper_bound",
     "ghz_eplt_channel",
     "ghz_eplt_output",
-    "fmax_upper_bound",
+    "max_gamma",
+    "mixing_states",
 ]
 
 

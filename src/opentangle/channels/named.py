@@ -34,14 +34,14 @@ from opentangle.errors import ConvergenceError, InvalidChannelError
 from opentangle.operators import PAULIS, partial_transpose
 
 __all__ = [
-    "depolarizing_channel",
-    "dephasing_channel",
     "amplitude_damping_channel",
-    "pauli_channel",
+    "dephasing_channel",
+    "depolarizing_channel",
     "erasure_channel",
-    "is_unital",
     "is_hermiticity_preserving",
     "is_positive",
+    "is_unital",
+    "pauli_channel",
 ]
 
 
@@ -195,7 +195,7 @@ def is_positive(channel: Channel, *, atol: float = 1e-9, starts: int = 20, seed:
             if val < -atol:
                 return False
             m = np.einsum("a,iajb,b->ij", b.conj(), j4, b)  # <b|E(|i><j|)|b>
-            ev, v = np.linalg.eigh((m.T + m.T.conj().T) / 2)
+            _, v = np.linalg.eigh((m.T + m.T.conj().T) / 2)
             a = v[:, 0]
     raise ConvergenceError(
         "positivity undecided: the map is neither completely positive nor completely copositive and "

@@ -29,13 +29,13 @@ from opentangle.operators import random_unitary
 from opentangle.states import maximally_entangled_state, validate_density_matrix
 
 __all__ = [
-    "isotropic_twirl",
-    "werner_twirl",
     "ghz_twirl",
-    "haar_twirl",
-    "isotropic_twirl_channel",
-    "werner_twirl_channel",
     "ghz_twirl_channel",
+    "haar_twirl",
+    "isotropic_twirl",
+    "isotropic_twirl_channel",
+    "werner_twirl",
+    "werner_twirl_channel",
 ]
 
 
@@ -136,10 +136,10 @@ def ghz_twirl(rho: Any, *, n: int, d: int = 2, state: bool = True) -> np.ndarray
     batch = arr.shape[:-2]
     axes = tuple(range(len(batch), len(batch) + n))
     p = np.diagonal(arr, axis1=-2, axis2=-1).reshape(*batch, *(d,) * n)
-    p = sum(np.roll(p, shift=(-m,) * n, axis=axes) for m in range(d)) / d
+    p = np.mean([np.roll(p, shift=(-m,) * n, axis=axes) for m in range(d)], axis=0)
     g = _ghz_indices(n, d)
     c = arr[..., g[:, None], g[None, :]]
-    c = sum(np.roll(c, shift=(-m, -m), axis=(-2, -1)) for m in range(d)) / d
+    c = np.mean([np.roll(c, shift=(-m, -m), axis=(-2, -1)) for m in range(d)], axis=0)
     out = np.zeros_like(arr)
     out[..., g[:, None], g[None, :]] = c
     idx = np.arange(d**n)

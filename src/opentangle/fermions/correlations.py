@@ -16,15 +16,15 @@ from opentangle._convert import as_operator
 from opentangle.errors import DimensionError, InvalidStateError
 
 __all__ = [
-    "validate_correlation",
-    "check_modes",
     "binary_entropy",
-    "entropy_from_eigenvalues",
+    "check_modes",
     "entanglement_entropy",
-    "renyi_entropy",
+    "entropy_from_eigenvalues",
+    "fermionic_negativity",
     "mutual_information",
     "particle_number",
-    "fermionic_negativity",
+    "renyi_entropy",
+    "validate_correlation",
 ]
 
 
@@ -76,7 +76,7 @@ def entropy_from_eigenvalues(eigenvalues: np.ndarray) -> float:
     return float(np.sum(binary_entropy(eigenvalues)))
 
 
-def entanglement_entropy(corr: Any, modes: Sequence[int], *, validate: bool = True) -> float:
+def entanglement_entropy(corr: Any, modes: Sequence[int] | np.ndarray, *, validate: bool = True) -> float:
     r"""Von Neumann entropy (bits) of the modes ``modes`` of a Gaussian state.
 
     .. math:: S_A = -\sum_k [\nu_k \log_2 \nu_k + (1-\nu_k)\log_2(1-\nu_k)],
@@ -164,7 +164,7 @@ def fermionic_negativity(corr: Any, part_a: Sequence[int], part_b: Sequence[int]
     >>> round(fermionic_negativity(D, [0], [1]), 12)
     1.0
     """
-    d, a, b, ab = _two_mode_sets(corr, part_a, part_b)
+    d, a, _, ab = _two_mode_sets(corr, part_a, part_b)
     dab = d[np.ix_(ab, ab)]
     dab = 0.5 * (dab + dab.conj().T)
     na = a.size

@@ -7,14 +7,14 @@ import numpy as np
 from opentangle._convert import check_real
 from opentangle.errors import InvalidParameterError
 
-__all__ = ["chain_hopping", "ladder_hopping", "CirculantPropagator"]
+__all__ = ["CirculantPropagator", "chain_hopping", "ladder_hopping"]
 
 
 def _check_length(L: int, *, periodic: bool) -> int:
     if isinstance(L, bool) or int(L) != L:
         raise InvalidParameterError(f"L must be an integer; got {L!r}")
     L = int(L)
-    if L < (3 if periodic else 2):
+    if (3 if periodic else 2) > L:
         need = 3 if periodic else 2
         raise InvalidParameterError(f"a {'periodic ' if periodic else ''}chain needs L >= {need}; got {L}")
     return L
@@ -101,7 +101,7 @@ class CirculantPropagator:
         self._uq = np.einsum("kab,kb,kcb->kac", self._v, np.exp(-1j * self._w * dt), self._v.conj())
         self._dense = self._fft_apply(np.eye(self.shape[0], dtype=complex)) if self.method == "dense" else None
 
-    def squared(self) -> "CirculantPropagator":
+    def squared(self) -> CirculantPropagator:
         """The propagator over ``2 dt``."""
         new = CirculantPropagator.__new__(CirculantPropagator)
         new.__dict__.update(self.__dict__)

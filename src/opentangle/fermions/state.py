@@ -71,7 +71,7 @@ class GaussianState:
 
     # construction -------------------------------------------------------------------
     @classmethod
-    def from_occupations(cls, occupations: Sequence[int]) -> "GaussianState":
+    def from_occupations(cls, occupations: Sequence[int]) -> GaussianState:
         """Fock product state with ``occupations[j]`` in {0, 1} fermions on mode ``j``."""
         occ = np.asarray(occupations)
         if occ.ndim != 1 or occ.size == 0 or not np.all((occ == 0) | (occ == 1)):
@@ -80,7 +80,7 @@ class GaussianState:
         return cls(eye[:, np.flatnonzero(occ)])
 
     @classmethod
-    def from_correlation(cls, corr: Any, *, atol: float = 1e-8) -> "GaussianState":
+    def from_correlation(cls, corr: Any, *, atol: float = 1e-8) -> GaussianState:
         """Pure state with correlation matrix ``corr``; :class:`InvalidStateError` if it is not a projector."""
         d = validate_correlation(corr, atol=atol)
         w, v = np.linalg.eigh(0.5 * (d + d.conj().T))
@@ -92,7 +92,7 @@ class GaussianState:
         # D = conj(Phi) Phi^T, so the orbitals are the conjugated eigenvectors with eigenvalue 1
         return cls(np.conj(v[:, w > 0.5]))
 
-    def copy(self) -> "GaussianState":
+    def copy(self) -> GaussianState:
         new = GaussianState.__new__(GaussianState)
         new._phi = self._phi.copy()
         new.max_drift = self.max_drift
@@ -129,7 +129,7 @@ class GaussianState:
         occ = self.occupations()
         return float(occ.sum() if modes is None else occ[check_modes(modes, self.n_modes)].sum())
 
-    def spectrum(self, modes: Sequence[int]) -> np.ndarray:
+    def spectrum(self, modes: Sequence[int] | np.ndarray) -> np.ndarray:
         """Eigenvalues of the restricted correlation matrix ``D_A`` (clipped to [0, 1])."""
         return self._spectrum(check_modes(modes, self.n_modes))
 
@@ -139,7 +139,7 @@ class GaussianState:
             a = a.T
         return np.clip(np.linalg.eigvalsh(a @ a.conj().T), 0.0, 1.0)
 
-    def entropy(self, modes: Sequence[int]) -> float:
+    def entropy(self, modes: Sequence[int] | np.ndarray) -> float:
         """Entanglement entropy (bits) between ``modes`` and the other modes."""
         return float(np.sum(binary_entropy(self.spectrum(modes))))
 
@@ -156,7 +156,7 @@ class GaussianState:
         return _drift(self._phi)
 
     # dynamics -----------------------------------------------------------------------------
-    def evolve(self, unitary: Any) -> "GaussianState":
+    def evolve(self, unitary: Any) -> GaussianState:
         """Apply the single-particle unitary ``U`` (e.g. :func:`propagator`): ``Phi -> U Phi``.
 
         In terms of the correlation matrix, ``D -> conj(U) D U^T`` (``U^H D U`` for real ``h``).

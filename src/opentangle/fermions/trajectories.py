@@ -12,7 +12,7 @@ import numpy as np
 
 from opentangle.errors import InvalidParameterError
 
-__all__ = ["trajectory_seeds", "run_trajectories", "MeanStderr", "mean_stderr", "check_seed"]
+__all__ = ["MeanStderr", "check_seed", "mean_stderr", "run_trajectories", "trajectory_seeds"]
 
 
 def check_seed(seed: Any) -> int:

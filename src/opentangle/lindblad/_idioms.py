@@ -15,7 +15,6 @@ Result objects always hold NumPy arrays in ``rho`` / ``states``.  :func:`evolve`
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -23,6 +22,8 @@ from typing import Any
 import numpy as np
 
 from opentangle._convert import _is_qobj
+from opentangle._html import line_plot as _svg_plot
+from opentangle._html import table as _table
 from opentangle.errors import DimensionError, InvalidParameterError
 
 __all__ = ["model_from_qutip", "as_model", "resolve_measures", "check_state_dims"]
@@ -174,41 +175,6 @@ def resolve_measures(items: Any, dims: list[int]) -> list[tuple[str, Callable]]:
 
 
 # ----------------------------------------------------------------------------- Jupyter
-
-
-def _table(rows: list[tuple[str, str]], title: str) -> str:
-    body = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
-                   for k, v in rows)
-    return f"<div><b>{html.escape(title)}</b><table>{body}</table></div>"
-
-
-def _svg_plot(x: np.ndarray, series: dict[str, np.ndarray], *, width: int = 320, height: int = 140) -> str:
-    """A small inline SVG line plot (no matplotlib import)."""
-    colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
-    ys = [np.real(np.asarray(v, dtype=complex)) for v in series.values()]
-    if not ys or x.size < 2:
-        return ""
-    lo = min(float(np.nanmin(y)) for y in ys)
-    hi = max(float(np.nanmax(y)) for y in ys)
-    hi = hi if hi > lo else lo + 1.0
-    x0, x1 = float(x[0]), float(x[-1]) if x[-1] > x[0] else float(x[0]) + 1.0
-    pad = 28
-
-    def pts(y):
-        px = pad + (x - x0) / (x1 - x0) * (width - pad - 4)
-        py = height - pad - (y - lo) / (hi - lo) * (height - pad - 6)
-        return " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(px, py))
-
-    lines = "".join(f"<polyline fill='none' stroke='{colors[i % 6]}' stroke-width='1.5' points='{pts(y)}'/>"
-                    for i, y in enumerate(ys))
-    legend = "".join(f"<text x='{pad + 4 + 70 * i}' y='12' font-size='10' fill='{colors[i % 6]}'>"
-                     f"{html.escape(str(n))[:12]}</text>" for i, n in enumerate(list(series)[:4]))
-    axes = (f"<line x1='{pad}' y1='{height - pad}' x2='{width - 4}' y2='{height - pad}' stroke='#888'/>"
-            f"<line x1='{pad}' y1='6' x2='{pad}' y2='{height - pad}' stroke='#888'/>"
-            f"<text x='{pad}' y='{height - 12}' font-size='9'>{x0:g}</text>"
-            f"<text x='{width - 30}' y='{height - 12}' font-size='9'>t={x1:g}</text>"
-            f"<text x='0' y='{height - pad}' font-size='9'>{lo:.3g}</text><text x='0' y='14' font-size='9'>{hi:.3g}</text>")
-    return f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}'>{axes}{lines}{legend}</svg>"
 
 
 def evolution_html(ev: Any) -> str:

@@ -7,7 +7,6 @@ subsystems; ``part_a`` names the subsystems of part A (default: first half).
 """
 
 from opentangle.measures.concurrence import concurrence, entanglement_of_formation
-from opentangle.measures.entropy import entanglement_entropy, mutual_information, shannon_entropy, von_neumann_entropy
 from opentangle.measures.criteria import (
     Separability,
     ccnr_norm,
@@ -15,6 +14,17 @@ from opentangle.measures.criteria import (
     realignment,
     reduction_criterion,
     reduction_map,
+)
+from opentangle.measures.entropy import entanglement_entropy, mutual_information, shannon_entropy, von_neumann_entropy
+from opentangle.measures.fully_entangled_fraction import FullyEntangledFraction, fully_entangled_fraction
+from opentangle.measures.gme import (
+    GenuineEntanglement,
+    SymmetricBlocks,
+    WitnessCheck,
+    check_decomposable_witness,
+    genuine_entanglement,
+    genuine_entanglement_value,
+    symmetric_blocks,
 )
 from opentangle.measures.information import (
     SchmidtDecomposition,
@@ -32,65 +42,55 @@ from opentangle.measures.information import (
     trace_distance,
     tsallis_entropy,
 )
-from opentangle.measures.gme import (
-    GenuineEntanglement,
-    SymmetricBlocks,
-    WitnessCheck,
-    check_decomposable_witness,
-    genuine_entanglement,
-    genuine_entanglement_value,
-    symmetric_blocks,
-)
-from opentangle.measures.target_fidelity import bell_fidelities, bell_fidelity, ghz_fidelity, is_gme_by_ghz_witness
-from opentangle.measures.fully_entangled_fraction import FullyEntangledFraction, fully_entangled_fraction
 from opentangle.measures.multipartite import average_negativity, bipartitions, is_permutation_symmetric
 from opentangle.measures.negativity import is_ppt, log_negativity, negativity, partial_transpose_spectrum
+from opentangle.measures.target_fidelity import bell_fidelities, bell_fidelity, ghz_fidelity, is_gme_by_ghz_witness
 
 __all__ = [
-    "negativity",
-    "log_negativity",
-    "is_ppt",
-    "partial_transpose_spectrum",
-    "concurrence",
-    "entanglement_of_formation",
-    "von_neumann_entropy",
-    "shannon_entropy",
-    "entanglement_entropy",
-    "mutual_information",
-    "bell_fidelity",
-    "bell_fidelities",
-    "fully_entangled_fraction",
     "FullyEntangledFraction",
+    "GenuineEntanglement",
+    "SchmidtDecomposition",
+    "Separability",
+    "SymmetricBlocks",
+    "WitnessCheck",
     "average_negativity",
+    "bell_fidelities",
+    "bell_fidelity",
     "bipartitions",
-    "is_permutation_symmetric",
-    "ghz_fidelity",
-    "is_gme_by_ghz_witness",
+    "bures_distance",
+    "ccnr_norm",
+    "check_decomposable_witness",
+    "coherent_information",
+    "concurrence",
+    "conditional_entropy",
+    "entanglement_entropy",
+    "entanglement_of_formation",
+    "entangling_power",
+    "fidelity",
+    "fully_entangled_fraction",
     "genuine_entanglement",
     "genuine_entanglement_value",
-    "GenuineEntanglement",
-    "WitnessCheck",
-    "SymmetricBlocks",
-    "symmetric_blocks",
-    "check_decomposable_witness",
-    "realignment",
-    "ccnr_norm",
-    "reduction_map",
-    "reduction_criterion",
+    "ghz_fidelity",
+    "is_gme_by_ghz_witness",
+    "is_permutation_symmetric",
+    "is_ppt",
     "is_separable",
-    "Separability",
-    "fidelity",
-    "trace_distance",
-    "bures_distance",
+    "linear_entropy",
+    "log_negativity",
+    "mutual_information",
+    "negativity",
+    "partial_transpose_spectrum",
     "purity",
+    "realignment",
+    "reduction_criterion",
+    "reduction_map",
     "relative_entropy",
     "renyi_entropy",
-    "tsallis_entropy",
-    "linear_entropy",
-    "conditional_entropy",
-    "coherent_information",
     "schmidt_decomposition",
     "schmidt_rank",
-    "SchmidtDecomposition",
-    "entangling_power",
+    "shannon_entropy",
+    "symmetric_blocks",
+    "trace_distance",
+    "tsallis_entropy",
+    "von_neumann_entropy",
 ]

@@ -12,7 +12,7 @@ from opentangle._convert import as_array, check_indices, resolve_dims
 from opentangle.errors import DimensionError
 from opentangle.states import validate_density_matrix
 
-__all__ = ["prepare_state", "resolve_part_a", "qubit_dims", "hermitian_eigvals"]
+__all__ = ["hermitian_eigvals", "prepare_state", "qubit_dims", "resolve_part_a"]
 
 
 def prepare_state(

@@ -12,13 +12,13 @@ All bases here are real, so transposition commutes with the change of basis.
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
 from opentangle.operators import spin_operators
 
-__all__ = ["spins", "multiplicity", "clebsch_gordan", "spin_copy_basis", "spin_blocks"]
+__all__ = ["clebsch_gordan", "multiplicity", "spin_blocks", "spin_copy_basis", "spins"]
 
 
 def spins(n: int) -> list[float]:
@@ -32,7 +32,7 @@ def multiplicity(n: int, j: float) -> int:
     return math.comb(n, t) - (math.comb(n, t - 1) if t >= 1 else 0)
 
 
-@lru_cache(maxsize=None)
+@cache
 def clebsch_gordan(j1: float, j2: float) -> dict[float, np.ndarray]:
     r"""Real Clebsch-Gordan matrices: ``C[J]`` of shape ``(2J+1, d1 d2)`` with rows :math:`|J, M\rangle`.
 
@@ -79,7 +79,7 @@ def spin_copy_basis(n: int, j: float) -> np.ndarray:
     """Columns :math:`|j, m\\rangle` (``m = j..-j``) of one copy of spin ``j`` in ``n`` qubits, shape ``(2^n, 2j+1)``."""
     two_j = round(2 * j)
     singlet = np.array([0.0, 1.0, -1.0, 0.0]) / math.sqrt(2)
-    rest = np.ones(1)
+    rest: np.ndarray = np.ones(1)
     for _ in range((n - two_j) // 2):
         rest = np.kron(rest, singlet)
     return np.stack([np.kron(_dicke(two_j, k), rest) for k in range(two_j + 1)], axis=1)

@@ -32,12 +32,12 @@ from opentangle.measures._common import hermitian_eigvals, prepare_state, resolv
 from opentangle.operators import partial_trace, partial_transpose
 
 __all__ = [
-    "realignment",
-    "ccnr_norm",
-    "reduction_map",
-    "reduction_criterion",
-    "is_separable",
     "Separability",
+    "ccnr_norm",
+    "is_separable",
+    "realignment",
+    "reduction_criterion",
+    "reduction_map",
 ]
 
 

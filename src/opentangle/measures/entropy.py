@@ -21,7 +21,7 @@ from opentangle.errors import DimensionError, InvalidParameterError, InvalidStat
 from opentangle.measures._common import hermitian_eigvals, prepare_state, resolve_part_a, scalar_or_array
 from opentangle.operators import partial_trace
 
-__all__ = ["von_neumann_entropy", "entanglement_entropy", "mutual_information", "shannon_entropy"]
+__all__ = ["entanglement_entropy", "mutual_information", "shannon_entropy", "von_neumann_entropy"]
 
 
 def _check_base(base: Any) -> float:

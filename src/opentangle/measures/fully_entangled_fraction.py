@@ -32,7 +32,7 @@ from opentangle.errors import ConvergenceError, DimensionError, InvalidParameter
 from opentangle.measures._common import prepare_state
 from opentangle.operators import random_unitary
 
-__all__ = ["fully_entangled_fraction", "FullyEntangledFraction"]
+__all__ = ["FullyEntangledFraction", "fully_entangled_fraction"]
 
 _PAULI = (
     np.array([[0, 1], [1, 0]], dtype=complex),
@@ -83,7 +83,9 @@ def _polar(m: np.ndarray) -> np.ndarray:
 
 def _ascent(rho: np.ndarray, w: np.ndarray, d: int, tol: float, max_iter: int) -> tuple[np.ndarray, float, float, int]:
     value = -np.inf
-    for it in range(1, max_iter + 1):
+    it = 0
+    while it < max_iter:
+        it += 1
         grad = (rho @ w.reshape(-1)).reshape(d, d)
         w = _polar(grad)
         new = float(np.real(w.reshape(-1).conj() @ rho @ w.reshape(-1))) / d
@@ -146,22 +148,28 @@ def fully_entangled_fraction(
     d = dims[0]
     if method == "closed_form" and d != 2:
         raise DimensionError("the closed form exists only for two qubits; use method='optimize'")
-    settings = dict(method="optimize", starts=starts, seed=seed, tol=tol, max_iter=max_iter)
     if d == 2 and method != "optimize":
         value = _two_qubit_closed_form(arr)
         if not return_result:
             return float(value) if np.ndim(value) == 0 else value
         if np.ndim(value) != 0:
             raise DimensionError("return_result=True takes a single state, not a batch")
-        opt = fully_entangled_fraction(arr, dims, **settings, return_result=True)
+        opt = _optimize(arr, d, starts=starts, seed=seed, tol=tol, max_iter=max_iter)
         return FullyEntangledFraction(float(value), opt.state, "closed_form", True, 0.0, 0, 0, 0)
     if arr.ndim != 2:
         if return_result:
             raise DimensionError("return_result=True takes a single state, not a batch")
-        values = [fully_entangled_fraction(r, dims, **settings) for r in arr.reshape(-1, d * d, d * d)]
+        values = [_optimize(r, d, starts=starts, seed=seed, tol=tol, max_iter=max_iter).value
+                  for r in arr.reshape(-1, d * d, d * d)]
         return np.array(values).reshape(arr.shape[:-2])
+    result = _optimize(arr, d, starts=starts, seed=seed, tol=tol, max_iter=max_iter)
+    return result if return_result else result.value
+
+
+def _optimize(arr: np.ndarray, d: int, *, starts: int, seed: Any, tol: float, max_iter: int) -> FullyEntangledFraction:
+    """Multistart ascent over maximally entangled kets of one validated ``d x d`` state."""
     rng = np.random.default_rng(seed)
-    evals, evecs = np.linalg.eigh(arr)
+    _, evecs = np.linalg.eigh(arr)
     initial = [_polar(evecs[:, -1].reshape(d, d)), np.eye(d, dtype=complex)][:starts]
     initial += [random_unitary(d, seed=rng) for _ in range(starts - len(initial))]
     runs = [_ascent(arr, w0, d, tol, max_iter) for w0 in initial]
@@ -169,13 +177,12 @@ def fully_entangled_fraction(
     best = int(np.argmax(values))
     w, value, gnorm, iters = runs[best]
     agreeing = int(np.sum(values >= value - max(tol, 1e-9) * 10))
-    converged = gnorm <= np.sqrt(tol)
-    if not converged:
+    if gnorm > np.sqrt(tol):
         raise ConvergenceError(
             f"fully_entangled_fraction optimiser stopped at gradient norm {gnorm:.2e} after {iters} iterations; "
             "increase max_iter or starts"
         )
-    result = FullyEntangledFraction(
+    return FullyEntangledFraction(
         value=float(value),
         state=w.reshape(-1) / np.sqrt(d),
         method="optimize",
@@ -185,4 +192,3 @@ def fully_entangled_fraction(
         starts=len(initial),
         agreeing_starts=agreeing,
     )
-    return result if return_result else result.value

@@ -54,11 +54,11 @@ from opentangle.operators import partial_transpose
 
 __all__ = [
     "GenuineEntanglement",
-    "WitnessCheck",
     "SymmetricBlocks",
+    "WitnessCheck",
+    "check_decomposable_witness",
     "genuine_entanglement",
     "genuine_entanglement_value",
-    "check_decomposable_witness",
     "symmetric_blocks",
 ]
 
@@ -101,13 +101,13 @@ class WitnessCheck:
     @property
     def decomposable(self) -> bool:
         """``P_M, Q_M >= -atol`` and ``W = P_M + Q_M^{T_M}`` within ``atol``: what makes ``W`` a GME witness."""
-        lo = min(min(self.min_eig_p.values()), min(self.min_eig_q.values()))
+        lo = min(*self.min_eig_p.values(), *self.min_eig_q.values())
         return lo >= -self.atol and self.residual <= self.atol
 
     @property
     def normalised(self) -> bool:
         """``P_M, Q_M <= 1`` (up to the shift): the normalisation that makes ``-value`` a GME monotone."""
-        hi = max(max(self.max_eig_p.values()), max(self.max_eig_q.values()))
+        hi = max(*self.max_eig_p.values(), *self.max_eig_q.values())
         return hi <= 1 + self.shift + self.atol
 
     @property
@@ -116,7 +116,7 @@ class WitnessCheck:
         return self.decomposable and self.trace < -self.tol
 
     def __repr__(self) -> str:
-        lo = min(min(self.min_eig_p.values()), min(self.min_eig_q.values()))
+        lo = min(*self.min_eig_p.values(), *self.min_eig_q.values())
         return (
             f"WitnessCheck(passed={self.passed}, tr(W rho)={self.trace:.6g}, tol={self.tol:g}, "
             f"bipartitions={len(self.min_eig_p)}, min eig(P, Q)={lo:.3g}, residual={self.residual:.2g}, "

@@ -36,20 +36,20 @@ from opentangle.measures.entropy import _check_base, shannon_entropy
 from opentangle.operators import partial_trace
 
 __all__ = [
-    "fidelity",
-    "trace_distance",
+    "SchmidtDecomposition",
     "bures_distance",
+    "coherent_information",
+    "conditional_entropy",
+    "entangling_power",
+    "fidelity",
+    "linear_entropy",
     "purity",
     "relative_entropy",
     "renyi_entropy",
-    "tsallis_entropy",
-    "linear_entropy",
-    "conditional_entropy",
-    "coherent_information",
-    "SchmidtDecomposition",
     "schmidt_decomposition",
     "schmidt_rank",
-    "entangling_power",
+    "trace_distance",
+    "tsallis_entropy",
 ]
 
 
@@ -257,7 +257,7 @@ class SchmidtDecomposition:
 
     @property
     def rank(self) -> int:
-        return int(len(self.coefficients))
+        return len(self.coefficients)
 
     def state(self) -> np.ndarray:
         """The ket rebuilt from the decomposition (A then B)."""

@@ -89,6 +89,6 @@ def average_negativity(rho: Any, dims: Sequence[int] | None = None, *, symmetric
         acc = 0.0
         for k in range(1, n // 2 + 1):
             weight = math.comb(n, k) / (2 if 2 * k == n else 1)
-            acc += weight * negativity(arr, dims, part_a=list(range(k)))
+            acc += weight * float(negativity(arr, dims, part_a=list(range(k))))
         return float(acc / total)
     return float(np.mean([negativity(arr, dims, part_a=list(a)) for a in bipartitions(n)]))

@@ -20,7 +20,7 @@ from opentangle.errors import InvalidParameterError
 from opentangle.measures._common import hermitian_eigvals, prepare_state, resolve_part_a, scalar_or_array
 from opentangle.operators import partial_transpose
 
-__all__ = ["negativity", "log_negativity", "is_ppt", "partial_transpose_spectrum"]
+__all__ = ["is_ppt", "log_negativity", "negativity", "partial_transpose_spectrum"]
 
 
 def partial_transpose_spectrum(

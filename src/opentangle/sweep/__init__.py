@@ -38,31 +38,12 @@ Example
 from __future__ import annotations
 
 from opentangle.studies._resolve import resolve_study
-from opentangle.sweep._assemble import _assemble, _attr, _column, write_netcdf_atomic
-from opentangle.sweep._backends import (
-    BackendError,
-    SchedulerError,
-    _connect,
-    _dask_lost,
-    _die_with_parent,
-    _run_tasks,
-)
-from opentangle.sweep._checkpoint import (
-    CHECKPOINT_FORMAT,
-    Checkpoint,
-    CheckpointWarning,
-    Record,
-    _header,
-    _open_checkpoint,
-    _read_checkpoint,
-    _remove_obsolete_checkpoints,
-    checkpoint_path,
-)
+from opentangle.sweep._assemble import write_netcdf_atomic
+from opentangle.sweep._backends import BackendError, SchedulerError
+from opentangle.sweep._checkpoint import CheckpointWarning, Record, checkpoint_path
 from opentangle.sweep._cli import command
-from opentangle.sweep._evaluate import POINT_FAILURES, Task, _evaluate_chunk, _jsonable
+from opentangle.sweep._evaluate import Task
 from opentangle.sweep._grid import (
-    BATCH_CHUNK,
-    MAX_POINT_TASKS,
     GridAxis,
     SweepSpec,
     make_spec,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -47,9 +48,9 @@ def _column(m: str, col: list[Any]) -> np.ndarray:
         if isinstance(template, list):
             fill = np.full(np.shape(template), np.nan).tolist()
             return np.array([fill if v is None else v for v in col], dtype=float)
-        if all(type(v) is bool for v in col):  # noqa: E721 - exact types: no None (failure), no mix
+        if all(type(v) is bool for v in col):  # exact types: no None (failure), no mix
             return np.array(col, dtype=bool)
-        if all(type(v) is int for v in col) and all(-(2**63) <= v < 2**63 for v in col):  # noqa: E721
+        if all(type(v) is int for v in col) and all(-(2**63) <= v < 2**63 for v in col):
             return np.array(col, dtype=np.int64)
         return np.array([np.nan if v is None else float(v) for v in col], dtype=float)
     except (ValueError, TypeError) as exc:

@@ -7,7 +7,8 @@ import os
 import re
 import sys
 import time
-from typing import Any, Iterator
+from collections.abc import Callable, Coroutine, Generator, Iterator
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -16,6 +17,7 @@ from opentangle.errors import InvalidParameterError, OpentangleError
 from opentangle.sweep._checkpoint import Record
 from opentangle.sweep._evaluate import Task, _evaluate_chunk
 
+T = TypeVar("T")
 
 _ADDRESS = re.compile(r"^inproc://\S+$|^([a-z]+://)?(\[[0-9a-fA-F:.]+\]|[^\s:/\[\]]+):\d{1,5}$")
 
@@ -49,15 +51,34 @@ def _connect(address: str, timeout: float) -> Any:
         await comm.close()
 
     try:
-        asyncio.run(asyncio.wait_for(probe(), timeout + 1.0))
+        _run_coroutine(lambda: asyncio.wait_for(probe(), timeout + 1.0))
     except (asyncio.TimeoutError, TimeoutError):
         raise fail(f"no answer within {timeout:g} s") from None
-    except Exception as exc:  # noqa: BLE001 - any failure here means "not a usable scheduler"
+    except Exception as exc:  # any failure here means "not a usable scheduler"
         raise fail(f"{type(exc).__name__}: {str(exc)[:120]}") from None
     try:
         return Client(address, timeout=f"{timeout}s", set_as_default=False)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise fail(f"{type(exc).__name__}: {str(exc)[:120]}") from None
+
+
+def _run_coroutine(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """``asyncio.run(make())``; from inside a running event loop (Jupyter), in a worker thread.
+
+    ``asyncio.run`` refuses to start a second loop in a thread whose loop is running, and the
+    caller is synchronous, so it cannot await: a fresh thread gets its own loop. The coroutine is
+    created in the thread that runs it.
+    """
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # no running loop here: the plain path
+        return asyncio.run(make())
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="opentangle-connect") as pool:
+        return pool.submit(lambda: asyncio.run(make())).result()
 
 
 def _die_with_parent(parent_pid: int) -> None:
@@ -101,7 +122,7 @@ def _dask_lost(exc: BaseException) -> bool:
                             TimeoutError)) or type(exc).__name__ in names
 
 
-def _run_tasks(tasks: list[Task], *, workers: int, client: Any = None) -> Iterator[Record]:
+def _run_tasks(tasks: list[Task], *, workers: int, client: Any = None) -> Generator[Record, None, None]:
     """Yield checkpoint records as tasks finish (any order).
 
     ``client`` is a connected Dask client (see :func:`_connect`); the caller closes it.

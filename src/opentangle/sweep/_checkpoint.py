@@ -17,7 +17,6 @@ from opentangle._io import disk_error, write_bytes_atomic
 from opentangle.errors import OutputError
 from opentangle.sweep._grid import SweepSpec
 
-
 CHECKPOINT_FORMAT = 2
 
 
@@ -46,7 +45,7 @@ class Record:
         return (body[:-1] + f', "c": "{hashlib.sha256(body.encode()).hexdigest()[:16]}"}}\n').encode()
 
     @classmethod
-    def from_line(cls, line: bytes, spec: SweepSpec) -> tuple["Record | None", str]:
+    def from_line(cls, line: bytes, spec: SweepSpec) -> tuple[Record | None, str]:
         """The record of a checkpoint line and ``""``, or ``None`` and why it is bad."""
         try:
             raw = json.loads(line.decode("utf-8"))
@@ -65,7 +64,7 @@ class Record:
     def problem(self, spec: SweepSpec) -> str:
         """``""`` when the record fits ``spec``; else what is wrong with it."""
         n = spec.size
-        if not self.i or not all(type(k) is int for k in self.i):  # noqa: E721 - bool is not an index
+        if not self.i or not all(type(k) is int for k in self.i):  # bool is not an index
             return "index not an integer"
         if not all(0 <= k < n for k in self.i) or len(set(self.i)) != len(self.i):
             return f"index out of range [0, {n}) or repeated"

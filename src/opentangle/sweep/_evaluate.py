@@ -15,7 +15,6 @@ from opentangle.studies._resolve import resolve_study
 from opentangle.sweep._checkpoint import Record
 from opentangle.sweep._grid import point_seed
 
-
 #: per-point failures that become NaN (recorded in ``attrs["failed_points"]``) instead of stopping the sweep
 POINT_FAILURES = (ConvergenceError, NonUniqueSteadyStateError)
 

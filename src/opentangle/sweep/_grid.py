@@ -6,8 +6,9 @@ import contextlib
 import hashlib
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -16,7 +17,6 @@ from opentangle._io import jsonable
 from opentangle._limits import Estimate, check_resources, check_seed
 from opentangle.errors import InvalidParameterError
 from opentangle.studies._resolve import canonical_name, code_hash, resolve_study
-
 
 #: largest number of points handed to one ``evaluate_batch`` call
 BATCH_CHUNK = 4096
@@ -113,7 +113,7 @@ class GridAxis:
     points: tuple[float, ...] | None = None
 
     @classmethod
-    def parse(cls, text: str) -> "GridAxis":
+    def parse(cls, text: str) -> GridAxis:
         """Parse ``NAME=START:STOP:NUM[:log]`` or ``NAME=V1,V2,...``."""
         name, sep, rng = text.partition("=")
         name = name.strip().replace("-", "_")
@@ -263,19 +263,20 @@ def make_spec(
     module = resolve_study(study) if isinstance(study, str) else study
     name = canonical_name(study) if isinstance(study, str) else module.__name__
     params: dict[str, Any] = dict(module.PARAMETERS)
-    axes = tuple(GridAxis.parse(a) if isinstance(a, str) else a for a in axes)
-    if not axes:
+    parsed = tuple(GridAxis.parse(a) if isinstance(a, str) else a for a in axes)
+    if not parsed:
         raise InvalidParameterError("nothing to sweep; give at least one --param NAME=START:STOP:NUM")
-    coords = {}
-    for ax in axes:
+    seen: set[str] = set()
+    for ax in parsed:
         _check_name(ax.name, params)
-        if ax.name in coords:
+        if ax.name in seen:
             raise InvalidParameterError(f"parameter {ax.name!r} is swept twice")
-    fixed_all = {k: v for k, v in params.items() if k not in {a.name for a in axes}}
+        seen.add(ax.name)
+    fixed_all = {k: v for k, v in params.items() if k not in seen}
     for k, v in (fixed or {}).items():
         k = k.replace("-", "_")
         _check_name(k, params)
-        if k in {a.name for a in axes}:
+        if k in seen:
             raise InvalidParameterError(f"parameter {k!r} is both swept (--param) and fixed (--set)")
         fixed_all[k] = _coerce(k, v, params[k]) if isinstance(v, str) else v
     available = tuple(module.MEASURES)
@@ -297,9 +298,9 @@ def make_spec(
     elif batch and not has_batch:
         raise InvalidParameterError(f"study {name!r} has no evaluate_batch (or is seeded); use batch=False")
     spec = SweepSpec(
-        study=name, axes=axes, fixed=fixed_all, measures=tuple(measures), seed=check_seed(seed),
-        seeded=seeded, batch=bool(batch), coords=coords, all_measures=available, code=code_hash(module),
+        study=name, axes=parsed, fixed=fixed_all, measures=tuple(measures), seed=check_seed(seed),
+        seeded=seeded, batch=bool(batch), coords={}, all_measures=available, code=code_hash(module),
     )
     check_resources(spec.estimate(), max_seconds=float("inf"))
-    coords.update({ax.name: ax.values(params[ax.name]) for ax in axes})
+    spec.coords.update({ax.name: ax.values(params[ax.name]) for ax in parsed})
     return spec

@@ -7,9 +7,10 @@ import os
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -53,6 +54,11 @@ class SweepResult:
             f"resumed={self.resumed}, failed={self.failed}, backend={self.backend!r}, "
             f"seconds={self.seconds:.2f}, out={str(self.out) if self.out else None!r})"
         )
+
+    def _repr_html_(self) -> str:  # Jupyter: grid, measures, failed/resumed points; a plot for 1-D sweeps
+        from opentangle.sweep._display import sweep_html
+
+        return sweep_html(self)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -98,7 +104,7 @@ def _progress(total: int, done: int, enabled: bool, label: str) -> Iterator[Any]
 
 
 def _load_resume(ckpt: Path | None, spec: SweepSpec, out: Path | None, resume: bool) -> Checkpoint:
-    if ckpt is None:
+    if ckpt is None or out is None:  # no output file: no checkpoint
         return Checkpoint([], 0, Counter())
     try:
         if resume:
@@ -205,7 +211,7 @@ def run_sweep(
     records = ck.records
     computed = _compute(spec, tasks, records, ckpt, ck.good_end, workers, client, progress, out, resumed)
     ds = _assemble(spec, records, resumed=resumed)
-    if out is not None:
+    if out is not None and ckpt is not None:  # ckpt is set exactly when out is
         try:
             write_netcdf_atomic(ds, out)
         except OutputError as exc:
@@ -228,7 +234,7 @@ def _compute(spec: SweepSpec, tasks: list[Task], records: list[Record], ckpt: Pa
     todo = sum(len(t.indices) for t in tasks)
     results = _run_tasks(tasks, workers=workers, client=client)
     try:
-        if ckpt is not None and tasks:
+        if ckpt is not None and out is not None and tasks:
             try:
                 fh = _open_checkpoint(ckpt, good_end, _header(spec, out))
                 good_end = fh.tell()  # after the header of a new file
@@ -238,7 +244,7 @@ def _compute(spec: SweepSpec, tasks: list[Task], records: list[Record], ckpt: Pa
                 ) from None
         with _progress(spec.size, resumed, progress and todo > 0, f"sweep {spec.study}") as advance:
             for rec in results:
-                if fh is not None:
+                if fh is not None and ckpt is not None:
                     good_end = _append(fh, rec, ckpt, good_end, resumed + computed, spec.size)
                 records.append(rec)
                 computed += len(rec.i)

@@ -304,6 +304,9 @@ def _save(item: FigureOutput, out: Path, save_figure: Callable[..., None]) -> No
 
 
 def _cli_type(kind: Any) -> Any:
+    inner = [a for a in typing.get_args(kind) if a is not type(None)]
+    if len(inner) == 1 and len(typing.get_args(kind)) == 2 and inner[0] in (int, float):
+        return inner[0]  # Optional[int | float]: an option of that type whose default may be None
     return kind if kind in (int, float, str, bool) else str
 
 

@@ -45,7 +45,7 @@ def test_decoupled_chains_make_p2_irrelevant():
 
 
 def test_unmonitored_ladder_is_exact_and_conserves_number():
-    assert ladder._unitary_check(L=6, cycles=9) < 1e-10
+    assert ladder.unitary_check(L=6, cycles=9) < 1e-10
     r = ladder.simulate_ladder(**{**SMALL, "p1": 0.0, "p2": 0.0}, seed=3)
     assert r.measurements_per_cycle == 0 and r.max_drift < 1e-10
 

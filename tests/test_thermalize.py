@@ -314,3 +314,11 @@ def test_reproduce_quick(tmp_path):
     assert all(h.passed is not False for h in heads), [h for h in heads if h.passed is False]
     assert sorted(p.suffix for p in tmp_path.iterdir()).count(".png") >= 5
     assert len(list(tmp_path.glob("*.nc"))) >= 5
+
+
+def test_cli_gamma_is_an_optional_float_option():
+    import inspect
+
+    par = inspect.signature(th.command).parameters["gamma"]
+    assert par.annotation is float and par.default.default is None  # typed option, no "None" string default
+    assert th.evaluate(gamma=None)["gamma"] == pytest.approx(0.4)  # None: the default d * P_min

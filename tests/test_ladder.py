@@ -45,7 +45,7 @@ def test_decoupled_chains_make_p2_irrelevant():
 
 
 def test_unmonitored_ladder_is_exact_and_conserves_number():
-    assert ladder._unitary_check(L=6, cycles=9) < 1e-10
+    assert ladder.unitary_check(L=6, cycles=9) < 1e-10
     r = ladder.simulate_ladder(**{**SMALL, "p1": 0.0, "p2": 0.0}, seed=3)
     assert r.measurements_per_cycle == 0 and r.max_drift < 1e-10
 
@@ -288,3 +288,19 @@ def test_dynamics_series_time_average_matches_simulate_ladder():
     assert dyn["cycle"].tolist() == list(range(1, 13))
     for name in ("system_entropy", "system_mutual_information", "system_negativity", "interchain_entropy"):
         assert np.allclose(dyn[name + "_samples"][:, 6:].mean(axis=1), res.samples[name], atol=1e-12)
+
+
+def test_figure_function_writes_its_files_at_its_dpi(tmp_path):
+    import dataclasses
+
+    from PIL import Image
+
+    from opentangle.studies._study import Levels
+    from opentangle.studies.ladder.figures import fig_sign_map
+
+    tiny = dict(cycles=4, traj=2, map_L=4, map_t2=[1.0, 2.0], map_p2=[0.0, 0.5])
+    study = dataclasses.replace(ladder.STUDY, levels=Levels(tiny, tiny, tiny), figures=(fig_sign_map,))
+    rows = study.reproduce(tmp_path, level="quick")
+    assert [r.label for r in rows] == ["seconds: fig_sign_map (this run)"]
+    assert (tmp_path / "ladder_sign_map.nc").is_file()
+    assert Image.open(tmp_path / "ladder_sign_map.png").info["dpi"] == pytest.approx((110, 110), abs=0.1)

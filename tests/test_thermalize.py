@@ -28,20 +28,20 @@ def test_two_qubit_threshold_is_one_half(T):
     for F, expected in [(0.5 - 1e-6, False), (0.5, False), (0.5 + 1e-6, True), (0.9, True), (0.2, False)]:
         rep = th.thermalize(isotropic_state(F, 2), tau_a=tau, tau_b=tau)
         assert rep.entangled is expected, (T, F)
-    assert th._threshold_f(tau, tau, "shared") == pytest.approx(0.5, abs=1e-10)
+    assert th.threshold_fidelity(tau, tau, "shared") == pytest.approx(0.5, abs=1e-10)
 
 
 def test_unequal_qubit_taus_break_the_one_half_threshold():
     # the iff F > 1/2 statement needs equal tau; with unequal tau the threshold moves up
     ta, tb = qubit_tau(0.5), qubit_tau(3.0)
-    assert th._threshold_f(ta, tb, "shared") > 0.5 + 1e-3
+    assert th.threshold_fidelity(ta, tb, "shared") > 0.5 + 1e-3
 
 
 @pytest.mark.parametrize("T", [0.5, 1.0, 3.0])
 def test_independent_coins_threshold_is_one_over_two_gamma(T):
     tau = qubit_tau(T)
     g, _ = mixing_states(tau, tau)
-    thr = th._threshold_f(tau, tau, "independent")
+    thr = th.threshold_fidelity(tau, tau, "independent")
     if g > 0.5:
         assert thr == pytest.approx(1 / (2 * g), abs=1e-9)
     else:
@@ -195,7 +195,7 @@ def test_evaluate_qutrit_unequal():
         ({"tau_a": "1,0", "gamma": 0.1}, "zero temperature"),
         ({"input_fidelity": 1.5}, "input_fidelity"),
         ({"d": 1}, "d must be"),
-        ({"temperature": 1.0}, "unknown parameter"),
+        ({"temperature": 1.0}, "no parameter or option .temperature."),
     ],
 )
 def test_bad_parameters_raise(params, match):
@@ -251,13 +251,13 @@ def test_rank_deficient_non_pure_tau_is_not_called_no_eplt():
     ],
 )
 def test_stderr_note(tau_a, gamma, needle):
-    note = th._gamma_zero_note(tau_a, "0.8,0.2", gamma, th.evaluate(d=2, tau_a=tau_a, gamma=gamma)["gamma"])
+    note = th.gamma_zero_note(tau_a, "0.8,0.2", gamma, th.evaluate(d=2, tau_a=tau_a, gamma=gamma)["gamma"])
     if needle is None:
         assert note is None
     else:
         assert needle in note
         assert ("no EPLT exists" in note) == (needle == "pure")
-    note3 = th._gamma_zero_note("0.5,0.5,0", "0.5,0.3,0.2", None, 0.0)
+    note3 = th.gamma_zero_note("0.5,0.5,0", "0.5,0.3,0.2", None, 0.0)
     assert "P_min > 0" in note3 and "no EPLT exists" not in note3
 
 
@@ -314,3 +314,11 @@ def test_reproduce_quick(tmp_path):
     assert all(h.passed is not False for h in heads), [h for h in heads if h.passed is False]
     assert sorted(p.suffix for p in tmp_path.iterdir()).count(".png") >= 5
     assert len(list(tmp_path.glob("*.nc"))) >= 5
+
+
+def test_cli_gamma_is_an_optional_float_option():
+    import inspect
+
+    par = inspect.signature(th.command).parameters["gamma"]
+    assert par.annotation is float and par.default.default is None  # typed option, no "None" string default
+    assert th.evaluate(gamma=None)["gamma"] == pytest.approx(0.4)  # None: the default d * P_min

@@ -147,6 +147,7 @@ class FigureOutput:
     dataset: Any = None
     figure: Any = None
     headlines: tuple[Any, ...] = ()
+    dpi: int = 120  # resolution of the PNG
 
     def __post_init__(self) -> None:
         if not self.stem or "/" in self.stem or self.stem.startswith("."):
@@ -296,7 +297,7 @@ class Study:
 
 def _save(item: FigureOutput, out: Path, save_figure: Callable[..., None]) -> None:
     if item.figure is not None:
-        save_figure(item.dataset, item.figure, out, item.stem)
+        save_figure(item.dataset, item.figure, out, item.stem, dpi=item.dpi)
     elif item.dataset is not None:
         from opentangle._io import save_netcdf
 
@@ -304,6 +305,9 @@ def _save(item: FigureOutput, out: Path, save_figure: Callable[..., None]) -> No
 
 
 def _cli_type(kind: Any) -> Any:
+    inner = [a for a in typing.get_args(kind) if a is not type(None)]
+    if len(inner) == 1 and len(typing.get_args(kind)) == 2 and inner[0] in (int, float):
+        return inner[0]  # Optional[int | float]: an option of that type whose default may be None
     return kind if kind in (int, float, str, bool) else str
 
 

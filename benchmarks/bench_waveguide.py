@@ -81,7 +81,7 @@ def main() -> None:
 
 def bench_spectrum(points: int) -> None:
     """Saturating probe spectrum of two sequential giant atoms (phi = 2 pi): probe_spectrum vs a QuTiP loop."""
-    from opentangle.studies._giant_atoms import probe_spectrum
+    from opentangle.studies.waveguide import probe_spectrum
 
     x = np.linspace(-12, 12, points)
     loss, flux = 0.01, 0.5

@@ -4,10 +4,10 @@ Two qubits share a waveguide.  Correlated decay makes the singlet dark, a detune
 the ground state into a dark superposition of ``|gg>`` and the singlet, and after the drive the
 frequency is tuned to :math:`\varphi = \pi` where the waveguide decay vanishes ("freeze").
 
-Modules: :mod:`~.model` (parameters, operators, the Lindblad model, the dark state),
-:mod:`~.solve` (steady states, the optimal drive, the experiment's readings), :mod:`~.freeze`
-(the freeze, static and as one time-dependent protocol), :mod:`~.geometry` (Kockum's giant-atom
-coefficients), :mod:`~.spectroscopy` (probe transmission and reflection), :mod:`~.figures`.
+Modules (in ``opentangle.studies.waveguide``): ``model`` (parameters, operators, the Lindblad
+model, the dark state), ``solve`` (steady states, the optimal drive, the experiment's readings),
+``freeze`` (the freeze, static and as one time-dependent protocol), ``geometry`` (Kockum's
+giant-atom coefficients), ``spectroscopy`` (probe transmission and reflection), ``figures``.
 
 Coherence times: :math:`T_1 = 1/\Gamma'` (waveguide decay switched off) and
 :math:`1/T_2 = \Gamma'/2 + \gamma_\phi`, see :func:`rates_from_coherence`.

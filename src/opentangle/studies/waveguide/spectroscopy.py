@@ -115,16 +115,10 @@ def probe_spectrum(
     >>> round(float(s.T[0]), 12), round(float(s.R[0]), 12)   # a small atom on resonance is a mirror
     (0.0, 1.0)
     """
-    from opentangle.errors import ConvergenceError, NonUniqueSteadyStateError
-    from opentangle.lindblad import Jump, Model, correlated_decay, liouvillian
-    from opentangle.lindblad import dephasing as dephasing_jumps
-    from opentangle.operators import embed, sigma_minus
-
     if isinstance(positions, str):
         positions = layout_positions(positions)
     coef = giant_atom_coefficients(positions, phase=phase, gamma=gamma)
     pos = [np.asarray(p, dtype=float).ravel() for p in positions]
-    rates = per_point_rates(gamma, pos)
     n = len(pos)
     if n > 4:
         raise DimensionError(f"probe_spectrum handles up to 4 atoms (dimension 2^n); got {n}")
@@ -133,7 +127,20 @@ def probe_spectrum(
         raise InvalidParameterError("detunings must be a finite 1-d array")
     d_atoms = np.zeros(n) if atom_detunings is None else np.asarray(atom_detunings, dtype=float).reshape(n)
     loss, dephasing, flux = (check_nonnegative(v, k) for v, k in ((loss, "loss"), (dephasing, "dephasing"), (flux, "flux")))
-    cr, cl = _probe_couplings(pos, rates, coef.phase)
+    cr, cl = _probe_couplings(pos, per_point_rates(gamma, pos), coef.phase)
+    s, l_fixed, l_num, l_drive = _probe_liouvillians(coef, d_atoms, cl, loss, dephasing)
+    ts, rs = _responses(s, l_fixed, l_num, l_drive, x, cr, cl, flux)
+    return ProbeSpectrum(detuning=x, transmission=ts, reflection=rs, flux=flux, coupling_right=cr, coupling_left=cl)
+
+
+def _probe_liouvillians(coef: Any, d_atoms: np.ndarray, cl: np.ndarray, loss: float,
+                        dephasing: float) -> tuple[list[np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
+    """Lowering operators and the dense Liouvillians: fixed part, ``-sum n_j`` (probe frame), drive per unit alpha."""
+    from opentangle.lindblad import Jump, Model, correlated_decay, liouvillian
+    from opentangle.lindblad import dephasing as dephasing_jumps
+    from opentangle.operators import embed, sigma_minus
+
+    n = coef.gamma_matrix.shape[0]
     dims = [2] * n
     s = [embed(sigma_minus(), j, dims) for j in range(n)]
     num = [sj.conj().T @ sj for sj in s]
@@ -145,16 +152,23 @@ def probe_spectrum(
     h_fixed = sum((coef.lamb_shifts[j] + d_atoms[j]) * num[j] for j in range(n))
     h_fixed = h_fixed + sum(coef.exchange[j, k] * s[j].conj().T @ s[k] for j in range(n) for k in range(n) if j != k)
     drive = sum(cl[j] * s[j].conj().T + np.conj(cl[j]) * s[j] for j in range(n))  # per unit alpha
-    D = 2**n
-    ground = np.zeros((D, D), dtype=complex)
-    ground[-1, -1] = 1.0  # |g...g> (|g> = |1>)
-    trace_row = np.eye(D).reshape(1, -1, order="F")
-    amp = math.sqrt(flux)
 
     def liou(h: Any, jj: list) -> np.ndarray:  # column stacking, as the Lindblad engine
         return liouvillian(Model(hamiltonian=h, jumps=jj, dims=dims)).toarray()
 
-    l_fixed, l_num, l_drive = liou(h_fixed, jumps), liou(-sum(num), []), liou(drive, [])
+    return s, liou(h_fixed, jumps), liou(-sum(num), []), liou(drive, [])
+
+
+def _responses(s: list[np.ndarray], l_fixed: np.ndarray, l_num: np.ndarray, l_drive: np.ndarray, x: np.ndarray,
+               cr: np.ndarray, cl: np.ndarray, flux: float) -> tuple[np.ndarray, np.ndarray]:
+    """``t`` and ``r`` at every detuning: linear response (``flux = 0``) or the driven steady state."""
+    from opentangle.errors import ConvergenceError, NonUniqueSteadyStateError
+
+    D = s[0].shape[0]
+    ground = np.zeros((D, D), dtype=complex)
+    ground[-1, -1] = 1.0  # |g...g> (|g> = |1>)
+    trace_row = np.eye(D).reshape(1, -1, order="F")
+    amp = math.sqrt(flux)
     if flux == 0:
         rhs = np.concatenate([-l_drive @ ground.reshape(-1, order="F"), [0.0]])
     else:
@@ -177,4 +191,4 @@ def probe_spectrum(
         sexp = np.array([np.trace(sj @ rho) for sj in s]) / (amp if flux > 0 else 1.0)
         ts[i] = 1.0 - 1j * np.sum(cr * sexp)
         rs[i] = -1j * np.sum(cl * sexp)
-    return ProbeSpectrum(detuning=x, transmission=ts, reflection=rs, flux=flux, coupling_right=cr, coupling_left=cl)
+    return ts, rs

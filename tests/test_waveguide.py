@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from opentangle.errors import DimensionError, InvalidParameterError
-from opentangle.studies import _giant_atoms as ga
 from opentangle.studies import waveguide as wg
+from opentangle.studies.waveguide import geometry as ga
 
 PHIS = np.linspace(0.05, 2 * np.pi, 13)
 
@@ -81,7 +81,7 @@ def test_dark_state_is_dark_and_stationary():
     for om, de in [(1.0, 0.5), (0.3, -2.0), (2.0, 0.01)]:
         d = wg.dark_state(omega=om, delta=de)
         assert np.linalg.norm((s1 + s2) @ d) < 1e-14
-        parts = wg._hamiltonian_parts()
+        parts = wg.hamiltonian_parts()
         h = om * parts["omega"] + de * parts["delta"]
         assert np.linalg.norm(h @ d) < 1e-14
         assert abs(wg.singlet_state().conj() @ d) ** 2 == pytest.approx(wg.dark_state_fidelity(omega=om, delta=de))
@@ -172,14 +172,14 @@ def test_qubit_exchange_symmetry():
 # --- optimisation, coherence, freeze, gap ---------------------------------------------------
 def test_optimum_beats_grid_and_degrades_with_loss():
     fixed = dict(gamma_loss=0.01)
-    best = wg.optimize_drive(**fixed)
+    best = wg.optimize_drive(wg.WaveguideParams(**fixed))
     om = np.geomspace(0.01, 5, 25)
     de = np.geomspace(0.001, 5, 25)
     oo, dd = np.meshgrid(om, de, indexing="ij")
     grid = wg.evaluate_batch({"omega": oo, "delta": dd}, fixed)["singlet_fidelity"]
     assert best.singlet_fidelity >= grid.max() - 1e-9
     assert not best.at_bound
-    worse = wg.optimize_drive(gamma_loss=0.04)
+    worse = wg.optimize_drive(wg.WaveguideParams(gamma_loss=0.04))
     assert worse.singlet_fidelity < best.singlet_fidelity
     r = wg.evaluate(optimize=True, gamma_loss=0.01)
     assert r["singlet_fidelity"] == pytest.approx(best.singlet_fidelity, abs=1e-9)
@@ -197,7 +197,7 @@ def test_rates_from_coherence():
 def test_freeze_matches_analytic_decay():
     """After the freeze: F_S(t) = p1(t)/2 - Re<eg|rho|ge> e^{-(G'+2 gphi) t}, p1 fed by |ee> decay."""
     drive = dict(omega=0.8, delta=0.4, gamma_loss=0.02, gamma_phi=0.01, gamma12=0.98)
-    res = wg.freeze_protocol(drive=drive, t_hold=30.0, steps=61, hold={"g": 0.3})
+    res = wg.freeze_protocol(wg.WaveguideParams(**drive), t_hold=30.0, steps=61, hold={"g": 0.3})
     from opentangle.lindblad import steady_state
 
     rho0 = steady_state(wg.build_model(**drive)).rho
@@ -213,7 +213,7 @@ def test_freeze_matches_analytic_decay():
 
 def test_freeze_from_ground_reaches_steady_state():
     drive = dict(omega=1.0, delta=0.8, gamma_loss=0.0)
-    res = wg.freeze_protocol(drive=drive, t_drive=80.0, t_hold=5.0, steps=81)
+    res = wg.freeze_protocol(wg.WaveguideParams(**drive), t_drive=80.0, t_hold=5.0, steps=81)
     assert res.times[0] == 0.0 and res.singlet_fidelity[0] == pytest.approx(0.0, abs=1e-12)
     assert res.fidelity_at_freeze() == pytest.approx(wg.dark_state_fidelity(omega=1.0, delta=0.8), abs=1e-3)
     # ideal freeze (no loss at all): the fidelity stays put
@@ -222,7 +222,7 @@ def test_freeze_from_ground_reaches_steady_state():
 
 def test_gap_closes_as_dark_state_improves():
     """Trade-off: F_S -> 1 as Omega/delta grows, but the relaxation rate drops."""
-    gaps = [wg.relaxation_gap(omega=om, delta=0.5) for om in (0.5, 2.0, 8.0)]
+    gaps = [wg.relaxation_gap(wg.WaveguideParams(omega=om, delta=0.5)) for om in (0.5, 2.0, 8.0)]
     assert gaps[0] > gaps[1] > gaps[2] > 0
 
 
@@ -232,7 +232,7 @@ def test_bad_parameters():
         wg.evaluate(gamma_loss=-0.1)
     with pytest.raises(InvalidParameterError, match="not positive semidefinite"):
         wg.evaluate(gamma1=1.0, gamma2=1.0, gamma12=1.2)
-    with pytest.raises(InvalidParameterError, match="unknown"):
+    with pytest.raises(InvalidParameterError, match="no parameter or option 'omgea'"):
         wg.evaluate(omgea=1.0)
     with pytest.raises(InvalidParameterError, match="not positive semidefinite"):
         wg.evaluate_batch({"gamma12": np.array([0.5, 1.5])}, {})
@@ -242,7 +242,7 @@ def test_bad_parameters():
 
 def test_optimize_ideal_model_has_no_interior_optimum():
     """Ideal model: sup F_S = 1 only as delta/omega -> 0, so the optimum sits on the search box."""
-    best = wg.optimize_drive()
+    best = wg.optimize_drive(wg.WaveguideParams())
     assert best.at_bound and best.singlet_fidelity > 1 - 1e-6
     assert best.singlet_fidelity == pytest.approx(wg.dark_state_fidelity(omega=best.omega, delta=best.delta), abs=1e-7)
     r = wg.evaluate(optimize=True)
@@ -256,10 +256,12 @@ def test_optimize_ideal_model_has_no_interior_optimum():
 
 
 def test_repair_only_when_residual_passes():
+    from opentangle.studies.waveguide.solve import physical_measures, repair
+
     rho = np.diag([1.0 + 1e-8, -1e-8, 0.0, 0.0]).astype(complex)
-    good = wg._physical_measures(rho, 1e-15, 1.0)
-    assert good["purity"] <= 1.0 and np.linalg.eigvalsh(wg._repair(rho, np.array(1e-15), np.array(1.0))).min() >= 0
-    bad = wg._physical_measures(rho, 1e-3, 1.0)  # failed residual check: nothing is dressed up
+    good = physical_measures(rho, 1e-15, 1.0)
+    assert good["purity"] <= 1.0 and np.linalg.eigvalsh(repair(rho, np.array(1e-15), np.array(1.0))).min() >= 0
+    bad = physical_measures(rho, 1e-3, 1.0)  # failed residual check: nothing is dressed up
     assert bad["purity"] > 1.0
 
 
@@ -331,7 +333,7 @@ def _hand_single_excitation(pos, phi, x, loss):
 @pytest.mark.parametrize("layout, phi", [("sequential", 2 * np.pi), ("sequential", 0.7), ("braided", 0.4),
                                          ("nested", 1.3), ("small", 0.9)])
 def test_probe_linear_response_matches_single_excitation_oracle(layout, phi):
-    from opentangle.studies._giant_atoms import layout_positions, probe_spectrum
+    from opentangle.studies.waveguide import layout_positions, probe_spectrum
 
     x = np.linspace(-6, 6, 25)
     s = probe_spectrum(layout, phase=phi, detunings=x, loss=0.05)
@@ -341,7 +343,7 @@ def test_probe_linear_response_matches_single_excitation_oracle(layout, phi):
 
 
 def test_probe_closed_forms_small_giant_and_saturating():
-    from opentangle.studies._giant_atoms import probe_spectrum
+    from opentangle.studies.waveguide import probe_spectrum
 
     x = np.linspace(-5, 5, 41)
     s = probe_spectrum([[0.0]], phase=0.0, detunings=x, loss=0.2, dephasing=0.05)
@@ -359,7 +361,7 @@ def test_probe_closed_forms_small_giant_and_saturating():
 
 def test_probe_dark_mode_without_loss_is_a_typed_error():
     from opentangle.errors import InvalidParameterError, NonUniqueSteadyStateError
-    from opentangle.studies._giant_atoms import probe_spectrum
+    from opentangle.studies.waveguide import probe_spectrum
 
     with pytest.raises(InvalidParameterError):
         probe_spectrum([[0.0]], phase=0.0, detunings=[0.0], loss=-1)

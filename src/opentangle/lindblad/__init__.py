@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover - the eager imports, for type checkers only
     from opentangle.lindblad.batch import BatchEvolution, affine_liouvillians, evolve_batch
-    from opentangle.lindblad.dynamics import Evolution, Spectrum, evolve, spectrum
+    from opentangle.lindblad.dynamics import Evolution, SpectralGap, Spectrum, evolve, spectral_gap, spectrum
     from opentangle.lindblad.floquet import PeriodicSteadyState, periodic_steady_state
     from opentangle.lindblad.model import (
         Jump,
@@ -53,6 +53,8 @@ if TYPE_CHECKING:  # pragma: no cover - the eager imports, for type checkers onl
 _LAZY = {
     "Evolution": "opentangle.lindblad.dynamics",
     "Spectrum": "opentangle.lindblad.dynamics",
+    "SpectralGap": "opentangle.lindblad.dynamics",
+    "spectral_gap": "opentangle.lindblad.dynamics",
     "evolve": "opentangle.lindblad.dynamics",
     "spectrum": "opentangle.lindblad.dynamics",
     "Jump": "opentangle.lindblad.model",
@@ -96,6 +98,7 @@ __all__ = [
     "Model",
     "PeriodicSteadyState",
     "Pulse",
+    "SpectralGap",
     "Spectrum",
     "SteadyState",
     "SymmetricHamiltonian",
@@ -112,6 +115,7 @@ __all__ = [
     "min_pt_eigenvalue",
     "periodic_steady_state",
     "reset",
+    "spectral_gap",
     "spectrum",
     "spin_squeezing",
     "steady_state",

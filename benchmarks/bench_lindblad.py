@@ -6,6 +6,7 @@ Model (issue 3): N qubits, all-to-all Ising g = 5, dephasing gamma = 1, reset to
     OMP_NUM_THREADS=1 python benchmarks/bench_lindblad.py --quick    # N = 6, 7, 8, grid 101 x 101
     OMP_NUM_THREADS=1 python benchmarks/bench_lindblad.py --n 11 12  # large N only (N=12 needs ~6 GB)
     OMP_NUM_THREADS=1 python benchmarks/bench_lindblad.py --spectrum 7 8 9 10  # spectral gap only
+    OMP_NUM_THREADS=1 python benchmarks/bench_lindblad.py --gap 6 7 8 10       # spectral_gap vs spectrum (issue 19)
     OMP_NUM_THREADS=1 python benchmarks/bench_lindblad.py --dicke 20 60 100    # one large spin (issue 12)
     OMP_NUM_THREADS=1 python benchmarks/bench_lindblad.py --unique-cost 4 5 6  # uniqueness-check share
 
@@ -148,6 +149,20 @@ def bench_spectrum(N: int, k: int = 6) -> None:
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6:.2f} GB", flush=True)
 
 
+def bench_gap(N: int, *, reference: bool = True) -> None:
+    """Issue 19 target 2: ``spectral_gap`` (deflated Arnoldi, certified) against ``spectrum`` in the same run."""
+    from opentangle.lindblad import spectral_gap, spectrum
+
+    m = model(N)
+    g, t_g = timed(spectral_gap, m)
+    line = (f"gap N={N:2d}  spectral_gap {t_g:8.2f} s  gap {g.gap:.12f}  residual {g.residual:.1e}  "
+            f"products {g.matvecs}  maxrss {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6:.2f} GB")
+    if reference:
+        s, t_s = timed(spectrum, m, k=6)
+        line += f" | spectrum(k=6) {t_s:8.2f} s  gap {s.gap:.12f}  ratio {t_s / t_g:5.1f}x  |diff| {abs(s.gap - g.gap):.1e}"
+    print(line, flush=True)
+
+
 def bench_dicke(n: int) -> None:
     """Driven superradiance on the (N+1)-dim Dicke manifold: auto (cost model) vs forced methods vs QuTiP."""
     import qutip
@@ -186,6 +201,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, nargs="*", help="only these N (no QuTiP above N = 8)")
     ap.add_argument("--qutip-default", action="store_true", help="also time QuTiP's default solver at N = 6")
     ap.add_argument("--spectrum", type=int, nargs="*", help="only time spectrum() at these N (e.g. 7 8 9 10)")
+    ap.add_argument("--gap", type=int, nargs="*", help="spectral_gap vs spectrum at these N (spectrum only to N = 9)")
     ap.add_argument("--dicke", type=int, nargs="*", help="one large spin N/2 (Dicke manifold) at these N")
     ap.add_argument("--unique-cost", type=int, nargs="*", help="uniqueness-check share of a direct solve at these N")
     args = ap.parse_args()
@@ -194,6 +210,10 @@ def main() -> None:
             bench_dicke(n)
         for N in args.unique_cost or []:
             bench_unique_cost(N)
+        return
+    if args.gap:
+        for N in args.gap:
+            bench_gap(N, reference=N <= 9)
         return
     if args.spectrum:
         for N in args.spectrum:

@@ -1,12 +1,17 @@
 """Benchmark of the reset study against QuTiP, measured in one process.
 
-Run:  OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_reset.py [--quick] [--big]
+Run:  OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_reset.py [--quick] [--big] [--cli N]
 
 1. Fig. 1 grid (201 x 201 two-qubit steady states + negativity) as one batched
    ``steady_state_linear`` call, versus ``qutip.steadystate`` per point (timed on a
    sample of points and extrapolated).
 2. One N-qubit steady state: opentangle full space (iterative), the
    permutation-symmetric solver, and ``qutip.steadystate``.
+3. ``--cli N``: the whole ``opentangle reset --n N --g 5 --gamma 1 --r 8 --json`` call (a fresh
+   process: start-up, steady state, measures and gap), for the default (symmetric) solver and for
+   ``--solver full``, against ``qutip.steadystate(method="direct", solver="lgmres")`` at tolerances
+   tightened until its residual ``||L vec(rho)||`` matches the full-space residual (issue 19,
+   target 3), and the in-process pieces: steady states and ``spectral_gap`` against ``spectrum``.
 Prints times and ratios; the machine is shared, so only ratios are meaningful.
 """
 
@@ -96,7 +101,69 @@ def bench_single(n: int) -> None:
           f"max|rho - rho_qutip| = {diff:.1e}, max|pair_full - pair_sym| = {np.max(np.abs(pair - sym.rho2)):.1e}")
 
 
+def _cli_call(args: list[str]) -> tuple[float, dict]:
+    import json
+    import os
+    import subprocess
+
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    t = time.perf_counter()
+    out = subprocess.run([sys.executable, "-m", "opentangle.cli", *args], capture_output=True, text=True, env=env,
+                         check=False)
+    wall = time.perf_counter() - t
+    if out.returncode:
+        raise SystemExit(f"opentangle {' '.join(args)} failed: {out.stderr.strip()}")
+    return wall, json.loads(out.stdout)
+
+
+def bench_cli(n: int) -> None:
+    """Target 3: the whole CLI call against QuTiP lgmres at matched residual, same run."""
+    import qutip as qt
+
+    from opentangle.lindblad import spectral_gap, spectrum, steady_state
+    from opentangle.studies import reset as R
+
+    g, gamma, r = 5.0, 1.0, 8.0
+    base = ["reset", "--n", str(n), "--g", str(g), "--gamma", str(gamma), "--r", str(r), "--json"]
+    t_def, out_def = _cli_call(base)
+    t_full, out_full = _cli_call([*base, "--solver", "full"])
+    target = max(float(out_full["residual"]), 1e-14)
+    H = qt.liouvillian(*qutip_model(n, g, r, gamma))
+    Lq = H.full() if n <= 5 else H.data.as_scipy()
+    rows = []
+    for tol in (1e-6, 1e-8, 1e-10, 1e-12):
+        t0 = time.perf_counter()
+        rho_q = qt.steadystate(H, method="direct", solver="lgmres", atol=tol * 1e-2, rtol=tol)
+        t_q = time.perf_counter() - t0
+        res_q = float(np.linalg.norm(Lq @ rho_q.full().reshape(-1, order="F")))
+        rows.append((tol, t_q, res_q, rho_q))
+        if res_q <= target:
+            break
+    tol, t_q, res_q, rho_q = rows[-1]
+    ss = steady_state(R.build_model(n=n, g=g, r=r, gamma=gamma))
+    diff = float(np.abs(ss.rho - rho_q.full()).max())
+    print(f"[N={n}] opentangle reset --json (default, symmetric): {t_def:7.2f} s  residual {out_def['residual']:.1e} "
+          f"gap {out_def.get('gap')}")
+    print(f"[N={n}] opentangle reset --json --solver full:        {t_full:7.2f} s  residual {out_full['residual']:.1e} "
+          f"gap {out_full.get('gap')}")
+    print(f"[N={n}] QuTiP steadystate direct/lgmres rtol={tol:.0e}:  {t_q:7.2f} s  residual {res_q:.1e} "
+          f"(steps: {', '.join(f'{a:.0e}->{b:.1e}' for a, _, b, _ in rows)}); max|rho - rho_qutip| {diff:.1e}")
+    print(f"[N={n}] ratio QuTiP / CLI: default {t_q / t_def:5.2f}x   --solver full {t_q / t_full:5.2f}x "
+          "(target >= 2x; the CLI times include interpreter start-up and the measures)")
+    m = R.build_model(n=n, g=g, r=r, gamma=gamma)
+    t_ss, ss = _best(lambda: steady_state(m), repeat=1)
+    t_sym, _ = _best(lambda: R._symmetric_solve(R._validate({"n": n, "g": g, "r": r, "gamma": gamma})), repeat=1)
+    t_gap, gp = _best(lambda: spectral_gap(m), repeat=1)
+    t_spec, sp_ = _best(lambda: spectrum(m, k=6), repeat=1)
+    print(f"[N={n}] pieces: full-space steady state {t_ss:.2f} s ({ss.method}), symmetric {t_sym:.3f} s, "
+          f"spectral_gap {t_gap:.2f} s ({gp.matvecs} products, gap {gp.gap:.12g}) vs spectrum {t_spec:.2f} s "
+          f"(gap {sp_.gap:.12g}): {t_spec / t_gap:.1f}x")
+
+
 def main() -> None:
+    if "--cli" in sys.argv:
+        bench_cli(int(sys.argv[sys.argv.index("--cli") + 1]))
+        return
     quick = "--quick" in sys.argv
     bench_grid(51 if quick else 201)
     # N = 7 (qutip.steadystate takes minutes on the shared 2-core machine) only with --big

@@ -97,3 +97,16 @@ def test_study_command_imports_only_its_study():
     loaded = out.stdout.strip().splitlines()[-1].split(",")
     assert "opentangle.studies.ladder" in loaded
     assert not any(m.startswith(("opentangle.studies.reset", "opentangle.studies.waveguide", "dask")) for m in loaded)
+
+
+def test_lower_layers_import_lazily():
+    # issue 19: the engine's public names resolve on first use; scipy.stats only inside fock_window
+    code = ("import sys\nfrom opentangle.lindblad import steady_state\nimport opentangle.spins.fock\n"
+            "import opentangle.lindblad as lb\nassert callable(lb.spectral_gap) and 'spectral_gap' in dir(lb)\n"
+            "print(','.join(sorted(m for m in sys.modules if m.startswith(('opentangle.lindblad.', 'scipy.stats')))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    loaded = out.stdout.strip().splitlines()[-1].split(",")
+    assert "opentangle.lindblad.steady" in loaded and "opentangle.lindblad.dynamics" in loaded
+    assert not any(m.startswith(("scipy.stats", "opentangle.lindblad.floquet", "opentangle.lindblad.threshold",
+                                 "opentangle.lindblad.batch")) for m in loaded), loaded

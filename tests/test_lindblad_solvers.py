@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_lindblad import ising_reset_model, random_model, random_rho
 
 from opentangle.errors import (
     ConvergenceError,
@@ -26,8 +27,6 @@ from opentangle.lindblad import (
     steady_state_linear,
 )
 from opentangle.operators import embed, sigma_minus, sigma_x, sigma_z
-
-from test_lindblad import ising_reset_model, random_model, random_rho
 
 qutip = pytest.importorskip("qutip")
 
@@ -364,7 +363,7 @@ def test_linear_real_basis_and_complex_paths_agree():
     """Real coefficients use the real Hermitian-basis solver; complex ones the complex solver."""
     from opentangle.lindblad.steady import _hermitian_basis
 
-    B, diag = _hermitian_basis(3)
+    B, _diag = _hermitian_basis(3)
     assert np.allclose(B.conj().T @ B, np.eye(9), atol=1e-14)
     terms = ising_terms()
     coeff = np.array([[2.5, 1.0, 6.0], [1.0, 0.3, 2.0]])
@@ -418,3 +417,87 @@ def test_spectrum_sparse_two_qubit_analytic():
 def test_spectrum_sparse_reset_n7():
     sp_ = spectrum(ising_reset_model(7, g=5.0, gamma=1.0, r=8.0), k=6)
     assert np.isclose(sp_.gap, 8.0, rtol=1e-9) and abs(sp_.eigenvalues[0]) < 1e-8
+
+
+# ----------------------------------------------------------------------------- spectral_gap (issue 19)
+
+
+def _qutip_gap(model):
+    """Gap from QuTiP's own Liouvillian (no opentangle model-building code) and dense eigenvalues."""
+    qutip = pytest.importorskip("qutip")
+    H = qutip.Qobj(model.hamiltonian.toarray())
+    c_ops = [qutip.Qobj(np.sqrt(j.rate) * j.op.toarray()) for j in model.jumps]
+    ev = np.linalg.eigvals(qutip.liouvillian(H, c_ops).full())
+    rest = np.delete(ev, int(np.argmin(np.abs(ev))))
+    return float(-rest.real.max())
+
+
+@pytest.mark.parametrize("method", ["dense", "arnoldi"])
+@pytest.mark.parametrize("case", ["reset2", "reset3-slow-reset", "random4", "random5"])
+def test_spectral_gap_matches_qutip_dense(case, method):
+    from opentangle.lindblad import spectral_gap
+
+    rng = np.random.default_rng(7)
+    model = {
+        "reset2": lambda: ising_reset_model(2, g=1.3, gamma=0.7, r=2.0),
+        "reset3-slow-reset": lambda: ising_reset_model(3, g=5.0, gamma=1.0, r=0.3),
+        "random4": lambda: random_model(4, rng),
+        "random5": lambda: random_model(5, rng, n_jumps=2),
+    }[case]()
+    res = spectral_gap(model, method=method)
+    assert res.method == method
+    assert res.gap == pytest.approx(_qutip_gap(model), abs=1e-8)
+    assert 0 <= res.residual <= res.bound
+    assert res.gap == pytest.approx(-res.eigenvalue.real)
+
+
+def test_spectral_gap_reset_model_population_mode():
+    # analytic: <Z_i> decays at exactly r (Z_i commutes with the Ising H and the dephasing, and the fresh
+    # state |+> has <Z> = 0), so -r is an eigenvalue; for small r it is the rightmost one
+    from opentangle.lindblad import spectral_gap
+
+    for r in (0.3, 0.45):
+        model = ising_reset_model(4, g=5.0, gamma=1.0, r=r)
+        assert spectral_gap(model, method="arnoldi").gap == pytest.approx(r, abs=1e-9)
+        assert spectral_gap(model, method="dense").gap == pytest.approx(r, abs=1e-9)
+
+
+@pytest.mark.parametrize("n", [5, pytest.param(6, marks=pytest.mark.slow)])
+def test_spectral_gap_agrees_with_spectrum(n):
+    from opentangle.lindblad import spectral_gap
+
+    model = ising_reset_model(n, g=5.0, gamma=1.0, r=8.0)
+    ref = spectrum(model, k=6, method="sparse").gap
+    res = spectral_gap(model)
+    assert res.method == "arnoldi" and res.matvecs > 0
+    assert res.gap == pytest.approx(ref, abs=1e-8)
+    assert "SpectralGap(gap=" in repr(res)
+
+
+def test_spectral_gap_nonunique_is_zero():
+    from opentangle.lindblad import spectral_gap
+
+    dims = [2, 2]
+    # dephasing only: every diagonal state is stationary (kernel dimension 4)
+    model = Model(hamiltonian=embed(sigma_z(), 0, dims), jumps=dephasing(site=0, rate=1.0, dims=dims)
+                  + dephasing(site=1, rate=0.5, dims=dims), dims=dims)
+    for method in ("dense", "arnoldi"):
+        assert spectral_gap(model, method=method).gap == 0.0
+
+
+def test_spectral_gap_bad_input_and_uncertified(monkeypatch):
+    import opentangle.lindblad.dynamics as dyn
+    from opentangle.lindblad import spectral_gap
+
+    model = ising_reset_model(2, g=1.0, gamma=1.0, r=1.0)
+    with pytest.raises(InvalidParameterError):
+        spectral_gap(model, method="lanczos")
+    with pytest.raises(InvalidParameterError):
+        spectral_gap(model, nev=0)
+    with pytest.raises(InvalidParameterError):
+        spectral_gap(model, tol=2.0)
+    with pytest.raises(InvalidParameterError):
+        spectral_gap("not a model")
+    monkeypatch.setattr(dyn, "_gap_dense", lambda L: (complex(-1.0), 1.0, 0))
+    with pytest.raises(ConvergenceError, match="not certified"):
+        spectral_gap(model, method="dense")

@@ -141,3 +141,34 @@ def test_auto_picks_direct_for_a_large_single_spin():
     m = Model(hamiltonian=0.4 * n * jx, jumps=[(jm, 1.0)])
     assert direct_cost(m)["direct"]
     assert steady_state(m).method == "direct"
+
+
+# ----------------------------------------------------------------------------- resource estimate (issue 19)
+
+
+def test_iterative_cost_refuses_13_qubits_early(monkeypatch):
+    """13 qubits (D^2 = 6.7e7) cost more than the default limits; the refusal comes before any D^2 allocation."""
+    import scipy.sparse as sp
+
+    from opentangle.errors import ResourceLimitError
+    from opentangle.lindblad import Jump
+    from opentangle.lindblad.steady import COST_MODEL_MAX, iterative_cost
+
+    est = iterative_cost(2**13)
+    assert est.nbytes > 1e10 and est.seconds > 600  # 15.6 GB, ~27 minutes: beyond the default time limit
+    small = iterative_cost(2**8, restart=5)  # the restart length 13 qubits get
+    assert small.nbytes == pytest.approx(est.nbytes / 1024)  # scales as D^2
+    assert small.seconds == pytest.approx(est.seconds / 1024)
+    assert COST_MODEL_MAX < 4**13  # auto goes straight to the iterative path (no Liouvillian built)
+    # the same refusal on a cheap model, with the limits lowered to its size (building a 13-qubit Model
+    # takes ~15 s here, in its input checks)
+    D = 2**9
+    lower = sp.diags(np.ones(D - 1), 1, shape=(D, D), format="csr")  # |k> -> |k-1>
+    model = Model(hamiltonian=sp.csr_matrix((D, D)), jumps=[Jump(lower, 1.0)])
+    monkeypatch.setenv("OPENTANGLE_MAX_SECONDS", str(iterative_cost(D).seconds / 2))
+    with pytest.raises(ResourceLimitError, match=r"iterative steady state of dimension 512.*OPENTANGLE_MAX_SECONDS"):
+        steady_state(model, method="iterative")
+    monkeypatch.setenv("OPENTANGLE_MAX_SECONDS", "inf")
+    monkeypatch.setenv("OPENTANGLE_MAX_MEMORY", str(iterative_cost(D).nbytes / 2))
+    with pytest.raises(ResourceLimitError, match="OPENTANGLE_MAX_MEMORY"):
+        steady_state(model, method="iterative")

@@ -7,74 +7,134 @@ See ``docs/lindblad.md``; the permutation-symmetric large-N solver is
 
 from __future__ import annotations
 
-from opentangle.lindblad.dynamics import Evolution, Spectrum, evolve, spectrum
-from opentangle.lindblad.model import (
-    Jump,
-    Model,
-    amplitude_damping,
-    correlated_decay,
-    dephasing,
-    liouvillian,
-    reset,
-    thermal_noise,
-)
-from opentangle.lindblad.batch import BatchEvolution, affine_liouvillians, evolve_batch
-from opentangle.lindblad.timedep import Pulse
-from opentangle.lindblad.floquet import PeriodicSteadyState, periodic_steady_state
-from opentangle.lindblad.threshold import (
-    EntanglementOptimum,
-    EntanglementThreshold,
-    entanglement_threshold,
-    maximize_entanglement,
-    min_pt_eigenvalue,
-)
-from opentangle.lindblad.permutation import (
-    SymmetricHamiltonian,
-    SymmetricSteadyState,
-    spin_squeezing,
-    symmetric_liouvillian,
-    symmetric_steady_state,
-)
-from opentangle.lindblad.steady import (
-    BatchSteadyState,
-    SteadyState,
-    steady_state,
-    steady_state_batch,
-    steady_state_linear,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover - the eager imports, for type checkers only
+    from opentangle.lindblad.batch import BatchEvolution, affine_liouvillians, evolve_batch
+    from opentangle.lindblad.dynamics import Evolution, SpectralGap, Spectrum, evolve, spectral_gap, spectrum
+    from opentangle.lindblad.floquet import PeriodicSteadyState, periodic_steady_state
+    from opentangle.lindblad.model import (
+        Jump,
+        Model,
+        amplitude_damping,
+        correlated_decay,
+        dephasing,
+        liouvillian,
+        reset,
+        thermal_noise,
+    )
+    from opentangle.lindblad.permutation import (
+        SymmetricHamiltonian,
+        SymmetricSteadyState,
+        spin_squeezing,
+        symmetric_liouvillian,
+        symmetric_steady_state,
+    )
+    from opentangle.lindblad.steady import (
+        BatchSteadyState,
+        SteadyState,
+        steady_state,
+        steady_state_batch,
+        steady_state_linear,
+    )
+    from opentangle.lindblad.threshold import (
+        EntanglementOptimum,
+        EntanglementThreshold,
+        entanglement_threshold,
+        maximize_entanglement,
+        min_pt_eigenvalue,
+    )
+    from opentangle.lindblad.timedep import Pulse
+
+#: public name -> defining module; imported on first access (PEP 562), so that
+#: ``from opentangle.lindblad import steady_state`` does not import dynamics, Floquet,
+#: thresholds and the permutation solver (CLI start-up, issue 19)
+_LAZY = {
+    "Evolution": "opentangle.lindblad.dynamics",
+    "Spectrum": "opentangle.lindblad.dynamics",
+    "SpectralGap": "opentangle.lindblad.dynamics",
+    "spectral_gap": "opentangle.lindblad.dynamics",
+    "evolve": "opentangle.lindblad.dynamics",
+    "spectrum": "opentangle.lindblad.dynamics",
+    "Jump": "opentangle.lindblad.model",
+    "Model": "opentangle.lindblad.model",
+    "amplitude_damping": "opentangle.lindblad.model",
+    "correlated_decay": "opentangle.lindblad.model",
+    "dephasing": "opentangle.lindblad.model",
+    "liouvillian": "opentangle.lindblad.model",
+    "reset": "opentangle.lindblad.model",
+    "thermal_noise": "opentangle.lindblad.model",
+    "BatchEvolution": "opentangle.lindblad.batch",
+    "affine_liouvillians": "opentangle.lindblad.batch",
+    "evolve_batch": "opentangle.lindblad.batch",
+    "Pulse": "opentangle.lindblad.timedep",
+    "PeriodicSteadyState": "opentangle.lindblad.floquet",
+    "periodic_steady_state": "opentangle.lindblad.floquet",
+    "EntanglementOptimum": "opentangle.lindblad.threshold",
+    "EntanglementThreshold": "opentangle.lindblad.threshold",
+    "entanglement_threshold": "opentangle.lindblad.threshold",
+    "maximize_entanglement": "opentangle.lindblad.threshold",
+    "min_pt_eigenvalue": "opentangle.lindblad.threshold",
+    "SymmetricHamiltonian": "opentangle.lindblad.permutation",
+    "SymmetricSteadyState": "opentangle.lindblad.permutation",
+    "spin_squeezing": "opentangle.lindblad.permutation",
+    "symmetric_liouvillian": "opentangle.lindblad.permutation",
+    "symmetric_steady_state": "opentangle.lindblad.permutation",
+    "BatchSteadyState": "opentangle.lindblad.steady",
+    "SteadyState": "opentangle.lindblad.steady",
+    "steady_state": "opentangle.lindblad.steady",
+    "steady_state_batch": "opentangle.lindblad.steady",
+    "steady_state_linear": "opentangle.lindblad.steady",
+}
 
 __all__ = [
-    "Model",
-    "Jump",
-    "dephasing",
-    "amplitude_damping",
-    "thermal_noise",
-    "reset",
-    "correlated_decay",
-    "liouvillian",
-    "steady_state",
-    "SteadyState",
-    "evolve",
-    "Evolution",
-    "spectrum",
-    "Spectrum",
-    "steady_state_batch",
-    "steady_state_linear",
+    "BatchEvolution",
     "BatchSteadyState",
+    "EntanglementOptimum",
+    "EntanglementThreshold",
+    "Evolution",
+    "Jump",
+    "Model",
+    "PeriodicSteadyState",
+    "Pulse",
+    "SpectralGap",
+    "Spectrum",
+    "SteadyState",
     "SymmetricHamiltonian",
     "SymmetricSteadyState",
+    "affine_liouvillians",
+    "amplitude_damping",
+    "correlated_decay",
+    "dephasing",
+    "entanglement_threshold",
+    "evolve",
+    "evolve_batch",
+    "liouvillian",
+    "maximize_entanglement",
+    "min_pt_eigenvalue",
+    "periodic_steady_state",
+    "reset",
+    "spectral_gap",
+    "spectrum",
+    "spin_squeezing",
+    "steady_state",
+    "steady_state_batch",
+    "steady_state_linear",
     "symmetric_liouvillian",
     "symmetric_steady_state",
-    "spin_squeezing",
-    "Pulse",
-    "evolve_batch",
-    "BatchEvolution",
-    "affine_liouvillians",
-    "periodic_steady_state",
-    "PeriodicSteadyState",
-    "entanglement_threshold",
-    "EntanglementThreshold",
-    "maximize_entanglement",
-    "EntanglementOptimum",
-    "min_pt_eigenvalue",
+    "thermal_noise",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    modname = _LAZY.get(name)
+    if modname is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(modname), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

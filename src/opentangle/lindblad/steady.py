@@ -38,22 +38,23 @@ from opentangle.errors import (
     DimensionError,
     IllConditionedError,
     InvalidParameterError,
-    InvalidStateError,
     NonUniqueSteadyStateError,
 )
 from opentangle.lindblad.model import Model, liouvillian
 
 __all__ = [
-    "SteadyState",
     "BatchSteadyState",
+    "SteadyState",
+    "direct_cost",
     "steady_state",
     "steady_state_batch",
     "steady_state_linear",
-    "direct_cost",
 ]
 
 #: ``auto`` uses the direct solver up to this Liouville dimension ``D**2``.
 DIRECT_MAX = 1024
+#: ``method="auto"`` consults :func:`direct_cost` up to this Liouville dimension (10 qubits), above it is iterative
+COST_MODEL_MAX = 4**10
 _POS_TOL = 1e-8
 
 
@@ -311,7 +312,7 @@ class _MatrixFree:
         self.heff = heff = model.effective_hamiltonian()
         dims = tuple(model.dims)
         self.W = None  # elementwise part of J
-        self.lowrank: list[tuple[tuple[int, int, int], list, list]] = []
+        self.lowrank: list[tuple[tuple[int, ...], list]] = []  # (5-D view shape, [(ins, outs), ...])
         self.generic = []
         per_site: dict[tuple[int, bool], np.ndarray] = {}
         for j in model.jumps:
@@ -481,7 +482,7 @@ def _iterative(model: Model, tol: float, check_unique: bool, seed: int, maxiter:
     # ||L x|| <= ||P|| * (preconditioned residual): aim the GMRES tolerance at the true residual
     pnorm = max(mf.pnorm, 1e-300)
     if restart is None:  # keep the Krylov basis below ~2 GB
-        restart = int(min(30, max(5, 2e9 // (8 * n))))
+        restart = _default_restart(n)
 
     def solve(start, target):
         x = pack((start + start.conj().T) / 2)
@@ -565,7 +566,9 @@ def steady_state(
     method : ``"direct"`` (sparse LU), ``"iterative"`` (matrix-free
         preconditioned GMRES) or ``"auto"``: direct when :func:`direct_cost` predicts an LU that
         is cheap (under ~1 s) or cheaper than ~300 preconditioned matrix-vector products, and fits
-        in memory; otherwise iterative.
+        in memory; otherwise iterative (always above ``COST_MODEL_MAX`` = :math:`4^{10}`, where the
+        cost model would itself build a Liouvillian of several GB).  The iterative path checks its
+        memory and time estimate (:func:`iterative_cost`) before allocating.
     tol : bound on the residual :math:`\|\mathcal L\,\mathrm{vec}\rho\|_2`: absolute for ``iterative``;
         for ``direct`` (whose residual is limited by rounding, about ``eps ||L||``) relative to the rate
         scale, ``residual <= tol * max(1, model.rate_scale())``.  The enforced bound is ``SteadyState.tolerance``.
@@ -612,13 +615,18 @@ def steady_state(
     if initial is not None:
         return _projected(model, initial, tol, check_positive, t0)
     if method == "auto":
-        method = "direct" if n <= DIRECT_MAX or direct_cost(model)["direct"] else "iterative"
+        # above COST_MODEL_MAX the cost model's own Liouvillian and ordering need GBs (N = 12 qubits: ~6 GB)
+        # and the LU could fit in memory only for a bandwidth of a few entries: iterative without asking
+        method = "direct" if n <= DIRECT_MAX or (n <= COST_MODEL_MAX and direct_cost(model)["direct"]) else "iterative"
     iterations = None
     if method == "direct":
         rho, res = _direct(model, tol, check_unique, seed)
         # LU rounding limits the direct residual to ~eps ||L||: the bound is tol relative to the rate scale
         bound = tol * max(1.0, model.rate_scale())
     else:
+        from opentangle._limits import check_resources
+
+        check_resources(iterative_cost(model.dim, restart=restart, check_unique=check_unique))
         rho, res, iterations = _iterative(model, tol, check_unique, seed, maxiter, restart)
         bound = tol
     rho, min_eig = _finish(rho, check_positive=check_positive)
@@ -631,6 +639,43 @@ def steady_state(
             )
     return SteadyState(rho=rho, residual=res, method=method, dims=list(model.dims), iterations=iterations,
                        min_eigenvalue=min_eig, seconds=time.perf_counter() - t0, tolerance=bound)
+
+
+#: iterative path, peak bytes per Liouville entry: the real Krylov basis (8 B per vector) plus about ten
+#: D x D complex work arrays (preconditioner, jump terms, pack/unpack, two starts); 5.1 GB at N = 12
+_ITERATIVE_BYTES_PER_ENTRY = 160.0
+#: iterative path, seconds per Liouville entry and preconditioned product (108 ms at N = 10, shared core)
+_ITERATIVE_SECONDS_PER_ENTRY = 1.0e-7
+#: preconditioned products of a typical reset-model solve with the uniqueness re-solve (about 240 at N = 12)
+_ITERATIVE_PRODUCTS = 240
+
+
+def _default_restart(n: int) -> int:
+    """GMRES restart length: 30, reduced so that the Krylov basis stays below about 2 GB."""
+    return int(min(30, max(5, 2e9 // (8 * n))))
+
+
+def iterative_cost(D: int, *, restart: int | None = None, check_unique: bool = True) -> Any:
+    """The :class:`opentangle._limits.Estimate` (memory, rough time) of an iterative solve of dimension ``D``.
+
+    Memory: ``(8 (restart + 4) + 160) D^2`` bytes (5.1 GB measured at ``N = 12``, ``D = 4096``); time:
+    about 240 preconditioned products of ``1e-7 D^2`` s each with the uniqueness re-solve, half without.
+
+    >>> est = iterative_cost(2**13)   # 13 qubits
+    >>> round(est.nbytes / 1e9), est.seconds > 600
+    (16, True)
+    """
+    from opentangle._limits import Estimate
+
+    n = int(D) ** 2
+    restart = _default_restart(n) if restart is None else int(restart)
+    products = _ITERATIVE_PRODUCTS if check_unique else _ITERATIVE_PRODUCTS // 2
+    return Estimate(
+        f"an iterative steady state of dimension {D} ({n:.3g} Liouville entries)",
+        nbytes=(8.0 * (restart + 4) + _ITERATIVE_BYTES_PER_ENTRY) * n,
+        seconds=products * _ITERATIVE_SECONDS_PER_ENTRY * n,
+        hint="use the permutation-symmetric solver when the model is symmetric, or fewer sites",
+    )
 
 
 def _check_count(value: Any, name: str) -> None:
@@ -751,7 +796,7 @@ def _batch_core(Ls: np.ndarray, nonunique: str, seed: int, *, basis: np.ndarray 
                 inplace: bool = False) -> BatchSteadyState:
     """Solve a stack of Liouvillians; with ``basis`` they are real matrices in the Hermitian basis."""
     Bn, n, _ = Ls.shape
-    D = int(round(np.sqrt(n)))
+    D = math.isqrt(int(n))
     trace_idx = np.arange(D) if basis is not None else np.arange(D) * (D + 1)
     scale = np.abs(Ls).sum(axis=1).max(axis=1)
     leak = np.abs(Ls[:, trace_idx, :].sum(axis=1)).max(axis=1)  # tr(L X) for basis X: 0 for a Liouvillian
@@ -850,8 +895,8 @@ def steady_state_batch(
     if Ls.ndim != 3 or Ls.shape[1] != Ls.shape[2]:
         raise DimensionError(f"liouvillians must have shape (B, n, n); got {Ls.shape}")
     n = Ls.shape[1]
-    D = int(round(np.sqrt(n)))
-    if D * D != n:
+    D = math.isqrt(int(n))
+    if n != D * D:
         raise DimensionError(f"Liouvillian size {n} is not a square D**2")
     if not np.all(np.isfinite(Ls)):
         raise InvalidParameterError("liouvillians contain NaN or infinite entries")
@@ -893,10 +938,10 @@ def steady_state_linear(
     [0.5, 0.75]
     """
     _check_nonunique(nonunique)
-    T = [t.toarray() if sp.issparse(t) else np.asarray(t) for t in terms]
-    if not T:
+    stack = [t.toarray() if sp.issparse(t) else np.asarray(t) for t in terms]
+    if not stack:
         raise DimensionError("terms must contain at least one Liouvillian")
-    T = np.asarray(T, dtype=complex)
+    T = np.asarray(stack, dtype=complex)
     if T.ndim != 3 or T.shape[1] != T.shape[2]:
         raise DimensionError(f"terms must all be square (n, n) and the same size; got stack shape {T.shape}")
     coeff = np.asarray(coefficients)
@@ -909,9 +954,9 @@ def steady_state_linear(
     if not np.all(np.isfinite(coeff)):
         raise InvalidParameterError("coefficients contain NaN or infinite entries")
     n = T.shape[1]
-    if int(round(np.sqrt(n))) ** 2 != n:
+    if math.isqrt(int(n)) ** 2 != n:
         raise DimensionError(f"Liouvillian size {n} is not a square D**2")
-    D = int(round(np.sqrt(n)))
+    D = math.isqrt(int(n))
     basis = None
     if np.isrealobj(coeff):
         # Hermiticity-preserving terms are real in a Hermitian operator basis: solve in real arithmetic

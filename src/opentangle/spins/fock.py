@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.stats import binom
 
 from opentangle._convert import check_real
 from opentangle.errors import InvalidParameterError
@@ -153,6 +152,8 @@ def fock_window(n_atoms: int, *, tol: float = 1e-10, w: float | None = None) -> 
     >>> fock_window(10**6, tol=1e-10).size
     6467
     """
+    from scipy.stats import binom  # lazy: scipy.stats costs ~2 s of CLI start-up (issue 19)
+
     n = check_n_atoms(n_atoms)
     if w is None:
         tol = check_real(tol, "tol")

@@ -16,7 +16,7 @@ from opentangle.lindblad.model import (
     dephasing,
     liouvillian,
     reset,
-    thermal_noise,
+    thermal_jumps,
 )
 from opentangle.lindblad.batch import BatchEvolution, affine_liouvillians, evolve_batch
 from opentangle.lindblad.timedep import Pulse
@@ -48,7 +48,7 @@ __all__ = [
     "Jump",
     "dephasing",
     "amplitude_damping",
-    "thermal_noise",
+    "thermal_jumps",
     "reset",
     "correlated_decay",
     "liouvillian",

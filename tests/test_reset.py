@@ -466,6 +466,8 @@ def test_symmetric_size_cap(capsys):
         R.solve(n=R.SYMMETRIC_MAX_N + 1, g=3.0, r=20.0)
     n = R.SYMMETRIC_MAX_N + 1
     assert R.SYMMETRIC_MAX_N >= 100
+    _, at_max = R.symmetric_memory_estimate(R.SYMMETRIC_MAX_N)
+    assert at_max <= R.SYMMETRIC_MEMORY_LIMIT < R.symmetric_memory_estimate(n)[1]  # the literal is the estimate's
     with pytest.raises(SystemExit) as exc:
         main(["reset", "--n", str(n), "--json"])
     assert exc.value.code == 2

@@ -245,8 +245,11 @@ def schur_thresholds(n: int, *, g: float, r_min: float, r_max: float, points: in
     for i, w in enumerate(("half", "average", "pair")):
         vals = np.array([lows(float(x))[i] for x in grid])
         cross = np.nonzero(np.sign(vals[:-1]) != np.sign(vals[1:]))[0]
-        out[w] = (signed_threshold(lambda x, i=i: lows(float(x))[i], (grid[cross[0]], grid[cross[0] + 1]), tol=xtol).value
-                  if cross.size else math.nan)
+
+        def low(x: float, i: int = i) -> float:
+            return lows(float(x))[i]
+
+        out[w] = signed_threshold(low, (grid[cross[0]], grid[cross[0] + 1]), tol=xtol).value if cross.size else math.nan
     return out
 
 
@@ -255,15 +258,12 @@ def fig_schur_thresholds(level: str) -> FigureOutput:
     import xarray as xr
 
     ns = SCHUR_N[level]
-    kw = {"g": 3.0, "r_min": 0.3, "points": 6, "xtol": 1e-4}
-    rc = {w: [] for w in ("half", "average", "pair")}
-    for n in ns:
-        for w, v in schur_thresholds(n, g=3.0, r_min=0.3, r_max=20.0 * n + 40.0, points=6, xtol=1e-4).items():
-            rc[w].append(v)
-    rc = {w: np.array(v) for w, v in rc.items()}
+    per_n = [schur_thresholds(n, g=3.0, r_min=0.3, r_max=20.0 * n + 40.0, points=6, xtol=1e-4) for n in ns]
+    rc = {w: np.array([t[w] for t in per_n]) for w in ("half", "average", "pair")}
     n_x = 3 if level == "quick" else 6  # independent cross-check: full-space partial transposes
-    cross = {w: (_first(threshold_r(n=n_x, which=w, r_max=200.0, **{**kw, "xtol": 1e-7})),
-                 _first(threshold_r(n=n_x, which=w, solver="full", r_max=200.0, **{**kw, "xtol": 1e-7})))
+    cross = {w: (_first(threshold_r(n=n_x, g=3.0, which=w, r_min=0.3, r_max=200.0, points=6, xtol=1e-7)),
+                 _first(threshold_r(n=n_x, g=3.0, which=w, solver="full", r_min=0.3, r_max=200.0, points=6,
+                                    xtol=1e-7)))
              for w in ("half", "average")}
     ds = xr.Dataset({f"r_c_{w}": (("n",), v) for w, v in rc.items()}, coords={"n": ns},
                     attrs={"g": 3.0, "gamma": 1.0, "hamiltonian": "ising", "noise": "dephasing",
@@ -299,12 +299,9 @@ def fig_average_vs_r(level: str) -> FigureOutput:
 
     r = np.geomspace(0.3, 300.0, {"quick": 6, "default": 12, "full": 24}[level])
     ns = AVERAGE_CURVE_N[level]
-    curves, half = [], []
-    for n in ns:
-        rows = [solve(n=n, g=5.0, r=float(x), gamma=1.0, gap=False).measures for x in r]
-        curves.append([m["average_negativity"] for m in rows])
-        half.append([m["negativity"] for m in rows])
-    curves, half = np.array(curves), np.array(half)
+    rows = [[solve(n=n, g=5.0, r=float(x), gamma=1.0).measures for x in r] for n in ns]
+    curves = np.array([[m["average_negativity"] for m in row] for row in rows], dtype=float)
+    half = np.array([[m["negativity"] for m in row] for row in rows], dtype=float)
     # independent check of the N = 5 curve: full-space state, brute force over all 15 bipartitions
     rho5, _ = steady_states_grid(n=5, g=5.0, r=r, gamma=1.0)
     parts = [list(A) for k in (1, 2) for A in itertools.combinations(range(5), k)]

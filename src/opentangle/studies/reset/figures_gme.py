@@ -23,7 +23,7 @@ from opentangle.studies.reset.solve import symmetric_solve
 __all__ = ["GME_LEVELS", "GME_TOL", "fig_gme_thresholds", "gme_thresholds", "ranges_inside"]
 
 #: per level: N values, rate window [r_min, r_max], scan points, brentq xtol (in r / gamma).
-GME_LEVELS = {"quick": {"ns": [3], "r_min": 3.0, "r_max": 300.0, "points": 5, "xtol": 0.5},
+GME_LEVELS: dict[str, dict[str, Any]] = {"quick": {"ns": [3], "r_min": 3.0, "r_max": 300.0, "points": 5, "xtol": 0.5},
               "default": {"ns": [3, 4], "r_min": 1.0, "r_max": 1000.0, "points": 10, "xtol": 1e-2},
               "full": {"ns": [3, 4, 5], "r_min": 1.0, "r_max": 1000.0, "points": 16, "xtol": 1e-3}}
 #: GME counts as certified where the checked PPT-mixture value is below -GME_TOL (genuine_entanglement's tol).
@@ -82,7 +82,11 @@ def gme_thresholds(n: int, *, g: float = 5.0, r_min: float = 1.0, r_max: float =
     for i, w in enumerate(("gme", "every", "some")):
         vals = np.array([triple(float(x))[i] for x in grid])
         out["values"][w] = vals
-        cross = [signed_threshold(lambda x, i=i: triple(float(x))[i], (grid[k], grid[k + 1]), tol=xtol).value
+
+        def part(x: float, i: int = i) -> float:
+            return triple(float(x))[i]
+
+        cross = [signed_threshold(part, (grid[k], grid[k + 1]), tol=xtol).value
                  for k in np.nonzero(np.sign(vals[:-1]) != np.sign(vals[1:]))[0]]
         out["crossings"][w] = np.array(cross)
     for i, w in enumerate(("gme", "every", "some")):  # after all refinements: every evaluated rate counts

@@ -162,11 +162,8 @@ def fig2(level: str) -> FigureOutput:
 
     r = np.geomspace(0.1, 1000.0, 60 if level == "quick" else 160)
     s_values = [0.0, 0.25, 0.5]
-    curves = []
-    for s in s_values:
-        rho, _ = steady_states_grid(n=2, g=10.0, r=r, hamiltonian="xyz", noise="thermal", B=8.0, C=4.0, s=s)
-        curves.append(np.asarray(negativity(rho)))
-    curves = np.array(curves)
+    curves = np.array([np.asarray(negativity(steady_states_grid(n=2, g=10.0, r=r, hamiltonian="xyz", noise="thermal",
+                                                                B=8.0, C=4.0, s=s)[0])) for s in s_values])
     ds = xr.Dataset({"negativity": (("s", "r"), curves)}, coords={"s": s_values, "r": r},
                     attrs={"g": 10.0, "B": 8.0, "C": 4.0, "hamiltonian": "xyz", "gamma_unit": "C/4"})
     plt = pyplot()

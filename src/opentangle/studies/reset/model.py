@@ -91,8 +91,9 @@ def _symmetric_bytes(n: int) -> float:
     return _SYMMETRIC_BYTES_PER_DIM * math.comb(int(n) + 3, 3) + schur_memory_estimate(n)
 
 
-#: largest N accepted by the permutation-symmetric solver: the largest with an estimate <= SYMMETRIC_MEMORY_LIMIT.
-SYMMETRIC_MAX_N = max(n for n in range(2, 400) if _symmetric_bytes(n) <= SYMMETRIC_MEMORY_LIMIT)
+#: largest N accepted by the permutation-symmetric solver: the largest with an estimate <= SYMMETRIC_MEMORY_LIMIT
+#: (a literal, so that importing the study does not import the Schur tables; tests/test_reset.py checks it).
+SYMMETRIC_MAX_N = 113
 
 
 def check_choice(value: Any, name: str, choices: Sequence[str]) -> str:

@@ -18,7 +18,7 @@ __all__ = ["WHICH", "full_space_signed", "signed_entanglement", "threshold_r"]
 WHICH: tuple[str, ...] = ("pair", "half", "average", "toth", "xi2")
 
 
-def full_space_signed(which: str, n: int) -> Callable[[np.ndarray, Any], float]:
+def full_space_signed(which: str, n: int) -> Callable[..., float]:
     """``f(rho, dims)``: the lowest partial-transpose eigenvalue of a full ``n``-qubit state for ``which``
     (``"pair"``: qubits 0, 1; ``"half"``: first ``n//2`` against the rest; ``"average"``: lowest over every cut)."""
     from opentangle.measures.negativity import partial_transpose_spectrum

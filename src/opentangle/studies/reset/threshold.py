@@ -76,8 +76,12 @@ def signed_entanglement(params: ResetParams, *, which: str = "pair", solver: str
         if solver == "full" or (which == "pair" and n == 2):
             if which != "pair":
                 check_full_n(n)
-            rho, _ = _grid(p, rs)
-            return np.array([full_space_signed(which, n)(x) for x in rho])
+            rho, _ = _grid(p, rs)  # (len(rs), 2^n, 2^n): the partial transposes batched
+            if which == "pair":
+                rho2 = partial_trace(rho, [0, 1], [2] * n) if n > 2 else rho
+                return partial_transpose_spectrum(rho2, [2, 2], part_a=[0])[..., 0]
+            ks = [n // 2] if which == "half" else list(range(1, n // 2 + 1))
+            return np.min([partial_transpose_spectrum(rho, [2] * n, part_a=list(range(k)))[..., 0] for k in ks], axis=0)
         if which == "pair":
             rho2 = np.array([symmetric_solve(p.at(r=float(r))).rho2 for r in rs])
             return partial_transpose_spectrum(rho2, [2, 2], part_a=[0])[..., 0]
@@ -96,8 +100,9 @@ def threshold_r(params: ResetParams | None = None, /, *, which: str = "pair", r_
     Scans ``points`` log-spaced rates in ``[r_min, r_max]`` for sign changes of
     :func:`signed_entanglement` (``which``: pair, half, average, or the witnesses toth, xi2) and
     refines each bracket to ``xtol``: with :func:`opentangle.lindblad.entanglement_threshold` on the
-    full-space model (``solver="full"``, or the pair of ``n = 2``), otherwise with its root finder
-    :func:`opentangle.lindblad.threshold.signed_threshold` on the symmetric solver's states.
+    full-space model for ``solver="full"``, otherwise with its root finder
+    :func:`opentangle.lindblad.threshold.signed_threshold` on the states of :func:`signed_entanglement`
+    (the symmetric solver; for ``n = 2`` the batched full space, 4x faster than a model per step).
     Give a :class:`ResetParams` or its fields as keywords (``threshold_r(n=2, g=2.5)``).
     Returns the sorted crossings (empty: never entangled in the window).
 
@@ -115,7 +120,7 @@ def threshold_r(params: ResetParams | None = None, /, *, which: str = "pair", r_
     f = signed_entanglement(p, which=which, solver=solver)
     grid = np.geomspace(r_min, r_max, points)
     vals = f(grid)
-    full = which in ("pair", "half", "average") and (solver == "full" or (which == "pair" and p.n == 2))
+    full = which in ("pair", "half", "average") and solver == "full"
     out = []
     for k in np.nonzero(np.sign(vals[:-1]) != np.sign(vals[1:]))[0]:
         bracket = (float(grid[k]), float(grid[k + 1]))

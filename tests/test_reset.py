@@ -499,3 +499,16 @@ def test_pair_threshold_symmetric_equals_full_space():
 def test_gap_n9_equals_r():
     # Ising + dephasing: the gap is r at every point computed with N = 2..8; N = 9 (ARPACK, ~30 s)
     assert abs(R.evaluate_gap(n=9, g=3.0, r=5.0, gamma=1.0) - 5.0) < 1e-6
+
+
+def test_package_import_and_cli_point_stay_light():
+    """Issue 19: `opentangle reset --n 2 --json` imports neither xarray, matplotlib nor dask (the figures do)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from opentangle.cli import main\n"
+            "try:\n    main(['reset', '--n', '2', '--json'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('xarray', 'matplotlib', 'dask')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"
+    assert json.loads(out.strip().splitlines()[0])["gap"] is None

@@ -207,5 +207,12 @@ MEASURES = STUDY.MEASURES
 SEEDED = STUDY.seeded
 evaluate = STUDY.evaluate
 evaluate_batch = _evaluate_batch
-command = STUDY.command
 reproduce = STUDY.reproduce
+
+
+def __getattr__(name: str) -> object:
+    # `command = STUDY.command`, resolved on first use: building it imports typer, which a sweep or a
+    # notebook importing the study does not need
+    if name == "command":
+        return STUDY.command
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -512,3 +512,20 @@ def test_package_import_and_cli_point_stay_light():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "[]"
     assert json.loads(out.strip().splitlines()[0])["gap"] is None
+
+
+def test_gap_only_when_asked(capsys, tmp_path):
+    from opentangle.cli import main
+
+    assert R.evaluate(n=3, g=3.0, r=8.0)["gap"] is None
+    assert abs(R.evaluate(R.ResetParams(n=3, g=3.0, r=8.0), R.ResetOptions(gap=True))["gap"] - 8.0) < 1e-7  # gap = r
+    batch = R.evaluate_batch({"r": np.array([2.0, 8.0])}, {"n": 2, "g": 3.0})
+    assert np.all(np.isnan(batch["gap"]))
+    with pytest.raises(SystemExit) as exc:
+        main(["reset", "--n", "12", "--g", "3", "--r", "120", "--gap", "--json"])
+    assert exc.value.code == 0
+    cap = capsys.readouterr()
+    assert json.loads(cap.out)["gap"] is None
+    assert len(cap.err.strip().splitlines()) == 1 and "GAP_MAX_N" in cap.err
+    with pytest.raises(InvalidParameterError, match="level"):
+        R.reproduce(tmp_path, level="fast")

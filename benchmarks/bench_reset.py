@@ -87,15 +87,16 @@ def bench_single(n: int) -> None:
     import qutip as qt
 
     from opentangle.lindblad import steady_state
+    from opentangle.operators import partial_trace
     from opentangle.studies import reset as R
 
     g, r, gamma = 5.0, 10.0, 1.0
     t_full, ss = _best(lambda: steady_state(R.build_model(n=n, g=g, r=r, gamma=gamma)), repeat=2)
-    t_sym, sym = _best(lambda: R._symmetric_solve(R._validate({"n": n, "g": g, "r": r, "gamma": gamma})), repeat=2)
+    t_sym, sym = _best(lambda: R.symmetric_solve(R.ResetParams(n=n, g=g, r=r, gamma=gamma)), repeat=2)
     H, c = qutip_model(n, g, r, gamma)
     t_q, rho_q = _best(lambda: qt.steadystate(H, c), repeat=1)
     diff = np.max(np.abs(ss.rho - rho_q.full()))
-    pair = R.partial_trace(ss.rho, [0, 1], [2] * n)
+    pair = partial_trace(ss.rho, [0, 1], [2] * n)
     print(f"[N={n}] full space {t_full:.3f} s, symmetric {t_sym:.4f} s, qutip {t_q:.3f} s; "
           f"qutip/full = {t_q / t_full:.1f}x, qutip/symmetric = {t_q / t_sym:.0f}x; "
           f"max|rho - rho_qutip| = {diff:.1e}, max|pair_full - pair_sym| = {np.max(np.abs(pair - sym.rho2)):.1e}")

@@ -30,8 +30,8 @@ def bench(n: int) -> None:
     from opentangle.spins import PIState
     from opentangle.studies import reset as R
 
-    p = R._validate({"n": n, "g": 3.0, "r": 20.0, "gamma": 1.0})
-    t_solve, ss = timed(lambda: R._symmetric_solve(p))
+    p = R.ResetParams(n=n, g=3.0, r=20.0, gamma=1.0)
+    t_solve, ss = timed(lambda: R.symmetric_solve(p))
     t_conv, st = timed(lambda: PIState.from_symmetric(ss))
     t_half, half = timed(lambda: st.negativity(n // 2))
     t_all, neg = timed(st.negativities)

@@ -18,9 +18,9 @@ from opentangle.lindblad import (
     reset,
     spectrum,
     steady_state,
-    thermal_noise,
 )
 from opentangle.operators import embed, partial_trace, sigma_minus, sigma_z
+from opentangle.studies.reset import thermal_noise  # Hartmann et al.'s B, C, s (moved into the study)
 
 qutip = pytest.importorskip("qutip")
 

@@ -152,13 +152,13 @@ def test_matches_engine_steady_state():
 
 def test_engine_helpers_thermal_and_mixed_reset_match_engine_full_space():
     lind = pytest.importorskip("opentangle.lindblad")
-    if not all(hasattr(lind, f) for f in ("thermal_noise", "reset", "steady_state", "Model")):
+    if not all(hasattr(lind, f) for f in ("thermal_jumps", "reset", "steady_state", "Model")):
         pytest.skip("engine not written yet")
     n = 4
     fresh = np.diag([0.8, 0.2]) + 0.3 * sigma_x()  # imperfect (mixed) reset state
     ham = SymmetricHamiltonian.heisenberg(1.3) + SymmetricHamiltonian.field(x=0.4, z=-0.2)
     local = [
-        lind.thermal_noise(site=0, B=0.6, C=0.9, s=0.3, dims=[2]),
+        lind.thermal_jumps(site=0, t1=1 / 0.6, t2=1 / 0.9, n_th=0.75, dims=[2]),  # Hartmann's B, C, s = 0.6, 0.9, 0.3
         lind.reset(site=0, rate=2.0, state=fresh, dims=[2]),
     ]
     collective = [(sigma_minus(), 0.5)]

@@ -8,14 +8,13 @@ import math
 
 import numpy as np
 import pytest
+import qutip as qt  # the test oracle (a test dependency)
 
 from opentangle.errors import InvalidParameterError
-from opentangle.studies import reset as R
-
-import qutip as qt  # the test oracle (a test dependency)
 
 # the engine and the symmetric solver are imported directly: a missing engine fails the tests, never skips them
 from opentangle.lindblad import liouvillian, permutation, spectrum, steady_state, steady_state_linear  # noqa: F401
+from opentangle.studies import reset as R
 
 
 # ----------------------------------------------------------------------------- QuTiP oracle
@@ -91,14 +90,14 @@ def test_closed_form_scale_invariance_and_known_values():
 def test_threshold_and_boundary_are_roots():
     for g in (1.2, 2.5, 7.0, 50.0):
         rc = R.two_qubit_threshold_r(g=g)
-        num, _ = R._two_qubit_num_den(g, rc, 1.0)
+        num, _ = R.two_qubit_num_den(g, rc, 1.0)
         assert abs(num) < 1e-8 * max(1.0, g**2 * rc)
         assert R.two_qubit_negativity(g=g, r=rc * 0.999) == 0.0
         assert R.two_qubit_negativity(g=g, r=rc * 1.001) > 0.0
     assert math.isinf(R.two_qubit_threshold_r(g=1.0))
     lo, hi = R.two_qubit_boundary_g(r=10.0)
     for gb in (lo, hi):
-        assert abs(R._two_qubit_num_den(gb, 10.0, 1.0)[0]) < 1e-9
+        assert abs(R.two_qubit_num_den(gb, 10.0, 1.0)[0]) < 1e-9
     # asymptotes g -> gamma and g -> r
     lo, hi = R.two_qubit_boundary_g(r=1e6)
     assert abs(lo - 1.0) < 1e-2 and abs(hi / 1e6 - 1) < 1e-5
@@ -163,7 +162,7 @@ def test_squeezing_witness_against_collective_operators():
 )
 def test_bad_parameters_raise_typed_errors(params, match):
     with pytest.raises(InvalidParameterError, match=match):
-        R._validate(params)
+        R.ResetParams(**params).validate()
 
 
 @pytest.mark.parametrize(
@@ -189,7 +188,7 @@ def test_cli_json_keys_and_values(capsys):
     from opentangle.cli import main
 
     with pytest.raises(SystemExit) as exc:
-        main(["reset", "--n", "2", "--g", "2.5", "--gamma", "1", "--r", "10", "--json"])
+        main(["reset", "--n", "2", "--g", "2.5", "--gamma", "1", "--r", "10", "--gap", "--json"])
     assert exc.value.code == 0
     out = json.loads(capsys.readouterr().out)
     for key in ("negativity", "pair_negativity", "pair_concurrence", "average_negativity", "residual", "gap"):
@@ -227,8 +226,8 @@ def test_full_space_three_qubits_against_qutip(kind, purity):
     oracle = qutip_steady_state(3, 2.0, 3.0, 1.0, kind=kind, purity=purity)
     assert np.allclose(res.rho, oracle, atol=1e-8)
     # the symmetric solver's state, rebuilt densely from its Schur blocks
-    p = R._validate({"n": 3, "g": 2.0, "r": 3.0, "hamiltonian": kind, "purity": purity})
-    assert np.allclose(R.schur_state(R._symmetric_solve(p)).to_dense(), oracle, atol=1e-8)
+    p = R.ResetParams(n=3, g=2.0, r=3.0, hamiltonian=kind, purity=purity)
+    assert np.allclose(R.schur_state(R.symmetric_solve(p)).to_dense(), oracle, atol=1e-8)
 
 
 def test_batched_equals_pointwise():
@@ -238,8 +237,8 @@ def test_batched_equals_pointwise():
 
 
 def test_thermal_noise_reduces_to_dephasing():
-    a = R.evaluate(n=2, g=3.0, r=5.0, gamma=1.0)
-    b = R.evaluate(n=2, g=3.0, r=5.0, noise="thermal", B=0.0, C=1.0, s=0.3)
+    a = R.evaluate(n=2, g=3.0, r=5.0, gamma=1.0, gap=True)
+    b = R.evaluate(n=2, g=3.0, r=5.0, noise="thermal", B=0.0, C=1.0, s=0.3, gap=True)
     for key in ("negativity", "pair_concurrence", "gap"):
         assert abs(a[key] - b[key]) < 1e-9
 
@@ -266,7 +265,7 @@ def test_full_space_against_symmetric_solver_slow(n):
 def test_auto_uses_the_symmetric_solver_and_full_space_cap():
     res = R.solve(n=3, g=4.0, r=6.0, gap=False)
     assert res.method == "symmetric" and res.rho is None
-    with pytest.raises(InvalidParameterError, match="full-space limit.*GB"):
+    with pytest.raises(InvalidParameterError, match=r"full-space limit.*GB"):
         R.solve(n=40, g=3.0, r=20.0, solver="full", gap=False)  # refused before allocating
     with pytest.raises(InvalidParameterError, match="solver"):
         R.solve(n=3, solver="dense")
@@ -338,7 +337,7 @@ def test_cli_large_n_uses_symmetric_solver(capsys):
 
 
 def test_imperfect_reset_critical_purity_and_monotone():
-    from opentangle.studies._reset_figures import critical_purity
+    from opentangle.studies.reset import critical_purity
 
     p_c, x_c = critical_purity()
     assert abs(p_c - 5 / 6) < 1e-8 and abs(x_c - 1 / math.sqrt(6)) < 1e-5
@@ -348,9 +347,12 @@ def test_imperfect_reset_critical_purity_and_monotone():
 
 
 def test_fig2_writes_files(tmp_path):
-    from opentangle.studies._reset_figures import fig2
+    from opentangle.studies._base import save_figure
+    from opentangle.studies.reset import fig2
 
-    heads = fig2(tmp_path, "quick")
+    out = fig2("quick")
+    save_figure(out.dataset, out.figure, tmp_path, out.stem)
+    heads = out.headlines
     assert (tmp_path / "reset_fig2.nc").exists() and (tmp_path / "reset_fig2.png").exists()
     assert all(h.passed is not False for h in heads)
 
@@ -360,7 +362,7 @@ def test_reproduce_quick_all_headlines_pass(tmp_path):
     heads = R.reproduce(tmp_path, level="quick")
     failed = [h.label for h in heads if h.passed is False]
     assert not failed, failed
-    assert len(list(tmp_path.glob("*.nc"))) == 5 and len(list(tmp_path.glob("*.png"))) == 5
+    assert len(list(tmp_path.glob("*.nc"))) == len(R.STUDY.figures) == len(list(tmp_path.glob("*.png")))
 
 
 def test_witness_thresholds():
@@ -376,10 +378,10 @@ def test_witness_thresholds():
 
 def test_evaluate_batch_falls_back_for_other_parameters():
     out = R.evaluate_batch({"n": np.array([2, 3]), "r": np.array([10.0, 8.0])}, {"g": 3.0},
-                           measures=("pair_negativity", "gap"))
+                           measures=("pair_negativity", "gap"), gap=True)
     assert set(out) == {"pair_negativity", "gap"}
     assert abs(out["pair_negativity"][0] - R.two_qubit_negativity(g=3.0, r=10.0)) < 1e-9
-    assert abs(out["gap"][1] - R.evaluate(n=3, g=3.0, r=8.0)["gap"]) < 1e-9
+    assert abs(out["gap"][1] - R.evaluate(n=3, g=3.0, r=8.0, gap=True)["gap"]) < 1e-9
     with pytest.raises(InvalidParameterError):
         R.evaluate_batch({"r": np.array([1.0, -1.0])}, {"n": 2})
 
@@ -464,6 +466,8 @@ def test_symmetric_size_cap(capsys):
         R.solve(n=R.SYMMETRIC_MAX_N + 1, g=3.0, r=20.0)
     n = R.SYMMETRIC_MAX_N + 1
     assert R.SYMMETRIC_MAX_N >= 100
+    _, at_max = R.symmetric_memory_estimate(R.SYMMETRIC_MAX_N)
+    assert at_max <= R.SYMMETRIC_MEMORY_LIMIT < R.symmetric_memory_estimate(n)[1]  # the literal is the estimate's
     with pytest.raises(SystemExit) as exc:
         main(["reset", "--n", str(n), "--json"])
     assert exc.value.code == 2
@@ -495,3 +499,33 @@ def test_pair_threshold_symmetric_equals_full_space():
 def test_gap_n9_equals_r():
     # Ising + dephasing: the gap is r at every point computed with N = 2..8; N = 9 (ARPACK, ~30 s)
     assert abs(R.evaluate_gap(n=9, g=3.0, r=5.0, gamma=1.0) - 5.0) < 1e-6
+
+
+def test_package_import_and_cli_point_stay_light():
+    """Issue 19: `opentangle reset --n 2 --json` imports neither xarray, matplotlib nor dask (the figures do)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from opentangle.cli import main\n"
+            "try:\n    main(['reset', '--n', '2', '--json'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('xarray', 'matplotlib', 'dask')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"
+    assert json.loads(out.strip().splitlines()[0])["gap"] is None
+
+
+def test_gap_only_when_asked(capsys, tmp_path):
+    from opentangle.cli import main
+
+    assert R.evaluate(n=3, g=3.0, r=8.0)["gap"] is None
+    assert abs(R.evaluate(R.ResetParams(n=3, g=3.0, r=8.0), R.ResetOptions(gap=True))["gap"] - 8.0) < 1e-7  # gap = r
+    batch = R.evaluate_batch({"r": np.array([2.0, 8.0])}, {"n": 2, "g": 3.0})
+    assert np.all(np.isnan(batch["gap"]))
+    with pytest.raises(SystemExit) as exc:
+        main(["reset", "--n", "12", "--g", "3", "--r", "120", "--gap", "--json"])
+    assert exc.value.code == 0
+    cap = capsys.readouterr()
+    assert json.loads(cap.out)["gap"] is None
+    assert len(cap.err.strip().splitlines()) == 1 and "GAP_MAX_N" in cap.err
+    with pytest.raises(InvalidParameterError, match="level"):
+        R.reproduce(tmp_path, level="fast")

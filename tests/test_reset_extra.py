@@ -1,11 +1,11 @@
-"""The reset study's extra figures: Heisenberg closed form and Fig. 3's Poisson mean (opentangle.studies._reset_extra)."""
+"""The reset study's extra figures: Heisenberg closed form and Fig. 3's Poisson mean (opentangle.studies.reset.figures_beyond)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from opentangle.studies import _reset_extra as X
+from opentangle.studies.reset import figures_beyond as X
 
 
 @pytest.mark.parametrize("g, r, gamma", [(0.3, 0.5, 1.0), (5.0, 20.0, 1.0), (2.0, 1.0, 0.0)])

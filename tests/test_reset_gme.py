@@ -16,7 +16,7 @@ needs_cvxpy = pytest.mark.skipif(
 
 
 def steady(n, g, r):
-    return R._symmetric_solve(R._validate({"n": n, "g": g, "r": r}))
+    return R.symmetric_solve(R.ResetParams(n=n, g=g, r=r))
 
 
 @pytest.mark.parametrize("n", [3, 4, 5])
@@ -127,7 +127,8 @@ def test_n4_spin_blocks_equal_the_full_program():
 @pytest.mark.slow
 @pytest.mark.parametrize("n", [3, 4])
 def test_gme_threshold_inside_every_cut_npt_range(n):
-    from opentangle.studies._reset_figures import GME_TOL, _inside, gme_thresholds
+    from opentangle.studies.reset.figures_gme import GME_TOL, gme_thresholds
+    from opentangle.studies.reset.figures_gme import ranges_inside as _inside
 
     d = gme_thresholds(n, g=5.0, r_min=1.0, r_max=1000.0, points=8, xtol=1e-2)
     r_gme, r_every, r_some = (d["crossings"][w] for w in ("gme", "every", "some"))

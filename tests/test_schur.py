@@ -189,7 +189,7 @@ def test_product_state_conversion_is_exact(n, rtol):
 def test_from_symmetric_reduced_states_match_the_correlations():
     from opentangle.studies import reset as R
 
-    ss = R._symmetric_solve(R._validate({"n": 20, "g": 3.0, "r": 20.0}))
+    ss = R.symmetric_solve(R.ResetParams(n=20, g=3.0, r=20.0))
     st_ = PIState.from_symmetric(ss)
     for k in (1, 2, 3):
         assert np.abs(st_.reduced_state(k) - ss.reduced_state(k)).max() < 1e-12

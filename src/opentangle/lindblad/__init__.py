@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover - the eager imports, for type checkers onl
         dephasing,
         liouvillian,
         reset,
-        thermal_noise,
+        thermal_jumps,
     )
     from opentangle.lindblad.permutation import (
         SymmetricHamiltonian,
@@ -64,7 +64,7 @@ _LAZY = {
     "dephasing": "opentangle.lindblad.model",
     "liouvillian": "opentangle.lindblad.model",
     "reset": "opentangle.lindblad.model",
-    "thermal_noise": "opentangle.lindblad.model",
+    "thermal_jumps": "opentangle.lindblad.model",
     "BatchEvolution": "opentangle.lindblad.batch",
     "affine_liouvillians": "opentangle.lindblad.batch",
     "evolve_batch": "opentangle.lindblad.batch",
@@ -123,7 +123,7 @@ __all__ = [
     "steady_state_linear",
     "symmetric_liouvillian",
     "symmetric_steady_state",
-    "thermal_noise",
+    "thermal_jumps",
 ]
 
 

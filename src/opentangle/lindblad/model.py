@@ -25,21 +25,27 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from opentangle._convert import _is_qobj, as_array, check_in_range, check_nonnegative
+from opentangle._convert import _is_qobj, as_array, check_nonnegative
 from opentangle.errors import DimensionError, InvalidParameterError
-from opentangle.lindblad.timedep import Coefficient, Pulse, TimeDependentLiouvillian, dissipator_superop, hamiltonian_superop
+from opentangle.lindblad.timedep import (
+    Coefficient,
+    Pulse,
+    TimeDependentLiouvillian,
+    dissipator_superop,
+    hamiltonian_superop,
+)
 from opentangle.operators import embed, sigma_minus, sigma_plus, sigma_z
 from opentangle.states import as_density_matrix
 
 __all__ = [
     "Jump",
     "Model",
-    "dephasing",
     "amplitude_damping",
-    "thermal_noise",
-    "reset",
     "correlated_decay",
+    "dephasing",
     "liouvillian",
+    "reset",
+    "thermal_jumps",
 ]
 
 _HERM_RTOL = 1e-10
@@ -110,7 +116,7 @@ class Jump:
         return _is_td_spec(self.rate)
 
     @classmethod
-    def local(cls, op: Any, *, site: int, dims: Sequence[int], rate: float) -> "Jump":
+    def local(cls, op: Any, *, site: int, dims: Sequence[int], rate: float) -> Jump:
         """A jump acting on one subsystem: ``embed(op, site, dims)``; solvers exploit the locality."""
         j = cls(embed(op, site, dims, sparse=True), rate)
         object.__setattr__(j, "_local", (int(site), np.asarray(op, dtype=complex), tuple(int(d) for d in dims)))
@@ -487,41 +493,68 @@ def amplitude_damping(*, site: int, rate: float, dims: Sequence[int]) -> list[Ju
     return [Jump.local(sigma_minus(), site=site, dims=dims, rate=rate)]
 
 
-def thermal_noise(*, site: int, B: float, C: float, s: float, dims: Sequence[int]) -> list[Jump]:
-    r"""Thermal noise of Hartmann, Dür, Briegel, PRA 74, 052304 (2006), Eq. (1), on qubit ``site``.
+def thermal_jumps(*, site: int, t1: float, t2: float, n_th: float, dims: Sequence[int]) -> list[Jump]:
+    r"""Thermal relaxation of qubit ``site`` with measured times ``T1``, ``T2`` and bath population ``n_th``.
 
-    ``B`` is the decay rate of the inversion :math:`\langle(1+\sigma_z)/2\rangle`
-    (:math:`T_1 = 1/B`), ``C`` the decay rate of the polarisation
-    :math:`\langle\sigma_\pm\rangle` (:math:`T_2 = 1/C`) and ``s`` the
-    equilibrium value of :math:`\langle(1+\sigma_z)/2\rangle` (``s = 1/2``:
-    infinite temperature, ``s = 0``: zero temperature, all in ``|1>``).  Jumps:
+    The excited state is ``|0>`` (:math:`\sigma_z = +1`), the ground state ``|1>``.  ``t1`` is
+    the relaxation time of the populations, ``t2`` the decay time of the coherences
+    (:math:`\langle\sigma_x\rangle`, :math:`\langle\sigma_y\rangle`), both as measured at
+    the bath's temperature, and ``n_th`` the mean occupation of the bath mode, so that the
+    equilibrium excited population is :math:`p = n_\text{th}/(2n_\text{th}+1)`
+    (``n_th = 0``: zero temperature, ``n_th = inf``: :math:`p = 1/2`).  The jumps are
 
     .. math::
-        \sigma_+ \text{ at rate } Bs,\quad \sigma_- \text{ at rate } B(1-s),\quad
-        \sigma_z \text{ at rate } (C - B/2)/2,
+        \sigma_- \text{ at } \frac{n_\text{th}+1}{(2n_\text{th}+1)T_1},\quad
+        \sigma_+ \text{ at } \frac{n_\text{th}}{(2n_\text{th}+1)T_1},\quad
+        \sigma_z \text{ at } \frac12\Bigl(\frac1{T_2} - \frac1{2T_1}\Bigr),
 
-    i.e. the dephasing part is :math:`\frac{C - B/2}{2}(\sigma_z\rho\sigma_z-\rho)`.
-    Complete positivity needs :math:`C \ge B/2` (:math:`T_2 \le 2T_1`).
-    With ``B = 0``, ``C = gamma`` it is :func:`dephasing`.
+    so :math:`\langle\sigma_z\rangle \to 2p - 1` at rate :math:`1/T_1` and
+    :math:`\langle\sigma_\pm\rangle` decay at :math:`1/T_2` (Bloch equations; Breuer and
+    Petruccione, *The Theory of Open Quantum Systems*, Sec. 3.4).  At ``n_th = 0`` the first
+    rate is :math:`1/T_1` (spontaneous emission).  Complete positivity needs
+    :math:`T_2 \le 2T_1`; ``t1`` or ``t2`` may be ``inf`` (no relaxation, no decoherence).
+    ``n_th <= -1`` is a negative-temperature (inverted) bath, :math:`p \in (1/2, 1]`.
 
     Example
     -------
-    >>> [round(j.rate, 3) for j in thermal_noise(site=0, B=1.0, C=1.0, s=0.25, dims=[2])]
-    [0.25, 0.75, 0.25]
+    >>> [round(j.rate, 3) for j in thermal_jumps(site=0, t1=1.0, t2=1.0, n_th=1.0, dims=[2])]
+    [0.667, 0.333, 0.25]
     """
     dims = _check_site(site, dims, qubit=True)
-    B = check_nonnegative(B, "B (inversion decay rate)")
-    C = check_nonnegative(C, "C (polarisation decay rate)")
-    s = check_in_range(s, "s (equilibrium <(1+sz)/2>)", 0.0, 1.0)
-    if C < B / 2 - 1e-12 * max(1.0, B):
+    t1, t2 = (_check_time(t, name) for t, name in ((t1, "t1 (relaxation time T1)"), (t2, "t2 (coherence time T2)")))
+    p = _excited_population(n_th)
+    g1, g2 = 1.0 / t1, 1.0 / t2
+    if g2 < g1 / 2 - 1e-12 * max(1.0, g1):
         raise InvalidParameterError(
-            f"thermal noise with C={C} < B/2={B / 2} is not completely positive (needs T2 <= 2 T1); raise C"
-        )
+            f"thermal relaxation with T2 = {t2:g} > 2 T1 = {2 * t1:g} is not completely positive; use T2 <= 2 T1")
     return [
-        Jump.local(sigma_plus(), site=site, dims=dims, rate=B * s),
-        Jump.local(sigma_minus(), site=site, dims=dims, rate=B * (1 - s)),
-        Jump.local(sigma_z(), site=site, dims=dims, rate=max(C - B / 2, 0.0) / 2),
+        Jump.local(sigma_minus(), site=site, dims=dims, rate=(1 - p) * g1),
+        Jump.local(sigma_plus(), site=site, dims=dims, rate=p * g1),
+        Jump.local(sigma_z(), site=site, dims=dims, rate=max(g2 - g1 / 2, 0.0) / 2),
     ]
+
+
+def _check_time(t: Any, name: str) -> float:
+    """A time ``> 0``; ``inf`` allowed (the process is absent)."""
+    try:
+        v = float(t)
+    except (TypeError, ValueError):
+        raise InvalidParameterError(f"{name} must be a real number > 0 (inf: none); got {t!r}") from None
+    if not v > 0:  # also refuses NaN
+        raise InvalidParameterError(f"{name} must be > 0 (inf: none); got {t!r}")
+    return v
+
+
+def _excited_population(n_th: Any) -> float:
+    """Equilibrium excited population ``n/(2n+1)`` of a bath with mean occupation ``n`` (``inf``: 1/2)."""
+    try:
+        n = float(n_th)
+    except (TypeError, ValueError):
+        raise InvalidParameterError(f"n_th (bath occupation) must be a real number; got {n_th!r}") from None
+    if math.isnan(n) or -1.0 < n < 0.0:
+        raise InvalidParameterError(
+            f"n_th (bath occupation) must be >= 0, inf, or <= -1 (negative temperature); got {n_th!r}")
+    return 0.5 if math.isinf(n) else n / (2 * n + 1)
 
 
 def reset(*, site: int, rate: float, state: Any, dims: Sequence[int]) -> list[Jump]:

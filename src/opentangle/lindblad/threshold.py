@@ -11,6 +11,7 @@ the projected gradient at the optimum.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -21,11 +22,12 @@ import numpy as np
 from opentangle.errors import ConvergenceError, InvalidParameterError
 
 __all__ = [
-    "EntanglementThreshold",
     "EntanglementOptimum",
+    "EntanglementThreshold",
     "entanglement_threshold",
     "maximize_entanglement",
     "min_pt_eigenvalue",
+    "signed_threshold",
 ]
 
 
@@ -187,9 +189,36 @@ def entanglement_threshold(model_of: Callable[[float], Any], bracket: Sequence[f
     >>> round(entanglement_threshold(model_of, (2.0, 8.0)).value, 5)
     4.19873
     """
+    obj = _Objective(model_of, measure, part, steady_options)
+
+    def signed(x: float) -> float:
+        rho, dims = obj.state(x)
+        return obj.evaluate(rho, dims)
+
+    res = signed_threshold(signed, bracket, tol=tol, maxiter=maxiter, name=obj.name)
+    negs = []
+    for x in res.bracket:
+        rho, dims = obj.state(x)
+        negs.append(obj.evaluate(rho, dims, "negativity") if not callable(measure) else float("nan"))
+    return dataclasses.replace(res, negativity_at_bracket=(negs[0], negs[1]), solves=obj.solves)
+
+
+def signed_threshold(signed: Callable[[float], float], bracket: Sequence[float], *, tol: float = 1e-10,
+                     maxiter: int = 100, name: str = "signed measure") -> EntanglementThreshold:
+    r"""The root of a signed entanglement function ``signed(x)`` (negative: entangled) in ``bracket``.
+
+    The root finding of :func:`entanglement_threshold`, for a ``signed`` that computes its state
+    another way (a symmetry-reduced solver, a witness on reduced states): Brent's method
+    (``scipy.optimize.brentq``, ``xtol=tol``); ``signed`` must change sign on the bracket.  The
+    result's ``negativity_at_bracket`` is NaN and ``solves`` counts the calls of ``signed``.
+
+    Example
+    -------
+    >>> round(signed_threshold(lambda x: 2.0 - x, (0.0, 5.0)).value, 12)
+    2.0
+    """
     from scipy.optimize import brentq
 
-    obj = _Objective(model_of, measure, part, steady_options)
     try:
         lo, hi = (_float(b, "bracket") for b in bracket)
     except (TypeError, ValueError):
@@ -202,15 +231,14 @@ def entanglement_threshold(model_of: Callable[[float], Any], bracket: Sequence[f
     seen: list[tuple[float, float]] = []
 
     def s(x: float) -> float:
-        rho, dims = obj.state(x)
-        v = obj.evaluate(rho, dims)
+        v = float(signed(x))
         seen.append((x, v))
         return v
 
     s_lo, s_hi = s(lo), s(hi)
     if not np.sign(s_lo) * np.sign(s_hi) < 0:
         raise InvalidParameterError(
-            f"{obj.name} does not change sign on the bracket: {s_lo:.3g} at {lo:g}, {s_hi:.3g} at {hi:g}; "
+            f"{name} does not change sign on the bracket: {s_lo:.3g} at {lo:g}, {s_hi:.3g} at {hi:g}; "
             "widen or move the bracket"
         )
     try:
@@ -223,13 +251,9 @@ def entanglement_threshold(model_of: Callable[[float], Any], bracket: Sequence[f
     above = [p for p in seen if p[0] >= root and np.sign(p[1]) == np.sign(s_hi)]
     a = max(below, default=(lo, s_lo))
     b = min(above, default=(hi, s_hi))
-    negs = []
-    for x in (a[0], b[0]):
-        rho, dims = obj.state(x)
-        negs.append(obj.evaluate(rho, dims, "negativity") if not callable(measure) else float("nan"))
     return EntanglementThreshold(value=float(root), bracket=(a[0], b[0]), measure_at_bracket=(a[1], b[1]),
-                                 negativity_at_bracket=(negs[0], negs[1]), entangled_above=bool(s_hi < 0),
-                                 solves=obj.solves, measure=obj.name)
+                                 negativity_at_bracket=(math.nan, math.nan), entangled_above=bool(s_hi < 0),
+                                 solves=len(seen), measure=name)
 
 
 def maximize_entanglement(model_of: Callable[..., Any], bounds: Sequence[tuple[float, float]], *,

@@ -76,6 +76,15 @@ def _cvxpy():
     return cp
 
 
+def sdp_missing() -> str | None:
+    """Why the PPT-mixture program cannot run here (cvxpy missing), or ``None`` when it can."""
+    try:
+        _cvxpy()
+    except OptionalDependencyError as exc:
+        return " ".join(str(exc).split())
+    return None
+
+
 @dataclass(frozen=True)
 class WitnessCheck:
     """Plain-numpy verification of a fully decomposable witness.

@@ -184,18 +184,13 @@ def solve(params: ResetParams | None = None, /, *, solver: str = "auto", gme: bo
     return ResetResult(params=p, rho=rho, rho1=rho1, rho2=rho2, measures=measures, method=method, extra=extra)
 
 
-# one solved point handed from notes() to compute() (the CLI calls both for the same point)
-_PENDING: dict[tuple[ResetParams, ResetOptions], ResetResult] = {}
-
-
 def _solve_options(params: ResetParams, options: ResetOptions) -> ResetResult:
     return solve(params, solver=options.solver, gme=options.gme, gap=options.gap)
 
 
 def compute(params: ResetParams, options: ResetOptions) -> dict[str, float | None]:
     """The ``--json`` object of one point (keys :data:`MEASURES`): :func:`solve` with ``options``."""
-    res = _PENDING.pop((params, options), None) or _solve_options(params, options)
-    return dict(res.measures)
+    return dict(_solve_options(params, options).measures)
 
 
 def notes(params: ResetParams, options: ResetOptions) -> list[str]:
@@ -207,10 +202,10 @@ def notes(params: ResetParams, options: ResetOptions) -> list[str]:
         lines.append(f"note: gap is not computed for N = {params.n} > GAP_MAX_N = {GAP_MAX_N} (full-space spectrum)")
     if options.gme:
         note = gme_skip_note(params.n)
-        if note is None:  # the SDP's note (e.g. cvxpy missing) is known only after solving
-            _PENDING.clear()
-            res = _PENDING[(params, options)] = _solve_options(params, options)
-            note = res.extra.get("genuine_entanglement_note")
+        if note is None:
+            from opentangle.measures.gme import sdp_missing
+
+            note = sdp_missing()
         if note:
             lines.append(f"note: {note}")
     return lines

@@ -189,7 +189,7 @@ def fig_repeater_fidelity(cfg: dict[str, Any]) -> list[FigureOutput]:
     gammas, ns_d = np.array(cfg["rep_gammas"]), list(cfg["rep_dephased_N"])
     fd = np.array([[repeater_m3(n, L=2, gamma=float(g), tol=WINDOW_TOL_MIXED).mean_fidelity for g in gammas] for n in ns_d])
     ns = np.array(cfg["rep_big_N"])
-    big = {L: [repeater_m3(int(n), L=L) for n in ns] for L in (2, 3, 4)}
+    big = {L: [repeater_m3(int(n), L=L, method="magic") for n in ns] for L in (2, 3, 4)}
     fn = np.array([[r.mean_fidelity for r in big[L]] for L in (2, 3, 4)])
     fig, ax = pyplot().subplots(1, 2, figsize=(11, 4))
     for n, row in zip(ns_d, fd):

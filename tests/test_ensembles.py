@@ -6,7 +6,6 @@ import json
 import math
 
 import numpy as np
-
 import pytest
 
 from opentangle.errors import InvalidParameterError
@@ -109,7 +108,7 @@ def test_generic_times_avoid_small_denominators_and_magic_times_are_marked():
     from fractions import Fraction
 
     ts = study.generic_times(400)
-    assert ts.size == 400 and np.all(np.diff(ts) > 0) and 0 < ts[0] and ts[-1] < 2 * np.pi
+    assert ts.size == 400 and np.all(np.diff(ts) > 0) and ts[0] > 0 and ts[-1] < 2 * np.pi
     # no t / 2 pi within 1e-6 of a fraction with denominator <= 39 (the old grid was 2 pi j / 39)
     for t in ts:
         f = Fraction(t / (2 * np.pi)).limit_denominator(39)

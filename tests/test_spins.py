@@ -19,7 +19,6 @@ from opentangle.spins import (
     entropy_curve,
     fock_window,
     pure_entanglement,
-    repeater_m3,
     sx_outcome_amplitudes,
     x_coherent_state,
 )
@@ -312,29 +311,7 @@ def test_sx_amplitudes_match_rotation_matrix():
         assert np.allclose(got, ref, atol=1e-12)
 
 
-@pytest.mark.parametrize("n,L", [(2, 2), (3, 2), (6, 3), (8, 4)])
-def test_repeater_matches_three_ensemble_brute_force(n, L):
-    t, phi = 2 * np.pi / L, np.pi / (2 * L)
-    k = np.arange(n + 1)
-    c = np.sqrt(comb(n, k) / 2.0**n)
-    # H = n1 n2 - n2 n3 (same sign convention as the two-ensemble state), then e^{i phi n_2}
-    psi = (np.einsum("a,b,c->abc", c, c, c) * np.exp(1j * t * k[None, :, None] * (k[:, None, None] - k[None, None, :]))
-           * np.exp(1j * phi * k)[None, :, None])
-    u = sla.expm(-1j * _sy_schwinger(n) * np.pi / 4)
-    r = repeater_m3(n, L=L, tol=1e-16)
-    assert r.total_probability == pytest.approx(1.0, abs=1e-12)
-    for q, p, e in zip(r.outcomes, r.probabilities, r.entropies):
-        ends = np.einsum("abc,b->ac", psi, u[:, q].conj())
-        pb = float(np.sum(np.abs(ends) ** 2))
-        assert p == pytest.approx(pb, abs=1e-12)
-        assert e == pytest.approx(_entropy_bits(np.linalg.svd(ends / math.sqrt(pb), compute_uv=False) ** 2), abs=1e-9)
-
-
-def test_repeater_probabilities_sum_to_one_windowed():
-    r = repeater_m3(200, L=3, tol=1e-10)
-    assert r.total_probability == pytest.approx(1.0, abs=1e-8)
-    assert np.all(r.entropies <= math.log2(r.window.size) + 1e-9)
-    assert 0 < r.mean_entropy <= math.log2(3) + 0.1
+# the repeater tests moved to tests/test_repeater.py with repeater_m3 (studies.ensembles.repeater)
 
 
 # ----------------------------------------------------------------------------- exact phase reduction (issue 13.4)

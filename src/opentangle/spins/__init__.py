@@ -12,11 +12,9 @@ from opentangle.spins.fock import (
 )
 from opentangle.spins.mixed import (
     MAX_NEGATIVITY_DIM,
-    RepeaterResult,
     dephased_log_negativity,
     dephased_state,
     pure_state_matrix,
-    repeater_m3,
     sx_outcome_amplitudes,
 )
 from opentangle.spins.schur import PIState, SchurNegativity, multiplicity, schur_memory_estimate
@@ -31,11 +29,9 @@ __all__ = [
     "fock_window",
     "x_coherent_state",
     "MAX_NEGATIVITY_DIM",
-    "RepeaterResult",
     "dephased_log_negativity",
     "dephased_state",
     "pure_state_matrix",
-    "repeater_m3",
     "sx_outcome_amplitudes",
     "PureEntanglement",
     "entropy_curve",

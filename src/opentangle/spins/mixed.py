@@ -10,7 +10,6 @@ The logarithmic negativity needs the partial transpose of a ``W^2 x W^2`` matrix
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -25,15 +24,12 @@ from opentangle.spins.fock import (
     log_abs_cos_power,
     reduce_mod_2pi,
 )
-from opentangle.spins.pure import spectrum_entropy
 
 __all__ = [
     "MAX_NEGATIVITY_DIM",
     "pure_state_matrix",
     "dephased_state",
     "dephased_log_negativity",
-    "RepeaterResult",
-    "repeater_m3",
     "sx_outcome_amplitudes",
 ]
 
@@ -146,98 +142,3 @@ def sx_outcome_amplitudes(n_atoms: int, q: np.ndarray, alpha: np.ndarray) -> np.
     neg_s = (np.sin(h) < 0).astype(float)
     phase = n * h - (n - q) * np.pi / 2 + np.pi * (neg_c * q + neg_s * (n - q))
     return np.exp(logmag + 1j * np.remainder(phase, 2 * np.pi))
-
-
-@dataclass(frozen=True)
-class RepeaterResult:
-    """Outcome-resolved end-to-end entanglement of the M = 3 chain.
-
-    ``outcomes[i]`` is the S^x outcome q of the middle ensemble, ``probabilities[i]``
-    its probability and ``entropies[i]`` the entanglement (bits) of the corrected
-    end-to-end state; ``total_probability`` sums the probabilities of all N + 1
-    outcomes (1 up to the window's discarded weight).
-    """
-
-    n_atoms: int
-    t: float
-    phi: float
-    outcomes: np.ndarray = field(repr=False)
-    probabilities: np.ndarray = field(repr=False)
-    entropies: np.ndarray = field(repr=False)
-    total_probability: float
-    window: FockWindow
-
-    @property
-    def mean_entropy(self) -> float:
-        return float(np.sum(self.probabilities * self.entropies) / np.sum(self.probabilities))
-
-    def __repr__(self) -> str:
-        return (f"RepeaterResult(N={self.n_atoms}, t={self.t:.6g}, phi={self.phi:.6g}, "
-                f"outcomes={self.outcomes.size}, mean_entropy={self.mean_entropy:.6f} bits, "
-                f"min={self.entropies.min():.6f}, max={self.entropies.max():.6f}, "
-                f"total_probability={self.total_probability:.12f})")
-
-
-def repeater_m3(
-    n_atoms: int, *, L: int, t: float | None = None, tol: float = 1e-10, min_probability: float = 1e-14,
-    max_window: int = 400,
-) -> RepeaterResult:
-    r"""Entanglement swapping through a middle ensemble, M = 3 (Pyrkov, Lazarev, Byrnes; Li, ..., Byrnes, arXiv:2603.06085).
-
-    ``H = n_1 n_2 - n_2 n_3`` acts for time ``t`` (default the magic time ``2 pi / L``)
-    on three x-coherent ensembles; the middle one is rotated by :math:`e^{i\phi n^a}`,
-    :math:`\phi = \pi/(2L)`, and measured in the S^x basis.  Outcome ``q`` leaves
-
-    .. math:: \Psi_q(k_1,k_3) = c_{k_1}c_{k_3}\langle q^{(x)}|\chi_{t(k_1-k_3)+\phi}\rangle ,
-
-    **Correction.** The only correction applied is the outcome-independent local phase
-    :math:`e^{-iNt\,n_1/2}\otimes e^{+iNt\,n_3/2}`.  The outcome-dependent phase correction
-    of the protocol (Li, ..., Byrnes 2026) is *not* applied: it is a local unitary on the end
-    ensembles, and the reported quantities (outcome probabilities and the entanglement
-    entropy of each outcome's end-to-end state) are invariant under any local unitary on
-    the ends, so they are exactly those of the corrected state.  Quantities that do depend
-    on the correction (a fidelity with a target state) are not computed.
-
-    Each outcome's Schmidt spectrum is computed on the Fock windows of ensembles 1 and 3
-    (size ``<= max_window``).
-
-    Example:
-
-    >>> round(repeater_m3(20, L=2).total_probability, 10)
-    1.0
-    """
-    n = check_n_atoms(n_atoms)
-    if int(L) != L or L < 1:
-        raise InvalidParameterError(f"L must be a positive integer; got {L!r}")
-    L = int(L)
-    t = 2 * np.pi / L if t is None else check_real(t, "t")
-    phi = np.pi / (2 * L)
-    win = fock_window(n, tol=tol)
-    if win.size > max_window:
-        raise DimensionError(
-            f"the repeater needs the {win.size}-state window of N={n} for both ends (> max_window={max_window}); "
-            "use a smaller N or raise max_window"
-        )
-    k = win.k.astype(float)
-    c = binomial_amplitudes(n, win.k)
-    c = c / np.linalg.norm(c)
-    # k1 - k3 is an integer: reducing t mod 4 pi first is exact and keeps precision for large t
-    t4 = reduce_mod_2pi(t, multiple=2)
-    az = np.remainder(t4 * (k[:, None] - k[None, :]), 4 * np.pi)
-    alpha = az + phi
-    corr = np.exp(-0.5j * n * az)
-    qs = np.arange(n + 1)
-    probs = np.empty(n + 1)
-    ents = np.full(n + 1, np.nan)
-    for q in qs:
-        psi = np.outer(c, c) * sx_outcome_amplitudes(n, np.array(q), alpha) * corr
-        p = float(np.sum(np.abs(psi) ** 2))
-        probs[q] = p
-        if p > min_probability:
-            s = np.linalg.svd(psi / math.sqrt(p), compute_uv=False) ** 2
-            ents[q] = spectrum_entropy(s / s.sum())
-    keep = np.isfinite(ents)
-    return RepeaterResult(
-        n_atoms=n, t=float(t), phi=float(phi), outcomes=qs[keep], probabilities=probs[keep],
-        entropies=ents[keep], total_probability=float(probs.sum()), window=win,
-    )

@@ -140,9 +140,7 @@ def test_sweep_takes_a_study_object(tmp_path, workers):
 def test_builtin_study_contract(name):
     """Every built-in study is a :class:`Study` exposed through its module's plain protocol."""
     module = load_study(name)
-    study = getattr(module, "STUDY", None)
-    if study is None:
-        pytest.skip(f"{name} not yet in the Study shape")  # removed once all five are converted
+    study = module.STUDY
     assert isinstance(study, Study) and study.name == name == module.NAME
     assert dataclasses.is_dataclass(study.params) and study.params.__dataclass_params__.frozen
     assert issubclass(study.params, Params) and issubclass(study.options, Options)

@@ -10,14 +10,12 @@ certificate) and checked against a batched grid.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from opentangle._convert import check_int, check_nonnegative
 from opentangle.errors import ConvergenceError, IllConditionedError, InvalidParameterError, NonUniqueSteadyStateError
@@ -266,34 +264,10 @@ def _grid_best(p: WaveguideParams, bounds: list[tuple[float, float]], grid: int,
     return float(np.max(np.where(ok, f, 0.0)))
 
 
-def _model_with_liouvillian(p: WaveguideParams) -> Any:
-    """:func:`build_model` with its Liouvillian preset to ``sum_k p_k L_k`` (:func:`liouvillian_terms`).
-
-    Work-around for the engine: assembling a 16 x 16 Liouvillian from Kronecker products costs
-    more than the steady-state solve, and the optimiser needs hundreds; the model is linear in
-    every parameter, so the sum of the eight precomputed terms is the same matrix (to rounding).
-    The engine caches the Liouvillian in ``Model._cache["L"]``; without that cache this is
-    :func:`build_model`.
-    """
-    model = build_model(p)
-    cache = getattr(model, "_cache", None)
-    if isinstance(cache, dict):
-        names, dense = _dense_terms()
-        lsum = np.tensordot(np.array([getattr(p, k) for k in names], dtype=complex), dense, axes=1)
-        cache["L"] = sp.csr_matrix(lsum)
-    return model
-
-
-@functools.lru_cache(maxsize=1)
-def _dense_terms() -> tuple[tuple[str, ...], np.ndarray]:
-    names, terms = liouvillian_terms()
-    return names, np.stack([t.toarray() for t in terms])
-
-
 def _search(p: WaveguideParams, bounds: list[tuple[float, float]], sign: float, *, starts: int, seed: int,
             tol: float) -> EntanglementOptimum:
     def model_of(log_omega: float, log_delta: float) -> Any:
-        return _model_with_liouvillian(dataclasses.replace(p, omega=10.0**log_omega, delta=sign * 10.0**log_delta))
+        return build_model(dataclasses.replace(p, omega=10.0**log_omega, delta=sign * 10.0**log_delta))
 
     def fidelity(rho: np.ndarray, dims: Any) -> float:
         f = float(np.real(singlet_state().conj() @ rho @ singlet_state()))

@@ -1,14 +1,16 @@
 """Benchmark of opentangle.spins (ensembles study): window error and speed.
 
 Run:  OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_ensembles.py [--curve 200] [--workers 2]
-      [--generic 400] [--dense-check]
+      [--generic 400] [--dense-check] [--dephased]
 
 1. error of E(t) against the window half-width w (N = 2000 against the full Fock
    basis; N = 10^6 against a w = 4.5 window);
 2. speed against references measured in the same run: QuTiP (ptrace + entropy_vn
    of the full state) at small N, dense eigvalsh of the windowed reduced state at
    N = 10^4, and the fast path alone at N = 10^6 (single point, E(t) curve);
-3. peak memory (ru_maxrss).
+3. peak memory (ru_maxrss);
+4. (--dephased) the dephased log-negativity at magic times: the fiber bracket against the
+   dense density matrix at N = 40 (both in this run), and its cost at N = 10^4, 10^6.
 """
 
 from __future__ import annotations
@@ -42,7 +44,11 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--generic", type=int, default=40, help="generic times of the N = 1e6 curve (400 for the target)")
     ap.add_argument("--dense-check", action="store_true", help="compare one generic time with the dense window (slow)")
+    ap.add_argument("--dephased", action="store_true", help="only the dephased log-negativity section")
     args = ap.parse_args()
+    if args.dephased:
+        dephased_section()
+        return
 
     print("== 1. error against the window half-width w ==")
     ts = (1.0, np.pi / 2 + 1e-3, 2.2)
@@ -111,6 +117,25 @@ def main() -> None:
         print(f"N=1e6 t={t:.6f}: fast {tf:.2f} s, dense window {td:.1f} s, |dE| = {abs(ef.entropy - ed.entropy):.1e} "
               "(target 1e-8)")
     print(f"\n== 3. peak memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB ==")
+
+
+def dephased_section() -> None:
+    import math
+
+    from opentangle.spins import dephased_log_negativity
+
+    print("== 4. dephased log-negativity at t = 2 pi / L (fiber bracket vs dense) ==")
+    for L in (2, 3):
+        t = 2 * math.pi / L
+        for g in (0.01, 0.05, 0.2):
+            (rd, td), (rf, tf) = (timed(dephased_log_negativity, 40, t, g, method="dense", tol=1e-14),
+                                  timed(dephased_log_negativity, 40, t, g, method="fiber"))
+            inside = rf.lower - rf.quadrature_error <= rd.value <= rf.upper + rf.quadrature_error
+            print(f"L={L} gamma={g:<5} N=40: dense {rd.value:.6f} ({td:.2f} s), fiber [{rf.lower:.6f}, {rf.upper:.6f}] "
+                  f"({tf:.2f} s), dense inside: {inside}")
+            for n in (10**4, 10**6):
+                r, tn = timed(dephased_log_negativity, n, t, g)
+                print(f"    N={n:>7}: {r.value:.8f} +/- {r.error_bound:.1e} bits ({r.method}, {tn:.2f} s)")
 
 
 if __name__ == "__main__":

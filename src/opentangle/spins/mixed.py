@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -29,10 +30,10 @@ from opentangle.spins.pure import spectrum_entropy
 
 __all__ = [
     "MAX_NEGATIVITY_DIM",
-    "pure_state_matrix",
-    "dephased_state",
-    "dephased_log_negativity",
     "RepeaterResult",
+    "dephased_log_negativity",
+    "dephased_state",
+    "pure_state_matrix",
     "repeater_m3",
     "sx_outcome_amplitudes",
 ]
@@ -97,7 +98,7 @@ def dephased_state(
     return rho.reshape(m * m, m * m), win
 
 
-def dephased_log_negativity(
+def _dense_log_negativity(
     n_atoms: int, t: float, gamma: float, *, tol: float = 1e-10, w: float | None = None,
     max_dim: int = MAX_NEGATIVITY_DIM,
 ) -> tuple[float, FockWindow]:
@@ -111,10 +112,8 @@ def dephased_log_negativity(
     sensitive to small eigenvalues, each contributing ``sqrt``-like): treat it as accurate
     to about 1e-6 (see docs/ensembles.md, Known limits).
 
-    Example (a pure state with two equal Schmidt weights):
-
-    >>> round(dephased_log_negativity(20, math.pi, 0.0)[0], 10)
-    1.0
+    The public entry point is :func:`opentangle.spins.dephased.dephased_log_negativity`
+    (which adds the error bound and the large-N fiber method).
     """
     psi, damp, win = _dephased_factors(n_atoms, t, gamma, tol=tol, w=w, max_dim=max_dim)
     # rows (k1, k2), columns (k1', k2'): psi[k1, k2'] conj(psi[k1', k2]) D[k1, k1'] D[k2, k2']
@@ -123,6 +122,13 @@ def dephased_log_negativity(
     ev = np.linalg.eigvalsh(pt.reshape(m * m, m * m))
     # ||rho^{T_B}||_1 >= tr rho = 1: a rounding-level deficit would give a tiny negative value
     return max(0.0, float(math.log2(np.sum(np.abs(ev))))), win
+
+
+def dephased_log_negativity(n_atoms: int, t: float, gamma: float, **kw: Any) -> Any:
+    """Alias of :func:`opentangle.spins.dephased.dephased_log_negativity` (kept importable from here)."""
+    from opentangle.spins.dephased import dephased_log_negativity as impl
+
+    return impl(n_atoms, t, gamma, **kw)
 
 
 # ----------------------------------------------------------------------------- repeater M = 3

@@ -120,3 +120,18 @@ def test_grid_shape():
     g = magic_negativity_grid([10**4, 10**6], [0.0, 0.05], L=2)
     assert g["value"].shape == (2, 2) and np.all(g["error_bound"] < 1e-3)
     assert np.all(g["method"] == "fiber")
+
+
+def test_bracket_properties_hypothesis():
+    """1 <= lower <= upper <= L, and the upper bound (the N -> infinity value) decreases with sigma."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=6, deadline=None)
+    @given(st.floats(0.05, 2.0), st.integers(2, 7))
+    def prop(sigma, logn):
+        b = fiber_trace_norm_bounds(10**logn, sigma, 2, n_grid=128)
+        assert 1.0 - 1e-12 <= b["lower_rigorous"] <= b["lower"] <= b["upper"] <= 2.0 + 1e-12
+        assert fiber_trace_norm_bounds(10**logn, sigma * 1.2, 2, n_grid=128)["upper"] <= b["upper"] + 1e-9
+
+    prop()

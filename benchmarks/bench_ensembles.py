@@ -78,13 +78,13 @@ def main() -> None:
             k = np.arange(n + 1)
             c = binomial_amplitudes(n, k)
 
-            def qutip_entropy():
+            def qutip_entropy(c=c, k=k, t=t, n=n):
                 psi = qt.Qobj((np.outer(c, c) * np.exp(1j * np.outer(k, k) * t)).reshape(-1, 1),
                               dims=[[n + 1, n + 1], [1, 1]])
                 return qt.entropy_vn(psi.ptrace(0), base=2)
 
             eq, tq = timed(qutip_entropy)
-            eo, to = timed(lambda: pure_entanglement(n, t, tol=1e-15).entropy)
+            eo, to = timed(lambda n=n, t=t: pure_entanglement(n, t, tol=1e-15).entropy)
             print(f"N={n:>5}: qutip {tq:.4f} s, opentangle {to:.4f} s, ratio qutip/opentangle = {tq / to:6.1f}, "
                   f"|dE| = {abs(eq - eo):.1e}")
     except ImportError:  # pragma: no cover
@@ -101,14 +101,15 @@ def main() -> None:
         print(f"N=1e6 t={t:.6f}: E={r.entropy:.6f} bits, {r.method:8s} b={r.bandwidth:4d} rank={r.rank:5d} "
               f"window={r.window.size} time {tp:.3f} s")
     ts = np.linspace(0, 2 * np.pi, args.curve)
-    es, tc = timed(entropy_curve, n, ts, workers=args.workers)
+    _es, tc = timed(entropy_curve, n, ts, workers=args.workers)
     print(f"N=1e6 E(t) curve on linspace (rational times 2 pi j/{args.curve - 1}): {args.curve} points in {tc:.1f} s "
           f"({tc / args.curve:.3f} s/point, workers={args.workers})")
     from opentangle.studies.ensembles import generic_times
 
     tg = generic_times(args.generic)
     eg, tgc = timed(entropy_curve, n, tg, workers=args.workers)
-    print(f"N=1e6 E(t) curve at {args.generic} generic times 2 pi (j + g)/n: {tgc:.1f} s ({tgc / args.generic:.3f} s/point, "
+    print(f"N=1e6 E(t) curve at {args.generic} generic times 2 pi (j + g)/n: {tgc:.1f} s "
+          f"({tgc / args.generic:.3f} s/point, "
           f"workers={args.workers}); extrapolated 400 times: {400 * tgc / args.generic:.0f} s (issue-19 target: 30 s); "
           f"E in [{eg.min():.4f}, {eg.max():.4f}] bits")
     if args.dense_check:

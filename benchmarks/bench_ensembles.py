@@ -1,14 +1,16 @@
 """Benchmark of opentangle.spins (ensembles study): window error and speed.
 
 Run:  OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_ensembles.py [--curve 200] [--workers 2]
-      [--generic 400] [--dense-check]
+      [--generic 400] [--dense-check] [--dephased]
 
 1. error of E(t) against the window half-width w (N = 2000 against the full Fock
    basis; N = 10^6 against a w = 4.5 window);
 2. speed against references measured in the same run: QuTiP (ptrace + entropy_vn
    of the full state) at small N, dense eigvalsh of the windowed reduced state at
    N = 10^4, and the fast path alone at N = 10^6 (single point, E(t) curve);
-3. peak memory (ru_maxrss).
+3. peak memory (ru_maxrss);
+4. (--dephased) the dephased log-negativity at magic times: the fiber bracket against the
+   dense density matrix at N = 40 (both in this run), and its cost at N = 10^4, 10^6.
 """
 
 from __future__ import annotations
@@ -42,7 +44,11 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--generic", type=int, default=40, help="generic times of the N = 1e6 curve (400 for the target)")
     ap.add_argument("--dense-check", action="store_true", help="compare one generic time with the dense window (slow)")
+    ap.add_argument("--dephased", action="store_true", help="only the dephased log-negativity section")
     args = ap.parse_args()
+    if args.dephased:
+        dephased_section()
+        return
 
     print("== 1. error against the window half-width w ==")
     ts = (1.0, np.pi / 2 + 1e-3, 2.2)
@@ -72,13 +78,13 @@ def main() -> None:
             k = np.arange(n + 1)
             c = binomial_amplitudes(n, k)
 
-            def qutip_entropy():
+            def qutip_entropy(c=c, k=k, t=t, n=n):
                 psi = qt.Qobj((np.outer(c, c) * np.exp(1j * np.outer(k, k) * t)).reshape(-1, 1),
                               dims=[[n + 1, n + 1], [1, 1]])
                 return qt.entropy_vn(psi.ptrace(0), base=2)
 
             eq, tq = timed(qutip_entropy)
-            eo, to = timed(lambda: pure_entanglement(n, t, tol=1e-15).entropy)
+            eo, to = timed(lambda n=n, t=t: pure_entanglement(n, t, tol=1e-15).entropy)
             print(f"N={n:>5}: qutip {tq:.4f} s, opentangle {to:.4f} s, ratio qutip/opentangle = {tq / to:6.1f}, "
                   f"|dE| = {abs(eq - eo):.1e}")
     except ImportError:  # pragma: no cover
@@ -95,14 +101,15 @@ def main() -> None:
         print(f"N=1e6 t={t:.6f}: E={r.entropy:.6f} bits, {r.method:8s} b={r.bandwidth:4d} rank={r.rank:5d} "
               f"window={r.window.size} time {tp:.3f} s")
     ts = np.linspace(0, 2 * np.pi, args.curve)
-    es, tc = timed(entropy_curve, n, ts, workers=args.workers)
+    _es, tc = timed(entropy_curve, n, ts, workers=args.workers)
     print(f"N=1e6 E(t) curve on linspace (rational times 2 pi j/{args.curve - 1}): {args.curve} points in {tc:.1f} s "
           f"({tc / args.curve:.3f} s/point, workers={args.workers})")
     from opentangle.studies.ensembles import generic_times
 
     tg = generic_times(args.generic)
     eg, tgc = timed(entropy_curve, n, tg, workers=args.workers)
-    print(f"N=1e6 E(t) curve at {args.generic} generic times 2 pi (j + g)/n: {tgc:.1f} s ({tgc / args.generic:.3f} s/point, "
+    print(f"N=1e6 E(t) curve at {args.generic} generic times 2 pi (j + g)/n: {tgc:.1f} s "
+          f"({tgc / args.generic:.3f} s/point, "
           f"workers={args.workers}); extrapolated 400 times: {400 * tgc / args.generic:.0f} s (issue-19 target: 30 s); "
           f"E in [{eg.min():.4f}, {eg.max():.4f}] bits")
     if args.dense_check:
@@ -111,6 +118,25 @@ def main() -> None:
         print(f"N=1e6 t={t:.6f}: fast {tf:.2f} s, dense window {td:.1f} s, |dE| = {abs(ef.entropy - ed.entropy):.1e} "
               "(target 1e-8)")
     print(f"\n== 3. peak memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB ==")
+
+
+def dephased_section() -> None:
+    import math
+
+    from opentangle.spins import dephased_log_negativity
+
+    print("== 4. dephased log-negativity at t = 2 pi / L (fiber bracket vs dense) ==")
+    for L in (2, 3):
+        t = 2 * math.pi / L
+        for g in (0.01, 0.05, 0.2):
+            (rd, td), (rf, tf) = (timed(dephased_log_negativity, 40, t, g, method="dense", tol=1e-14),
+                                  timed(dephased_log_negativity, 40, t, g, method="fiber"))
+            inside = rf.lower - rf.quadrature_error <= rd.value <= rf.upper + rf.quadrature_error
+            print(f"L={L} gamma={g:<5} N=40: dense {rd.value:.6f} ({td:.2f} s), fiber [{rf.lower:.6f}, {rf.upper:.6f}] "
+                  f"({tf:.2f} s), dense inside: {inside}")
+            for n in (10**4, 10**6):
+                r, tn = timed(dephased_log_negativity, n, t, g)
+                print(f"    N={n:>7}: {r.value:.8f} +/- {r.error_bound:.1e} bits ({r.method}, {tn:.2f} s)")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-r"""Dephased two-ensemble states and the M = 3 repeater chain.
+r"""Dephased two-ensemble states (dense window) and the S^x outcome amplitudes of the repeater.
 
 Dephasing :math:`-\tfrac{\gamma}{2}\sum_n[(S^z_n)^2\rho - 2S^z_n\rho S^z_n + \rho(S^z_n)^2]`
 commutes with ``H = n^a_1 n^a_2``; the exact solution (Li, ..., Byrnes, arXiv:2603.06085) is
@@ -10,6 +10,7 @@ The logarithmic negativity needs the partial transpose of a ``W^2 x W^2`` matrix
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -27,9 +28,9 @@ from opentangle.spins.fock import (
 
 __all__ = [
     "MAX_NEGATIVITY_DIM",
-    "pure_state_matrix",
-    "dephased_state",
     "dephased_log_negativity",
+    "dephased_state",
+    "pure_state_matrix",
     "sx_outcome_amplitudes",
 ]
 
@@ -93,7 +94,7 @@ def dephased_state(
     return rho.reshape(m * m, m * m), win
 
 
-def dephased_log_negativity(
+def _dense_log_negativity(
     n_atoms: int, t: float, gamma: float, *, tol: float = 1e-10, w: float | None = None,
     max_dim: int = MAX_NEGATIVITY_DIM,
 ) -> tuple[float, FockWindow]:
@@ -107,10 +108,8 @@ def dephased_log_negativity(
     sensitive to small eigenvalues, each contributing ``sqrt``-like): treat it as accurate
     to about 1e-6 (see docs/ensembles.md, Known limits).
 
-    Example (a pure state with two equal Schmidt weights):
-
-    >>> round(dephased_log_negativity(20, math.pi, 0.0)[0], 10)
-    1.0
+    The public entry point is :func:`opentangle.spins.dephased.dephased_log_negativity`
+    (which adds the error bound and the large-N fiber method).
     """
     psi, damp, win = _dephased_factors(n_atoms, t, gamma, tol=tol, w=w, max_dim=max_dim)
     # rows (k1, k2), columns (k1', k2'): psi[k1, k2'] conj(psi[k1', k2]) D[k1, k1'] D[k2, k2']
@@ -121,7 +120,14 @@ def dephased_log_negativity(
     return max(0.0, float(math.log2(np.sum(np.abs(ev))))), win
 
 
-# ----------------------------------------------------------------------------- repeater M = 3
+def dephased_log_negativity(n_atoms: int, t: float, gamma: float, **kw: Any) -> Any:
+    """Alias of :func:`opentangle.spins.dephased.dephased_log_negativity` (kept importable from here)."""
+    from opentangle.spins.dephased import dephased_log_negativity as impl
+
+    return impl(n_atoms, t, gamma, **kw)
+
+
+# ----------------------------------------------------------------------------- S^x measurement
 def sx_outcome_amplitudes(n_atoms: int, q: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     r"""``<q^(x)|chi_alpha>`` for outcome(s) ``q`` of an S^x measurement on the coherent state at azimuth ``alpha``.
 

@@ -71,18 +71,21 @@ __all__ = [
 
 # nt_big: generic times of the N = 10^6 curve (400 at full; one generic time costs about
 # 0.4-1 s of one core, so default keeps 100 to stay near the 100 s budget on 2 cores).
-# dm_N: the N of the dephased magic-time figure (the dense method stops near N = 100).
+# dm_N: the N of the dephased magic-time figure (dense to N ~ 100, the fiber bracket beyond, 1-4 s a point).
 LEVELS = Levels(
     quick={"nt_small": 241, "nt_big": 4, "nt_ln": 25, "tol_N": (8, 16, 24), "rep_N": (20,), "hp_N": 0,
            "dense_check": False, "rep_gammas": (0.0, 1e-3, 1e-2, 0.1), "rep_dephased_N": (3, 8),
-           "rep_big_N": (20, 1000, 10**5), "dm_N": (8, 16), "dm_gammas": (0.0, 1e-3, 1e-2, 0.1)},
+           "rep_big_N": (20, 1000, 10**5), "dm_N": (8, 16, 10**4), "dm_gammas": (0.0, 1e-2, 0.1), "dm_L": (2, 3),
+           "dm_cross_N": 40},
     default={"nt_small": 401, "nt_big": 100, "nt_ln": 41, "tol_N": (8, 16, 24), "rep_N": (20, 200), "hp_N": 200,
              "dense_check": False, "rep_gammas": (0.0, 1e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1), "rep_dephased_N": (3, 8, 20),
-             "rep_big_N": (20, 200, 10**4, 10**6), "dm_N": (8, 16, 32), "dm_gammas": (0.0, 1e-3, 3e-3, 1e-2, 3e-2, 0.1)},
+             "rep_big_N": (20, 200, 10**4, 10**6), "dm_N": (8, 16, 32, 10**4, 10**6),
+             "dm_gammas": (0.0, 1e-3, 1e-2, 3e-2, 0.1), "dm_L": (2, 3), "dm_cross_N": 64},
     full={"nt_small": 2001, "nt_big": 400, "nt_ln": 121, "tol_N": (8, 16, 24, 32, 40), "rep_N": (20, 200, 1000),
           "hp_N": 200, "dense_check": True, "rep_gammas": (0.0, 1e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1),
           "rep_dephased_N": (3, 8, 20, 40), "rep_big_N": (20, 200, 10**4, 10**5, 10**6),
-          "dm_N": (8, 16, 32, 64, 100), "dm_gammas": (0.0, 1e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1)},
+          "dm_N": (8, 16, 32, 64, 100, 10**3, 10**4, 10**5, 10**6),
+          "dm_gammas": (0.0, 1e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1), "dm_L": (2, 3), "dm_cross_N": 100},
 )
 
 STUDY = Study(

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from opentangle.errors import InvalidParameterError
-from opentangle.spins import MAX_NEGATIVITY_DIM, dephased_log_negativity, fock_window, pure_entanglement
+from opentangle.spins import MAX_NEGATIVITY_DIM, dephased_log_negativity, fock_window, magic_order, pure_entanglement
 from opentangle.studies._study import NoOptions
 from opentangle.studies.ensembles.model import WINDOW_TOL, WINDOW_TOL_MIXED, EnsemblesParams
 
@@ -32,7 +32,14 @@ def compute(params: EnsemblesParams, options: NoOptions | None = None) -> dict[s
     ln = None
     if win.size**2 <= MAX_NEGATIVITY_DIM:
         ln, win = dephased_log_negativity(n, t, gamma, tol=WINDOW_TOL_MIXED)
+    elif large_n_magic(n, t):  # beyond the dense cap: the fiber bracket at magic times (spins.dephased)
+        ln = dephased_log_negativity(n, t, gamma).value
     return {"entropy": None, "log_negativity": ln, "window": win.size, "discarded_weight": win.discarded_weight}
+
+
+def large_n_magic(n_atoms: int, t: float) -> bool:
+    """Whether the dephased log-negativity beyond the dense cap is available: a magic time ``2 pi p / L``, N >= 40."""
+    return n_atoms >= 40 and magic_order(t) is not None
 
 
 def notes(params: EnsemblesParams, options: Any = None) -> list[str]:
@@ -40,10 +47,11 @@ def notes(params: EnsemblesParams, options: Any = None) -> list[str]:
     if params.gamma == 0:
         return []
     size = fock_window(params.n_atoms, tol=WINDOW_TOL_MIXED).size
-    if size**2 <= MAX_NEGATIVITY_DIM:
+    if size**2 <= MAX_NEGATIVITY_DIM or large_n_magic(params.n_atoms, params.t):
         return []
-    return [f"note: log_negativity is only computed for window^2 <= {MAX_NEGATIVITY_DIM} "
-            f"(N <~ 100); N={params.n_atoms} needs window {size}"]
+    return [f"note: with dephasing at a generic time, log_negativity is only computed for window^2 <= "
+            f"{MAX_NEGATIVITY_DIM} (N <~ 100); N={params.n_atoms} needs window {size} (magic times "
+            "t = 2 pi p / L have no cap)"]
 
 
 def title(params: EnsemblesParams) -> str:

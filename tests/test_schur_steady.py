@@ -189,3 +189,21 @@ def test_typed_errors():
         schur_steady_state(n=10, **superradiance(10), sector=5.5)
     with pytest.raises(NonUniqueSteadyStateError):
         schur_steady_state(n=4)
+
+
+def test_from_symmetric_methods():
+    ss = symmetric_steady_state(n=6, **reset_model())
+    a = PIState.from_symmetric(ss, method="schur")
+    b = PIState.from_symmetric(ss, method="correlations")
+    assert a is PIState.from_symmetric(ss)  # auto: the cached Schur-basis solve at small N
+    assert max(np.abs(x - y).max() for x, y in zip(a.blocks, b.blocks)) < 1e-12
+    with pytest.raises(InvalidParameterError):
+        PIState.from_symmetric(ss, method="fast")
+
+
+def test_memory_estimate_refuses_before_allocating(monkeypatch):
+    import opentangle.lindblad._schur_steady as S
+
+    monkeypatch.setattr(S, "MAX_MEMORY", 1e6)
+    with pytest.raises(InvalidParameterError, match="GB"):
+        schur_steady_state(n=40, **reset_model())

@@ -142,6 +142,7 @@ def schur_steady_state(
 
         pj = dict(zip(_twojs(n), _sector_weights(n, _twojs(n), initial, sector)))
         twojs = [t for t, p in pj.items() if p > 0]
+    _check_memory(n, twojs)
     dl = dicke_liouvillian(n=n, one_body=ham.one_body, two_body=ham.two_body, local=local, collective=coll,
                            twojs=twojs)
     real, tmat, coords, diag, owner = _real_form(dl)
@@ -183,6 +184,26 @@ def schur_steady_state(
     return SchurSteadyState(n=n, state=state, rho1=0.5 * (rho1 + rho1.conj().T), rho2=0.5 * (rho2 + rho2.conj().T),
                             error=math.sqrt(2.0 * err2), residual_max=rmax, dimension=real.shape[0], blocks=n_comp,
                             sectors=sectors, liouvillian=dl)
+
+
+#: bytes the sparse LU may take (see schur_solve_memory_estimate)
+MAX_MEMORY = 8e9
+
+
+def schur_solve_memory_estimate(dimension: int) -> float:
+    """Bytes of the LU factor of a Schur-basis system of this size (fill measured: 2.1e6 entries at
+    dimension 5456, 6.9e7 at 62196, i.e. ~ D^1.43; 16 bytes an entry)."""
+    return 16.0 * 2.1e6 * (dimension / 5456.0) ** 1.43
+
+
+def _check_memory(n: int, twojs: list[int] | None) -> None:
+    from opentangle.spins.schur import _twojs
+
+    dim = sum((t + 1) ** 2 for t in (_twojs(n) if twojs is None else twojs))
+    est = schur_solve_memory_estimate(dim) if twojs is None else schur_solve_memory_estimate(max((t + 1) ** 2 for t in twojs))
+    if est > MAX_MEMORY:
+        raise InvalidParameterError(f"N = {n}: the Schur-basis LU needs an estimated {est / 1e9:.1f} GB "
+                                    f"(limit {MAX_MEMORY / 1e9:.0f} GB); use a smaller N")
 
 
 def _real_form(dl):

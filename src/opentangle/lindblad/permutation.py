@@ -702,7 +702,15 @@ def symmetric_steady_state(
                     t[rest], _ = _solve_block(mat[rest][:, rest], -mat[rest][:, [0]].toarray().ravel(),
                                               coords=liou.occupations[rest, 1:])
             else:
-                t[idx], sectors = _solve_conserved(liou, mat, idx, t0, sector, total_spin, seed)
+                try:
+                    t[idx], sectors = _solve_conserved(liou, mat, idx, t0, sector, total_spin, seed)
+                except IllConditionedError as exc:
+                    if not total_spin:
+                        raise
+                    raise IllConditionedError(
+                        f"{exc}; the Pauli basis loses the sectors at large N (typically N > 36): use "
+                        "schur_steady_state(..., initial=/sector=), where the total-spin sectors decouple "
+                        "exactly at any N") from exc
         elif check_uniqueness:
             _factor(mat[idx][:, idx], what="a block without trace (a traceless stationary direction)", seed=seed,
                     coords=liou.occupations[idx, 1:])

@@ -151,6 +151,7 @@ def schur_steady_state(
         raise NonUniqueSteadyStateError(
             "the Liouvillian is zero (no Hamiltonian, no jumps): every state is stationary; add dissipation")
     n_comp, labels = connected_components(real, directed=False)
+    parity = _parity(dl, real)
     traced = sorted(set(labels[diag].tolist()))
     weights = _component_weights(dl, traced, labels, diag, owner, pj)
     z = np.zeros(real.shape[0])
@@ -160,7 +161,7 @@ def schur_steady_state(
         if comp in weights:
             if weights[comp] == 0.0:
                 continue
-            zc, e = _solve_traced(real, idx, diag, coords, seed)
+            zc, e = _solve_traced(real, idx, diag, coords, seed, parity)
             z[idx] = weights[comp] * zc
             err2 += (weights[comp] * e) ** 2
         elif check_uniqueness and comp not in traced:
@@ -237,19 +238,66 @@ def _real_form(dl):
     return real, tmat, coords, idx[a == b], blk
 
 
-def _solve_traced(real: sp.csr_matrix, idx: np.ndarray, diag: np.ndarray, coords: np.ndarray, seed: int):
-    """Solve one trace-carrying component with trace 1; ``(z, error estimate ||dz||_2)``."""
+def _parity(dl, real: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray] | None:
+    r"""``(perm, sign)`` of the map :math:`\sigma_{m m'} \to \sigma_{-m,-m'}` on the real unknowns, if L commutes with it.
+
+    That map is :math:`\rho \to R\rho R^\dagger` with :math:`R = e^{-i\pi J_x}` (the phases cancel), i.e.
+    the symmetry :math:`X^{\otimes N}`; the unique steady state is then invariant, and solving on the
+    invariant subspace halves the system (about 3x less LU time).  In real coordinates unknown
+    ``(a, b)`` goes to ``(d-1-b, d-1-a)``, with sign -1 for imaginary parts.
+    """
+    dim = real.shape[0]
+    perm = np.empty(dim, dtype=np.int64)
+    sign = np.empty(dim)
+    for tj, off in zip(dl.twojs, dl.offsets):
+        d = tj + 1
+        a, b = np.divmod(np.arange(d * d), d)
+        perm[off:off + d * d] = off + (d - 1 - b) * d + (d - 1 - a)
+        sign[off:off + d * d] = np.where(a <= b, 1.0, -1.0)
+    s = sp.diags(sign)
+    moved = (s @ real[perm][:, perm] @ s).tocsr()
+    scale = float(abs(real).max()) if real.nnz else 0.0
+    if scale == 0 or float(abs(moved - real).max()) > 1e-12 * scale:
+        return None
+    return perm, sign
+
+
+def _solve_traced(real: sp.csr_matrix, idx: np.ndarray, diag: np.ndarray, coords: np.ndarray, seed: int,
+                  parity: tuple[np.ndarray, np.ndarray] | None = None):
+    """Solve one trace-carrying component with trace 1; ``(z, error estimate ||dz||_2)``.
+
+    With ``parity`` (and a component it maps to itself) the solve runs on the invariant subspace.
+    """
     sub = real[idx][:, idx].tocsr()
-    dpos = np.flatnonzero(np.isin(idx, diag))
+    m = idx.size
+    expand = sp.identity(m, format="csr")
+    weight = np.ones(m)
+    pos = np.full(real.shape[0], -1)
+    pos[idx] = np.arange(m)
+    if parity is not None and np.all(pos[parity[0][idx]] >= 0):
+        lp, ls = pos[parity[0][idx]], parity[1][idx]
+        i = np.arange(m)
+        rep = (i < lp) | ((i == lp) & (ls > 0))
+        col = np.cumsum(rep) - 1
+        src = np.where(rep, i, lp)  # the representative each unknown copies (z_i = s_i z_p(i))
+        keep_i = rep | (i > lp)
+        vals = np.where(rep, 1.0, ls)[keep_i]
+        expand = sp.csr_matrix((vals, (i[keep_i], col[src[keep_i]])), shape=(m, int(rep.sum())))
+        sub = (sub[rep] @ expand).tocsr()
+        weight = np.asarray(abs(expand).sum(axis=0)).ravel()  # orbit sizes (trace weights of the representatives)
+        idx_red = np.flatnonzero(rep)
+    else:
+        idx_red = np.arange(m)
+    dpos = np.flatnonzero(np.isin(idx[idx_red], diag))
     k = int(dpos[0])  # its equation is implied by the others (trace preservation): the trace row replaces it
-    keep = np.ones(idx.size)
+    keep = np.ones(idx_red.size)
     keep[k] = 0.0
-    trace_row = sp.csr_matrix((np.ones(dpos.size), (np.full(dpos.size, k), dpos)), shape=sub.shape)
+    trace_row = sp.csr_matrix((weight[dpos], (np.full(dpos.size, k), dpos)), shape=sub.shape)
     a = (sp.diags(keep) @ sub + trace_row).tocsc()
-    rhs = np.zeros(idx.size)
+    rhs = np.zeros(idx_red.size)
     rhs[k] = 1.0
     lu, _, inv_norm = _factor_certified(a, what="the traced block of the Schur-basis Liouvillian", seed=seed,
-                                        coords=coords[idx], last=k)
+                                        coords=coords[idx][idx_red], last=k)
     a = a.tocsr()
     x = lu.solve(rhs)
     r = rhs - a @ x
@@ -261,7 +309,7 @@ def _solve_traced(real: sp.csr_matrix, idx: np.ndarray, diag: np.ndarray, coords
         x, r = x_new, r_new
     frob = math.sqrt(float((a.data ** 2).sum()))
     err = inv_norm * (float(np.linalg.norm(r)) + _EPS * frob * float(np.linalg.norm(x)))
-    return x, err
+    return expand @ x, math.sqrt(2.0) * err
 
 
 def _pi_state(n: int, dl, sigma: np.ndarray, err: float):

@@ -192,8 +192,9 @@ MAX_MEMORY = 8e9
 
 
 def schur_solve_memory_estimate(dimension: int) -> float:
-    """Bytes of the LU factor of a Schur-basis system of this size (fill measured: 2.1e6 entries at
-    dimension 5456, 6.9e7 at 62196, i.e. ~ D^1.43; 16 bytes an entry)."""
+    """Bytes of the LU factor of a Schur-basis system of this size (fill measured without the parity
+    reduction: 2.1e6 entries at dimension 5456, 6.9e7 at 62196, i.e. ~ D^1.43; 16 bytes an entry;
+    the parity reduction roughly halves it, so this is an upper bound)."""
     return 16.0 * 2.1e6 * (dimension / 5456.0) ** 1.43
 
 

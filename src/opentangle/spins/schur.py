@@ -89,8 +89,8 @@ MAX_DENSE_N = 10
 MAX_REDUCED_K = 6
 #: largest memory (bytes) the Schur tables of one state may take (schur_memory_estimate).
 MAX_MEMORY = 8e9
-#: largest N at which :meth:`PIState.from_symmetric` re-solves on the Schur blocks by default (~1.5 min at N = 60).
-SCHUR_AUTO_MAX_N = 60
+#: largest N at which :meth:`PIState.from_symmetric` re-solves on the Schur blocks by default (N = 70: ~20 s CPU).
+SCHUR_AUTO_MAX_N = 80
 #: an off-symmetry entry below this fraction of its block's largest entry counts as zero.
 _SYMMETRY_RTOL = 1e-12
 
@@ -415,7 +415,7 @@ class PIState:
 
         ``method="schur"`` re-solves the same model on the Schur blocks (``steady.schur_state()``,
         accurate in trace norm, so the negativity error estimates include the solve's own error;
-        its sparse LU costs about 13 s at N = 50 and 4 min at N = 70).  ``"correlations"`` converts
+        about 8 s of CPU at N = 50 and 20 s at N = 70 with the parity of the reset model).  ``"correlations"`` converts
         the Pauli correlations ``steady.correlations`` (faster; the estimates cover the conversion's
         rounding only: an absolute error of 1e-16 in ``t`` moves the N = 40 half|half negativity by
         1.6e-9, so a Pauli solution cannot be certified this way, although at N <= 50 it agreed with

@@ -8,6 +8,7 @@ Run:  OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_permutation.py [--quic
    0.5) against ``qutip.piqs`` ``Dicke(...).liouvillian()`` + ``steadystate``, same run.
 3. Reset model scaling: N = 10 ... 50 (``--large``: up to 90), time to the reduced
    two-qubit steady state, with and without the uniqueness check of the other blocks.
+   ``--piqs N ...`` runs only this comparison (``--piqs-max M``: PIQS itself only up to M).
 4. ``--certificate``: share of the LU certificate (forward-error estimate, four triangular
    solves) in the factorisation of the identity block, and the certificate itself, for the
    reset model (unique) and driven superradiance (singular: must be O(1) at every N).
@@ -22,7 +23,7 @@ import time
 
 import numpy as np
 
-from opentangle.lindblad.permutation import SymmetricHamiltonian, symmetric_steady_state
+from opentangle.lindblad.permutation import SymmetricHamiltonian, schur_steady_state, symmetric_steady_state
 from opentangle.operators import embed, partial_trace, sigma_minus, sigma_z
 
 PLUS = np.array([1.0, 1.0]) / math.sqrt(2)
@@ -54,13 +55,13 @@ def bench_vs_qutip_full(ns, repeat):
         c_ops = [qutip.Qobj(math.sqrt(r) * embed(op, i, dims), dims=[dims, dims]) for op, r in ops for i in range(n)]
         hq = qutip.Qobj(h, dims=[dims, dims])
         # the full-space reference gets slow fast (tens of seconds at N = 6): time it once there
-        tq, rho = best_of(lambda: qutip.steadystate(hq, c_ops), repeat if n < 6 else 1)
-        to, ss = best_of(lambda: symmetric_steady_state(n=n, **reset_model()), repeat)
+        tq, rho = best_of(lambda hq=hq, c_ops=c_ops: qutip.steadystate(hq, c_ops), repeat if n < 6 else 1)
+        to, ss = best_of(lambda n=n: symmetric_steady_state(n=n, **reset_model()), repeat)
         diff = np.abs(partial_trace(rho.full(), [0, 1], dims) - ss.rho2).max()
         print(f"{n:>3} {tq:9.4f} {to:9.4f} {tq / to:7.1f} {diff:11.1e} {ss.negativity():10.6f}")
 
 
-def bench_vs_piqs(ns, repeat):
+def bench_vs_piqs(ns, repeat, piqs_max=None):
     import qutip
 
     try:
@@ -68,27 +69,41 @@ def bench_vs_piqs(ns, repeat):
     except ImportError:
         print("\n[2] qutip.piqs not available; skipped")
         return
-    print("\n[2] PIQS-supported model: Dicke(...).liouvillian() + steadystate vs symmetric solver")
-    print(f"{'N':>3} {'piqs s':>9} {'ours s':>9} {'ratio':>7} {'max|d<J>|':>10} {'max|d<J^2>|':>12}")
+    print("\n[2] PIQS-supported model: Dicke(...).liouvillian() + steadystate vs symmetric solver "
+          "(Pauli basis; and on the Schur blocks, schur_steady_state)")
+    print(f"{'N':>3} {'piqs s':>9} {'ours s':>9} {'ratio':>7} {'schur s':>9} {'ratio':>7} {'max|d<J>|':>10} "
+          f"{'max|d<J^2>|':>12} {'|d rho2| P-S':>12}")
     for n in ns:
         jx, jy, jz = jspin(n)
         h = 0.5 * ((2 * jz) ** 2 - n) + 2 * 0.7 * jx
 
-        def piqs():
+        def piqs(n=n, h=h):
             return qutip.steadystate(Dicke(n, hamiltonian=h, emission=1.0, dephasing=0.5).liouvillian())
 
-        def ours():
+        def ours(n=n):
             return symmetric_steady_state(
                 n=n,
                 hamiltonian=SymmetricHamiltonian.ising(1.0) + SymmetricHamiltonian.field(x=0.7),
                 local_jumps=[(sigma_minus(), 1.0), (sigma_z(), 0.5 / 4)],
             )
 
-        tp, rho = best_of(piqs, repeat)
+        def schur(n=n):
+            return schur_steady_state(
+                n=n,
+                hamiltonian=SymmetricHamiltonian.ising(1.0) + SymmetricHamiltonian.field(x=0.7),
+                local_jumps=[(sigma_minus(), 1.0), (sigma_z(), 0.5 / 4)],
+            )
+
+        tp, rho = best_of(piqs, repeat) if piqs_max is None or n <= piqs_max else (math.nan, None)
         to, ss = best_of(ours, repeat)
-        d1 = np.abs(np.array([qutip.expect(o, rho) for o in (jx, jy, jz)]) - ss.moments.mean).max()
-        d2 = np.abs(np.array([qutip.expect(o * o, rho) for o in (jx, jy, jz)]) - np.diag(ss.moments.second)).max()
-        print(f"{n:>3} {tp:9.4f} {to:9.4f} {tp / to:7.1f} {d1:10.1e} {d2:12.1e}")
+        ts, sc = best_of(schur, repeat)
+        if rho is not None:
+            d1 = np.abs(np.array([qutip.expect(o, rho) for o in (jx, jy, jz)]) - ss.moments.mean).max()
+            d2 = np.abs(np.array([qutip.expect(o * o, rho) for o in (jx, jy, jz)]) - np.diag(ss.moments.second)).max()
+        else:
+            d1 = d2 = math.nan
+        print(f"{n:>3} {tp:9.4f} {to:9.4f} {tp / to:7.1f} {ts:9.4f} {tp / ts:7.1f} {d1:10.1e} {d2:12.1e} "
+              f"{np.abs(ss.rho2 - sc.rho2).max():12.1e}", flush=True)
 
 
 def bench_scaling(ns, repeat):
@@ -96,8 +111,8 @@ def bench_scaling(ns, repeat):
     print(f"{'N':>3} {'dim':>7} {'blocks':>6} {'checked s':>10} {'unchecked s':>12} {'residual_max':>12} "
           f"{'neg(rho2)':>10} {'xi2_R':>8}")
     for n in ns:
-        tc, ss = best_of(lambda: symmetric_steady_state(n=n, **reset_model()), repeat)
-        tu, _ = best_of(lambda: symmetric_steady_state(n=n, **reset_model(), check_uniqueness=False), repeat)
+        tc, ss = best_of(lambda n=n: symmetric_steady_state(n=n, **reset_model()), repeat)
+        tu, _ = best_of(lambda n=n: symmetric_steady_state(n=n, **reset_model(), check_uniqueness=False), repeat)
         sq = ss.spin_squeezing()
         print(f"{n:>3} {ss.dimension:>7} {ss.blocks:>6} {tc:10.2f} {tu:12.2f} {ss.residual_max:12.1e} "
               f"{ss.negativity():10.6f} {sq.xi2_wineland:8.3f}", flush=True)
@@ -116,7 +131,7 @@ def bench_certificate(ns):
                                        collective_jumps=[(sigma_minus(), 1.0)])}
         for name, kw in cases.items():
             a = symmetric_liouvillian(n=n, **kw).matrix.tocsc()[1:, 1:]
-            t_lu, _ = best_of(lambda: spla.splu(a, permc_spec="COLAMD"), 1)
+            t_lu, _ = best_of(lambda a=a: spla.splu(a, permc_spec="COLAMD"), 1)
             t0 = time.perf_counter()
             try:
                 _, est = _factor(a, what="identity block")
@@ -133,7 +148,12 @@ def main() -> None:
     ap.add_argument("--large", action="store_true", help="also N = 60..100 (minutes, GBs of memory)")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--certificate", type=int, nargs="*", help="only the certificate benchmark at these N")
+    ap.add_argument("--piqs", type=int, nargs="*", help="only the PIQS comparison at these N")
+    ap.add_argument("--piqs-max", type=int, default=None, help="skip PIQS itself above this N (its time is minutes)")
     a = ap.parse_args()
+    if a.piqs:
+        bench_vs_piqs(a.piqs, 1, a.piqs_max)
+        return
     if a.certificate:
         bench_certificate(a.certificate)
         return

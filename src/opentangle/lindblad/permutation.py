@@ -75,16 +75,18 @@ from opentangle.errors import (
 from opentangle.operators import PAULIS
 
 __all__ = [
+    "CollectiveMoments",
+    "SchurSteadyState",
+    "SpinSqueezing",
     "SymmetricHamiltonian",
     "SymmetricLiouvillian",
     "SymmetricSteadyState",
-    "CollectiveMoments",
-    "SpinSqueezing",
+    "conserves_total_spin",
+    "schur_steady_state",
+    "spin_squeezing",
     "symmetric_dimension",
     "symmetric_liouvillian",
     "symmetric_steady_state",
-    "spin_squeezing",
-    "conserves_total_spin",
 ]
 
 _P = [PAULIS["I"], PAULIS["X"], PAULIS["Y"], PAULIS["Z"]]
@@ -163,7 +165,7 @@ class SymmetricHamiltonian:
         Heisenberg for jx = jy = jz.
         """
         coeffs = [check_real(c, name) for c, name in ((jx, "jx"), (jy, "jy"), (jz, "jz"))]
-        v = sum(c * np.kron(p, p) for c, p in zip(coeffs, _P[1:]))
+        v = np.sum([c * np.kron(p, p) for c, p in zip(coeffs, _P[1:])], axis=0)
         return cls(two_body=v)
 
     @classmethod
@@ -175,7 +177,7 @@ class SymmetricHamiltonian:
     def field(cls, *, x: float = 0.0, y: float = 0.0, z: float = 0.0) -> SymmetricHamiltonian:
         r""":math:`\sum_i (x\sigma_x + y\sigma_y + z\sigma_z)^{(i)}` (Pauli units)."""
         c = [check_real(v, name) for v, name in ((x, "x"), (y, "y"), (z, "z"))]
-        return cls(one_body=sum(ci * p for ci, p in zip(c, _P[1:])))
+        return cls(one_body=np.sum([ci * p for ci, p in zip(c, _P[1:])], axis=0))
 
     @classmethod
     def collective(cls, *, quadratic: Any = None, linear: Any = None) -> SymmetricHamiltonian:
@@ -305,6 +307,8 @@ class SymmetricLiouvillian:
     matrix: sp.csr_matrix
     occupations: np.ndarray
     lookup: np.ndarray
+    #: the validated model ``(hamiltonian, local, collective)`` it was built from (for the Schur-basis solve)
+    model: tuple | None = field(default=None, repr=False)
 
     @property
     def dimension(self) -> int:
@@ -351,7 +355,7 @@ def symmetric_liouvillian(
 
     occ, lookup = _occupations(n)
     mat = _assemble(occ, lookup, l1, l2)
-    return SymmetricLiouvillian(n=n, matrix=mat, occupations=occ, lookup=lookup)
+    return SymmetricLiouvillian(n=n, matrix=mat, occupations=occ, lookup=lookup, model=(hamiltonian, local, coll))
 
 
 def _checked(n: Any, hamiltonian: Any, local_jumps: Any, collective_jumps: Any):
@@ -471,6 +475,24 @@ class SymmetricSteadyState:
     correlations: np.ndarray = field(repr=False)
     liouvillian: SymmetricLiouvillian = field(repr=False)
     sectors: tuple[tuple[float, float], ...] | None = None
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def schur_state(self):
+        r"""The same model's steady state solved on the Schur blocks (:func:`schur_steady_state`), as a PIState.
+
+        Accurate in trace norm, so its negativities carry certified error bars at any N (the Pauli
+        correlations of this object are accurate only in absolute terms, which the conversion to
+        small-J blocks amplifies).  With conserved total spin the sector weights of
+        ``sectors`` are reused.  Cached.
+        """
+        if "schur" not in self._cache:
+            if self.liouvillian.model is None:
+                raise InvalidParameterError("this steady state does not record its model; call schur_steady_state")
+            ham, local, coll = self.liouvillian.model
+            initial = None if self.sectors is None else _sector_state(self.n, self.sectors)
+            self._cache["schur"] = schur_steady_state(n=self.n, hamiltonian=ham, local_jumps=local,
+                                                      collective_jumps=coll, initial=initial).state
+        return self._cache["schur"]
 
     def reduced_state(self, k: int) -> np.ndarray:
         r"""Reduced state of any ``k`` qubits, :math:`2^{-k}\sum_s t(s)\sigma_s` (vectorised over the 4**k strings; k <= min(N, 8))."""
@@ -507,6 +529,16 @@ class SymmetricSteadyState:
             f"SymmetricSteadyState(n={self.n}, dimension={self.dimension}, "
             f"residual={self.residual:.2e}, <J>={np.array2string(self.moments.mean, precision=4)})"
         )
+
+
+def _sector_state(n: int, sectors: tuple[tuple[float, float], ...]):
+    """A PIState whose total-spin populations are ``sectors`` (maximally mixed inside each)."""
+    from opentangle.spins.schur import PIState, multiplicity
+
+    weights = {round(2 * j): p for j, p in sectors}
+    blocks = [np.eye(t + 1) * max(weights.get(t, 0.0), 0.0) / ((t + 1) * multiplicity(n, t / 2))
+              for t in range(n % 2, n + 1, 2)]
+    return PIState(n=n, blocks=tuple(blocks))
 
 
 def _reduced(t: np.ndarray, liou: SymmetricLiouvillian, k: int) -> np.ndarray:
@@ -670,7 +702,15 @@ def symmetric_steady_state(
                     t[rest], _ = _solve_block(mat[rest][:, rest], -mat[rest][:, [0]].toarray().ravel(),
                                               coords=liou.occupations[rest, 1:])
             else:
-                t[idx], sectors = _solve_conserved(liou, mat, idx, t0, sector, total_spin, seed)
+                try:
+                    t[idx], sectors = _solve_conserved(liou, mat, idx, t0, sector, total_spin, seed)
+                except IllConditionedError as exc:
+                    if not total_spin:
+                        raise
+                    raise IllConditionedError(
+                        f"{exc}; the Pauli basis loses the sectors at large N (typically N > 36): use "
+                        "schur_steady_state(..., initial=/sector=), where the total-spin sectors decouple "
+                        "exactly at any N") from exc
         elif check_uniqueness:
             _factor(mat[idx][:, idx], what="a block without trace (a traceless stationary direction)", seed=seed,
                     coords=liou.occupations[idx, 1:])
@@ -786,7 +826,7 @@ def _solve_conserved(liou, mat, idx, t0, sector, total_spin, seed):
     if sector is not None or total_spin:
         js, proj = _sector_functionals(liou, idx, left)
     if sector is not None:
-        j_index = int(round(liou.n / 2 - float(sector)))
+        j_index = round(liou.n / 2 - float(sector))
         y = np.linalg.solve(proj, np.eye(k)[j_index])  # coordinates (in the basis `left`) of P_j'(t) = delta_jj'
     else:
         y = left @ t0[idx]
@@ -942,6 +982,13 @@ def _certificate(lu, a: sp.spmatrix, seed: int) -> tuple[float, float]:
 
 
 def _factor(a: sp.spmatrix, *, what: str, seed: int = 0, coords: np.ndarray | None = None):
+    """``(lu, bound)``: see :func:`_factor_certified`."""
+    lu, bound, _ = _factor_certified(a, what=what, seed=seed, coords=coords)
+    return lu, bound
+
+
+def _factor_certified(a: sp.spmatrix, *, what: str, seed: int = 0, coords: np.ndarray | None = None,
+                      last: int | None = None):
     r"""Sparse LU of ``a`` and a scale-free certificate that it is far from singular.
 
     The certificate is the forward-error estimate :math:`\|A^{-1}\|\,\|b - A\hat x\|/\|\hat x\|`
@@ -954,17 +1001,20 @@ def _factor(a: sp.spmatrix, *, what: str, seed: int = 0, coords: np.ndarray | No
     With ``coords`` (occupations of the rows) and a large block, the fast path factorises in
     nested-dissection order without pivoting (diagonal pivots, symmetric mode); it is kept
     only if the same certificate passes, otherwise the reference path (COLAMD with partial
-    pivoting) decides.
+    pivoting) decides.  ``last`` (an index) is moved to the end of that order (a dense row, e.g. the
+    trace condition).  Returns ``(lu, bound, ||A^-1||_est)``.
     """
     a = sp.csc_matrix(a)
     if coords is not None and a.shape[0] >= ND_MIN:
         perm = _nested_dissection(coords)
+        if last is not None:
+            perm = np.concatenate([perm[perm != last], [last]])
         ap = a[perm][:, perm].tocsc()
         try:
             lu = spla.splu(ap, permc_spec="NATURAL", diag_pivot_thresh=0.0, options=dict(SymmetricMode=True))
-            bound, _ = _certificate(lu, ap, seed)
+            bound, inv_norm = _certificate(lu, ap, seed)
             if np.isfinite(bound) and bound <= ERROR_BOUND_MAX:
-                return _PermutedLU(lu, perm), bound
+                return _PermutedLU(lu, perm), bound, inv_norm
         except RuntimeError:  # a zero diagonal pivot: let the pivoting path decide
             pass
     try:
@@ -979,7 +1029,7 @@ def _factor(a: sp.spmatrix, *, what: str, seed: int = 0, coords: np.ndarray | No
             "found, so the kernel may be degenerate or only nearly so: rescale rates that span many orders of "
             "magnitude, or add the dissipation that is missing"
         )
-    return lu, bound
+    return lu, bound, inv_norm
 
 
 def _solve_block(a: sp.spmatrix, rhs: np.ndarray, coords: np.ndarray | None = None) -> tuple[np.ndarray, float]:
@@ -1068,5 +1118,8 @@ def spin_squeezing(moments: CollectiveMoments, *, atol: float = 1e-9) -> SpinSqu
     scale = max(1.0, n * n)
     entangled = (xi2 < 1 - atol) or any(m < -atol * scale for m in margins)
     return SpinSqueezing(
-        xi2_wineland=float(xi2), toth_margins=tuple(float(m) for m in margins), entangled=bool(entangled)
+        xi2_wineland=float(xi2), toth_margins=(float(margins[0]), float(margins[1]), float(margins[2]), float(margins[3])), entangled=bool(entangled)
     )
+
+
+from opentangle.lindblad._schur_steady import SchurSteadyState, schur_steady_state  # noqa: E402 (needs the names above)

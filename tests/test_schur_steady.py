@@ -1,0 +1,209 @@
+"""Permutation-symmetric Lindbladians solved on the Schur blocks (opentangle.lindblad.schur_steady_state).
+
+Oracles: the full-space Lindbladian built here from Kronecker products (no shared model-building
+code), QuTiP ``steadystate`` on the full space (N <= 4) and on the Dicke manifold (``qutip.jmat``,
+N up to 100), and the Pauli-basis solver where both are accurate.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+from opentangle.errors import InvalidParameterError, NonUniqueSteadyStateError
+from opentangle.lindblad.permutation import (
+    SymmetricHamiltonian,
+    schur_steady_state,
+    symmetric_steady_state,
+)
+from opentangle.operators import embed, sigma_minus, sigma_z
+from opentangle.spins import PIState
+from opentangle.spins._dicke_liouvillian import cross_coefficient, dicke_liouvillian
+from opentangle.spins.schur import _dense_schur_basis, _twojs
+
+qutip = pytest.importorskip("qutip")
+SWAP = np.eye(4)[[0, 2, 1, 3]]
+PLUS = np.array([1.0, 1.0]) / math.sqrt(2)
+
+
+def reset_model(g: float = 3.0, r: float = 20.0) -> dict:
+    return dict(hamiltonian=SymmetricHamiltonian.ising(g),
+                local_jumps=[(sigma_z(), 0.5), (np.outer(PLUS, [1, 0]), r), (np.outer(PLUS, [0, 1]), r)])
+
+
+def random_model(seed: int):
+    rng = np.random.default_rng(seed)
+
+    def rnd(d):
+        return rng.normal(size=(d, d)) + 1j * rng.normal(size=(d, d))
+
+    h = rnd(2)
+    v = rnd(4)
+    v = v + v.conj().T
+    return (h + h.conj().T, v + SWAP @ v @ SWAP, [(rnd(2), 0.7), (rnd(2), 0.3)], [(rnd(2), 0.5)])
+
+
+def full_space(n: int, h, v, local, coll):
+    """Hamiltonian and collapse operators on (C^2)^N from Kronecker products."""
+    dims = [2] * n
+
+    def pair(i, j):
+        op = np.kron(v, np.eye(2 ** (n - 2))).reshape((2,) * (2 * n))
+        inv = np.argsort([i, j] + [k for k in range(n) if k not in (i, j)])
+        return op.transpose(list(inv) + [x + n for x in inv]).reshape(2**n, 2**n)
+
+    ham = sum(embed(h, i, dims) for i in range(n)) + sum(pair(i, j) for i in range(n) for j in range(i + 1, n))
+    cops = [math.sqrt(r) * embed(o, i, dims) for o, r in local for i in range(n)]
+    cops += [math.sqrt(r) * sum(embed(o, i, dims) for i in range(n)) for o, r in coll]
+    return ham, cops
+
+
+def symmetrised_random_state(n: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    psi = rng.normal(size=2**n) + 1j * rng.normal(size=2**n)
+    rho = np.zeros((2**n, 2**n), complex)
+    for perm in itertools.permutations(range(n)):
+        axes = list(perm) + [x + n for x in perm]
+        rho += np.outer(psi, psi.conj()).reshape((2,) * (2 * n)).transpose(axes).reshape(2**n, 2**n)
+    return rho / np.trace(rho)
+
+
+def dense_blocks(x: np.ndarray, n: int) -> np.ndarray:
+    """sigma_J = sum_alpha <J m alpha| x |J m' alpha>, concatenated (row-major, blocks 2J ascending)."""
+    basis = _dense_schur_basis(n)
+    return np.concatenate([np.einsum("aim,ij,ajp->mp", basis[t].conj(), x, basis[t]).ravel() for t in _twojs(n)])
+
+
+@pytest.mark.parametrize("n, seed", [(2, 0), (3, 1), (4, 2), (5, 3)])
+def test_dicke_liouvillian_matches_the_full_space(n, seed):
+    h, v, local, coll = random_model(seed)
+    ham, cops = full_space(n, h, v, local, coll)
+    rho = symmetrised_random_state(n, seed)
+    lrho = -1j * (ham @ rho - rho @ ham)
+    for c in cops:
+        cd = c.conj().T
+        lrho += c @ rho @ cd - 0.5 * (cd @ c @ rho + rho @ cd @ c)
+    dl = dicke_liouvillian(n=n, one_body=h, two_body=v, local=local, collective=coll)
+    assert np.abs(dl.matrix @ dense_blocks(rho, n) - dense_blocks(lrho, n)).max() < 1e-12 * max(1, np.abs(lrho).max())
+
+
+def test_cross_coefficients_preserve_the_trace():
+    """sum_J' c(J -> J') (2J'+1) ... : a depolarising jump set sum_a D[sigma_a] keeps tr sigma_J summed over J."""
+    for n in (5, 8, 13):
+        ops = [(np.array(p, complex), 1.0) for p in ([[0, 1], [1, 0]], [[0, -1j], [1j, 0]], [[1, 0], [0, -1]])]
+        dl = dicke_liouvillian(n=n, one_body=np.zeros((2, 2)), two_body=np.zeros((4, 4)), local=ops, collective=[])
+        tr = np.concatenate([np.eye(t + 1).ravel() for t in dl.twojs])
+        assert np.abs(tr @ dl.matrix).max() < 1e-12
+    assert cross_coefficient(1, 1, 1) == 0.75 and cross_coefficient(4, 0, 4) == 0.0
+
+
+@pytest.mark.parametrize("n, seed", [(3, 4), (4, 5)])
+def test_steady_state_matches_qutip_full_space(n, seed):
+    h, v, local, coll = random_model(seed)
+    ham, cops = full_space(n, h, v, local, coll)
+    dims = [[2] * n, [2] * n]
+    ref = qutip.steadystate(qutip.Qobj(ham, dims=dims), [qutip.Qobj(c, dims=dims) for c in cops],
+                            method="direct").full()
+    ours = schur_steady_state(n=n, hamiltonian=SymmetricHamiltonian(h, v), local_jumps=local, collective_jumps=coll)
+    assert np.abs(ours.state.to_dense() - ref).max() < 1e-8
+    assert ours.error < 1e-10
+
+
+@pytest.mark.parametrize("n", [6, 8])
+def test_reset_model_matches_full_space_negativities(n):
+    from opentangle.lindblad import steady_state
+    from opentangle.measures import average_negativity, negativity
+    from opentangle.studies import reset as R
+
+    rho = steady_state(R.build_model(**R._validate({"n": n, "g": 3.0, "r": 20.0, "gamma": 1.0}))).rho
+    ours = schur_steady_state(n=n, **reset_model())
+    neg = ours.negativities()
+    dims = [2] * n
+    assert abs(neg.half - negativity(rho, dims, part_a=list(range(n // 2)))) < 1e-8
+    assert abs(neg.average - average_negativity(rho, dims, symmetric=True)) < 1e-8
+    assert np.abs(ours.state.to_dense() - rho).max() < 1e-8
+
+
+@pytest.mark.parametrize("n", [12, 24])
+def test_agrees_with_the_pauli_basis_solver(n):
+    ss = symmetric_steady_state(n=n, **reset_model())
+    ours = schur_steady_state(n=n, **reset_model())
+    old = PIState.from_symmetric(ss, method="correlations")
+    for a, b, d in zip(old.blocks, ours.state.blocks, old.multiplicities):
+        assert np.abs(a - b).max() * d < 1e-10
+    assert np.abs(ss.rho2 - ours.rho2).max() < 1e-12
+    new = PIState.from_symmetric(ss)  # auto: the Schur-basis solve of the same model
+    assert abs(new.negativity(n // 2) - old.negativity(n // 2)) < 1e-10
+
+
+@pytest.mark.parametrize("n", [30, pytest.param(40, marks=pytest.mark.slow), pytest.param(60, marks=pytest.mark.slow)])
+def test_large_n_negativity_is_certified(n):
+    """The Schur-basis error estimate stays below 1e-8 (the Pauli-basis conversion is refused above N ~ 75)."""
+    ours = schur_steady_state(n=n, **reset_model())
+    neg = ours.negativities()
+    assert neg.errors[-1] < 1e-8 and neg.average_error < 1e-8
+    assert 0.05 < neg.half < 0.15
+
+
+def superradiance(n: int) -> dict:
+    return dict(hamiltonian=SymmetricHamiltonian.field(x=0.4 * n / 2), collective_jumps=[(sigma_minus(), 1.0)])
+
+
+@pytest.mark.parametrize("n", [3, 40, pytest.param(100, marks=pytest.mark.slow)])
+def test_dicke_sector_matches_qutip_jmat(n):
+    j = n / 2
+    jx, jm = qutip.jmat(j, "x"), qutip.jmat(j, "-")
+    ref = qutip.steadystate(0.4 * n * jx, [jm]).full()
+    top = schur_steady_state(n=n, **superradiance(n), sector=j)
+    ground = schur_steady_state(n=n, **superradiance(n), initial=[0, 1])
+    assert np.abs(top.state.blocks[-1] - ref).max() < 1e-8
+    assert np.abs(ground.state.blocks[-1] - ref).max() < 1e-8
+    assert ground.sectors[0] == (j, pytest.approx(1.0, abs=1e-12))
+
+
+def test_mixed_initial_state_weights_the_sectors():
+    n = 6
+    mixed = schur_steady_state(n=n, **superradiance(n), initial=np.diag([0.3, 0.7]))
+    parts = {j: schur_steady_state(n=n, **superradiance(n), sector=j).state for j in (3, 2, 1, 0)}
+    w = dict(mixed.sectors)
+    assert abs(sum(w.values()) - 1) < 1e-12
+    for j, st in parts.items():  # closed form: p_J = d_J sum_m p^(N/2+m) (1-p)^(N/2-m), p = 0.7 (|1> is m = -1/2)
+        d = math.comb(n, n // 2 - j) - (math.comb(n, n // 2 - j - 1) if j < n // 2 else 0)
+        expect = d * sum(0.7 ** (n / 2 + m) * 0.3 ** (n / 2 - m) for m in np.arange(-j, j + 1))
+        assert abs(w[float(j)] - expect) < 1e-12
+        blk = mixed.state.block(j)
+        assert np.abs(blk - w[float(j)] * st.block(j)).max() < 1e-12 * max(1.0, np.abs(blk).max())
+
+
+def test_typed_errors():
+    with pytest.raises(NonUniqueSteadyStateError):
+        schur_steady_state(n=10, **superradiance(10))
+    with pytest.raises(InvalidParameterError):
+        schur_steady_state(n=10, **superradiance(10), sector=5, initial=[0, 1])
+    with pytest.raises(InvalidParameterError):
+        schur_steady_state(n=10, **reset_model(), sector=5)
+    with pytest.raises(InvalidParameterError):
+        schur_steady_state(n=10, **superradiance(10), sector=5.5)
+    with pytest.raises(NonUniqueSteadyStateError):
+        schur_steady_state(n=4)
+
+
+def test_from_symmetric_methods():
+    ss = symmetric_steady_state(n=6, **reset_model())
+    a = PIState.from_symmetric(ss, method="schur")
+    b = PIState.from_symmetric(ss, method="correlations")
+    assert a is PIState.from_symmetric(ss)  # auto: the cached Schur-basis solve at small N
+    assert max(np.abs(x - y).max() for x, y in zip(a.blocks, b.blocks)) < 1e-12
+    with pytest.raises(InvalidParameterError):
+        PIState.from_symmetric(ss, method="fast")
+
+
+def test_memory_estimate_refuses_before_allocating(monkeypatch):
+    import opentangle.lindblad._schur_steady as S
+
+    monkeypatch.setattr(S, "MAX_MEMORY", 1e6)
+    with pytest.raises(InvalidParameterError, match="GB"):
+        schur_steady_state(n=40, **reset_model())

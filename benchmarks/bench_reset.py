@@ -153,7 +153,7 @@ def bench_cli(n: int) -> None:
           "(target >= 2x; the CLI times include interpreter start-up and the measures)")
     m = R.build_model(n=n, g=g, r=r, gamma=gamma)
     t_ss, ss = _best(lambda: steady_state(m), repeat=1)
-    t_sym, _ = _best(lambda: R._symmetric_solve(R._validate({"n": n, "g": g, "r": r, "gamma": gamma})), repeat=1)
+    t_sym, _ = _best(lambda: R.symmetric_solve(R.ResetParams(n=n, g=g, r=r, gamma=gamma).validate()), repeat=1)
     t_gap, gp = _best(lambda: spectral_gap(m), repeat=1)
     t_spec, sp_ = _best(lambda: spectrum(m, k=6), repeat=1)
     print(f"[N={n}] pieces: full-space steady state {t_ss:.2f} s ({ss.method}), symmetric {t_sym:.3f} s, "

@@ -35,8 +35,10 @@ def main() -> None:
         ref = qutip.vector_to_operator(s * qutip.operator_to_vector(qr)).full()
         t_ours = best(lambda ch=ch, rho=rho: ch(rho), 200)
         t_ref = best(lambda s=s, qr=qr: qutip.vector_to_operator(s * qutip.operator_to_vector(qr)), 200)
-        print(f"{f'apply, d={d}, {k} Kraus (prebuilt)':46s} {t_ours:12.2e} {t_ref:12.2e} "
-              f"{t_ref / t_ours:7.2f} {np.abs(ours - ref).max():10.1e}")
+        print(
+            f"{f'apply, d={d}, {k} Kraus (prebuilt)':46s} {t_ours:12.2e} {t_ref:12.2e} "
+            f"{t_ref / t_ours:7.2f} {np.abs(ours - ref).max():10.1e}"
+        )
         t_ours = best(lambda kraus=kraus: from_kraus(kraus, check=False), 50)
         t_ref = best(lambda qk=qk: qutip.kraus_to_super(qk), 50)
         print(f"{f'build from Kraus, d={d}':46s} {t_ours:12.2e} {t_ref:12.2e} {t_ref / t_ours:7.2f}")
@@ -52,8 +54,10 @@ def main() -> None:
         fast = eplt_output(rho, p, p)
         t_fast = best(lambda rho=rho, p=p: eplt_output(rho, p, p), 200)
         t_ref = best(lambda s=s, qr=qr: qutip.vector_to_operator(s * qutip.operator_to_vector(qr)), 200)
-        print(f"{f'E_gamma closed form vs qutip super, d={d}':46s} {t_fast:12.2e} {t_ref:12.2e} "
-              f"{t_ref / t_fast:7.2f} {np.abs(fast - ref).max():10.1e}")
+        print(
+            f"{f'E_gamma closed form vs qutip super, d={d}':46s} {t_fast:12.2e} {t_ref:12.2e} "
+            f"{t_ref / t_fast:7.2f} {np.abs(fast - ref).max():10.1e}"
+        )
         batch = np.stack([random_density_matrix(d * d, seed=s_) for s_ in range(1000)])
         qb = [qutip.operator_to_vector(qutip.Qobj(x)) for x in batch]
         t_fast = best(lambda batch=batch, p=p: eplt_output(batch, p, p), 3)

@@ -21,7 +21,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
 
-from opentangle.cli import COMMANDS  # noqa: E402
+from opentangle.cli import COMMANDS
 
 PY = sys.executable
 ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
@@ -41,8 +41,9 @@ def import_time(module: str, repeat: int) -> float:
     """Cumulative import time (s) of ``module`` in a fresh interpreter, from ``-X importtime``."""
     best = float("inf")
     for _ in range(repeat):
-        err = subprocess.run([PY, "-X", "importtime", "-c", f"import {module}"], env=ENV,
-                             capture_output=True, text=True).stderr
+        err = subprocess.run(
+            [PY, "-X", "importtime", "-c", f"import {module}"], env=ENV, capture_output=True, text=True
+        ).stderr
         rows = [line for line in err.splitlines() if re.search(rf"\|\s+{re.escape(module)}$", line)]
         if rows:
             best = min(best, int(rows[-1].split("|")[1]) / 1e6)

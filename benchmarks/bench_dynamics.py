@@ -64,11 +64,15 @@ def row_bdf(n):
     Lq = qutip.Qobj(liouvillian(m), dims=[[[2] * n, [2] * n]] * 2, superrep="super").to("csr")
     r0 = qutip.Qobj(rho0, dims=[[2] * n, [2] * n])
     for ours, peer in (("bdf", "bdf"), ("krylov", "adams")):
-        q, tq = timed(lambda: qutip.mesolve(Lq, r0, times, options={"method": peer, "atol": 1e-8, "rtol": 1e-6}))
-        e, to = timed(lambda: evolve(m, rho0, times, method=ours, atol=1e-8, rtol=1e-6))
+        q, tq = timed(
+            lambda peer=peer: qutip.mesolve(Lq, r0, times, options={"method": peer, "atol": 1e-8, "rtol": 1e-6})
+        )
+        e, to = timed(lambda ours=ours: evolve(m, rho0, times, method=ours, atol=1e-8, rtol=1e-6))
         diff = max(np.abs(e.states[i] - q.states[i].full()).max() for i in range(times.size))
-        print(f"N={n} evolve({ours!r}) {to:7.3f} s | QuTiP mesolve({peer!r}) {tq:7.3f} s | ratio {to / tq:5.2f} "
-              f"| max |diff| {diff:.1e}")
+        print(
+            f"N={n} evolve({ours!r}) {to:7.3f} s | QuTiP mesolve({peer!r}) {tq:7.3f} s | ratio {to / tq:5.2f} "
+            f"| max |diff| {diff:.1e}"
+        )
 
 
 def row_batch(points):
@@ -81,9 +85,11 @@ def row_batch(points):
     psi0 = np.array([1.0, 0, 0, 0])
 
     def ours():
-        parts = [Model(hamiltonian=zz, dims=dims),
-                 Model(jumps=[reset(site=i, rate=1.0, state=PLUS, dims=dims) for i in range(2)], dims=dims),
-                 Model(jumps=[dephasing(site=i, rate=1.0, dims=dims) for i in range(2)], dims=dims)]
+        parts = [
+            Model(hamiltonian=zz, dims=dims),
+            Model(jumps=[reset(site=i, rate=1.0, state=PLUS, dims=dims) for i in range(2)], dims=dims),
+            Model(jumps=[dephasing(site=i, rate=1.0, dims=dims) for i in range(2)], dims=dims),
+        ]
         S = affine_liouvillians(parts, np.column_stack([pts[:, 0], pts[:, 1], np.ones(B)]))
         return evolve_batch(S, psi0, times, e_ops={"zz": zz}, store_states=False)
 
@@ -97,15 +103,22 @@ def row_batch(points):
         out = []
         for m in ms:
             Lq = qutip.Qobj(liouvillian(m), dims=[[[2, 2], [2, 2]]] * 2, superrep="super")
-            res = qutip.mesolve(Lq, qutip.Qobj(np.outer(psi0, psi0), dims=[[2, 2], [2, 2]]), times, e_ops=[zq],
-                                options={"atol": 1e-10, "rtol": 1e-8})
+            res = qutip.mesolve(
+                Lq,
+                qutip.Qobj(np.outer(psi0, psi0), dims=[[2, 2], [2, 2]]),
+                times,
+                e_ops=[zq],
+                options={"atol": 1e-10, "rtol": 1e-8},
+            )
             out.append(np.asarray(res.expect[0]))
         return out
 
     ql, t_q = timed(qutip_loop)
     diff = max(np.abs(np.array(loop) - ev.expect[:k, 0]).max(), np.abs(np.array(ql) - ev.expect[:k, 0]).max())
-    print(f"{B} two-qubit points to t=20: evolve_batch {t_ours:.3f} s | evolve loop {t_loop * B / k:.2f} s (scaled "
-          f"from {k}) | QuTiP mesolve loop {t_q * B / k:.2f} s (scaled) | max |diff| {diff:.1e}")
+    print(
+        f"{B} two-qubit points to t=20: evolve_batch {t_ours:.3f} s | evolve loop {t_loop * B / k:.2f} s (scaled "
+        f"from {k}) | QuTiP mesolve loop {t_q * B / k:.2f} s (scaled) | max |diff| {diff:.1e}"
+    )
     try:
         import dynamiqs as dq
     except ImportError:
@@ -121,27 +134,54 @@ def row_batch(points):
             jumps.append(np.sqrt(pts[:, 1])[:, None, None] * op[None])
     Hs, jumps = Hs.astype(complex), [np.ascontiguousarray(j, dtype=complex) for j in jumps]
     rho_dq, zz_c = np.outer(psi0, psi0).astype(complex), zz.astype(complex)
-    run = lambda: dq.mesolve(Hs, jumps, rho_dq, times, exp_ops=[zz_c], save_states=False,  # noqa: E731
-                             cartesian_batching=False, progress_meter=False).expects.block_until_ready()
+
+    def run():
+        return dq.mesolve(
+            Hs,
+            jumps,
+            rho_dq,
+            times,
+            exp_ops=[zz_c],
+            save_states=False,
+            cartesian_batching=False,
+            progress_meter=False,
+        ).expects.block_until_ready()
+
     _, t_first = timed(run)
     out, t_dq = timed(run)
     e_dq = np.asarray(out)
     e_dq = e_dq.reshape(B, -1, times.size)[:, 0]
-    print(f"dynamiqs batched mesolve (CPU, Tsit5 default tolerances, warm) {t_dq:.3f} s (first call {t_first:.2f} s) | ratio ours/dynamiqs "
-          f"{t_ours / t_dq:.2f} | max |diff| {np.abs(e_dq.real - ev.expect[:, 0]).max():.1e}")
+    print(
+        f"dynamiqs batched mesolve (CPU, Tsit5 default tolerances, warm) {t_dq:.3f} s (first call {t_first:.2f} s) | ratio ours/dynamiqs "
+        f"{t_ours / t_dq:.2f} | max |diff| {np.abs(e_dq.real - ev.expect[:, 0]).max():.1e}"
+    )
 
 
 def row_timedep():
     w0, A, g = 1.0, 0.4, 0.2
     times = np.linspace(0, 50, 201)
-    m = Model(hamiltonian=[0.5 * w0 * sigma_z(), [sigma_x(), lambda t, w: A * np.cos(w * t)]], args={"w": 1.1},
-              jumps=[Jump(sigma_minus(), g)])
+    m = Model(
+        hamiltonian=[0.5 * w0 * sigma_z(), [sigma_x(), lambda t, w: A * np.cos(w * t)]],
+        args={"w": 1.1},
+        jumps=[Jump(sigma_minus(), g)],
+    )
     e, to = timed(lambda: evolve(m, [1, 0], times, e_ops=[sigma_z()], atol=1e-10, rtol=1e-8))
     H = [0.5 * w0 * qutip.sigmaz(), [qutip.sigmax(), lambda t, w: A * np.cos(w * t)]]
-    q, tq = timed(lambda: qutip.mesolve(H, qutip.basis(2, 0), times, [np.sqrt(g) * qutip.sigmam()], e_ops=[qutip.sigmaz()],
-                                        args={"w": 1.1}, options={"atol": 1e-10, "rtol": 1e-8}))
-    print(f"cos-driven qubit, t=0..50: evolve (time-dependent, zvode adams) {to:.3f} s | QuTiP mesolve {tq:.3f} s | "
-          f"ratio {to / tq:.2f} | max |diff| {np.abs(e.expect[0] - np.asarray(q.expect[0])).max():.1e}")
+    q, tq = timed(
+        lambda: qutip.mesolve(
+            H,
+            qutip.basis(2, 0),
+            times,
+            [np.sqrt(g) * qutip.sigmam()],
+            e_ops=[qutip.sigmaz()],
+            args={"w": 1.1},
+            options={"atol": 1e-10, "rtol": 1e-8},
+        )
+    )
+    print(
+        f"cos-driven qubit, t=0..50: evolve (time-dependent, zvode adams) {to:.3f} s | QuTiP mesolve {tq:.3f} s | "
+        f"ratio {to / tq:.2f} | max |diff| {np.abs(e.expect[0] - np.asarray(q.expect[0])).max():.1e}"
+    )
 
 
 def main():

@@ -58,16 +58,20 @@ def main() -> None:
     print(f"{'w':>5} {'window':>7} {'discarded':>10} " + " ".join(f"|dE| t={t:.4f}" for t in ts))
     for w in (1.5, 2.0, 2.5, 3.0, 3.5, 4.0):
         rs = [pure_entanglement(n, t, w=w) for t in ts]
-        print(f"{w:5.1f} {rs[0].window.size:7d} {rs[0].discarded_weight:10.2e} "
-              + " ".join(f"{abs(r.entropy - ref[t]):14.2e}" for r, t in zip(rs, ts)))
+        print(
+            f"{w:5.1f} {rs[0].window.size:7d} {rs[0].discarded_weight:10.2e} "
+            + " ".join(f"{abs(r.entropy - ref[t]):14.2e}" for r, t in zip(rs, ts))
+        )
     n = 10**6
     ts6 = (1.0, 0.3)
     ref6 = {t: pure_entanglement(n, t, w=4.5).entropy for t in ts6}
     print(f"N={n} (reference: w = 4.5)")
     for w in (2.0, 2.5, 3.0, 3.5, 4.0):
         rs = [pure_entanglement(n, t, w=w) for t in ts6]
-        print(f"{w:5.1f} {rs[0].window.size:7d} {rs[0].discarded_weight:10.2e} "
-              + " ".join(f"{abs(r.entropy - ref6[t]):14.2e}" for r, t in zip(rs, ts6)))
+        print(
+            f"{w:5.1f} {rs[0].window.size:7d} {rs[0].discarded_weight:10.2e} "
+            + " ".join(f"{abs(r.entropy - ref6[t]):14.2e}" for r, t in zip(rs, ts6))
+        )
 
     print("\n== 2. speed (ratios measured in this run) ==")
     try:
@@ -79,44 +83,57 @@ def main() -> None:
             c = binomial_amplitudes(n, k)
 
             def qutip_entropy(c=c, k=k, t=t, n=n):
-                psi = qt.Qobj((np.outer(c, c) * np.exp(1j * np.outer(k, k) * t)).reshape(-1, 1),
-                              dims=[[n + 1, n + 1], [1, 1]])
+                psi = qt.Qobj(
+                    (np.outer(c, c) * np.exp(1j * np.outer(k, k) * t)).reshape(-1, 1), dims=[[n + 1, n + 1], [1, 1]]
+                )
                 return qt.entropy_vn(psi.ptrace(0), base=2)
 
             eq, tq = timed(qutip_entropy)
             eo, to = timed(lambda n=n, t=t: pure_entanglement(n, t, tol=1e-15).entropy)
-            print(f"N={n:>5}: qutip {tq:.4f} s, opentangle {to:.4f} s, ratio qutip/opentangle = {tq / to:6.1f}, "
-                  f"|dE| = {abs(eq - eo):.1e}")
+            print(
+                f"N={n:>5}: qutip {tq:.4f} s, opentangle {to:.4f} s, ratio qutip/opentangle = {tq / to:6.1f}, "
+                f"|dE| = {abs(eq - eo):.1e}"
+            )
     except ImportError:  # pragma: no cover
         print("qutip not installed: skipped")
     n, t = 10**4, 1.0
     r, tf = timed(pure_entanglement, n, t)
     rd, td = timed(pure_entanglement, n, t, method="dense")
-    print(f"N={n}: window {r.window.size}, fast ({r.method}, b={r.bandwidth}) {tf:.3f} s, dense eigvalsh {td:.3f} s, "
-          f"ratio dense/fast = {td / tf:.1f}, |dE| = {abs(r.entropy - rd.entropy):.1e}")
+    print(
+        f"N={n}: window {r.window.size}, fast ({r.method}, b={r.bandwidth}) {tf:.3f} s, dense eigvalsh {td:.3f} s, "
+        f"ratio dense/fast = {td / tf:.1f}, |dE| = {abs(r.entropy - rd.entropy):.1e}"
+    )
     n = 10**6
     # 1e-3 and 2 pi - 1e-3 have b = 31 (the padded band-storage case; 5 s before the fix)
     for t in (1.0, 0.3, np.pi / 2, 2 * np.pi / 3, 2 * np.pi / 50 + 1e-5, 1e-3, 2 * np.pi - 1e-3):
         r, tp = timed(pure_entanglement, n, t)
-        print(f"N=1e6 t={t:.6f}: E={r.entropy:.6f} bits, {r.method:8s} b={r.bandwidth:4d} rank={r.rank:5d} "
-              f"window={r.window.size} time {tp:.3f} s")
+        print(
+            f"N=1e6 t={t:.6f}: E={r.entropy:.6f} bits, {r.method:8s} b={r.bandwidth:4d} rank={r.rank:5d} "
+            f"window={r.window.size} time {tp:.3f} s"
+        )
     ts = np.linspace(0, 2 * np.pi, args.curve)
     _es, tc = timed(entropy_curve, n, ts, workers=args.workers)
-    print(f"N=1e6 E(t) curve on linspace (rational times 2 pi j/{args.curve - 1}): {args.curve} points in {tc:.1f} s "
-          f"({tc / args.curve:.3f} s/point, workers={args.workers})")
+    print(
+        f"N=1e6 E(t) curve on linspace (rational times 2 pi j/{args.curve - 1}): {args.curve} points in {tc:.1f} s "
+        f"({tc / args.curve:.3f} s/point, workers={args.workers})"
+    )
     from opentangle.studies.ensembles import generic_times
 
     tg = generic_times(args.generic)
     eg, tgc = timed(entropy_curve, n, tg, workers=args.workers)
-    print(f"N=1e6 E(t) curve at {args.generic} generic times 2 pi (j + g)/n: {tgc:.1f} s "
-          f"({tgc / args.generic:.3f} s/point, "
-          f"workers={args.workers}); extrapolated 400 times: {400 * tgc / args.generic:.0f} s (issue-19 target: 30 s); "
-          f"E in [{eg.min():.4f}, {eg.max():.4f}] bits")
+    print(
+        f"N=1e6 E(t) curve at {args.generic} generic times 2 pi (j + g)/n: {tgc:.1f} s "
+        f"({tgc / args.generic:.3f} s/point, "
+        f"workers={args.workers}); extrapolated 400 times: {400 * tgc / args.generic:.0f} s (issue-19 target: 30 s); "
+        f"E in [{eg.min():.4f}, {eg.max():.4f}] bits"
+    )
     if args.dense_check:
         t = float(tg[len(tg) // 3])
         (ef, tf), (ed, td) = timed(pure_entanglement, n, t), timed(pure_entanglement, n, t, method="dense")
-        print(f"N=1e6 t={t:.6f}: fast {tf:.2f} s, dense window {td:.1f} s, |dE| = {abs(ef.entropy - ed.entropy):.1e} "
-              "(target 1e-8)")
+        print(
+            f"N=1e6 t={t:.6f}: fast {tf:.2f} s, dense window {td:.1f} s, |dE| = {abs(ef.entropy - ed.entropy):.1e} "
+            "(target 1e-8)"
+        )
     print(f"\n== 3. peak memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB ==")
 
 
@@ -129,11 +146,15 @@ def dephased_section() -> None:
     for L in (2, 3):
         t = 2 * math.pi / L
         for g in (0.01, 0.05, 0.2):
-            (rd, td), (rf, tf) = (timed(dephased_log_negativity, 40, t, g, method="dense", tol=1e-14),
-                                  timed(dephased_log_negativity, 40, t, g, method="fiber"))
+            (rd, td), (rf, tf) = (
+                timed(dephased_log_negativity, 40, t, g, method="dense", tol=1e-14),
+                timed(dephased_log_negativity, 40, t, g, method="fiber"),
+            )
             inside = rf.lower - rf.quadrature_error <= rd.value <= rf.upper + rf.quadrature_error
-            print(f"L={L} gamma={g:<5} N=40: dense {rd.value:.6f} ({td:.2f} s), fiber [{rf.lower:.6f}, {rf.upper:.6f}] "
-                  f"({tf:.2f} s), dense inside: {inside}")
+            print(
+                f"L={L} gamma={g:<5} N=40: dense {rd.value:.6f} ({td:.2f} s), fiber [{rf.lower:.6f}, {rf.upper:.6f}] "
+                f"({tf:.2f} s), dense inside: {inside}"
+            )
             for n in (10**4, 10**6):
                 r, tn = timed(dephased_log_negativity, n, t, g)
                 print(f"    N={n:>7}: {r.value:.8f} +/- {r.error_bound:.1e} bits ({r.method}, {tn:.2f} s)")

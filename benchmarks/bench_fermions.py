@@ -39,9 +39,15 @@ def engine(L, occ, probs, cycles, seed, h):
     rng = np.random.default_rng(seed)
     st = GaussianState.from_occupations(occ)
     t = time.perf_counter()
-    tr = run_monitored(st, probabilities=probs, cycles=cycles, rng=rng,
-                       half_step=CirculantPropagator(h, n_chains=2, dt=0.5), record_from=cycles // 2,
-                       observe=_observe(L))
+    tr = run_monitored(
+        st,
+        probabilities=probs,
+        cycles=cycles,
+        rng=rng,
+        half_step=CirculantPropagator(h, n_chains=2, dt=0.5),
+        record_from=cycles // 2,
+        observe=_observe(L),
+    )
     return time.perf_counter() - t, tr.observables["S"]
 
 
@@ -70,8 +76,10 @@ def reference(L, occ, probs, cycles, seed, h):
                 d[k, k] -= 1
         d = uc @ d @ ut
         if c >= cycles // 2:  # same three spectra as the engine: S_A, S_B, S_AB
-            sa, _sb, _sab = (float(np.sum(binary_entropy(np.linalg.eigvalsh(d[x, x]))))
-                           for x in (slice(0, L // 2), slice(L // 2, L), slice(0, L)))
+            sa, _sb, _sab = (
+                float(np.sum(binary_entropy(np.linalg.eigvalsh(d[x, x]))))
+                for x in (slice(0, L // 2), slice(L // 2, L), slice(0, L))
+            )
             out.append(sa)
     return time.perf_counter() - t, np.array(out)
 
@@ -97,11 +105,14 @@ def per_cycle(Ls, cycles, p1, p2):
 
 def target(workers):
     t = time.perf_counter()
-    r = simulate_ladder(L=128, t1=1.0, t2=4.0, t12=0.5, p1=0.1, p2=0.3, cycles=200, trajectories=100,
-                        seed=1, workers=workers)
+    r = simulate_ladder(
+        L=128, t1=1.0, t2=4.0, t12=0.5, p1=0.1, p2=0.3, cycles=200, trajectories=100, seed=1, workers=workers
+    )
     wall = time.perf_counter() - t
-    print(f"target L=128 (256 modes), 200 cycles, 100 trajectories, workers={workers}: {wall:.1f} s wall "
-          f"(budget 300 s); measurements/cycle {r.measurements_per_cycle:.1f}, max drift {r.max_drift:.1e}")
+    print(
+        f"target L=128 (256 modes), 200 cycles, 100 trajectories, workers={workers}: {wall:.1f} s wall "
+        f"(budget 300 s); measurements/cycle {r.measurements_per_cycle:.1f}, max drift {r.max_drift:.1e}"
+    )
     print(r.summary())
 
 

@@ -32,8 +32,11 @@ def main(solver, ns):
         for label, state, kw in runs:
             t = time.perf_counter()
             r = genuine_entanglement(state, solver=solver, **kw)
-            print(f"{solver} N={n} {label}: certified={r.entangled} value={r.value:.8f} exact={exact:.8f} "
-                  f"time={time.perf_counter() - t:.1f} s", flush=True)
+            print(
+                f"{solver} N={n} {label}: certified={r.entangled} value={r.value:.8f} exact={exact:.8f} "
+                f"time={time.perf_counter() - t:.1f} s",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

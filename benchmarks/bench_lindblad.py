@@ -92,6 +92,7 @@ def bench_grid(n: int, *, qutip_points: int = 200) -> None:
     r = np.linspace(0.0, 10.0, n)
     G, R = np.meshgrid(g, r, indexing="ij")
     coeff = np.stack([G.ravel(), np.ones(G.size), R.ravel()], axis=1)
+
     def run():
         terms = two_qubit_terms()
         t1 = time.perf_counter()
@@ -108,8 +109,11 @@ def bench_grid(n: int, *, qutip_points: int = 200) -> None:
         t3 = time.perf_counter()
         times.append((t3 - t0, t1 - t0, t2 - t1, t3 - t2))
     t_ot, t_terms, t_solve, t_neg = sorted(times)[1]
-    print(f"  grid timings (total, terms, solve, negativity) cold {np.round(times[0], 3).tolist()} "
-          f"median {np.round([t_ot, t_terms, t_solve, t_neg], 3).tolist()} s", flush=True)
+    print(
+        f"  grid timings (total, terms, solve, negativity) cold {np.round(times[0], 3).tolist()} "
+        f"median {np.round([t_ot, t_terms, t_solve, t_neg], 3).tolist()} s",
+        flush=True,
+    )
     # QuTiP per-point loop (steadystate + negativity) on a sample of the grid
     rng = np.random.default_rng(0)
     idx = rng.choice(G.size, size=min(qutip_points, G.size), replace=False)
@@ -145,8 +149,11 @@ def bench_spectrum(N: int, k: int = 6) -> None:
     from opentangle.lindblad import spectrum
 
     sp_, t = timed(spectrum, model(N), k=k)
-    print(f"spectrum N={N:2d} k={k}  {t:8.2f} s  gap {sp_.gap:.10f}  maxrss "
-          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6:.2f} GB", flush=True)
+    print(
+        f"spectrum N={N:2d} k={k}  {t:8.2f} s  gap {sp_.gap:.10f}  maxrss "
+        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6:.2f} GB",
+        flush=True,
+    )
 
 
 def bench_gap(N: int, *, reference: bool = True) -> None:
@@ -155,11 +162,15 @@ def bench_gap(N: int, *, reference: bool = True) -> None:
 
     m = model(N)
     g, t_g = timed(spectral_gap, m)
-    line = (f"gap N={N:2d}  spectral_gap {t_g:8.2f} s  gap {g.gap:.12f}  residual {g.residual:.1e}  "
-            f"products {g.matvecs}  maxrss {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6:.2f} GB")
+    line = (
+        f"gap N={N:2d}  spectral_gap {t_g:8.2f} s  gap {g.gap:.12f}  residual {g.residual:.1e}  "
+        f"products {g.matvecs}  maxrss {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6:.2f} GB"
+    )
     if reference:
         s, t_s = timed(spectrum, m, k=6)
-        line += f" | spectrum(k=6) {t_s:8.2f} s  gap {s.gap:.12f}  ratio {t_s / t_g:5.1f}x  |diff| {abs(s.gap - g.gap):.1e}"
+        line += (
+            f" | spectrum(k=6) {t_s:8.2f} s  gap {s.gap:.12f}  ratio {t_s / t_g:5.1f}x  |diff| {abs(s.gap - g.gap):.1e}"
+        )
     print(line, flush=True)
 
 
@@ -175,9 +186,11 @@ def bench_dicke(n: int) -> None:
     auto, t_auto = timed(steady_state, m)
     _, t_dir = timed(steady_state, m, method="direct")
     _, t_q = timed(qutip.steadystate, 0.4 * n * jx, [jm])
-    line = (f"Dicke N={n:3d} (D={n + 1})  auto->{auto.method} {t_auto:7.3f} s (cost model {t_cost:.3f} s, "
-            f"predicted LU {cost['lu_seconds']:.2g} s)  direct {t_dir:7.3f} s  QuTiP {t_q:7.3f} s  "
-            f"ratio QuTiP/auto {t_q / t_auto:5.2f}")
+    line = (
+        f"Dicke N={n:3d} (D={n + 1})  auto->{auto.method} {t_auto:7.3f} s (cost model {t_cost:.3f} s, "
+        f"predicted LU {cost['lu_seconds']:.2g} s)  direct {t_dir:7.3f} s  QuTiP {t_q:7.3f} s  "
+        f"ratio QuTiP/auto {t_q / t_auto:5.2f}"
+    )
     if n <= 60:  # the pre-cost-model choice (D**2 > 1024 -> iterative): 12.6 s at N = 60 in issue 12
         _, t_it = timed(steady_state, m, method="iterative")
         line += f"  iterative {t_it:7.3f} s"
@@ -191,8 +204,11 @@ def bench_unique_cost(N: int) -> None:
     for check in (False, True):
         best[check] = min(timed(steady_state, m, method="direct", check_unique=check)[1] for _ in range(3))
     share = (best[True] - best[False]) / best[True]
-    print(f"N={N:2d} direct  check_unique=False {best[False]:7.3f} s  True {best[True]:7.3f} s  "
-          f"uniqueness share {100 * share:5.1f} %", flush=True)
+    print(
+        f"N={N:2d} direct  check_unique=False {best[False]:7.3f} s  True {best[True]:7.3f} s  "
+        f"uniqueness share {100 * share:5.1f} %",
+        flush=True,
+    )
 
 
 def main() -> None:

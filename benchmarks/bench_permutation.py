@@ -69,10 +69,14 @@ def bench_vs_piqs(ns, repeat, piqs_max=None):
     except ImportError:
         print("\n[2] qutip.piqs not available; skipped")
         return
-    print("\n[2] PIQS-supported model: Dicke(...).liouvillian() + steadystate vs symmetric solver "
-          "(Pauli basis; and on the Schur blocks, schur_steady_state)")
-    print(f"{'N':>3} {'piqs s':>9} {'ours s':>9} {'ratio':>7} {'schur s':>9} {'ratio':>7} {'max|d<J>|':>10} "
-          f"{'max|d<J^2>|':>12} {'|d rho2| P-S':>12}")
+    print(
+        "\n[2] PIQS-supported model: Dicke(...).liouvillian() + steadystate vs symmetric solver "
+        "(Pauli basis; and on the Schur blocks, schur_steady_state)"
+    )
+    print(
+        f"{'N':>3} {'piqs s':>9} {'ours s':>9} {'ratio':>7} {'schur s':>9} {'ratio':>7} {'max|d<J>|':>10} "
+        f"{'max|d<J^2>|':>12} {'|d rho2| P-S':>12}"
+    )
     for n in ns:
         jx, jy, jz = jspin(n)
         h = 0.5 * ((2 * jz) ** 2 - n) + 2 * 0.7 * jx
@@ -102,20 +106,28 @@ def bench_vs_piqs(ns, repeat, piqs_max=None):
             d2 = np.abs(np.array([qutip.expect(o * o, rho) for o in (jx, jy, jz)]) - np.diag(ss.moments.second)).max()
         else:
             d1 = d2 = math.nan
-        print(f"{n:>3} {tp:9.4f} {to:9.4f} {tp / to:7.1f} {ts:9.4f} {tp / ts:7.1f} {d1:10.1e} {d2:12.1e} "
-              f"{np.abs(ss.rho2 - sc.rho2).max():12.1e}", flush=True)
+        print(
+            f"{n:>3} {tp:9.4f} {to:9.4f} {tp / to:7.1f} {ts:9.4f} {tp / ts:7.1f} {d1:10.1e} {d2:12.1e} "
+            f"{np.abs(ss.rho2 - sc.rho2).max():12.1e}",
+            flush=True,
+        )
 
 
 def bench_scaling(ns, repeat):
     print("\n[3] reset model (g=5, gamma=1, r=8): time to rho2, dimension C(N+3,3)")
-    print(f"{'N':>3} {'dim':>7} {'blocks':>6} {'checked s':>10} {'unchecked s':>12} {'residual_max':>12} "
-          f"{'neg(rho2)':>10} {'xi2_R':>8}")
+    print(
+        f"{'N':>3} {'dim':>7} {'blocks':>6} {'checked s':>10} {'unchecked s':>12} {'residual_max':>12} "
+        f"{'neg(rho2)':>10} {'xi2_R':>8}"
+    )
     for n in ns:
         tc, ss = best_of(lambda n=n: symmetric_steady_state(n=n, **reset_model()), repeat)
         tu, _ = best_of(lambda n=n: symmetric_steady_state(n=n, **reset_model(), check_uniqueness=False), repeat)
         sq = ss.spin_squeezing()
-        print(f"{n:>3} {ss.dimension:>7} {ss.blocks:>6} {tc:10.2f} {tu:12.2f} {ss.residual_max:12.1e} "
-              f"{ss.negativity():10.6f} {sq.xi2_wineland:8.3f}", flush=True)
+        print(
+            f"{n:>3} {ss.dimension:>7} {ss.blocks:>6} {tc:10.2f} {tu:12.2f} {ss.residual_max:12.1e} "
+            f"{ss.negativity():10.6f} {sq.xi2_wineland:8.3f}",
+            flush=True,
+        )
 
 
 def bench_certificate(ns):
@@ -126,9 +138,12 @@ def bench_certificate(ns):
     print("\n[4] LU certificate ||A^-1|| ||b - Ax|| / ||x||: cost share and value (identity block)")
     print(f"{'N':>3} {'model':>14} {'LU s':>8} {'LU+cert s':>10} {'share':>6} {'estimate':>9}")
     for n in ns:
-        cases = {"reset": reset_model(),
-                 "superradiance": dict(hamiltonian=SymmetricHamiltonian.field(x=0.4 * n / 2),
-                                       collective_jumps=[(sigma_minus(), 1.0)])}
+        cases = {
+            "reset": reset_model(),
+            "superradiance": dict(
+                hamiltonian=SymmetricHamiltonian.field(x=0.4 * n / 2), collective_jumps=[(sigma_minus(), 1.0)]
+            ),
+        }
         for name, kw in cases.items():
             a = symmetric_liouvillian(n=n, **kw).matrix.tocsc()[1:, 1:]
             t_lu, _ = best_of(lambda a=a: spla.splu(a, permc_spec="COLAMD"), 1)
@@ -138,8 +153,10 @@ def bench_certificate(ns):
             except Exception as exc:  # the singular case: the estimate is in the message
                 est = float(str(exc).split("estimate ")[1].split(" ")[0])
             t_all = time.perf_counter() - t0
-            print(f"{n:>3} {name:>14} {t_lu:8.3f} {t_all:10.3f} {100 * (t_all - t_lu) / t_all:5.1f}% {est:9.1e}",
-                  flush=True)
+            print(
+                f"{n:>3} {name:>14} {t_lu:8.3f} {t_all:10.3f} {100 * (t_all - t_lu) / t_all:5.1f}% {est:9.1e}",
+                flush=True,
+            )
 
 
 def main() -> None:

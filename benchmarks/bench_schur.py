@@ -40,33 +40,49 @@ def bench(n: int, schur: bool) -> None:
     t_half, half = timed(lambda: st.negativity(n // 2))
     t_all, neg = timed(st.negativities)
     schur = t_conv + t_half + t_all
-    print(f"N = {n:3d} (a) Pauli solve {t_solve:7.2f} s | conversion {t_conv:6.2f} s, half|half {t_half:6.2f} s, "
-          f"all other cuts + average {t_all:6.2f} s; total {schur + t_solve:6.2f} s")
-    print(f"          half|half {half:.14f} +- {neg.errors[-1]:.1e}, average {neg.average:.14f} +- "
-          f"{neg.average_error:.1e} (conversion rounding only)")
+    print(
+        f"N = {n:3d} (a) Pauli solve {t_solve:7.2f} s | conversion {t_conv:6.2f} s, half|half {t_half:6.2f} s, "
+        f"all other cuts + average {t_all:6.2f} s; total {schur + t_solve:6.2f} s"
+    )
+    print(
+        f"          half|half {half:.14f} +- {neg.errors[-1]:.1e}, average {neg.average:.14f} +- "
+        f"{neg.average_error:.1e} (conversion rounding only)"
+    )
     dim = ss.dimension
     if schur:
         # (b) the same model solved on the Schur blocks: certified (the estimate includes the solve)
         t_s, st2 = timed(ss.schur_state)
         t_h2, half2 = timed(lambda: st2.negativity(n // 2))
         t_a2, neg2 = timed(st2.negativities)
-        print(f"      (b) Schur-basis solve {t_s:7.2f} s | half|half {t_h2:6.2f} s, all other cuts + average "
-              f"{t_a2:6.2f} s; total {t_s + t_h2 + t_a2:6.2f} s")
-        print(f"          half|half {half2:.14f} +- {neg2.errors[-1]:.1e}, average {neg2.average:.14f} +- "
-              f"{neg2.average_error:.1e} (certified); |(a) - (b)| half {abs(half - half2):.1e}, average "
-              f"{abs(neg.average - neg2.average):.1e}, symmetry {neg2.symmetry}")
+        print(
+            f"      (b) Schur-basis solve {t_s:7.2f} s | half|half {t_h2:6.2f} s, all other cuts + average "
+            f"{t_a2:6.2f} s; total {t_s + t_h2 + t_a2:6.2f} s"
+        )
+        print(
+            f"          half|half {half2:.14f} +- {neg2.errors[-1]:.1e}, average {neg2.average:.14f} +- "
+            f"{neg2.average_error:.1e} (certified); |(a) - (b)| half {abs(half - half2):.1e}, average "
+            f"{abs(neg.average - neg2.average):.1e}, symmetry {neg2.symmetry}"
+        )
     else:
-        print(f"      (b) Schur-basis solve skipped (--schur); its LU needs ~{schur_solve_memory_estimate(dim) / 1e9:.1f} GB")
+        print(
+            f"      (b) Schur-basis solve skipped (--schur); its LU needs ~{schur_solve_memory_estimate(dim) / 1e9:.1f} GB"
+        )
     if n <= 10:
         from opentangle.measures import average_negativity, negativity
 
         t_full, res = timed(lambda: R.solve(solver="full", gap=False, **p))
         dims = [2] * n
-        t_fneg, fneg = timed(lambda: (negativity(res.rho, dims, part_a=list(range(n // 2))),
-                                      average_negativity(res.rho, dims, symmetric=True)))
-        print(f"          full space: solve {t_full:.2f} s, negativity + average {t_fneg:.2f} s "
-              f"(Schur / full-space measures: {schur / t_fneg:.2f}x); |diff| half "
-              f"{abs(fneg[0] - half):.1e}, average {abs(fneg[1] - neg.average):.1e}")
+        t_fneg, fneg = timed(
+            lambda: (
+                negativity(res.rho, dims, part_a=list(range(n // 2))),
+                average_negativity(res.rho, dims, symmetric=True),
+            )
+        )
+        print(
+            f"          full space: solve {t_full:.2f} s, negativity + average {t_fneg:.2f} s "
+            f"(Schur / full-space measures: {schur / t_fneg:.2f}x); |diff| half "
+            f"{abs(fneg[0] - half):.1e}, average {abs(fneg[1] - neg.average):.1e}"
+        )
 
 
 def main(argv: list[str]) -> None:

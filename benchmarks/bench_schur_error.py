@@ -26,8 +26,10 @@ def main(ns: list[int]) -> None:
     from opentangle.spins import PIState
 
     plus = np.array([1.0, 1.0]) / np.sqrt(2)
-    model = dict(hamiltonian=SymmetricHamiltonian.ising(3.0),
-                 local_jumps=[(sigma_z(), 0.5), (np.outer(plus, [1, 0]), 20.0), (np.outer(plus, [0, 1]), 20.0)])
+    model = dict(
+        hamiltonian=SymmetricHamiltonian.ising(3.0),
+        local_jumps=[(sigma_z(), 0.5), (np.outer(plus, [1, 0]), 20.0), (np.outer(plus, [0, 1]), 20.0)],
+    )
     rng = np.random.default_rng(1)
     for n in ns:
         k = n // 2
@@ -48,9 +50,12 @@ def main(ns: list[int]) -> None:
         sc = schur_steady_state(n=n, **model)
         h1, e1 = sc.state.negativity(k), sc.state.negativity_error(k)
         t2 = time.perf_counter()
-        print(f"N = {n:3d}: Pauli path {h0:.14f} (conversion estimate {e0:.1e}; {t1 - t0:.1f} s) | moved by "
-              f"{d_rel:.1e} (1 ulp relative in t), {d_abs:.1e} (1e-16 absolute in t) | Schur basis {h1:.14f} "
-              f"+- {e1:.1e} ({t2 - t1:.1f} s) | |Pauli - Schur| {abs(h0 - h1):.1e}", flush=True)
+        print(
+            f"N = {n:3d}: Pauli path {h0:.14f} (conversion estimate {e0:.1e}; {t1 - t0:.1f} s) | moved by "
+            f"{d_rel:.1e} (1 ulp relative in t), {d_abs:.1e} (1e-16 absolute in t) | Schur basis {h1:.14f} "
+            f"+- {e1:.1e} ({t2 - t1:.1f} s) | |Pauli - Schur| {abs(h0 - h1):.1e}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

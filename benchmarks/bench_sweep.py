@@ -43,13 +43,18 @@ def main() -> None:
         axes = [f"r=0:10:{num}", f"g=0:5:{num}"]
         t_mem = best(lambda axes=axes: run_sweep("sweepfakes.grid", axes=axes))
         t_file = best(lambda axes=axes: run_sweep("sweepfakes.grid", axes=axes, out=tmp / "g.nc"))
-        print(f"{f'batch {num}x{num}, in memory':52s} {t_mem:9.3f} {ref:10.4f} {t_mem / ref:7.1f} {1e6 * (t_mem - ref) / num**2:9.2f}")
-        print(f"{f'batch {num}x{num}, checkpoint + NetCDF file':52s} {t_file:9.3f} {ref:10.4f} {t_file / ref:7.1f} {1e6 * (t_file - ref) / num**2:9.2f}")
+        print(
+            f"{f'batch {num}x{num}, in memory':52s} {t_mem:9.3f} {ref:10.4f} {t_mem / ref:7.1f} {1e6 * (t_mem - ref) / num**2:9.2f}"
+        )
+        print(
+            f"{f'batch {num}x{num}, checkpoint + NetCDF file':52s} {t_file:9.3f} {ref:10.4f} {t_file / ref:7.1f} {1e6 * (t_file - ref) / num**2:9.2f}"
+        )
     xs = np.linspace(0, 10, 2000)
     ref = best(lambda: [grid.evaluate(r=x, g=2.5, gamma=1.0) for x in xs])
-    t_loop = best(lambda: run_sweep("sweepfakes.grid", axes=["r=0:10:2000"], batch=False, workers=1,
-                                    out=tmp / "p.nc"))
-    print(f"{'pointwise 2000 points, 1 process, with file':52s} {t_loop:9.3f} {ref:10.4f} {t_loop / ref:7.1f} {1e6 * (t_loop - ref) / xs.size:9.2f}")
+    t_loop = best(lambda: run_sweep("sweepfakes.grid", axes=["r=0:10:2000"], batch=False, workers=1, out=tmp / "p.nc"))
+    print(
+        f"{'pointwise 2000 points, 1 process, with file':52s} {t_loop:9.3f} {ref:10.4f} {t_loop / ref:7.1f} {1e6 * (t_loop - ref) / xs.size:9.2f}"
+    )
     print("absolute times in seconds; the machine is shared, so compare ratios")
 
 

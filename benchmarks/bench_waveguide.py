@@ -31,7 +31,10 @@ def _qutip_parts():
     w, v = np.linalg.eigh(gam)
     c_ops = [np.sqrt(wk) * (v[0, k] * s1 + v[1, k] * s2) for k, wk in enumerate(w) if wk > 1e-14]
     c_ops += [np.sqrt(FIXED["gamma_loss"]) * s for s in (s1, s2)]
-    c_ops += [np.sqrt(FIXED["gamma_phi"] / 2) * qt.tensor(qt.sigmaz(), i2), np.sqrt(FIXED["gamma_phi"] / 2) * qt.tensor(i2, qt.sigmaz())]
+    c_ops += [
+        np.sqrt(FIXED["gamma_phi"] / 2) * qt.tensor(qt.sigmaz(), i2),
+        np.sqrt(FIXED["gamma_phi"] / 2) * qt.tensor(i2, qt.sigmaz()),
+    ]
     return h_delta, h_omega, h_g, c_ops
 
 
@@ -66,7 +69,9 @@ def main() -> None:
     model = wg.build_model(omega=1.0, delta=0.5, **FIXED)
     t_ot = best_of(lambda: steady_state(model), 5)
     t_qt = best_of(lambda: qutip_singlet(1.0, 0.5), 5)
-    print(f"single steady state: opentangle {t_ot * 1e3:.2f} ms, qutip {t_qt * 1e3:.2f} ms, ratio qutip/ot = {t_qt / t_ot:.1f}")
+    print(
+        f"single steady state: opentangle {t_ot * 1e3:.2f} ms, qutip {t_qt * 1e3:.2f} ms, ratio qutip/ot = {t_qt / t_ot:.1f}"
+    )
 
     wg.evaluate_batch({"omega": om[:1, :1], "delta": de[:1, :1]}, FIXED)  # build terms once
     t_b = best_of(lambda: wg.evaluate_batch({"omega": om, "delta": de}, FIXED), 3)
@@ -74,8 +79,10 @@ def main() -> None:
     ref = np.array([qutip_singlet(o, d) for o, d in zip(om.ravel(), de.ravel())]).reshape(om.shape)
     t_q = time.perf_counter() - t0
     got = wg.evaluate_batch({"omega": om, "delta": de}, FIXED)["singlet_fidelity"]
-    print(f"grid of {om.size} points (all measures): opentangle batch {t_b:.3f} s, qutip loop (F_S only) {t_q:.3f} s, "
-          f"ratio qutip/ot = {t_q / t_b:.1f}")
+    print(
+        f"grid of {om.size} points (all measures): opentangle batch {t_b:.3f} s, qutip loop (F_S only) {t_q:.3f} s, "
+        f"ratio qutip/ot = {t_q / t_b:.1f}"
+    )
     print(f"max |F_S(ot) - F_S(qutip)| = {np.max(np.abs(got - ref)):.2e}")
 
     bench_spectrum(args.spectrum)
@@ -105,8 +112,10 @@ def bench_spectrum(points: int) -> None:
         rho = qt.steadystate(h, c_ops)
         tq.append(1 - 1j * c * (qt.expect(s1, rho) + qt.expect(s2, rho)) / alpha)
     t_q = time.perf_counter() - t0
-    print(f"probe spectrum, {points} detunings at flux {flux}: opentangle {t_ot:.3f} s, qutip loop {t_q:.3f} s, "
-          f"ratio qutip/ot = {t_q / t_ot:.1f}, max |t_ot - t_qutip| = {np.max(np.abs(s.transmission - np.array(tq))):.1e}")
+    print(
+        f"probe spectrum, {points} detunings at flux {flux}: opentangle {t_ot:.3f} s, qutip loop {t_q:.3f} s, "
+        f"ratio qutip/ot = {t_q / t_ot:.1f}, max |t_ot - t_qutip| = {np.max(np.abs(s.transmission - np.array(tq))):.1e}"
+    )
 
 
 def bench_freeze(steps: int) -> None:
@@ -119,8 +128,11 @@ def bench_freeze(steps: int) -> None:
     s1, s2 = qt.tensor(sm, i2), qt.tensor(i2, sm)
 
     def ham(p):
-        return (p.delta * (s2.dag() * s2 - s1.dag() * s1) + p.omega * (s1 + s1.dag() + s2 + s2.dag())
-                + p.g * (s1.dag() * s2 + s2.dag() * s1))
+        return (
+            p.delta * (s2.dag() * s2 - s1.dag() * s1)
+            + p.omega * (s1 + s1.dag() + s2 + s2.dag())
+            + p.g * (s1.dag() * s2 + s2.dag() * s1)
+        )
 
     w, v = np.linalg.eigh(np.array([[drive.gamma1, drive.gamma12], [drive.gamma12, drive.gamma2]]))
     decay = [np.sqrt(wk) * (v[0, k] * s1 + v[1, k] * s2) for k, wk in enumerate(w) if wk > 1e-12]
@@ -130,15 +142,20 @@ def bench_freeze(steps: int) -> None:
 
     h = [[ham(drive), on], ham(hold)] if np.any(ham(hold).full()) else [[ham(drive), on]]
     c_ops = [[c, on] for c in decay] + [np.sqrt(drive.gamma_loss) * s for s in (s1, s2)]
-    c_ops += [np.sqrt(drive.gamma_phi / 2) * qt.tensor(qt.sigmaz(), i2), np.sqrt(drive.gamma_phi / 2) * qt.tensor(i2, qt.sigmaz())]
+    c_ops += [
+        np.sqrt(drive.gamma_phi / 2) * qt.tensor(qt.sigmaz(), i2),
+        np.sqrt(drive.gamma_phi / 2) * qt.tensor(i2, qt.sigmaz()),
+    ]
     rho0 = qt.ket2dm(qt.tensor(qt.basis(2, 1), qt.basis(2, 1)))
     opts = {"atol": 1e-12, "rtol": 1e-10, "nsteps": 100000, "max_step": 0.05}
     t0 = time.perf_counter()
     ref = qt.mesolve(h, rho0, res.times, c_ops, options=opts)
     t_q = time.perf_counter() - t0
     err = max(np.max(np.abs(a - b.full())) for a, b in zip(res.states, ref.states))
-    print(f"freeze protocol ({res.times.size} times, {res.path}): opentangle {t_ot:.3f} s, qutip mesolve {t_q:.3f} s, "
-          f"ratio qutip/ot = {t_q / t_ot:.1f}, max |rho_ot - rho_qutip| = {err:.1e}")
+    print(
+        f"freeze protocol ({res.times.size} times, {res.path}): opentangle {t_ot:.3f} s, qutip mesolve {t_q:.3f} s, "
+        f"ratio qutip/ot = {t_q / t_ot:.1f}, max |rho_ot - rho_qutip| = {err:.1e}"
+    )
 
 
 if __name__ == "__main__":

@@ -36,9 +36,17 @@ PNG = b"\x89PNG\r\n\x1a\n"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 SLOW = os.environ.get("SLOW", "0") not in ("", "0")
 FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-dev-shm-usage", "--hide-scrollbars", "--virtual-time-budget=10000",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--hide-scrollbars",
+    "--virtual-time-budget=10000",
 ]
 
 # Added before </body> of every served HTML page: make lazy images load, wait for each to settle,
@@ -115,24 +123,31 @@ def serve():
 
 @pytest.fixture(scope="module")
 def shots(tmp_path_factory) -> Path:
-    out = Path(os.environ["OPENTANGLE_SCREENSHOTS"]) if os.environ.get("OPENTANGLE_SCREENSHOTS") else (
-        tmp_path_factory.mktemp("screenshots"))
+    out = (
+        Path(os.environ["OPENTANGLE_SCREENSHOTS"])
+        if os.environ.get("OPENTANGLE_SCREENSHOTS")
+        else (tmp_path_factory.mktemp("screenshots"))
+    )
     out.mkdir(parents=True, exist_ok=True)
     return out
 
 
 def _open(chromium: str, url: str, profile: Path) -> str:
     """The DOM of ``url`` after load (and the image check) in headless Chromium."""
-    proc = subprocess.run([chromium, *FLAGS, f"--user-data-dir={profile}", "--dump-dom", url],
-                          capture_output=True, text=True, timeout=180)
+    proc = subprocess.run(
+        [chromium, *FLAGS, f"--user-data-dir={profile}", "--dump-dom", url], capture_output=True, text=True, timeout=180
+    )
     assert proc.returncode == 0, f"chromium exited {proc.returncode} on {url}: {proc.stderr[-2000:]}"
     return proc.stdout
 
 
 def _screenshot(chromium: str, url: str, profile: Path, png: Path) -> None:
     png.unlink(missing_ok=True)
-    subprocess.run([chromium, *FLAGS, f"--user-data-dir={profile}", f"--screenshot={png}",
-                    "--window-size=1280,1600", url], capture_output=True, timeout=180)
+    subprocess.run(
+        [chromium, *FLAGS, f"--user-data-dir={profile}", f"--screenshot={png}", "--window-size=1280,1600", url],
+        capture_output=True,
+        timeout=180,
+    )
     assert png.is_file() and png.read_bytes()[:8] == PNG, f"no screenshot of {url}"
     assert png.stat().st_size > 10_000, f"screenshot of {url} is suspiciously small (blank page?)"
 
@@ -161,9 +176,13 @@ def report_dir(tmp_path_factory) -> Path:
     if not (IN_CI or SLOW):
         pytest.skip("set OPENTANGLE_REPORT=<reproduce --out dir> or SLOW=1 to run reproduce --quick here")
     d = tmp_path_factory.mktemp("report")
-    proc = subprocess.run([sys.executable, "-m", "opentangle.cli", "reproduce", "--quick", "--out", str(d)],
-                          capture_output=True, text=True, timeout=1500,
-                          env={**os.environ, "OMP_NUM_THREADS": "1"})
+    proc = subprocess.run(
+        [sys.executable, "-m", "opentangle.cli", "reproduce", "--quick", "--out", str(d)],
+        capture_output=True,
+        text=True,
+        timeout=1500,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
     assert (d / "index.html").is_file(), proc.stderr[-3000:]
     return d
 
@@ -217,8 +236,8 @@ def test_site_home_and_reference_render(chromium, serve, site_dir, shots, tmp_pa
     _images_ok(home, base, expect_images=False)
     assert "opentangle" in home and 'href="reference/opentangle/' in home
     ref = _open(chromium, base + "reference/opentangle/lindblad/model/", tmp_path / "profile")
-    assert "Model" in ref and 'class="arithmatex"' in ref     # docstrings rendered, math marked up
-    assert ":math:`" not in ref and ":func:`" not in ref        # no raw Sphinx roles left
+    assert "Model" in ref and 'class="arithmatex"' in ref  # docstrings rendered, math marked up
+    assert ":math:`" not in ref and ":func:`" not in ref  # no raw Sphinx roles left
     _screenshot(chromium, base + "index.html", tmp_path / "profile", shots / "site-home.png")
     first_gallery = next(p for p in _pages_with_images(site_dir) if p.startswith("gallery/"))
     _screenshot(chromium, base + first_gallery, tmp_path / "profile", shots / "site-gallery.png")

@@ -77,11 +77,13 @@ def test_headline_compare():
 
 def test_help_imports_no_study_or_heavy_module():
     # issue 19: `opentangle --help` reads one-line helps from the sources, importing nothing heavy
-    code = ("import sys; from opentangle.cli import main\n"
-            "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-            "heavy = [m for m in sys.modules if m.startswith(('opentangle.studies.', 'xarray', 'matplotlib', "
-            "'dask', 'numpy', 'scipy'))]\n"
-            "print('HEAVY:' + ','.join(heavy))")
+    code = (
+        "import sys; from opentangle.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in sys.modules if m.startswith(('opentangle.studies.', 'xarray', 'matplotlib', "
+        "'dask', 'numpy', 'scipy'))]\n"
+        "print('HEAVY:' + ','.join(heavy))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "Commands" in out.stdout and "reset" in out.stdout and "sweep" in out.stdout
@@ -89,9 +91,11 @@ def test_help_imports_no_study_or_heavy_module():
 
 
 def test_study_command_imports_only_its_study():
-    code = ("import sys; from opentangle.cli import main\n"
-            "try:\n    main(['ladder', '--help'])\nexcept SystemExit:\n    pass\n"
-            "print(','.join(sorted(m for m in sys.modules if m.startswith(('opentangle.studies.', 'xarray', 'dask')))))")
+    code = (
+        "import sys; from opentangle.cli import main\n"
+        "try:\n    main(['ladder', '--help'])\nexcept SystemExit:\n    pass\n"
+        "print(','.join(sorted(m for m in sys.modules if m.startswith(('opentangle.studies.', 'xarray', 'dask')))))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     loaded = out.stdout.strip().splitlines()[-1].split(",")
@@ -101,12 +105,18 @@ def test_study_command_imports_only_its_study():
 
 def test_lower_layers_import_lazily():
     # issue 19: the engine's public names resolve on first use; scipy.stats only inside fock_window
-    code = ("import sys\nfrom opentangle.lindblad import steady_state\nimport opentangle.spins.fock\n"
-            "import opentangle.lindblad as lb\nassert callable(lb.spectral_gap) and 'spectral_gap' in dir(lb)\n"
-            "print(','.join(sorted(m for m in sys.modules if m.startswith(('opentangle.lindblad.', 'scipy.stats')))))")
+    code = (
+        "import sys\nfrom opentangle.lindblad import steady_state\nimport opentangle.spins.fock\n"
+        "import opentangle.lindblad as lb\nassert callable(lb.spectral_gap) and 'spectral_gap' in dir(lb)\n"
+        "print(','.join(sorted(m for m in sys.modules if m.startswith(('opentangle.lindblad.', 'scipy.stats')))))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     loaded = out.stdout.strip().splitlines()[-1].split(",")
     assert "opentangle.lindblad.steady" in loaded and "opentangle.lindblad.dynamics" in loaded
-    assert not any(m.startswith(("scipy.stats", "opentangle.lindblad.floquet", "opentangle.lindblad.threshold",
-                                 "opentangle.lindblad.batch")) for m in loaded), loaded
+    assert not any(
+        m.startswith(
+            ("scipy.stats", "opentangle.lindblad.floquet", "opentangle.lindblad.threshold", "opentangle.lindblad.batch")
+        )
+        for m in loaded
+    ), loaded

@@ -79,7 +79,9 @@ def test_math_directive_keeps_indentation_inside_sections(roles):
 
 def test_cross_reference_roles_become_optional_autorefs(roles):
     out = roles.convert("see :func:`~opentangle.lindblad.steady_state` and :class:`Model`")
-    assert '<autoref identifier="opentangle.lindblad.steady_state" optional><code>steady_state()</code></autoref>' in out
+    assert (
+        '<autoref identifier="opentangle.lindblad.steady_state" optional><code>steady_state()</code></autoref>' in out
+    )
     assert '<autoref identifier="Model" optional><code>Model</code></autoref>' in out
     assert ":func:" not in out and ":class:" not in out
 
@@ -100,7 +102,7 @@ def test_no_unknown_sphinx_roles_left_in_sources(roles):
 
 def test_nav_points_at_existing_pages():
     text = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
-    nav = text[text.index("\nnav:"):]
+    nav = text[text.index("\nnav:") :]
     targets = re.findall(r":\s*([\w./-]+\.(?:md|ipynb))\s*$", nav, flags=re.MULTILINE)
     assert targets
     for t in targets:
@@ -121,9 +123,11 @@ def test_tutorial_notebooks_are_committed_without_outputs():
 
 
 def test_prose_in_the_type_slot_moves_to_the_description(roles):
-    doc = ("Parameters\n----------\ntol : bound on the residual; absolute.\n    more text\n"
-           "study : str or :class:`module`\n    Study name.\n\nRaises\n------\n"
-           "ConvergenceError : residual above ``tol``.\n")
+    doc = (
+        "Parameters\n----------\ntol : bound on the residual; absolute.\n    more text\n"
+        "study : str or :class:`module`\n    Study name.\n\nRaises\n------\n"
+        "ConvergenceError : residual above ``tol``.\n"
+    )
     out = roles.convert(doc)
     assert "tol\n    bound on the residual; absolute.\n    more text" in out
     assert "study : str or module\n    Study name." in out

@@ -33,10 +33,17 @@ def test_evaluate_pure_and_dephased():
     assert big["window"] > 5000 and 0 < big["discarded_weight"] <= 1e-8
 
 
-@pytest.mark.parametrize("kw,match", [
-    ({"n_atoms": 0}, "n_atoms"), ({"n_atoms": -3}, "n_atoms"), ({"n_atoms": 2.5}, "n_atoms"),
-    ({"gamma": -0.1}, "gamma"), ({"t": float("nan")}, "finite"), ({"t": float("inf")}, "finite"),
-])
+@pytest.mark.parametrize(
+    "kw,match",
+    [
+        ({"n_atoms": 0}, "n_atoms"),
+        ({"n_atoms": -3}, "n_atoms"),
+        ({"n_atoms": 2.5}, "n_atoms"),
+        ({"gamma": -0.1}, "gamma"),
+        ({"t": float("nan")}, "finite"),
+        ({"t": float("inf")}, "finite"),
+    ],
+)
 def test_evaluate_bad_input(kw, match):
     with pytest.raises(InvalidParameterError, match=match):
         study.evaluate(**{"n_atoms": 10, "t": 1.0, "gamma": 0.0, **kw})
@@ -53,12 +60,15 @@ def test_cli_json_contract(cli_in_process):
     assert code == 0 and data["entropy"] is None and data["log_negativity"] > 0
 
 
-@pytest.mark.parametrize("args", [
-    ["--n-atoms", "0", "--t", "1"],
-    ["--n-atoms", "10", "--t", "1", "--gamma", "-1"],
-    ["--n-atoms", "10", "--t", "nan"],
-    ["--n-atoms", "10", "--t", "inf"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--n-atoms", "0", "--t", "1"],
+        ["--n-atoms", "10", "--t", "1", "--gamma", "-1"],
+        ["--n-atoms", "10", "--t", "nan"],
+        ["--n-atoms", "10", "--t", "inf"],
+    ],
+)
 def test_cli_bad_input_one_line_error(args, cli_in_process):
     code, out, err = cli_in_process(["ensembles", *args, "--json"])
     assert code == 2

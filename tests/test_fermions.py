@@ -237,8 +237,9 @@ def test_monitoring_drift_purity_and_number(seed):
     occ = np.zeros(2 * L, int)
     occ[rng.choice(2 * L, L, replace=False)] = 1
     s = GaussianState.from_occupations(occ)
-    traj = run_monitored(s, probabilities=rng.random(2 * L), cycles=40, rng=rng,
-                         hamiltonian=ladder_hopping(L, t1=1, t2=3, t12=0.7))
+    traj = run_monitored(
+        s, probabilities=rng.random(2 * L), cycles=40, rng=rng, hamiltonian=ladder_hopping(L, t1=1, t2=3, t12=0.7)
+    )
     assert s.drift() < 1e-12  # orbitals re-orthonormalised at the end
     d = s.correlation_matrix()
     np.testing.assert_allclose(d @ d, d, atol=1e-10)  # still pure
@@ -262,9 +263,15 @@ def test_unmonitored_circuit_is_exact_unitary_evolution():
     s = GaussianState.from_occupations(np.tile([1, 0], L))
     d0 = s.correlation_matrix()
     rng = np.random.default_rng(0)
-    traj = run_monitored(s, probabilities=0.0, cycles=7, rng=rng,
-                         half_step=CirculantPropagator(h, n_chains=2, dt=0.5), record_from=3,
-                         observe=lambda st: {"n": st.particle_number()})
+    traj = run_monitored(
+        s,
+        probabilities=0.0,
+        cycles=7,
+        rng=rng,
+        half_step=CirculantPropagator(h, n_chains=2, dt=0.5),
+        record_from=3,
+        observe=lambda st: {"n": st.particle_number()},
+    )
     u = propagator(h, 7.0)
     np.testing.assert_allclose(s.correlation_matrix(), u.conj() @ d0 @ u.T, atol=1e-11)
     np.testing.assert_array_equal(traj.cycles, [4, 5, 6, 7])
@@ -275,16 +282,18 @@ def test_unmonitored_circuit_is_exact_unitary_evolution():
 def test_ladder_hopping_is_the_hand_written_ladder():
     """L = 4: system chain 0-1-2-3-0 (t1), ancilla 4-5-6-7-4 (t2), rungs j <-> 4+j (t12), nothing else."""
     a, b, r = 1.0, 2.0, 0.5
-    ref = np.array([
-        [0, a, 0, a, r, 0, 0, 0],
-        [a, 0, a, 0, 0, r, 0, 0],
-        [0, a, 0, a, 0, 0, r, 0],
-        [a, 0, a, 0, 0, 0, 0, r],
-        [r, 0, 0, 0, 0, b, 0, b],
-        [0, r, 0, 0, b, 0, b, 0],
-        [0, 0, r, 0, 0, b, 0, b],
-        [0, 0, 0, r, b, 0, b, 0],
-    ])
+    ref = np.array(
+        [
+            [0, a, 0, a, r, 0, 0, 0],
+            [a, 0, a, 0, 0, r, 0, 0],
+            [0, a, 0, a, 0, 0, r, 0],
+            [a, 0, a, 0, 0, 0, 0, r],
+            [r, 0, 0, 0, 0, b, 0, b],
+            [0, r, 0, 0, b, 0, b, 0],
+            [0, 0, r, 0, 0, b, 0, b],
+            [0, 0, 0, r, b, 0, b, 0],
+        ]
+    )
     np.testing.assert_array_equal(ladder_hopping(4, t1=a, t2=b, t12=r), ref)
     np.testing.assert_array_equal(chain_hopping(4, a), ref[:4, :4])
 
@@ -340,7 +349,8 @@ def test_gaussian_negativity_matches_exact_partial_time_reversal(part_a):
 def test_negativity_of_pure_state_is_renyi_half_and_zero_for_product():
     d = _random_state(6, 3, seed=11).correlation_matrix()
     assert fermionic_negativity(d, [0, 1, 2], [3, 4, 5]) == pytest.approx(
-        renyi_entropy(d, [0, 1, 2], alpha=0.5), abs=1e-10)
+        renyi_entropy(d, [0, 1, 2], alpha=0.5), abs=1e-10
+    )
     thermal_product = np.diag([0.3, 0.8, 0.5])
     assert fermionic_negativity(thermal_product, [0], [1, 2]) == pytest.approx(0.0, abs=1e-12)
 

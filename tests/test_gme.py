@@ -221,8 +221,18 @@ def test_uncertifiable_solver_claim_raises(monkeypatch):
     def broken(rho, dims, w, qs, **kw):
         out = original(rho, dims, w, qs, **kw)
         chk = out[2]
-        bad = type(chk)(0.1, chk.shift, chk.residual, chk.min_eig_p, chk.min_eig_q, chk.max_eig_p, chk.max_eig_q,
-                        chk.atol, chk.tol, chk.program)
+        bad = type(chk)(
+            0.1,
+            chk.shift,
+            chk.residual,
+            chk.min_eig_p,
+            chk.min_eig_q,
+            chk.max_eig_p,
+            chk.max_eig_q,
+            chk.atol,
+            chk.tol,
+            chk.program,
+        )
         return out[0], out[1], bad
 
     monkeypatch.setattr(gme, "check_decomposable_witness", broken)

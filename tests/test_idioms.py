@@ -16,7 +16,11 @@ def qubit_pair():
     """Two driven, coupled, decaying qubits in QuTiP form (rates inside the collapse operators)."""
     sm1 = qutip.tensor(qutip.sigmam(), qutip.qeye(2))
     sm2 = qutip.tensor(qutip.qeye(2), qutip.sigmam())
-    H = 0.7 * (sm1.dag() * sm2 + sm2.dag() * sm1) + 0.4 * (sm1 + sm1.dag()) + 0.2 * qutip.tensor(qutip.sigmaz(), qutip.qeye(2))
+    H = (
+        0.7 * (sm1.dag() * sm2 + sm2.dag() * sm1)
+        + 0.4 * (sm1 + sm1.dag())
+        + 0.2 * qutip.tensor(qutip.sigmaz(), qutip.qeye(2))
+    )
     c_ops = [np.sqrt(0.3) * sm1, np.sqrt(0.8) * sm2, np.sqrt(0.2) * (sm1 + sm2)]
     return H, c_ops
 
@@ -38,8 +42,14 @@ def test_evolve_h_rho0_times_c_ops_matches_mesolve_with_names_and_xarray():
     psi0 = qutip.tensor(qutip.basis(2, 0), qutip.basis(2, 1))
     times = np.linspace(0, 5, 21)
     zz = qutip.tensor(qutip.sigmaz(), qutip.sigmaz())
-    ev = evolve(H, psi0, times, c_ops, e_ops={"zz": zz, "x1": qutip.tensor(qutip.sigmax(), qutip.qeye(2))},
-                measures=("negativity", "concurrence"))
+    ev = evolve(
+        H,
+        psi0,
+        times,
+        c_ops,
+        e_ops={"zz": zz, "x1": qutip.tensor(qutip.sigmax(), qutip.qeye(2))},
+        measures=("negativity", "concurrence"),
+    )
     ref = qutip.mesolve(H, psi0, times, c_ops, e_ops=[zz], options={"atol": 1e-12, "rtol": 1e-10})
     assert np.abs(ev.expect_named["zz"] - np.asarray(ref.expect[0])).max() < 1e-8
     ds = ev.to_xarray()
@@ -99,8 +109,14 @@ def test_html_reprs():
     ss = steady_state(H, c_ops)
     h = ss._repr_html_()
     assert "<table" in h and "concurrence" in h and "residual" in h
-    ev = evolve(H, qutip.tensor(qutip.basis(2, 0), qutip.basis(2, 0)), np.linspace(0, 1, 6), c_ops,
-                e_ops={"zz": zz_op()}, measures="negativity")
+    ev = evolve(
+        H,
+        qutip.tensor(qutip.basis(2, 0), qutip.basis(2, 0)),
+        np.linspace(0, 1, 6),
+        c_ops,
+        e_ops={"zz": zz_op()},
+        measures="negativity",
+    )
     h = ev._repr_html_()
     assert "<svg" in h and "polyline" in h and "zz" in h and "time-dependent" not in h
     sp_ = spectrum(Model(hamiltonian=sigma_x(), jumps=[Jump(sigma_minus(), 1.0)]))

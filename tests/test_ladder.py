@@ -55,8 +55,10 @@ def test_full_monitoring_matches_correlation_reference():
     correlation-matrix simulation (same draws, hand-written h), and sit far below the unmonitored ones."""
     kw = {**SMALL, "p1": 1.0, "p2": 1.0}
     zeno = ladder.simulate_ladder(**kw, seed=3)
-    recs = [_correlation_trajectory(s, **{k: kw[k] for k in ("L", "t1", "t2", "t12", "p1", "p2", "cycles")})
-            for s in trajectory_seeds(3, kw["trajectories"])]
+    recs = [
+        _correlation_trajectory(s, **{k: kw[k] for k in ("L", "t1", "t2", "t12", "p1", "p2", "cycles")})
+        for s in trajectory_seeds(3, kw["trajectories"])
+    ]
     for name in ("system_entropy", "interchain_entropy", "system_mutual_information"):
         ref = [_window_mean(rec, name, kw["cycles"] // 2 + 1) for rec in recs]
         np.testing.assert_allclose(zeno.samples[name], ref, atol=1e-9, err_msg=name)
@@ -76,8 +78,18 @@ def test_negativity_option():
 
 @pytest.mark.parametrize(
     "override",
-    [{"L": 7}, {"L": 2}, {"p1": 1.5}, {"p2": -0.1}, {"cycles": 0}, {"trajectories": 0}, {"t2": float("nan")},
-     {"L": 8.5}, {"L": "eight"}, {"cycles": None}],
+    [
+        {"L": 7},
+        {"L": 2},
+        {"p1": 1.5},
+        {"p2": -0.1},
+        {"cycles": 0},
+        {"trajectories": 0},
+        {"t2": float("nan")},
+        {"L": 8.5},
+        {"L": "eight"},
+        {"cycles": None},
+    ],
 )
 def test_bad_parameters(override):
     with pytest.raises(InvalidParameterError):
@@ -89,8 +101,28 @@ def test_bad_parameters(override):
 def test_cli_json_and_error(capsys):
     from opentangle.cli import main
 
-    args = ["ladder", "--L", "8", "--t1", "1", "--t2", "2", "--t12", "0.5", "--p1", "0.2", "--p2", "0.3",
-            "--cycles", "10", "--trajectories", "2", "--seed", "5", "--json"]
+    args = [
+        "ladder",
+        "--L",
+        "8",
+        "--t1",
+        "1",
+        "--t2",
+        "2",
+        "--t12",
+        "0.5",
+        "--p1",
+        "0.2",
+        "--p2",
+        "0.3",
+        "--cycles",
+        "10",
+        "--trajectories",
+        "2",
+        "--seed",
+        "5",
+        "--json",
+    ]
     with pytest.raises(SystemExit) as exc:
         main(args)
     assert exc.value.code == 0
@@ -124,8 +156,12 @@ def test_fast_ancilla_noise_enhances_system_entropy():
 @pytest.mark.slow
 def test_reproduce_quick(tmp_path):
     heads = ladder.reproduce(tmp_path, level="quick")
-    assert {p.name for p in tmp_path.iterdir()} >= {"ladder_vs_p2.nc", "ladder_vs_p2.png", "ladder_sign_map.nc",
-                                                    "ladder_scaling.nc"}
+    assert {p.name for p in tmp_path.iterdir()} >= {
+        "ladder_vs_p2.nc",
+        "ladder_vs_p2.png",
+        "ladder_sign_map.nc",
+        "ladder_scaling.nc",
+    }
     checks = [h for h in heads if h.kind == "check" and h.reference == 0.0]
     assert checks and all(h.passed for h in checks)
 
@@ -236,14 +272,16 @@ def _correlation_trajectory(seedseq, L, t1, t2, t12, p1, p2, cycles):
 
 def _window_mean(rec, name, first):
     """Mean of ``name`` over cycles ``first..len(rec)`` (1-based)."""
-    return float(np.mean([r[name] for r in rec[first - 1:]]))
+    return float(np.mean([r[name] for r in rec[first - 1 :]]))
 
 
 @pytest.mark.parametrize(
     "pars",
-    [dict(t1=1.0, t2=2.3, t12=0.7, p1=0.3, p2=0.4, cycles=9),
-     dict(t1=-0.8, t2=0.3, t12=1.1, p1=0.5, p2=0.0, cycles=6),
-     dict(t1=1.0, t2=1.0, t12=0.5, p1=0.0, p2=0.0, cycles=5)],  # p1 = p2 = 0: exact unitary evolution
+    [
+        dict(t1=1.0, t2=2.3, t12=0.7, p1=0.3, p2=0.4, cycles=9),
+        dict(t1=-0.8, t2=0.3, t12=1.1, p1=0.5, p2=0.0, cycles=6),
+        dict(t1=1.0, t2=1.0, t12=0.5, p1=0.0, p2=0.0, cycles=5),
+    ],  # p1 = p2 = 0: exact unitary evolution
 )
 def test_simulate_ladder_matches_jordan_wigner_many_body(pars, monkeypatch):
     """The real code path (ladder_hopping, FFT propagator forced, run_monitored, averaging window) against

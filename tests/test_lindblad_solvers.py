@@ -190,7 +190,9 @@ def test_iterative_uniqueness_check_conserved_quantity_n8(seed):
     dims = [2] * N
     Z = [embed(sigma_z(), i, dims, sparse=True) for i in range(N)]
     H = sum(Z[i] @ Z[j] for i in range(N) for j in range(i + 1, N))
-    jumps = [dephasing(site=0, rate=1.0, dims=dims)] + [amplitude_damping(site=i, rate=1.0, dims=dims) for i in range(1, N)]
+    jumps = [dephasing(site=0, rate=1.0, dims=dims)] + [
+        amplitude_damping(site=i, rate=1.0, dims=dims) for i in range(1, N)
+    ]
     with pytest.raises(NonUniqueSteadyStateError, match="trace norm"):
         steady_state(Model(hamiltonian=H, jumps=jumps, dims=dims), method="iterative", seed=seed)
 
@@ -403,8 +405,9 @@ def test_spectrum_sparse_two_qubit_analytic():
     g, r, gamma = 2.5, 6.0, 1.0
     m = ising_reset_model(2, g=g, gamma=gamma, r=r)
     w = 2j * np.sqrt(complex(g**2 - r**2 / 16))
-    full = np.array([0, -r, -r, -2 * r] + [-2 * (r + gamma)] * 4 + [-(1.5 * r + gamma) + w] * 4
-                    + [-(1.5 * r + gamma) - w] * 4)
+    full = np.array(
+        [0, -r, -r, -2 * r] + [-2 * (r + gamma)] * 4 + [-(1.5 * r + gamma) + w] * 4 + [-(1.5 * r + gamma) - w] * 4
+    )
     sp_ = spectrum(m, k=6, method="sparse")
     assert np.isclose(sp_.gap, r, rtol=1e-9)
     assert max(np.abs(full - e).min() for e in sp_.eigenvalues) < 1e-8
@@ -479,8 +482,11 @@ def test_spectral_gap_nonunique_is_zero():
 
     dims = [2, 2]
     # dephasing only: every diagonal state is stationary (kernel dimension 4)
-    model = Model(hamiltonian=embed(sigma_z(), 0, dims), jumps=dephasing(site=0, rate=1.0, dims=dims)
-                  + dephasing(site=1, rate=0.5, dims=dims), dims=dims)
+    model = Model(
+        hamiltonian=embed(sigma_z(), 0, dims),
+        jumps=dephasing(site=0, rate=1.0, dims=dims) + dephasing(site=1, rate=0.5, dims=dims),
+        dims=dims,
+    )
     for method in ("dense", "arnoldi"):
         assert spectral_gap(model, method=method).gap == 0.0
 

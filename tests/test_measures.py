@@ -239,8 +239,16 @@ def test_fef_nonconvergence_is_reported():
 def test_batched_two_qubit_measures():
     rng = np.random.default_rng(0)
     batch = np.stack([random_density_matrix(4, seed=rng) for _ in range(50)])
-    for f in (negativity, log_negativity, concurrence, entanglement_of_formation, bell_fidelity,
-              fully_entangled_fraction, von_neumann_entropy, mutual_information):
+    for f in (
+        negativity,
+        log_negativity,
+        concurrence,
+        entanglement_of_formation,
+        bell_fidelity,
+        fully_entangled_fraction,
+        von_neumann_entropy,
+        mutual_information,
+    ):
         out = f(batch)
         assert out.shape == (50,)
         assert np.allclose(out, [f(r) for r in batch], atol=1e-10)
@@ -259,7 +267,11 @@ def test_batched_negativity_large():
     "call,err,match",
     [
         (lambda: negativity(np.eye(4)), InvalidStateError, "trace"),
-        (lambda: negativity(np.array([[0.5, 0.5j, 0, 0], [0.5j, 0.5, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]])), InvalidStateError, "Hermitian"),
+        (
+            lambda: negativity(np.array([[0.5, 0.5j, 0, 0], [0.5j, 0.5, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]])),
+            InvalidStateError,
+            "Hermitian",
+        ),
         (lambda: negativity(np.diag([1.2, -0.2, 0, 0])), InvalidStateError, "positive"),
         (lambda: negativity(np.eye(6) / 6), DimensionError, "dims"),
         (lambda: negativity(np.eye(6) / 6, dims=[2, 2]), DimensionError, "multiply"),

@@ -68,8 +68,10 @@ def test_no_boundary_when_nothing_is_entangled():
 
 
 def test_choose_measure_prefers_negativity_and_validates():
-    ds = xr.Dataset({"residual": ("x", [1.0, 2.0]), "negativity": ("x", [0.0, 1.0]), "label": ("x", ["a", "b"])},
-                    coords={"x": [0, 1]})
+    ds = xr.Dataset(
+        {"residual": ("x", [1.0, 2.0]), "negativity": ("x", [0.0, 1.0]), "label": ("x", ["a", "b"])},
+        coords={"x": [0, 1]},
+    )
     assert choose_measure(ds) == "negativity" and choose_measure(ds, "residual") == "residual"
     for bad in ("label", "nope"):
         with pytest.raises(InvalidParameterError):
@@ -83,8 +85,15 @@ def test_choose_measure_skips_a_constant_echo_of_a_parameter():
     assert choose_measure(ds) == "output_negativity"
     assert plot_dataset(ds).axes[0].get_ylabel() == "output_negativity"
     x = [0, 1, 2]
-    flat = xr.Dataset({"a": ("x", [1.0, 1.0, 1.0]), "b": ("x", [1.0, 2.0, 3.0]), "purity": ("x", [1, 1, 1]),
-                       "singlet_fidelity": ("x", [0.5, 0.5, 0.5])}, coords={"x": x})
+    flat = xr.Dataset(
+        {
+            "a": ("x", [1.0, 1.0, 1.0]),
+            "b": ("x", [1.0, 2.0, 3.0]),
+            "purity": ("x", [1, 1, 1]),
+            "singlet_fidelity": ("x", [0.5, 0.5, 0.5]),
+        },
+        coords={"x": x},
+    )
     assert choose_measure(flat) == "singlet_fidelity"  # entanglement-like beats varying but unrelated
     assert choose_measure(flat.drop_vars("singlet_fidelity")) == "b"  # else the first varying one
     assert choose_measure(flat[["a"]]) == "a"  # all constant: still something to plot

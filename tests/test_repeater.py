@@ -51,7 +51,7 @@ def brute_repeater(n, L, gamma, t=None):
     one = np.ones(d)
     n1, n2, n3 = (np.einsum("a,b,c->abc", *v).ravel() for v in ((na, one, one), (one, na, one), (one, one, na)))
     s1, s2, s3 = (np.einsum("a,b,c->abc", *v).ravel() for v in ((sz, one, one), (one, sz, one), (one, one, sz)))
-    plus = np.full(d**3, d ** -1.5)
+    plus = np.full(d**3, d**-1.5)
     psi = np.exp(1j * (n1 * n2 - n2 * n3) * t) * np.exp(1j * phi * n2) * plus  # e^{+iHt}, then e^{i phi n_2}
     # Lindblad with diagonal H and S^z: d rho_ab/dt = [i(H_a - H_b) - gamma/2 sum_j (s_ja - s_jb)^2] rho_ab
     rate = sum((s[:, None] - s[None, :]) ** 2 for s in (s1, s2, s3))
@@ -111,7 +111,9 @@ def test_brute_force_exact_solution_matches_lindblad_integration():
     h = na[0] * na[1] - na[1] * na[2]
     plus = qt.tensor(*[(qt.basis(2, 0) + qt.basis(2, 1)).unit()] * 3)
     # e^{+iHt}: QuTiP evolves with e^{-iHt}, so pass -H; L[rho] = gamma/2 sum (2 s rho s - s^2 rho - rho s^2)
-    res = qt.mesolve(-h, qt.ket2dm(plus), [0, t], [math.sqrt(gamma) * s for s in sz], options={"atol": 1e-12, "rtol": 1e-10})
+    res = qt.mesolve(
+        -h, qt.ket2dm(plus), [0, t], [math.sqrt(gamma) * s for s in sz], options={"atol": 1e-12, "rtol": 1e-10}
+    )
     rot = (1j * phi * na[1]).expm()
     rho_q = (rot * res.states[-1] * rot.dag()).full()
     e = brute_repeater(n, 2, gamma, t=t)
@@ -181,8 +183,11 @@ def test_gamma_zero_reproduces_previous_numbers(row):
     i = int(np.argmax(r.probabilities))
     assert r.mean_entropy == pytest.approx(mean_e, abs=1e-12)
     assert float(np.sum(r.probabilities * r.outcomes)) == pytest.approx(mean_q, abs=1e-11)
-    assert (int(r.outcomes[i]), r.probabilities[i], r.entropies[i]) == (q, pytest.approx(p, abs=1e-13),
-                                                                         pytest.approx(e, abs=1e-11))
+    assert (int(r.outcomes[i]), r.probabilities[i], r.entropies[i]) == (
+        q,
+        pytest.approx(p, abs=1e-13),
+        pytest.approx(e, abs=1e-11),
+    )
 
 
 # moved from tests/test_spins.py with repeater_m3
@@ -200,8 +205,11 @@ def test_repeater_matches_three_ensemble_brute_force(n, L):
     t, phi = 2 * np.pi / L, np.pi / (2 * L)
     k = np.arange(n + 1)
     c = np.sqrt(comb(n, k) / 2.0**n)
-    psi = (np.einsum("a,b,c->abc", c, c, c) * np.exp(1j * t * k[None, :, None] * (k[:, None, None] - k[None, None, :]))
-           * np.exp(1j * phi * k)[None, :, None])
+    psi = (
+        np.einsum("a,b,c->abc", c, c, c)
+        * np.exp(1j * t * k[None, :, None] * (k[:, None, None] - k[None, None, :]))
+        * np.exp(1j * phi * k)[None, :, None]
+    )
     u = sla.expm(-1j * _sy_schwinger(n) * np.pi / 4)
     r = repeater_m3(n, L=L, tol=1e-16)
     assert r.total_probability == pytest.approx(1.0, abs=1e-12)

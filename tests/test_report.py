@@ -57,8 +57,9 @@ def report(tmp_path_factory, monkeypatch_module):
     begin_outputs(out / "grid")
     (out / "grid" / "stale.png").write_bytes(b"old")  # from an earlier run (in its manifest): must disappear
     record_outputs(out / "grid")
-    return reproduce_all(out, level="quick", studies=["sweepfakes.grid", "sweepfakes.broken", "sweepfakes.dies"],
-                         jobs=2)
+    return reproduce_all(
+        out, level="quick", studies=["sweepfakes.grid", "sweepfakes.broken", "sweepfakes.dies"], jobs=2
+    )
 
 
 @pytest.fixture(scope="module")
@@ -146,13 +147,21 @@ def test_cli_exit_code_reflects_failures(capsys, tmp_path, monkeypatch):
 @pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium (Debian package 'chromium') not installed")
 def test_headless_chromium_loads_every_image(report, tmp_path):
     index = (report.out / "index.html").resolve()
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--allow-file-access-from-files",
-             "--virtual-time-budget=5000"]
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--allow-file-access-from-files",
+        "--virtual-time-budget=5000",
+    ]
     dom = subprocess.run([CHROMIUM, *flags, "--dump-dom", index.as_uri()], capture_output=True, text=True, timeout=120)
     assert 'data-images="ok:1"' in dom.stdout, dom.stderr[-2000:]
     shot = report.out / "screenshot.png"
-    subprocess.run([CHROMIUM, *flags, f"--screenshot={shot}", "--window-size=1200,1600", index.as_uri()],
-                   capture_output=True, timeout=120)
+    subprocess.run(
+        [CHROMIUM, *flags, f"--screenshot={shot}", "--window-size=1200,1600", index.as_uri()],
+        capture_output=True,
+        timeout=120,
+    )
     assert shot.read_bytes()[:8] == PNG
 
 
@@ -190,8 +199,13 @@ def test_row_kinds_render_in_html_and_json(tmp_path):
     rep, st = _kinds_report(tmp_path)
     assert [h.kind for h in st.headlines] == ["check", "info", "refuted"]
     # an info row and a reproduced refutation never count as a pass, nor make the study fail
-    assert st.status == "pass" and st.counts() == {"check_pass": 1, "check_fail": 0, "info": 1, "refuted": 1,
-                                                   "refutation_failed": 0}
+    assert st.status == "pass" and st.counts() == {
+        "check_pass": 1,
+        "check_fail": 0,
+        "info": 1,
+        "refuted": 1,
+        "refutation_failed": 0,
+    }
     p = parse(write_index(rep))
     marks = [c for c in p.cells if c[0] in ("ok", "bad", "info", "refuted")]
     assert marks == [("ok", "\u2713 pass"), ("info", "info"), ("refuted", "\u26a0 claim refuted")]

@@ -47,8 +47,11 @@ def qutip_steady_state(n, g, r, gamma, *, kind="ising", purity=1.0, noise="depha
         if noise == "dephasing":
             c_ops.append(math.sqrt(gamma / 2) * site(sz, i))
         else:
-            c_ops += [math.sqrt(B * s) * site(up, i), math.sqrt(B * (1 - s)) * site(up.dag(), i),
-                      math.sqrt((C - B / 2) / 2) * site(sz, i)]
+            c_ops += [
+                math.sqrt(B * s) * site(up, i),
+                math.sqrt(B * (1 - s)) * site(up.dag(), i),
+                math.sqrt((C - B / 2) / 2) * site(sz, i),
+            ]
         for lam, v in zip(evals, evecs):
             for k in range(2):
                 if lam > 1e-14:
@@ -233,7 +236,9 @@ def test_full_space_three_qubits_against_qutip(kind, purity):
 def test_batched_equals_pointwise():
     rho, _ = R.steady_states_grid(n=3, g=np.array([2.0, 5.0]), r=np.array([3.0, 1.0]), gamma=1.0, purity=0.95)
     for k, (g, r) in enumerate([(2.0, 3.0), (5.0, 1.0)]):
-        assert np.allclose(rho[k], R.solve(n=3, g=g, r=r, gamma=1.0, purity=0.95, gap=False, solver="full").rho, atol=1e-9)
+        assert np.allclose(
+            rho[k], R.solve(n=3, g=g, r=r, gamma=1.0, purity=0.95, gap=False, solver="full").rho, atol=1e-9
+        )
 
 
 def test_thermal_noise_reduces_to_dephasing():
@@ -377,8 +382,9 @@ def test_witness_thresholds():
 
 
 def test_evaluate_batch_falls_back_for_other_parameters():
-    out = R.evaluate_batch({"n": np.array([2, 3]), "r": np.array([10.0, 8.0])}, {"g": 3.0},
-                           measures=("pair_negativity", "gap"), gap=True)
+    out = R.evaluate_batch(
+        {"n": np.array([2, 3]), "r": np.array([10.0, 8.0])}, {"g": 3.0}, measures=("pair_negativity", "gap"), gap=True
+    )
     assert set(out) == {"pair_negativity", "gap"}
     assert abs(out["pair_negativity"][0] - R.two_qubit_negativity(g=3.0, r=10.0)) < 1e-9
     assert abs(out["gap"][1] - R.evaluate(n=3, g=3.0, r=8.0, gap=True)["gap"]) < 1e-9
@@ -411,8 +417,9 @@ def test_full_space_against_symmetric_xyz_thermal_imperfect():
 def test_thermal_noise_against_independent_qutip(n, kind):
     p = dict(g=2.0, r=1.5, B=3.0, C=2.0, s=0.2)
     ours = R.solve(n=n, hamiltonian=kind, noise="thermal", purity=0.95, gap=False, solver="full", **p).rho
-    ref = qutip_steady_state(n, p["g"], p["r"], 0.0, kind=kind, purity=0.95, noise="thermal",
-                             B=p["B"], C=p["C"], s=p["s"])
+    ref = qutip_steady_state(
+        n, p["g"], p["r"], 0.0, kind=kind, purity=0.95, noise="thermal", B=p["B"], C=p["C"], s=p["s"]
+    )
     assert np.allclose(ours, ref, atol=1e-8)
     # the bath pulls towards |1> (s = 0.2 < 1/2), so <sigma_z> < 0 without a Hamiltonian
     rho1 = R.solve(n=2, g=0.0, r=0.1, noise="thermal", B=3.0, C=2.0, s=0.2, gap=False).rho1
@@ -425,8 +432,12 @@ def test_negativity_and_average_against_brute_force(n):
     rho = qutip_steady_state(n, g, r, 1.0)
     out = R.evaluate(n=n, g=g, r=r, gamma=1.0)
     assert abs(out["negativity"] - _pt_negativity(rho, n, list(range(n // 2)))) < 1e-8
-    cuts = [list(A) for k in range(1, n // 2 + 1) for A in itertools.combinations(range(n), k)
-            if not (2 * k == n and 0 not in A)]
+    cuts = [
+        list(A)
+        for k in range(1, n // 2 + 1)
+        for A in itertools.combinations(range(n), k)
+        if not (2 * k == n and 0 not in A)
+    ]
     assert len(cuts) == 2 ** (n - 1) - 1
     brute = np.mean([_pt_negativity(rho, n, A) for A in cuts])
     assert abs(out["average_negativity"] - brute) < 1e-8
@@ -452,8 +463,16 @@ def test_cli_n20_keys_and_values(capsys):
     out = json.loads(capsys.readouterr().out)
     assert set(out) == set(R.MEASURES)
     assert out["gap"] is None
-    for key in ("negativity", "average_negativity", "pair_negativity", "pair_concurrence", "residual",
-                "squeezing_xi2", "toth_margin", "negativity_lower_bound"):
+    for key in (
+        "negativity",
+        "average_negativity",
+        "pair_negativity",
+        "pair_concurrence",
+        "residual",
+        "squeezing_xi2",
+        "toth_margin",
+        "negativity_lower_bound",
+    ):
         assert isinstance(out[key], float) and math.isfinite(out[key]), key
     assert out["residual"] < 1e-8 and out["negativity_lower_bound"] >= out["pair_negativity"] - 1e-12
     assert out["negativity"] >= out["negativity_lower_bound"] - 1e-12
@@ -506,9 +525,11 @@ def test_package_import_and_cli_point_stay_light():
     import subprocess
     import sys
 
-    code = ("import sys; from opentangle.cli import main\n"
-            "try:\n    main(['reset', '--n', '2', '--json'])\nexcept SystemExit:\n    pass\n"
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('xarray', 'matplotlib', 'dask')))")
+    code = (
+        "import sys; from opentangle.cli import main\n"
+        "try:\n    main(['reset', '--n', '2', '--json'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('xarray', 'matplotlib', 'dask')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "[]"
     assert json.loads(out.strip().splitlines()[0])["gap"] is None

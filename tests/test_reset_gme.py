@@ -12,7 +12,8 @@ from opentangle.measures.gme import symmetric_blocks
 from opentangle.studies import reset as R
 
 needs_cvxpy = pytest.mark.skipif(
-    __import__("importlib").util.find_spec("cvxpy") is None, reason="cvxpy (opentangle[sdp]) not installed")
+    __import__("importlib").util.find_spec("cvxpy") is None, reason="cvxpy (opentangle[sdp]) not installed"
+)
 
 
 def steady(n, g, r):
@@ -56,8 +57,9 @@ def test_missing_cvxpy_gives_null_and_one_line_note(monkeypatch, capsys):
     from opentangle.cli import main
 
     def missing():
-        raise OptionalDependencyError("genuine_entanglement needs cvxpy and an SDP solver; install them with "
-                                      "`pip install opentangle[sdp]`")
+        raise OptionalDependencyError(
+            "genuine_entanglement needs cvxpy and an SDP solver; install them with `pip install opentangle[sdp]`"
+        )
 
     monkeypatch.setattr(gme_mod, "_cvxpy", missing)
     res = R.solve(n=3, g=5.0, r=40.0, gme=True, gap=False)
@@ -119,7 +121,9 @@ def test_n4_spin_blocks_equal_the_full_program():
 
     st = R.schur_state(steady(4, 5.0, 150.0))
     sym = R.genuine_entanglement_of(st)
-    full = genuine_entanglement(st.to_dense(), symmetric=False)  # 7 bipartitions of 16 x 16 (~3 min on the loaded machine)
+    full = genuine_entanglement(
+        st.to_dense(), symmetric=False
+    )  # 7 bipartitions of 16 x 16 (~3 min on the loaded machine)
     assert sym.entangled and full.entangled and abs(sym.value - full.value) < 1e-6
 
 

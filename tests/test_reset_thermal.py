@@ -23,8 +23,10 @@ def _bloch(rho: np.ndarray) -> tuple[float, float]:
     return float(np.trace(rho @ sigma_x()).real), float(np.trace(rho @ sigma_z()).real)
 
 
-@pytest.mark.parametrize("t1, t2, n_th", [(2.0, 1.3, 0.0), (2.0, 4.0, 0.4), (0.5, 0.2, 3.0), (1.0, 1.5, math.inf),
-                                          (1.0, 0.7, -1.5), (math.inf, 0.8, 0.3)])
+@pytest.mark.parametrize(
+    "t1, t2, n_th",
+    [(2.0, 1.3, 0.0), (2.0, 4.0, 0.4), (0.5, 0.2, 3.0), (1.0, 1.5, math.inf), (1.0, 0.7, -1.5), (math.inf, 0.8, 0.3)],
+)
 def test_thermal_jumps_bloch_decay(t1, t2, n_th):
     """H = 0: <sz> relaxes to 2p - 1 at rate 1/T1, <sx> decays at 1/T2 (p = n/(2n+1), the Bloch equations)."""
     p = 0.5 if math.isinf(n_th) else n_th / (2 * n_th + 1)
@@ -50,12 +52,14 @@ def test_thermal_jumps_against_qutip_mesolve_driven_qubit():
     t1, t2, n = 2.0, 1.5, 0.6
     H = 0.7 * sigma_z() / 2 + 0.9 * sigma_x()
     times = np.linspace(0.0, 6.0, 13)
-    ev = evolve(Model(hamiltonian=H, jumps=thermal_jumps(site=0, t1=t1, t2=t2, n_th=n, dims=[2]), dims=[2]),
-                RHO0, times)
+    ev = evolve(
+        Model(hamiltonian=H, jumps=thermal_jumps(site=0, t1=t1, t2=t2, n_th=n, dims=[2]), dims=[2]), RHO0, times
+    )
     G, g_phi = 1.0 / ((2 * n + 1) * t1), 1.0 / t2 - 1.0 / (2 * t1)
     c_ops = [math.sqrt(G * (n + 1)) * qt.sigmam(), math.sqrt(G * n) * qt.sigmap(), math.sqrt(g_phi / 2) * qt.sigmaz()]
-    ref = qt.mesolve(0.7 * qt.sigmaz() / 2 + 0.9 * qt.sigmax(), qt.Qobj(RHO0), times, c_ops,
-                     options={"atol": 1e-12, "rtol": 1e-10})
+    ref = qt.mesolve(
+        0.7 * qt.sigmaz() / 2 + 0.9 * qt.sigmax(), qt.Qobj(RHO0), times, c_ops, options={"atol": 1e-12, "rtol": 1e-10}
+    )
     for ours, theirs in zip(ev.states, ref.states):
         theirs = theirs.full()
         assert abs(ours[0, 0] - theirs[0, 0]) < 1e-7 and abs(ours[1, 1] - theirs[1, 1]) < 1e-7
@@ -91,8 +95,9 @@ def test_paper_b_c_s_is_the_thermal_channel(B, extra, s):
     assert abs(ours - paper).max() < 1e-12 * max(1.0, B, C)
 
 
-@pytest.mark.parametrize("B, C, s", [(1.0, 1.0, 0.25), (2.0, 1.5, 0.0), (0.5, 3.0, 0.5), (0.0, 1.0, 0.3),
-                                     (1.0, 0.8, 0.8), (1.0, 0.5, 1.0)])
+@pytest.mark.parametrize(
+    "B, C, s", [(1.0, 1.0, 0.25), (2.0, 1.5, 0.0), (0.5, 3.0, 0.5), (0.0, 1.0, 0.3), (1.0, 0.8, 0.8), (1.0, 0.5, 1.0)]
+)
 def test_paper_b_c_s_bloch_equations(B, C, s):
     """Hartmann Eq. (1): T1 = 1/B, T2 = 1/C, equilibrium <(1+sz)/2> = s (also s > 1/2: an inverted bath)."""
     m = Model(jumps=thermal_noise(site=0, B=B, C=C, s=s, dims=[2]), dims=[2])

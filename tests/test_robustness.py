@@ -70,16 +70,19 @@ PROBES = [
     (["reproduce", "--study", "sweepfakes.grid", "--out", "{tmp}/rep", "--timeout", "-1"], "--timeout"),
     (["reproduce", "--study", "sweepfakes.grid", "--out", "{fifo_dir}"], "is a FIFO"),
     (["sweep", "sweepfakes.line", "-p", "x=0:1:2", "--seed", "-1", "--out", "{tmp}/o.nc"], "[0, 2**63 - 1]"),
-    (["sweep", "sweepfakes.line", "-p", "x=0:1:2", "--seed", "99999999999999999999999", "--out", "{tmp}/o.nc"],
-     "[0, 2**63 - 1]"),
+    (
+        ["sweep", "sweepfakes.line", "-p", "x=0:1:2", "--seed", "99999999999999999999999", "--out", "{tmp}/o.nc"],
+        "[0, 2**63 - 1]",
+    ),
     (["sweep", "sweepfakes.line", "-p", "x=0:1:2", "--workers", "100000", "--out", "{tmp}/o.nc"], "per CPU core"),
-    (["sweep", "sweepfakes.line", "-p", "x=0:1:100000", "-p", "y=0:1:100000", "--out", "{tmp}/o.nc"],
-     "10,000,000,000 points"),
+    (
+        ["sweep", "sweepfakes.line", "-p", "x=0:1:100000", "-p", "y=0:1:100000", "--out", "{tmp}/o.nc"],
+        "10,000,000,000 points",
+    ),
     (["sweep", "sweepfakes.line", "-p", "x=0:1:3", "-m", "nope", "--out", "{tmp}/o.nc"], "unknown measure 'nope'"),
     (["sweep", "{tmp}/typo.py", "-p", "x=0:1:3", "--out", "{tmp}/o.nc"], "'negativty' that MEASURES does not list"),
     (["sweep", "{tmp}/lacks.py", "-p", "x=0:1:3", "--out", "{tmp}/o.nc"], "did not return 'b', which MEASURES lists"),
-    (["sweep", "{tmp}/broken_import.py", "-p", "x=0:1:3", "--out", "{tmp}/o.nc"],
-     "importing the study"),
+    (["sweep", "{tmp}/broken_import.py", "-p", "x=0:1:3", "--out", "{tmp}/o.nc"], "importing the study"),
     (["sweep", "{tmp}/nothere.py", "-p", "x=0:1:3", "--out", "{tmp}/o.nc"], "no study file"),
     (["sweep", "sweepfakes.line", "-p", "x=0.0:1:3:log", "--out", "{tmp}/o.nc"], "START > 0"),
     (["sweep", "sweepfakes.line", "-p", "x=1,1", "--out", "{tmp}/o.nc"], "appears twice"),
@@ -93,23 +96,23 @@ PROBES = [
 ]
 
 FAKE_STUDIES = {
-    "typo.py": '''
+    "typo.py": """
         PARAMETERS = {"x": 0.0}
         MEASURES = ("negativity",)
         def evaluate(*, x=0.0):
             return {"negativty": x}
-    ''',
-    "lacks.py": '''
+    """,
+    "lacks.py": """
         PARAMETERS = {"x": 0.0}
         MEASURES = ("a", "b")
         def evaluate(*, x=0.0):
             return {"a": x}
-    ''',
-    "broken_import.py": '''
+    """,
+    "broken_import.py": """
         import numpy as np
         import no_such_module_anywhere
         PARAMETERS = {"x": 0.0}
-    ''',
+    """,
 }
 
 
@@ -123,7 +126,8 @@ def probe_files(tmp_path):
     os.mkfifo(tmp_path / "fifo_dir" / "index.html")
     nc = tmp_path / "m.nc"
     xr.Dataset({"negativity": ("r", np.linspace(0, 1, 3))}, coords={"r": [0.0, 1.0, 2.0]}).to_netcdf(
-        nc, engine="h5netcdf")
+        nc, engine="h5netcdf"
+    )
     _declare_huge(tmp_path / "big.nc")
     return {"tmp": tmp_path, "fifo": tmp_path / "fifo", "fifo_dir": tmp_path / "fifo_dir", "nc": nc}
 
@@ -151,10 +155,19 @@ def test_cli_probe_is_exit_2_one_line(argv, needle, probe_files, cli_in_process)
 
 
 def test_import_error_in_the_users_file_names_module_and_line(probe_files, cli_in_process):
-    code, _, err = cli_in_process(["sweep", str(probe_files["tmp"] / "broken_import.py"), "-p", "x=0:1:2",
-                                   "--out", str(probe_files["tmp"] / "o.nc")])
-    one_line_exit_2(code, err, "(broken_import.py, line 3): ModuleNotFoundError: No module named "
-                               "'no_such_module_anywhere'")
+    code, _, err = cli_in_process(
+        [
+            "sweep",
+            str(probe_files["tmp"] / "broken_import.py"),
+            "-p",
+            "x=0:1:2",
+            "--out",
+            str(probe_files["tmp"] / "o.nc"),
+        ]
+    )
+    one_line_exit_2(
+        code, err, "(broken_import.py, line 3): ModuleNotFoundError: No module named 'no_such_module_anywhere'"
+    )
     assert "unknown study" not in err
 
 
@@ -183,8 +196,9 @@ class Scaled:
 def _run_elsewhere(args, cwd):
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["PYTHONPATH"] = SRC  # only opentangle itself (as if installed), never the user's folder
-    return subprocess.run([sys.executable, "-m", "opentangle.cli", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=180)
+    return subprocess.run(
+        [sys.executable, "-m", "opentangle.cli", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=180
+    )
 
 
 def test_users_file_and_module_name_work_without_pythonpath(tmp_path):
@@ -194,8 +208,22 @@ def test_users_file_and_module_name_work_without_pythonpath(tmp_path):
     (pkg / "toy.py").write_text(USER_STUDY)
     other = tmp_path / "elsewhere"
     other.mkdir()
-    by_file = _run_elsewhere(["sweep", str(pkg / "toy.py"), "-p", "x=0.1:1000:5:log", "-p", "n=2,4,8",
-                              "--workers", "2", "--json", "--out", "f.nc"], cwd=other)
+    by_file = _run_elsewhere(
+        [
+            "sweep",
+            str(pkg / "toy.py"),
+            "-p",
+            "x=0.1:1000:5:log",
+            "-p",
+            "n=2,4,8",
+            "--workers",
+            "2",
+            "--json",
+            "--out",
+            "f.nc",
+        ],
+        cwd=other,
+    )
     assert by_file.returncode == 0, by_file.stderr
     ds = load(other / "f.nc")
     np.testing.assert_allclose(ds.x.values, [0.1, 1.0, 10.0, 100.0, 1000.0], rtol=1e-12)
@@ -203,8 +231,9 @@ def test_users_file_and_module_name_work_without_pythonpath(tmp_path):
     np.testing.assert_allclose(ds.value.values, 2.0 * ds.x.values[:, None] * np.ones(3))
     assert (ds.n_out.values == ds.n.values[None, :]).all()
     assert json.loads(ds.attrs["grid"]) == [["x", 0.1, 1000.0, 5, "log"], ["n", "list", [2.0, 4.0, 8.0]]]
-    by_name = _run_elsewhere(["sweep", "mystudies.toy:Scaled", "-p", "x=1,2", "--workers", "1", "--json",
-                              "--out", "c.nc"], cwd=tmp_path)
+    by_name = _run_elsewhere(
+        ["sweep", "mystudies.toy:Scaled", "-p", "x=1,2", "--workers", "1", "--json", "--out", "c.nc"], cwd=tmp_path
+    )
     assert by_name.returncode == 0, by_name.stderr
     np.testing.assert_array_equal(load(tmp_path / "c.nc").value.values, [10.0, 20.0])
 
@@ -249,8 +278,10 @@ def _good(i, value=None):
 @pytest.mark.parametrize(
     "bad, reason",
     [
-        (lambda: _good(1).to_line().replace(b'"value": [', b'"value": [1000.0 + ').replace(b"1000.0 + ", b"7"),
-         "checksum mismatch"),
+        (
+            lambda: _good(1).to_line().replace(b'"value": [', b'"value": [1000.0 + ').replace(b"1000.0 + ", b"7"),
+            "checksum mismatch",
+        ),
         (lambda: Record([-1], _good(1).v).to_line(), "index out of range"),
         (lambda: Record([6], _good(1).v).to_line(), "index out of range"),
         (lambda: Record([1], {k: v for k, v in _good(1).v.items() if k != "noise"}).to_line(), "missing measure"),
@@ -258,7 +289,7 @@ def _good(i, value=None):
         (lambda: Record([1], {**_good(1).v, "value": [1.0, 2.0]}).to_line(), "wrong type or length"),
         (lambda: Record([True], _good(1).v).to_line(), "not an integer"),
         (lambda: b'{"i": [1], "v": {}, "e": {}}\n', "malformed record"),
-        (lambda: b'[1, 2, 3]\n', "malformed record"),
+        (lambda: b"[1, 2, 3]\n", "malformed record"),
     ],
 )
 def test_bad_record_is_dropped_with_a_warning_and_recomputed(bad, reason, tmp_path):
@@ -523,8 +554,12 @@ _num = st.one_of(st.integers(-3, 5).map(str), st.floats(allow_nan=True).map(repr
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(name=_piece, parts=st.lists(_num, min_size=1, max_size=4), sep=st.sampled_from([":", ","]),
-       seed=st.one_of(st.integers(-2, 2**64), st.floats()))
+@given(
+    name=_piece,
+    parts=st.lists(_num, min_size=1, max_size=4),
+    sep=st.sampled_from([":", ","]),
+    seed=st.one_of(st.integers(-2, 2**64), st.floats()),
+)
 def test_fuzz_sweep_arguments(name, parts, sep, seed):
     spec = f"{name}={sep.join(parts)}"
     res = _typed_or_valid(lambda: run_sweep("sweepfakes.grid", axes=[spec], seed=seed, workers=1))
@@ -535,7 +570,10 @@ def test_fuzz_sweep_arguments(name, parts, sep, seed):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.binary(max_size=200) | st.from_regex(rb'\{"i": \[-?\d{1,3}\], "v": \{.{0,30}\}, "e": \{\}, "c": "[0-9a-f]{16}"\}\n'))
+@given(
+    st.binary(max_size=200)
+    | st.from_regex(rb'\{"i": \[-?\d{1,3}\], "v": \{.{0,30}\}, "e": \{\}, "c": "[0-9a-f]{16}"\}\n')
+)
 def test_fuzz_checkpoint_lines_never_raise(line):
     spec = make_spec("sweepfakes.line", axes=AXES)
     rec, why = Record.from_line(line, spec)
@@ -543,9 +581,13 @@ def test_fuzz_checkpoint_lines_never_raise(line):
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
-                    lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=3), c, max_size=3),
-                    max_leaves=10))
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
+        lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=3), c, max_size=3),
+        max_leaves=10,
+    )
+)
 def test_fuzz_jsonable_round_trips(x):
     y = _io.jsonable(x)
     assert json.loads(json.dumps(y, allow_nan=True)) == y or y != y  # NaN != NaN
@@ -555,10 +597,41 @@ def test_fuzz_jsonable_round_trips(x):
 
 @pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.sampled_from(["sweep", "plot", "ladder", "thermalize", "-p", "x=0:1:2", "--out", "/dev/null",
-                                 "--seed", "-1", "--workers", "0", "nan", "sweepfakes.line", "--set", "n=1.5", "-m",
-                                 "zz", "--timeout", "x=1,2", "y=0:1:2:log", "--d", "--L", "1e9", "o.nc"]),
-                min_size=1, max_size=8))
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "sweep",
+                "plot",
+                "ladder",
+                "thermalize",
+                "-p",
+                "x=0:1:2",
+                "--out",
+                "/dev/null",
+                "--seed",
+                "-1",
+                "--workers",
+                "0",
+                "nan",
+                "sweepfakes.line",
+                "--set",
+                "n=1.5",
+                "-m",
+                "zz",
+                "--timeout",
+                "x=1,2",
+                "y=0:1:2:log",
+                "--d",
+                "--L",
+                "1e9",
+                "o.nc",
+            ]
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
 def test_slow_cli_fuzz_never_tracebacks(argv):
     import contextlib
     import io
@@ -597,17 +670,49 @@ def test_dask_scheduler_killed_mid_sweep_is_one_line_and_resumable(tmp_path):
     addr = f"tcp://127.0.0.1:{port}"
     env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{TESTS}", "OMP_NUM_THREADS": "1"}
     dask = str(Path(sys.executable).with_name("dask"))
-    procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path)]
+    procs = [
+        subprocess.Popen(
+            [dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=tmp_path,
+        )
+    ]
     try:
         time.sleep(15)
-        procs.append(subprocess.Popen([dask, "worker", addr, "--nworkers", "1", "--nthreads", "1", "--no-dashboard"],
-                                      env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path))
+        procs.append(
+            subprocess.Popen(
+                [dask, "worker", addr, "--nworkers", "1", "--nthreads", "1", "--no-dashboard"],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                cwd=tmp_path,
+            )
+        )
         time.sleep(15)
         out = tmp_path / "o.nc"
-        sweep = subprocess.Popen([sys.executable, "-m", "opentangle.cli", "sweep", "sweepfakes.line", "-p", "x=0:3:60",
-                                  "--set", "delay=0.3", "--scheduler", addr, "--out", str(out)],
-                                 env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        sweep = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "opentangle.cli",
+                "sweep",
+                "sweepfakes.line",
+                "-p",
+                "x=0:3:60",
+                "--set",
+                "delay=0.3",
+                "--scheduler",
+                addr,
+                "--out",
+                str(out),
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         ckpt = checkpoint_path(out, make_spec("sweepfakes.line", axes=["x=0:3:60"], fixed={"delay": 0.3}).key)
         deadline = time.monotonic() + 200
         while (not ckpt.exists() or ckpt.read_text().count("\n") < 4) and time.monotonic() < deadline:
@@ -629,7 +734,8 @@ def test_dask_scheduler_killed_mid_sweep_is_one_line_and_resumable(tmp_path):
 
 def test_a_dying_pool_worker_is_one_line_and_keeps_the_checkpoint(tmp_path, cli_in_process):
     f = tmp_path / "crashy.py"
-    f.write_text(textwrap.dedent('''
+    f.write_text(
+        textwrap.dedent("""
         import os, time
         PARAMETERS = {"x": 0.0}
         MEASURES = ("value",)
@@ -638,7 +744,8 @@ def test_a_dying_pool_worker_is_one_line_and_keeps_the_checkpoint(tmp_path, cli_
                 time.sleep(0.5)
                 os._exit(3)  # like a segfault or the OOM killer
             return {"value": x}
-    '''))
+    """)
+    )
     out = tmp_path / "o.nc"
     code, _, err = cli_in_process(["sweep", str(f), "-p", "x=0:1:12", "--workers", "2", "--out", str(out)])
     one_line_exit_2(code, err, "a worker process died")

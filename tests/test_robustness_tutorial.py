@@ -30,9 +30,14 @@ def qutip_state(t_c, t_h, g, p, E):
     return rho.full(), qt.concurrence(rho)
 
 
-@pytest.mark.parametrize("point", [dict(t_c=0.0, t_h=1000.0, g=0.012, p=0.05, E=1.0),
-                                   dict(t_c=0.1, t_h=10.0, g=0.005, p=0.05, E=1.0),
-                                   dict(t_c=0.2, t_h=3.0, g=0.3, p=0.1, E=1.0)])
+@pytest.mark.parametrize(
+    "point",
+    [
+        dict(t_c=0.0, t_h=1000.0, g=0.012, p=0.05, E=1.0),
+        dict(t_c=0.1, t_h=10.0, g=0.005, p=0.05, E=1.0),
+        dict(t_c=0.2, t_h=3.0, g=0.3, p=0.1, E=1.0),
+    ],
+)
 def test_matches_qutip(point):
     rho = study["steady_state"](study["model"](**point)).rho
     ref, c_ref = qutip_state(**point)
@@ -52,8 +57,22 @@ def test_tutorial_sweep_from_the_file(tmp_path, cli_in_process):
     import xarray as xr
 
     out = tmp_path / "m.nc"
-    code, _, err = cli_in_process(["sweep", str(FILE), "-p", "t_h=1:1000:3:log", "-p", "g=0.012,0.1",
-                                   "--set", "t_c=0", "--workers", "1", "--out", str(out)])
+    code, _, err = cli_in_process(
+        [
+            "sweep",
+            str(FILE),
+            "-p",
+            "t_h=1:1000:3:log",
+            "-p",
+            "g=0.012,0.1",
+            "--set",
+            "t_c=0",
+            "--workers",
+            "1",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0, err
     with xr.open_dataset(out, engine="h5netcdf") as ds:
         c = ds.concurrence.values

@@ -52,7 +52,7 @@ def tensor_power(u: np.ndarray, n: int) -> np.ndarray:
 
 def dicke_negativity(n: int, w: int, k: int) -> float:
     """|D_n^w> across k | n-k: Schmidt coefficients C(k,i) C(n-k,w-i) / C(n,w) (hypergeometric)."""
-    lam = [math.comb(k, i) * math.comb(n - k, w - i) / math.comb(n, w) for i in range(0, min(k, w) + 1)]
+    lam = [math.comb(k, i) * math.comb(n - k, w - i) / math.comb(n, w) for i in range(min(k, w) + 1)]
     return (sum(math.sqrt(x) for x in lam) ** 2 - 1) / 2
 
 
@@ -87,8 +87,7 @@ def test_clebsch_gordan_table_is_orthogonal_and_coupled(ja2, jb2):
     assert np.allclose(c.T @ c, np.eye(da * db), atol=1e-10)
     # the columns are |J M>: total J^2 = J(J+1)
     ops_a, ops_b = spin_operators(ja2 / 2), spin_operators(jb2 / 2)
-    j2 = sum(np.linalg.matrix_power(np.kron(a, np.eye(db)) + np.kron(np.eye(da), b), 2)
-             for a, b in zip(ops_a, ops_b))
+    j2 = sum(np.linalg.matrix_power(np.kron(a, np.eye(db)) + np.kron(np.eye(da), b), 2) for a, b in zip(ops_a, ops_b))
     vals = np.concatenate([[tj / 2 * (tj / 2 + 1)] * (tj + 1) for tj in twoj])
     assert np.allclose(j2 @ c, c * vals, atol=1e-9)
     for l, tj in enumerate(twoj):  # Condon-Shortley: <jA jA; jB J-jA | J J> > 0
@@ -164,8 +163,11 @@ def test_larger_side_transposed_gives_the_same_negativity(n):
     st_ = PIState.from_dense(random_pi_state(n, seed=3 * n))
     for k in range(1, n // 2 + 1):
         big = n - k
-        total = sum(multiplicity(big, ja2 / 2) * multiplicity(k, jb2 / 2) * st_._nu(ja2, jb2)[0]
-                    for ja2 in range(big % 2, big + 1, 2) for jb2 in range(k % 2, k + 1, 2))
+        total = sum(
+            multiplicity(big, ja2 / 2) * multiplicity(k, jb2 / 2) * st_._nu(ja2, jb2)[0]
+            for ja2 in range(big % 2, big + 1, 2)
+            for jb2 in range(k % 2, k + 1, 2)
+        )
         assert abs(total - st_.negativity(k)) < 1e-10
 
 
@@ -231,7 +233,7 @@ def test_bad_input_typed_errors():
         PIState.from_dense(-np.eye(8) / 8)
     with pytest.raises(DimensionError):
         PIState.from_dense(np.eye(6) / 6)
-    occ, lookup = _occupations(4)
+    occ, _lookup = _occupations(4)
     with pytest.raises(DimensionError):
         PIState.from_correlations(np.ones(3), n=4, occupations=occ)
     with pytest.raises(InvalidStateError):

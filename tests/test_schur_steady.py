@@ -30,8 +30,10 @@ PLUS = np.array([1.0, 1.0]) / math.sqrt(2)
 
 
 def reset_model(g: float = 3.0, r: float = 20.0) -> dict:
-    return dict(hamiltonian=SymmetricHamiltonian.ising(g),
-                local_jumps=[(sigma_z(), 0.5), (np.outer(PLUS, [1, 0]), r), (np.outer(PLUS, [0, 1]), r)])
+    return dict(
+        hamiltonian=SymmetricHamiltonian.ising(g),
+        local_jumps=[(sigma_z(), 0.5), (np.outer(PLUS, [1, 0]), r), (np.outer(PLUS, [0, 1]), r)],
+    )
 
 
 def random_model(seed: int):
@@ -105,8 +107,9 @@ def test_steady_state_matches_qutip_full_space(n, seed):
     h, v, local, coll = random_model(seed)
     ham, cops = full_space(n, h, v, local, coll)
     dims = [[2] * n, [2] * n]
-    ref = qutip.steadystate(qutip.Qobj(ham, dims=dims), [qutip.Qobj(c, dims=dims) for c in cops],
-                            method="direct").full()
+    ref = qutip.steadystate(
+        qutip.Qobj(ham, dims=dims), [qutip.Qobj(c, dims=dims) for c in cops], method="direct"
+    ).full()
     ours = schur_steady_state(n=n, hamiltonian=SymmetricHamiltonian(h, v), local_jumps=local, collective_jumps=coll)
     assert np.abs(ours.state.to_dense() - ref).max() < 1e-8
     assert ours.error < 1e-10

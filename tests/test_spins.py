@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -230,9 +231,13 @@ def test_dephasing_exact_solution_matches_lindblad_n3():
     c = np.sqrt(comb(n, np.arange(n + 1)) / 2.0**n)
     psi0 = qt.tensor(qt.Qobj(c), qt.Qobj(c))
     # The paper writes psi(t) with e^{+i k1 k2 t}: the generator is -H in QuTiP's convention
-    res = qt.mesolve(-qt.tensor(num, num), psi0 * psi0.dag(), [0, T],
-                     c_ops=[math.sqrt(gamma) * qt.tensor(sz, eye), math.sqrt(gamma) * qt.tensor(eye, sz)],
-                     options={"atol": 1e-12, "rtol": 1e-10})
+    res = qt.mesolve(
+        -qt.tensor(num, num),
+        psi0 * psi0.dag(),
+        [0, T],
+        c_ops=[math.sqrt(gamma) * qt.tensor(sz, eye), math.sqrt(gamma) * qt.tensor(eye, sz)],
+        options={"atol": 1e-12, "rtol": 1e-10},
+    )
     rho, win = dephased_state(n, T, gamma, tol=1e-16)
     assert win.is_full
     assert np.max(np.abs(rho - res.states[-1].full())) < 1e-8
@@ -243,7 +248,7 @@ def test_log_negativity_pure_limit_and_monotone_in_gamma():
         ln0, _ = dephased_log_negativity(n, t, 0.0, tol=1e-14)
         assert ln0 == pytest.approx(pure_entanglement(n, t, tol=1e-14).log_negativity, abs=1e-9)
     vals = [dephased_log_negativity(12, np.pi / 2, g)[0] for g in (0.0, 0.01, 0.1, 1.0)]
-    assert all(a >= b - 1e-12 for a, b in zip(vals, vals[1:]))
+    assert all(a >= b - 1e-12 for a, b in itertools.pairwise(vals))
     assert vals[-1] < 0.05
 
 
@@ -316,8 +321,10 @@ def test_sx_amplitudes_match_rotation_matrix():
 
 # ----------------------------------------------------------------------------- exact phase reduction (issue 13.4)
 # pi to 200 decimals (the standard published digits), independent of the Machin integer code in spins.fock
-_PI200 = ("3.14159265358979323846264338327950288419716939937510582097494459230781640628620899862803482534211706798"
-          "214808651328230664709384460955058223172535940812848111745028410270193852110555964462294895493038196")
+_PI200 = (
+    "3.14159265358979323846264338327950288419716939937510582097494459230781640628620899862803482534211706798"
+    "214808651328230664709384460955058223172535940812848111745028410270193852110555964462294895493038196"
+)
 
 
 def _decimal_mod_2pi(t, prec=260):
@@ -381,5 +388,6 @@ def test_entropy_at_t_1e14_matches_high_precision_computation():
     # the float 2 pi reduction was 0.3 bits off here: the test can tell the two apart
     assert abs(pure_entanglement(200, float(np.remainder(1e14, 2 * np.pi))).entropy - ref) > 0.1
     # the dephased (gamma = 0) path reduces the same way
-    assert dephased_log_negativity(20, 1e14, 0.0)[0] == pytest.approx(pure_entanglement(20, 1e14).log_negativity,
-                                                                       abs=1e-6)
+    assert dephased_log_negativity(20, 1e14, 0.0)[0] == pytest.approx(
+        pure_entanglement(20, 1e14).log_negativity, abs=1e-6
+    )

@@ -30,11 +30,17 @@ def _independent_dense(n, t, gamma):
     return math.log2(np.abs(np.linalg.eigvalsh(pt)).sum())
 
 
-@pytest.mark.parametrize("L,gamma", [
-    (2, 0.05), (3, 0.05),
-    pytest.param(2, 0.02, marks=pytest.mark.slow), pytest.param(2, 0.2, marks=pytest.mark.slow),
-    pytest.param(3, 0.01, marks=pytest.mark.slow), pytest.param(3, 0.2, marks=pytest.mark.slow),
-])
+@pytest.mark.parametrize(
+    "L,gamma",
+    [
+        (2, 0.05),
+        (3, 0.05),
+        pytest.param(2, 0.02, marks=pytest.mark.slow),
+        pytest.param(2, 0.2, marks=pytest.mark.slow),
+        pytest.param(3, 0.01, marks=pytest.mark.slow),
+        pytest.param(3, 0.2, marks=pytest.mark.slow),
+    ],
+)
 def test_fiber_bracket_contains_exact_value_n40(L, gamma):
     """At N = 40 the bracket is wide (1/N), but the exact value must lie inside it (the upper bound is N-free)."""
     t = 2 * math.pi / L

@@ -60,7 +60,9 @@ def test_partial_operations_batch_and_qobj():
 def test_embed_and_spin_operators():
     local = np.diag([1.0, 2.0, 3.0])
     assert np.allclose(embed(local, 1, [2, 3, 2]), np.kron(np.kron(np.eye(2), local), np.eye(2)))
-    assert np.allclose(embed(np.kron(sigma_x(), local), [0, 1], [2, 3, 2]), np.kron(np.kron(sigma_x(), local), np.eye(2)))
+    assert np.allclose(
+        embed(np.kron(sigma_x(), local), [0, 1], [2, 3, 2]), np.kron(np.kron(sigma_x(), local), np.eye(2))
+    )
     assert np.allclose(embed(sigma_z(), 0, [2, 2]), np.kron(sigma_z(), np.eye(2)))
     assert np.allclose(embed(sigma_minus(), 1, [2, 2], sparse=True).toarray(), np.kron(np.eye(2), sigma_minus()))
     jx, jy, jz = spin_operators(1.5)

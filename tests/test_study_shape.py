@@ -46,12 +46,24 @@ def _figure(cfg):
     hs = np.array([_entropy(Coin(p=float(x)), CoinOptions())["entropy"] for x in ps])
     fig, ax = pyplot().subplots()
     ax.plot(ps, hs)
-    return FigureOutput("coin_entropy", xr.Dataset({"entropy": ("p", hs)}, coords={"p": ps}), fig,
-                        (Headline.compare("H(1/2) of 3 flips", _entropy(Coin(), CoinOptions())["entropy"], 3.0, 1e-12),))
+    return FigureOutput(
+        "coin_entropy",
+        xr.Dataset({"entropy": ("p", hs)}, coords={"p": ps}),
+        fig,
+        (Headline.compare("H(1/2) of 3 flips", _entropy(Coin(), CoinOptions())["entropy"], 3.0, 1e-12),),
+    )
 
 
-COIN = Study(name="coin", summary="A biased coin.", params=Coin, options=CoinOptions, measures=("entropy",),
-             compute=_entropy, levels=Levels(quick=3, default=5, full=9), figures=(_figure,))
+COIN = Study(
+    name="coin",
+    summary="A biased coin.",
+    params=Coin,
+    options=CoinOptions,
+    measures=("entropy",),
+    compute=_entropy,
+    levels=Levels(quick=3, default=5, full=9),
+    figures=(_figure,),
+)
 
 
 def test_plain_protocol_and_validation():

@@ -84,7 +84,9 @@ def test_grid_dataset_layout_and_analytic_values(tmp_path):
     assert ds.attrs["evaluation"] == "evaluate_batch" and ds.attrs["opentangle_version"]
     assert json.loads(ds.attrs["fixed_parameters"]) == ["gamma"]
     assert res.computed == 13 * 8 and res.resumed == 0 and "r=13" in repr(res)
-    assert not checkpoint_path(tmp_path / "g.nc", make_spec("sweepfakes.grid", axes=["r=0:6:13", "g=0.5:4:8"]).key).exists()
+    assert not checkpoint_path(
+        tmp_path / "g.nc", make_spec("sweepfakes.grid", axes=["r=0:6:13", "g=0.5:4:8"]).key
+    ).exists()
 
 
 def test_batch_and_pointwise_agree():
@@ -134,16 +136,35 @@ def test_measure_that_is_int_at_some_points_and_float_at_others_is_float64():
     from opentangle.sweep._assemble import _assemble
 
     spec = make_spec("sweepfakes.mixed", axes=["x=0:1:4"], measures=["count"])
-    for col, dtype in [([1, 2, 3, 4], np.int64), ([True, False, True, True], bool),
-                       ([1, 2.5, 3, 4], np.float64), ([True, 2, 3, 4], np.float64), ([1.0, 2, 3, 4], np.float64)]:
+    for col, dtype in [
+        ([1, 2, 3, 4], np.int64),
+        ([True, False, True, True], bool),
+        ([1, 2.5, 3, 4], np.float64),
+        ([True, 2, 3, 4], np.float64),
+        ([1.0, 2, 3, 4], np.float64),
+    ]:
         arr = _assemble(spec, [Record([0, 1, 2, 3], {"count": col})])["count"]
         assert arr.dtype == dtype and arr.values.tolist() == col, col
 
 
 def test_measure_named_like_the_swept_parameter_is_renamed(tmp_path, capsys):
     out = tmp_path / "g.nc"
-    code, stdout, err = cli(["sweep", "sweepfakes.mixed", "-p", "gamma=0.1:0.4:3", "--set", "x=1", "--workers", "1",
-                             "--json", "--out", str(out)], capsys)
+    code, stdout, err = cli(
+        [
+            "sweep",
+            "sweepfakes.mixed",
+            "-p",
+            "gamma=0.1:0.4:3",
+            "--set",
+            "x=1",
+            "--workers",
+            "1",
+            "--json",
+            "--out",
+            str(out),
+        ],
+        capsys,
+    )
     assert code == 0, err
     ds = load(out)
     assert ds.gamma.dims == ("gamma",) and list(ds.data_vars) == ["gamma_measure", "count", "output_negativity"]
@@ -187,8 +208,9 @@ def test_failing_batch_is_bisected_to_the_failing_points(monkeypatch):
 
 def _polylines(h):
     """The point lists of every polyline in an SVG string, as float arrays (n, 2)."""
-    return [np.array([[float(c) for c in p.split(",")] for p in pts.split()])
-            for pts in re.findall(r"points='([^']*)'", h)]
+    return [
+        np.array([[float(c) for c in p.split(",")] for p in pts.split()]) for pts in re.findall(r"points='([^']*)'", h)
+    ]
 
 
 def test_sweep_result_html_1d_table_and_plot_with_a_gap_at_failed_points():
@@ -289,8 +311,10 @@ def test_library_errors_are_typed():
 
 
 def test_json_mode_is_quiet_and_summarises(capsys, tmp_path):
-    code, out, err = cli(["sweep", "sweepfakes.line", "-p", "x=0:1:3", "--workers", "1", "--json",
-                          "--out", str(tmp_path / "o.nc")], capsys)
+    code, out, err = cli(
+        ["sweep", "sweepfakes.line", "-p", "x=0:1:3", "--workers", "1", "--json", "--out", str(tmp_path / "o.nc")],
+        capsys,
+    )
     assert code == 0 and err == ""
     summary = json.loads(out)
     assert summary["points"] == 3 and summary["computed"] == 3 and summary["dims"] == {"x": 3, "vec_dim0": 2}
@@ -302,7 +326,9 @@ def test_progress_bar_on_a_tty(tmp_path):
     master, slave = pty.openpty()
     proc = subprocess.Popen(
         CLI + ["sweep", "sweepfakes.line", "-p", "x=0:1:4", "--workers", "1", "--out", str(tmp_path / "o.nc")],
-        env={**ENV, "COLUMNS": "120"}, stdout=subprocess.PIPE, stderr=slave,
+        env={**ENV, "COLUMNS": "120"},
+        stdout=subprocess.PIPE,
+        stderr=slave,
     )
     os.close(slave)
     out, _ = proc.communicate(timeout=120)
@@ -407,13 +433,29 @@ def _lines(path: Path) -> int:
 
 def _kill_midway(tmp_path, extra, sig=signal.SIGKILL, group=False):
     out = tmp_path / "killed.nc"
-    args = ["sweep", "sweepfakes.line", "-p", "x=0:3:24", "--set", "delay=0.05", "--seed", "5", "--json",
-            "--out", str(out)] + extra
+    args = [
+        "sweep",
+        "sweepfakes.line",
+        "-p",
+        "x=0:3:24",
+        "--set",
+        "delay=0.05",
+        "--seed",
+        "5",
+        "--json",
+        "--out",
+        str(out),
+    ] + extra
     key = make_spec("sweepfakes.line", axes=["x=0:3:24"], fixed={"delay": 0.05}, seed=5).key
     ckpt = checkpoint_path(out, key)
     log1, log2 = tmp_path / "calls1", tmp_path / "calls2"
-    proc = subprocess.Popen(CLI + args, env={**ENV, "SWEEPFAKES_CALL_LOG": str(log1)},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=group)
+    proc = subprocess.Popen(
+        CLI + args,
+        env={**ENV, "SWEEPFAKES_CALL_LOG": str(log1)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=group,
+    )
     deadline = time.monotonic() + 120
     while _lines(ckpt) < 7 and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -422,8 +464,9 @@ def _kill_midway(tmp_path, extra, sig=signal.SIGKILL, group=False):
     assert proc.returncode != 0 and not out.exists()
     saved = {i for rec in records_of(ckpt) for i in rec["i"]}
     assert 6 <= len(saved) < 24
-    again = subprocess.run(CLI + args, env={**ENV, "SWEEPFAKES_CALL_LOG": str(log2)},
-                           capture_output=True, text=True, timeout=120)
+    again = subprocess.run(
+        CLI + args, env={**ENV, "SWEEPFAKES_CALL_LOG": str(log2)}, capture_output=True, text=True, timeout=120
+    )
     assert again.returncode == 0, again.stderr
     summary = json.loads(again.stdout)
     assert summary["resumed"] == len(saved) and summary["computed"] == 24 - len(saved)
@@ -482,8 +525,19 @@ def _alive(pid: int) -> bool:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_kill_dash_9_of_the_sweep_takes_its_pool_workers_along(tmp_path):
     out = tmp_path / "o.nc"
-    args = ["sweep", "sweepfakes.line", "-p", "x=0:3:40", "--set", "delay=0.2", "--workers", "2", "--json",
-            "--out", str(out)]
+    args = [
+        "sweep",
+        "sweepfakes.line",
+        "-p",
+        "x=0:3:40",
+        "--set",
+        "delay=0.2",
+        "--workers",
+        "2",
+        "--json",
+        "--out",
+        str(out),
+    ]
     ckpt = checkpoint_path(out, make_spec("sweepfakes.line", axes=["x=0:3:40"], fixed={"delay": 0.2}).key)
     proc = subprocess.Popen(CLI + args, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -567,8 +621,12 @@ def test_dask_process_cluster_survives_a_killed_worker(tmp_path, monkeypatch):
     fixed = {"delay": 0.1}
     out = tmp_path / "dask.nc"
     ckpt = checkpoint_path(out, make_spec("sweepfakes.line", axes=axes, fixed=fixed, seed=4).key)
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         pids = list(client.run(os.getpid).values())
         killed = []
 
@@ -581,8 +639,7 @@ def test_dask_process_cluster_survives_a_killed_worker(tmp_path, monkeypatch):
 
         t = threading.Thread(target=killer)
         t.start()
-        res = run_sweep("sweepfakes.line", axes=axes, fixed=fixed, seed=4, out=out,
-                        scheduler=cluster.scheduler_address)
+        res = run_sweep("sweepfakes.line", axes=axes, fixed=fixed, seed=4, out=out, scheduler=cluster.scheduler_address)
         t.join()
     assert killed and res.computed == 40
     ref = run_sweep("sweepfakes.line", axes=axes, fixed=fixed | {"delay": 0.0}, seed=4, workers=1).dataset

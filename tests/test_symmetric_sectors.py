@@ -65,7 +65,7 @@ def qutip_dicke(n: int):
 @pytest.mark.parametrize("n", range(40, 101, 10))
 def test_conserved_total_spin_is_detected_structurally(n):
     """Issue 12: N = 50 and 60 used to return a wrong state; the structural test decides at every N."""
-    with pytest.raises(NonUniqueSteadyStateError, match="total spin J\\^2 is conserved.*initial="):
+    with pytest.raises(NonUniqueSteadyStateError, match=r"total spin J\^2 is conserved.*initial="):
         symmetric_steady_state(n=n, **superradiance(n))
 
 
@@ -90,8 +90,9 @@ def test_certificate_accepts_a_unique_model():
     assert bound < 1e-12
 
 
-@pytest.mark.parametrize("n", [2, 3, 6, 11, pytest.param(20, marks=pytest.mark.slow),
-                               pytest.param(30, marks=pytest.mark.slow)])
+@pytest.mark.parametrize(
+    "n", [2, 3, 6, 11, pytest.param(20, marks=pytest.mark.slow), pytest.param(30, marks=pytest.mark.slow)]
+)
 def test_initial_ground_state_matches_qutip_dicke_manifold(n):
     rho_j, jx, jy, jz, _ = qutip_dicke(n)
     ref = pair_state_from_spin(rho_j, jx, jy, jz, n)
@@ -116,8 +117,9 @@ def test_initial_state_mixes_sectors_by_their_conserved_weights():
     # sector weights of a product state from the binomial count of spin-j irreps
     p_up = 0.3
     for j in (2, 1, 0):
-        expect = sum(math.comb(n, k) * p_up**k * (1 - p_up) ** (n - k) * _fraction_in_sector(n, k, j)
-                     for k in range(n + 1))
+        expect = sum(
+            math.comb(n, k) * p_up**k * (1 - p_up) ** (n - k) * _fraction_in_sector(n, k, j) for k in range(n + 1)
+        )
         assert abs(weights[float(j)] - expect) < 1e-10
 
 
@@ -171,8 +173,10 @@ def test_nested_dissection_fast_path_matches_reference(n, monkeypatch):
     import opentangle.lindblad.permutation as perm
 
     plus = np.array([1.0, 1.0]) / np.sqrt(2)
-    kw = dict(hamiltonian=SymmetricHamiltonian.ising(5.0) + SymmetricHamiltonian.field(x=0.3),
-              local_jumps=[(sigma_z(), 0.5), (np.outer(plus, [1, 0]), 8.0), (np.outer(plus, [0, 1]), 8.0)])
+    kw = dict(
+        hamiltonian=SymmetricHamiltonian.ising(5.0) + SymmetricHamiltonian.field(x=0.3),
+        local_jumps=[(sigma_z(), 0.5), (np.outer(plus, [1, 0]), 8.0), (np.outer(plus, [0, 1]), 8.0)],
+    )
     monkeypatch.setattr(perm, "ND_MIN", 10**9)
     ref = symmetric_steady_state(n=n, **kw)
     monkeypatch.setattr(perm, "ND_MIN", 50)

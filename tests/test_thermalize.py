@@ -274,8 +274,23 @@ def test_thermalize_dimension_mismatch():
 def test_cli_json_with_clirunner():
     from opentangle.cli import build_app
 
-    r = CliRunner().invoke(build_app(), ["thermalize", "--d", "3", "--tau-a", "0.6,0.3,0.1", "--tau-b",
-                                         "0.5,0.3,0.2", "--input-fidelity", "0.9", "--gamma", "0.2", "--json"])
+    r = CliRunner().invoke(
+        build_app(),
+        [
+            "thermalize",
+            "--d",
+            "3",
+            "--tau-a",
+            "0.6,0.3,0.1",
+            "--tau-b",
+            "0.5,0.3,0.2",
+            "--input-fidelity",
+            "0.9",
+            "--gamma",
+            "0.2",
+            "--json",
+        ],
+    )
     assert r.exit_code == 0, r.output
     lines = r.stdout.splitlines()
     assert len(lines) == 1, r.stdout  # exactly one JSON line on stdout, nothing else
@@ -301,7 +316,9 @@ def test_cli_gamma_zero_note_goes_to_stderr(capsys):
 def test_cli_bad_tau_is_one_line_exit_2():
     proc = subprocess.run(
         [sys.executable, "-m", "opentangle.cli", "thermalize", "--d", "2", "--tau-a", "0.9,0.3", "--json"],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()

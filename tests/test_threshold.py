@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 from opentangle.errors import InvalidParameterError
-from opentangle.lindblad import Jump, Model, entanglement_threshold, maximize_entanglement, min_pt_eigenvalue, steady_state
+from opentangle.lindblad import (
+    Jump,
+    Model,
+    entanglement_threshold,
+    maximize_entanglement,
+    min_pt_eigenvalue,
+    steady_state,
+)
 from opentangle.measures import negativity, partial_transpose_spectrum
 
 SZ = np.diag([1.0, -1.0])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import scipy.linalg as sla
@@ -37,13 +39,13 @@ def qutip_expect(H, psi0, times, c_ops, e_ops, args=None, **opts):
 def test_cos_driven_qubit_without_rwa_matches_mesolve(w):
     w0, A, g = 1.0, 0.4, 0.2
     times = np.linspace(0, 15, 61)
-    m = Model(hamiltonian=[0.5 * w0 * SZ, [SX, lambda t, w: A * np.cos(w * t)]], args={"w": w},
-              jumps=[Jump(SM, g)])
+    m = Model(hamiltonian=[0.5 * w0 * SZ, [SX, lambda t, w: A * np.cos(w * t)]], args={"w": w}, jumps=[Jump(SM, g)])
     ev = evolve(m, [1, 0], times, e_ops={"x": SX, "z": SZ})
     assert ev.path == "time-dependent" and ev.e_names == ["x", "z"]
     H = [0.5 * w0 * qutip.sigmaz(), [qutip.sigmax(), lambda t, w: A * np.cos(w * t)]]
-    ref = qutip_expect(H, qutip.basis(2, 0), times, [np.sqrt(g) * qutip.sigmam()], [qutip.sigmax(), qutip.sigmaz()],
-                       args={"w": w})
+    ref = qutip_expect(
+        H, qutip.basis(2, 0), times, [np.sqrt(g) * qutip.sigmam()], [qutip.sigmax(), qutip.sigmaz()], args={"w": w}
+    )
     assert np.abs(ev.expect - ref).max() < 1e-7
 
 
@@ -51,11 +53,16 @@ def test_rwa_drive_matches_mesolve_and_rotating_frame():
     """Circular drive A/2 (cos wt sx + sin wt sy): the rotating frame is static, rho_lab = U rho_rot U^dag."""
     w0, w, A, g = 1.0, 0.9, 0.3, 0.1
     times = np.linspace(0, 12, 49)
-    m = Model(hamiltonian=[0.5 * w0 * SZ, [0.5 * A * SX, lambda t: np.cos(w * t)], [0.5 * A * SY, lambda t: np.sin(w * t)]],
-              jumps=[Jump(SM, g)])
+    m = Model(
+        hamiltonian=[0.5 * w0 * SZ, [0.5 * A * SX, lambda t: np.cos(w * t)], [0.5 * A * SY, lambda t: np.sin(w * t)]],
+        jumps=[Jump(SM, g)],
+    )
     ev = evolve(m, [1, 0], times)
-    H = [0.5 * w0 * qutip.sigmaz(), [0.5 * A * qutip.sigmax(), lambda t: np.cos(w * t)],
-         [0.5 * A * qutip.sigmay(), lambda t: np.sin(w * t)]]
+    H = [
+        0.5 * w0 * qutip.sigmaz(),
+        [0.5 * A * qutip.sigmax(), lambda t: np.cos(w * t)],
+        [0.5 * A * qutip.sigmay(), lambda t: np.sin(w * t)],
+    ]
     res = qutip.mesolve(H, qutip.basis(2, 0), times, [np.sqrt(g) * qutip.sigmam()], options=TIGHT)
     assert max(np.abs(ev.states[i] - res.states[i].full()).max() for i in range(times.size)) < 1e-7
     # rotating frame U = exp(-i w t sz / 2): static H_rot = (w0 - w)/2 sz + A/2 sx, same decay (sm picks a phase)
@@ -76,8 +83,9 @@ def test_qutip_td_decay_rate_analytic():
     exact = n0 * np.exp(-kappa * (1 - np.exp(-times)))
     assert np.abs(ev.expect_named["n"] - exact).max() < 1e-8
     # QuTiP's collapse-operator form [C, f]: rate |f|^2, through the (H, c_ops) idiom
-    ev2 = evolve(a.dag() * a, qutip.basis(N, n0), times, [[a, lambda t, args: np.sqrt(kappa * np.exp(-t))]],
-                 e_ops=[a.dag() * a])
+    ev2 = evolve(
+        a.dag() * a, qutip.basis(N, n0), times, [[a, lambda t, args: np.sqrt(kappa * np.exp(-t))]], e_ops=[a.dag() * a]
+    )
     assert np.abs(ev2.expect[0] - exact).max() < 1e-8
 
 
@@ -96,7 +104,7 @@ def test_pulse_sequence_exact_matches_qutip_segments_and_mesolve():
     cuts = np.unique(np.concatenate([times, pulse.edges]))
     x = np.array([1, 0, 0, 0], complex)
     ref = {0.0: x}
-    for a, b in zip(cuts[:-1], cuts[1:]):
+    for a, b in itertools.pairwise(cuts):
         L = qutip.liouvillian(Hq(pulse(0.5 * (a + b))), cq).full()
         x = sla.expm(L * (b - a)) @ x
         ref[b] = x
@@ -105,15 +113,22 @@ def test_pulse_sequence_exact_matches_qutip_segments_and_mesolve():
     # the adaptive path restarts at the edges and agrees
     ev_ad = evolve(m, [1, 0], times, method="adaptive")
     assert np.abs(ev_ad.states - ev.states).max() < 1e-8
-    res = qutip.mesolve([0.5 * det * qutip.sigmaz(), [qutip.sigmax(), lambda t: pulse(t)]], qutip.basis(2, 0), times,
-                        cq, options={**TIGHT, "max_step": 0.01})
+    res = qutip.mesolve(
+        [0.5 * det * qutip.sigmaz(), [qutip.sigmax(), lambda t: pulse(t)]],
+        qutip.basis(2, 0),
+        times,
+        cq,
+        options={**TIGHT, "max_step": 0.01},
+    )
     assert max(np.abs(ev.states[i] - res.states[i].full()).max() for i in range(times.size)) < 1e-3
 
 
 def test_static_model_same_through_both_paths():
     rng = np.random.default_rng(3)
     G = rng.standard_normal((3, 3)) + 1j * rng.standard_normal((3, 3))
-    m = Model(hamiltonian=G + G.conj().T, jumps=[Jump(rng.standard_normal((3, 3)), 0.7), Jump(np.diag([1, 0, -1]), 0.3)])
+    m = Model(
+        hamiltonian=G + G.conj().T, jumps=[Jump(rng.standard_normal((3, 3)), 0.7), Jump(np.diag([1, 0, -1]), 0.3)]
+    )
     times = np.linspace(0, 4, 17)
     rho0 = np.diag([0.5, 0.3, 0.2])
     ref = evolve(m, rho0, times, method="expm")
@@ -197,8 +212,9 @@ def test_periodic_steady_state_against_qutip_steadystate_fourier():
     w = 1.0
     m = driven_qubit(w, A=0.2, g=0.4)
     ps = periodic_steady_state(m, 2 * np.pi / w)
-    ref = qutip.steadystate_fourier(0.5 * qutip.sigmaz(), [np.sqrt(0.4) * qutip.sigmam()], 0.2 * qutip.sigmax(),
-                                    w_d=w, n_it=8).full()
+    ref = qutip.steadystate_fourier(
+        0.5 * qutip.sigmaz(), [np.sqrt(0.4) * qutip.sigmam()], 0.2 * qutip.sigmax(), w_d=w, n_it=8
+    ).full()
     assert np.abs(ps.rho - ref).max() < 1e-6
 
 

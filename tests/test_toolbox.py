@@ -115,7 +115,7 @@ def random_channel(d, seed, k=3):
     rng = np.random.default_rng(seed)
     g = rng.standard_normal((k * d, d)) + 1j * rng.standard_normal((k * d, d))
     q, _ = np.linalg.qr(g)
-    return from_kraus([q[i * d:(i + 1) * d] for i in range(k)])
+    return from_kraus([q[i * d : (i + 1) * d] for i in range(k)])
 
 
 @settings(max_examples=25, deadline=None)
@@ -217,9 +217,13 @@ def test_entangling_power_closed_forms_and_monte_carlo():
 def tiles_state():
     """The UPB 'tiles' bound-entangled state (Bennett et al., PRL 82, 5385 (1999))."""
     e = np.eye(3)
-    v = [np.kron(e[0], (e[0] - e[1]) / np.sqrt(2)), np.kron((e[0] - e[1]) / np.sqrt(2), e[2]),
-         np.kron(e[2], (e[1] - e[2]) / np.sqrt(2)), np.kron((e[1] - e[2]) / np.sqrt(2), e[0]),
-         np.kron(e.sum(0) / np.sqrt(3), e.sum(0) / np.sqrt(3))]
+    v = [
+        np.kron(e[0], (e[0] - e[1]) / np.sqrt(2)),
+        np.kron((e[0] - e[1]) / np.sqrt(2), e[2]),
+        np.kron(e[2], (e[1] - e[2]) / np.sqrt(2)),
+        np.kron((e[1] - e[2]) / np.sqrt(2), e[0]),
+        np.kron(e.sum(0) / np.sqrt(3), e.sum(0) / np.sqrt(3)),
+    ]
     return (np.eye(9) - sum(ket2dm(x) for x in v)) / 4
 
 
@@ -235,8 +239,10 @@ def test_ccnr_detects_bound_entanglement_ppt_does_not():
 @given(st.sampled_from([(2, 2), (2, 3), (3, 3)]), seeds)
 def test_ccnr_and_reduction_hold_on_separable_states(dims, seed):
     rng = np.random.default_rng(seed)
-    rho = sum(w * np.kron(random_density_matrix(dims[0], seed=rng), random_density_matrix(dims[1], seed=rng))
-              for w in rng.dirichlet(np.ones(4)))
+    rho = sum(
+        w * np.kron(random_density_matrix(dims[0], seed=rng), random_density_matrix(dims[1], seed=rng))
+        for w in rng.dirichlet(np.ones(4))
+    )
     assert ccnr_norm(rho, dims) <= 1 + 1e-10
     assert reduction_criterion(rho, dims)
     assert is_separable(rho, dims).separable is not False
@@ -424,8 +430,22 @@ def test_partial_transpose_rectangular():
 
 
 # ----------------------------------------------------------------------------- fuzz: typed error or valid result
-BAD_INPUTS = [None, 2, -1, 1.5, math.nan, "x", [], [[1, 2], [3]], np.zeros((0, 0)), np.zeros(4), np.ones((2, 3)),
-              np.diag([1.5, -0.5]), np.full((4, 4), np.nan), np.eye(4) / 4]
+BAD_INPUTS = [
+    None,
+    2,
+    -1,
+    1.5,
+    math.nan,
+    "x",
+    [],
+    [[1, 2], [3]],
+    np.zeros((0, 0)),
+    np.zeros(4),
+    np.ones((2, 3)),
+    np.diag([1.5, -0.5]),
+    np.full((4, 4), np.nan),
+    np.eye(4) / 4,
+]
 
 
 def _public(mod, skip=()):
@@ -450,15 +470,25 @@ def test_fuzz_public_api_raises_only_typed_errors(modname):
     bare = []
     for name, f in _public(mod, skip={"genuine_entanglement", "genuine_entanglement_value", "haar_twirl"}):
         params = inspect.signature(f).parameters.values()
-        npos = sum(p.default is inspect._empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-                   for p in params)
+        npos = sum(
+            p.default is inspect._empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params
+        )
         kws = {p.name: 2 for p in params if p.kind == p.KEYWORD_ONLY and p.default is inspect._empty}
         if os.environ.get("SLOW", "0") not in ("", "0"):  # every pair of bad inputs
-            combos = [list(a) + [np.eye(4) / 4] * (npos - min(npos, 2))
-                      for a in itertools.product(BAD_INPUTS, repeat=min(npos, 2))]
+            combos = [
+                list(a) + [np.eye(4) / 4] * (npos - min(npos, 2))
+                for a in itertools.product(BAD_INPUTS, repeat=min(npos, 2))
+            ]
         else:  # one bad input at a time, the others valid
-            combos = [[bad if j == i else np.eye(4) / 4 for j in range(npos)]
-                      for i in range(max(npos, 1)) for bad in BAD_INPUTS] if npos else [[]]
+            combos = (
+                [
+                    [bad if j == i else np.eye(4) / 4 for j in range(npos)]
+                    for i in range(max(npos, 1))
+                    for bad in BAD_INPUTS
+                ]
+                if npos
+                else [[]]
+            )
         for args in combos:
             try:
                 with warnings.catch_warnings():

@@ -99,8 +99,10 @@ def test_steady_state_matches_analytic_dark_state(om, de):
     qt = pytest.importorskip("qutip")
     p = dict(omega=om, delta=de, gamma1=1.0, gamma2=1.0, gamma12=1.0, g=0.0, gamma_loss=0.0, gamma_phi=0.0)
     rho_q, _ = _qutip_steady(p)
-    f_bell = max(float(np.real(b.full().ravel().conj() @ rho_q @ b.full().ravel()))
-                 for b in (qt.bell_state(k) for k in ("00", "01", "10", "11")))
+    f_bell = max(
+        float(np.real(b.full().ravel().conj() @ rho_q @ b.full().ravel()))
+        for b in (qt.bell_state(k) for k in ("00", "01", "10", "11"))
+    )
     assert r["bell_fidelity"] == pytest.approx(f_bell, abs=1e-8)
 
 
@@ -115,16 +117,15 @@ def _qutip_steady(p):
     i2 = qt.qeye(2)
     s1, s2 = qt.tensor(sm, i2), qt.tensor(i2, sm)
     n1, n2 = s1.dag() * s1, s2.dag() * s2
-    h = (
-        p["delta"] * (n2 - n1)
-        + p["omega"] * (s1 + s1.dag() + s2 + s2.dag())
-        + p["g"] * (s1.dag() * s2 + s2.dag() * s1)
-    )
+    h = p["delta"] * (n2 - n1) + p["omega"] * (s1 + s1.dag() + s2 + s2.dag()) + p["g"] * (s1.dag() * s2 + s2.dag() * s1)
     gam = np.array([[p["gamma1"], p["gamma12"]], [p["gamma12"], p["gamma2"]]])
     w, v = np.linalg.eigh(gam)
     c_ops = [np.sqrt(max(wk, 0)) * (v[0, k] * s1 + v[1, k] * s2) for k, wk in enumerate(w) if wk > 1e-14]
     c_ops += [np.sqrt(p["gamma_loss"]) * s for s in (s1, s2)]
-    c_ops += [np.sqrt(p["gamma_phi"] / 2) * qt.tensor(qt.sigmaz(), i2), np.sqrt(p["gamma_phi"] / 2) * qt.tensor(i2, qt.sigmaz())]
+    c_ops += [
+        np.sqrt(p["gamma_phi"] / 2) * qt.tensor(qt.sigmaz(), i2),
+        np.sqrt(p["gamma_phi"] / 2) * qt.tensor(i2, qt.sigmaz()),
+    ]
     rho = qt.steadystate(h, c_ops)
     return rho.full(), qt.concurrence(rho)
 
@@ -266,8 +267,9 @@ def test_repair_only_when_residual_passes():
 
 
 def test_cli_json(cli_in_process):
-    code, out, _ = cli_in_process(["waveguide", "--omega", "1", "--delta", "0.5", "--gamma1", "1", "--gamma2", "1",
-                         "--gamma12", "1", "--json"])
+    code, out, _ = cli_in_process(
+        ["waveguide", "--omega", "1", "--delta", "0.5", "--gamma1", "1", "--gamma2", "1", "--gamma12", "1", "--json"]
+    )
     assert code == 0
     d = json.loads(out)
     assert set(d) == set(wg.MEASURES)
@@ -275,8 +277,25 @@ def test_cli_json(cli_in_process):
 
 
 def test_cli_optimize(cli_in_process):
-    code, out, _ = cli_in_process(["waveguide", "--omega", "1", "--delta", "0.5", "--gamma1", "1", "--gamma2", "1",
-                         "--gamma12", "1", "--gamma-loss", "0.02", "--optimize", "--json"])
+    code, out, _ = cli_in_process(
+        [
+            "waveguide",
+            "--omega",
+            "1",
+            "--delta",
+            "0.5",
+            "--gamma1",
+            "1",
+            "--gamma2",
+            "1",
+            "--gamma12",
+            "1",
+            "--gamma-loss",
+            "0.02",
+            "--optimize",
+            "--json",
+        ]
+    )
     assert code == 0
     d = json.loads(out)
     assert {"omega", "delta"} <= set(d) and d["singlet_fidelity"] > wg.evaluate(gamma_loss=0.02)["singlet_fidelity"]
@@ -330,8 +349,9 @@ def _hand_single_excitation(pos, phi, x, loss):
     return np.array(t), np.array(r)
 
 
-@pytest.mark.parametrize("layout, phi", [("sequential", 2 * np.pi), ("sequential", 0.7), ("braided", 0.4),
-                                         ("nested", 1.3), ("small", 0.9)])
+@pytest.mark.parametrize(
+    "layout, phi", [("sequential", 2 * np.pi), ("sequential", 0.7), ("braided", 0.4), ("nested", 1.3), ("small", 0.9)]
+)
 def test_probe_linear_response_matches_single_excitation_oracle(layout, phi):
     from opentangle.studies.waveguide import layout_positions, probe_spectrum
 

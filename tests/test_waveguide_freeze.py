@@ -50,8 +50,11 @@ def _qutip_freeze(drive, hold, t_f, times):
     s1, s2 = qt.tensor(sm, i2), qt.tensor(i2, sm)
 
     def ham(p):
-        return (p.delta * (s2.dag() * s2 - s1.dag() * s1) + p.omega * (s1 + s1.dag() + s2 + s2.dag())
-                + p.g * (s1.dag() * s2 + s2.dag() * s1))
+        return (
+            p.delta * (s2.dag() * s2 - s1.dag() * s1)
+            + p.omega * (s1 + s1.dag() + s2 + s2.dag())
+            + p.g * (s1.dag() * s2 + s2.dag() * s1)
+        )
 
     def decay(p):
         w, v = np.linalg.eigh(np.array([[p.gamma1, p.gamma12], [p.gamma12, p.gamma2]]))
@@ -66,9 +69,14 @@ def _qutip_freeze(drive, hold, t_f, times):
     h = [[ham(drive), on], [ham(hold), off]]
     c_ops = [[c, on] for c in decay(drive)] + [[c, off] for c in decay(hold)]
     c_ops += [np.sqrt(drive.gamma_loss) * s for s in (s1, s2)]
-    c_ops += [np.sqrt(drive.gamma_phi / 2) * qt.tensor(qt.sigmaz(), i2), np.sqrt(drive.gamma_phi / 2) * qt.tensor(i2, qt.sigmaz())]
+    c_ops += [
+        np.sqrt(drive.gamma_phi / 2) * qt.tensor(qt.sigmaz(), i2),
+        np.sqrt(drive.gamma_phi / 2) * qt.tensor(i2, qt.sigmaz()),
+    ]
     rho0 = qt.ket2dm(qt.tensor(qt.basis(2, 1), qt.basis(2, 1)))
-    res = qt.mesolve(h, rho0, times, c_ops, options={"atol": 1e-12, "rtol": 1e-10, "nsteps": 100000, "max_step": MAX_STEP})
+    res = qt.mesolve(
+        h, rho0, times, c_ops, options={"atol": 1e-12, "rtol": 1e-10, "nsteps": 100000, "max_step": MAX_STEP}
+    )
     return np.array([s.full() for s in res.states])
 
 
@@ -108,8 +116,9 @@ def test_no_loss_freeze_keeps_the_dark_state():
 @settings(max_examples=8, deadline=None)
 @given(om=st.floats(0.2, 2.0), de=st.floats(0.1, 1.5), loss=st.floats(0.0, 0.1), t_f=st.floats(0.5, 10.0))
 def test_protocol_states_are_physical(om, de, loss, t_f):
-    r = wg.run_freeze(wg.WaveguideParams(omega=om, delta=de, gamma_loss=loss), t_drive=t_f, t_hold=5.0, steps=6,
-                      store_states=True)
+    r = wg.run_freeze(
+        wg.WaveguideParams(omega=om, delta=de, gamma_loss=loss), t_drive=t_f, t_hold=5.0, steps=6, store_states=True
+    )
     assert np.allclose(np.trace(r.states, axis1=1, axis2=2), 1.0, atol=1e-10)
     assert min(np.linalg.eigvalsh(s).min() for s in r.states) > -1e-10
     # Verstraete and Verschelde, PRA 66, 022307 (2002): the best Bell fidelity is at most (1 + C)/2

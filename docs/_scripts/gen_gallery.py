@@ -67,15 +67,27 @@ def _page(study: dict, run: Path) -> str:
         "",
     ]
     if study.get("error"):
-        lines += ["!!! failure \"The study did not finish\"", "", "    ```", *("    " + ln for ln in study["error"].splitlines()[-20:]), "    ```", ""]
+        lines += [
+            '!!! failure "The study did not finish"',
+            "",
+            "    ```",
+            *("    " + ln for ln in study["error"].splitlines()[-20:]),
+            "    ```",
+            "",
+        ]
     heads = study.get("headlines") or []
     if heads:
-        lines += ["## Headline numbers", "",
-                  "| quantity | opentangle | paper / analytic | tolerance | check | source |",
-                  "|---|---|---|---|---|---|"]
+        lines += [
+            "## Headline numbers",
+            "",
+            "| quantity | opentangle | paper / analytic | tolerance | check | source |",
+            "|---|---|---|---|---|---|",
+        ]
         for h in heads:
-            lines.append(f"| {_fmt(h['label'])} | {_fmt(h['value'])} | {_fmt(h.get('reference'))} | "
-                         f"{_fmt(h.get('tolerance'))} | {_mark(h.get('passed'))} | {_fmt(h.get('source'))} |")
+            lines.append(
+                f"| {_fmt(h['label'])} | {_fmt(h['value'])} | {_fmt(h.get('reference'))} | "
+                f"{_fmt(h.get('tolerance'))} | {_mark(h.get('passed'))} | {_fmt(h.get('source'))} |"
+            )
         lines.append("")
     figs = study.get("figures") or []
     if figs:
@@ -92,10 +104,14 @@ def _page(study: dict, run: Path) -> str:
 def main() -> None:
     run = _run_dir()
     studies = json.loads((run / "summary.json").read_text(encoding="utf-8"))["studies"] if run else []
-    index = ["# Gallery", "",
-             "One page per study, made from a quick reproduction run at build time: every figure the "
-             "study writes and its headline numbers next to the paper's values. `opentangle reproduce` "
-             "writes the same numbers and figures into `results/index.html`.", ""]
+    index = [
+        "# Gallery",
+        "",
+        "One page per study, made from a quick reproduction run at build time: every figure the "
+        "study writes and its headline numbers next to the paper's values. `opentangle reproduce` "
+        "writes the same numbers and figures into `results/index.html`.",
+        "",
+    ]
     if not studies:
         index.append("No reproduction run was available when this site was built.")
     else:

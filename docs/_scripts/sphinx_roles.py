@@ -63,8 +63,7 @@ _ROLE_PLAIN = re.compile(r":(?:py:)?[a-z]+:`~?([^`]+)`")
 def _is_prose(text: str) -> bool:
     """Whether the part after ``name :`` is a description rather than a type."""
     words = len(text.split())
-    return (text.rstrip().endswith(".") or ";" in text or ":math:" in text or words > 5
-            or ("(" in text and words > 3))
+    return text.rstrip().endswith(".") or ";" in text or ":math:" in text or words > 5 or ("(" in text and words > 3)
 
 
 def _entries(text: str) -> str:

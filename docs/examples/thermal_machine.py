@@ -44,6 +44,11 @@ def model(*, t_c, t_h, g, p, E):
 
 def evaluate(*, t_c=0.1, t_h=10.0, g=0.05, p=0.05, E=1.0):
     rho = steady_state(model(t_c=t_c, t_h=t_h, g=g, p=p, E=E)).rho
-    n = np.real(np.diag(rho)) @ np.array([2, 1, 1, 0])  # basis |00>, |01>, |10>, |11>; |0> is excited (sigma_+ = |0><1|)
-    return {"concurrence": float(concurrence(rho)), "negativity": float(negativity(rho, [2, 2])),
-            "excitations": float(n)}
+    n = np.real(np.diag(rho)) @ np.array(
+        [2, 1, 1, 0]
+    )  # basis |00>, |01>, |10>, |11>; |0> is excited (sigma_+ = |0><1|)
+    return {
+        "concurrence": float(concurrence(rho)),
+        "negativity": float(negativity(rho, [2, 2])),
+        "excitations": float(n),
+    }

@@ -7,6 +7,17 @@ entanglement that survives, or is created by, noise and dissipation.
 
 from __future__ import annotations
 
+from opentangle import errors
+from opentangle.errors import (
+    ConvergenceError,
+    DimensionError,
+    IllConditionedError,
+    InvalidChannelError,
+    InvalidParameterError,
+    InvalidStateError,
+    NonUniqueSteadyStateError,
+    OpentangleError,
+)
 
 
 def _find_version() -> str:
@@ -44,23 +55,7 @@ def _find_version() -> str:
 __version__ = _find_version()
 
 
-
-from opentangle import errors
-from opentangle.errors import (
-    ConvergenceError,
-    DimensionError,
-    IllConditionedError,
-    InvalidChannelError,
-    InvalidParameterError,
-    InvalidStateError,
-    NonUniqueSteadyStateError,
-    OpentangleError,
-)
-
 __all__ = [
-    "__version__",
-    "errors",
-    "to_qutip",
     "ConvergenceError",
     "DimensionError",
     "IllConditionedError",
@@ -69,6 +64,9 @@ __all__ = [
     "InvalidStateError",
     "NonUniqueSteadyStateError",
     "OpentangleError",
+    "__version__",
+    "errors",
+    "to_qutip",
 ]
 
 

@@ -118,7 +118,9 @@ def resolve_dims(total: int, dims: Sequence[int] | None, *, qobj_dims: Sequence[
     return dims
 
 
-def check_int(value: Any, name: str, *, minimum: int | None = None, error: type[Exception] = InvalidParameterError) -> int:
+def check_int(
+    value: Any, name: str, *, minimum: int | None = None, error: type[Exception] = InvalidParameterError
+) -> int:
     """An integer (a Python/NumPy integer or an integral float), or ``error``.
 
     Booleans, strings, ``None`` and non-integral numbers (``1.5``) are rejected
@@ -165,9 +167,7 @@ def check_dims(dims: Any, name: str = "dims") -> list[int]:
     return out
 
 
-def check_indices(
-    indices: int | Iterable[int], n: int, what: str, *, sort: bool = True
-) -> list[int]:
+def check_indices(indices: int | Iterable[int], n: int, what: str, *, sort: bool = True) -> list[int]:
     """Distinct integer subsystem indices in ``0..n-1`` (a scalar is one index), or :class:`DimensionError`."""
     items: list[Any]
     if np.isscalar(indices) or indices is None or not isinstance(indices, Iterable):
@@ -179,9 +179,7 @@ def check_indices(
         try:
             s = check_int(s, what, error=DimensionError)
         except DimensionError:
-            raise DimensionError(
-                f"{what} must be integer subsystem indices in 0..{n - 1}; got {s!r}"
-            ) from None
+            raise DimensionError(f"{what} must be integer subsystem indices in 0..{n - 1}; got {s!r}") from None
         if not (0 <= s < n):
             raise DimensionError(f"{what} index {s} is out of range for {n} subsystems (valid: 0..{n - 1})")
         out.append(s)
@@ -195,9 +193,7 @@ def to_qutip(x: Any, dims: Sequence[int] | None = None):
     try:
         import qutip
     except ImportError as exc:  # pragma: no cover - depends on environment
-        raise OptionalDependencyError(
-            "to_qutip needs qutip; install it with `pip install opentangle[qutip]`"
-        ) from exc
+        raise OptionalDependencyError("to_qutip needs qutip; install it with `pip install opentangle[qutip]`") from exc
     if _is_qobj(x):
         return x
     arr = np.asarray(x)
@@ -245,9 +241,7 @@ def check_probability_vector(p: Any, name: str = "probabilities", *, atol: float
     try:
         arr = np.asarray(p, dtype=float)
     except (TypeError, ValueError) as exc:
-        raise InvalidParameterError(
-            f"{name} must be a 1-D vector of real numbers; got {p!r:.60} ({exc})"
-        ) from exc
+        raise InvalidParameterError(f"{name} must be a 1-D vector of real numbers; got {p!r:.60} ({exc})") from exc
     if arr.ndim != 1 or arr.size == 0:
         raise InvalidParameterError(f"{name} must be a non-empty 1-D vector; got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):
@@ -255,7 +249,5 @@ def check_probability_vector(p: Any, name: str = "probabilities", *, atol: float
     if np.any(arr < -atol):
         raise InvalidParameterError(f"{name} has negative entries: {arr.tolist()}")
     if abs(arr.sum() - 1.0) > max(atol, 1e-8):
-        raise InvalidParameterError(
-            f"{name} must sum to 1; got sum {arr.sum():.12g}. Normalise it first"
-        )
+        raise InvalidParameterError(f"{name} must sum to 1; got sum {arr.sum():.12g}. Normalise it first")
     return np.clip(arr, 0.0, None)

@@ -61,8 +61,13 @@ MANIFEST = ".opentangle-manifest.json"
 
 
 def _kind(mode: int) -> str:
-    for test, name in ((stat.S_ISDIR, "directory"), (stat.S_ISCHR, "character device"),
-                       (stat.S_ISBLK, "block device"), (stat.S_ISFIFO, "FIFO"), (stat.S_ISSOCK, "socket")):
+    for test, name in (
+        (stat.S_ISDIR, "directory"),
+        (stat.S_ISCHR, "character device"),
+        (stat.S_ISBLK, "block device"),
+        (stat.S_ISFIFO, "FIFO"),
+        (stat.S_ISSOCK, "socket"),
+    ):
         if test(mode):
             return name
     return "special file"
@@ -172,8 +177,9 @@ def disk_error(exc: OSError, path: str | os.PathLike, *, needed: int | None = No
     return OutputError(f"cannot write {path}: {why} ({name}); {hint}", errno=exc.errno, path=str(path))
 
 
-def atomic_write(path: str | os.PathLike, write: Callable[[str], Any], *, fsync: bool = False,
-                 needed: int | None = None) -> Path:
+def atomic_write(
+    path: str | os.PathLike, write: Callable[[str], Any], *, fsync: bool = False, needed: int | None = None
+) -> Path:
     """Call ``write(tmp)`` on a temporary file next to ``path``, then rename it into place.
 
     A reader never sees a half-written file, and an interrupted or failed write
@@ -344,8 +350,10 @@ def begin_outputs(folder: str | os.PathLike) -> list[Path]:
                 p.unlink()
                 removed.append(p)
     before = {name: _fingerprint(p) for name, p in _files(folder).items()}
-    write_text_atomic(folder / MANIFEST, json.dumps({"format": "opentangle-manifest-1", "started": time.time(),
-                                                     "before": before, "written": {}}))
+    write_text_atomic(
+        folder / MANIFEST,
+        json.dumps({"format": "opentangle-manifest-1", "started": time.time(), "before": before, "written": {}}),
+    )
     return removed
 
 

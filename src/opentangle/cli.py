@@ -28,7 +28,9 @@ from opentangle import __version__
 from opentangle.errors import OpentangleError
 
 #: command -> module that defines its ``command`` callback, in the order of ``--help``
-STUDY_COMMANDS = {name: f"opentangle.studies.{name}" for name in ("reset", "waveguide", "thermalize", "ladder", "ensembles")}
+STUDY_COMMANDS = {
+    name: f"opentangle.studies.{name}" for name in ("reset", "waveguide", "thermalize", "ladder", "ensembles")
+}
 TOOL_COMMANDS = {"sweep": "opentangle.sweep", "plot": "opentangle.plot", "reproduce": "opentangle.report"}
 COMMANDS = {**STUDY_COMMANDS, **TOOL_COMMANDS}
 

@@ -132,9 +132,7 @@ def embed(op: Any, site: int | Sequence[int], dims: Sequence[int], *, sparse: bo
     op_arr, _ = as_array(op, name="op")
     local = math.prod(dims[s] for s in sites)
     if op_arr.shape != (local, local):
-        raise DimensionError(
-            f"operator of shape {op_arr.shape} does not act on site(s) {sites} of dimension {local}"
-        )
+        raise DimensionError(f"operator of shape {op_arr.shape} does not act on site(s) {sites} of dimension {local}")
     left = math.prod(dims[: sites[0]])
     right = math.prod(dims[sites[-1] + 1 :])
     if sparse:
@@ -213,8 +211,11 @@ def partial_transpose(rho: Any, sys: int | Sequence[int], dims: Sequence[int] | 
     >>> partial_transpose(x, 1, [[2, 3], [2, 1]]).shape
     (2, 6)
     """
-    if dims is not None and not np.isscalar(dims) and len(dims) == 2 and all(
-        isinstance(d, (list, tuple, np.ndarray)) for d in dims
+    if (
+        dims is not None
+        and not np.isscalar(dims)
+        and len(dims) == 2
+        and all(isinstance(d, (list, tuple, np.ndarray)) for d in dims)
     ):
         return _partial_transpose_rect(rho, sys, cast("Sequence[Sequence[int]]", dims))  # checked just above
     arr, dims = _prepare(rho, dims)
@@ -235,9 +236,7 @@ def _partial_transpose_rect(x: Any, sys: int | Sequence[int], dims: Sequence[Seq
     if len(rows) != len(cols):
         raise DimensionError(f"row dims {rows} and column dims {cols} must list the same number of subsystems")
     if arr.ndim < 2 or arr.shape[-2:] != (math.prod(rows), math.prod(cols)):
-        raise DimensionError(
-            f"operator of shape {arr.shape} does not match row dims {rows} and column dims {cols}"
-        )
+        raise DimensionError(f"operator of shape {arr.shape} does not match row dims {rows} and column dims {cols}")
     n = len(rows)
     sys = _normalise_sites(sys, n, "sys")
     batch = arr.shape[:-2]

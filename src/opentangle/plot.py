@@ -206,8 +206,11 @@ def _load_estimate(ds: Any, path: Path) -> Estimate:
     nbytes = sum(float(np.prod(v.shape, dtype=float)) * v.dtype.itemsize for v in ds.variables.values())
     biggest = max(ds.variables.values(), key=lambda v: float(np.prod(v.shape, dtype=float)), default=None)
     shape = " x ".join(map(str, biggest.shape)) if biggest is not None else "empty"
-    return Estimate(f"plotting {path.name} (largest variable {shape})", nbytes=4 * nbytes,
-                    hint="plot a smaller file, or cut it first with xarray (ds.isel(...))")
+    return Estimate(
+        f"plotting {path.name} (largest variable {shape})",
+        nbytes=4 * nbytes,
+        hint="plot a smaller file, or cut it first with xarray (ds.isel(...))",
+    )
 
 
 def _save_atomic(fig: Any, out: Path, dpi: int) -> Path:

@@ -356,8 +356,11 @@ def _mark(h: Headline) -> str:
     if h.kind == "info":
         return '<td class="info">info</td>'
     if h.kind == "refuted":
-        return ('<td class="refuted">&#9888; claim refuted</td>' if h.passed
-                else '<td class="bad">&#10007; refutation not reproduced</td>')
+        return (
+            '<td class="refuted">&#9888; claim refuted</td>'
+            if h.passed
+            else '<td class="bad">&#10007; refutation not reproduced</td>'
+        )
     return '<td class="ok">&#10003; pass</td>' if h.passed else '<td class="bad">&#10007; fail</td>'
 
 
@@ -402,8 +405,10 @@ def _totals(report: Report) -> str:
     c = {k: sum(s.counts()[k] for s in report.studies) for k in report.studies[0].counts()} if report.studies else {}
     if not c:
         return "no rows"
-    return (f"{c['check_pass']} checks pass, {c['check_fail']} fail &middot; {c['info']} informative rows "
-            f"(no pass mark) &middot; {c['refuted']} claims refuted")
+    return (
+        f"{c['check_pass']} checks pass, {c['check_fail']} fail &middot; {c['info']} informative rows "
+        f"(no pass mark) &middot; {c['refuted']} claims refuted"
+    )
 
 
 def write_index(report: Report) -> Path:
@@ -453,12 +458,13 @@ def command(
     def log(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
-    rep = reproduce_all(out, level=level, studies=study or None, timeout=timeout, jobs=jobs,
-                        log=None if json_ else log)
+    rep = reproduce_all(out, level=level, studies=study or None, timeout=timeout, jobs=jobs, log=None if json_ else log)
     if json_:
         print(json.dumps(rep.summary()))
     else:
-        print(f"wrote {rep.index} ({sum(s.passed for s in rep.studies)}/{len(rep.studies)} studies pass, "
-              f"{rep.seconds:.1f} s)")
+        print(
+            f"wrote {rep.index} ({sum(s.passed for s in rep.studies)}/{len(rep.studies)} studies pass, "
+            f"{rep.seconds:.1f} s)"
+        )
     if not rep.passed:
         raise typer.Exit(1)

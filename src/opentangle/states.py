@@ -128,7 +128,9 @@ def validate_density_matrix(
     if arr.ndim >= 2 and arr.shape[-1] != arr.shape[-2]:
         raise DimensionError(f"{name} must be square; got shape {arr.shape}")
     if arr.ndim < 2:
-        raise DimensionError(f"{name} must be a square matrix{' or a batch of them' if batch else ''}; got shape {arr.shape}")
+        raise DimensionError(
+            f"{name} must be a square matrix{' or a batch of them' if batch else ''}; got shape {arr.shape}"
+        )
     if dims is not None:
         dims = check_dims(dims)
     atol = _check_atol(atol)
@@ -350,7 +352,9 @@ def thermal_populations(energies: Any, *, temperature: float) -> np.ndarray:
     try:
         e = np.asarray(energies, dtype=float)
     except (TypeError, ValueError) as exc:
-        raise InvalidParameterError(f"energies must be a finite 1-D vector of real numbers; got {energies!r:.60}") from exc
+        raise InvalidParameterError(
+            f"energies must be a finite 1-D vector of real numbers; got {energies!r:.60}"
+        ) from exc
     if e.ndim != 1 or e.size == 0 or not np.all(np.isfinite(e)):
         raise InvalidParameterError(f"energies must be a finite 1-D vector; got {energies!r}")
     T = check_real(temperature, "temperature")
@@ -364,9 +368,7 @@ def thermal_populations(energies: Any, *, temperature: float) -> np.ndarray:
     return w / w.sum()
 
 
-def thermal_state(
-    hamiltonian: Any = None, *, temperature: float | None = None, spectrum: Any = None
-) -> np.ndarray:
+def thermal_state(hamiltonian: Any = None, *, temperature: float | None = None, spectrum: Any = None) -> np.ndarray:
     r"""Gibbs state :math:`e^{-H/T}/Z`.
 
     Give either a Hermitian ``hamiltonian`` and a ``temperature`` (``k_B = 1``), or

@@ -42,8 +42,8 @@ def evaluate_batch(grid, fixed):
 
 
 def reproduce(out_dir, *, level):
-    from opentangle.sweep import run_sweep
     from opentangle.plot import plot_file
+    from opentangle.sweep import run_sweep
 
     num = {"quick": 21, "default": 41, "full": 81}[level]
     run_sweep(__name__, axes=[f"r=0:6:{num}", f"g=0:6:{num}"], out=out_dir / "map.nc")

@@ -180,8 +180,12 @@ def choi_to_kraus(choi: Any, *, d_in: int, d_out: int, atol: float = 1e-12) -> l
 
 
 def from_kraus(
-    kraus: Sequence[Any], *, dims_in: Sequence[int] | None = None, dims_out: Sequence[int] | None = None,
-    name: str = "", check: bool = True,
+    kraus: Sequence[Any],
+    *,
+    dims_in: Sequence[int] | None = None,
+    dims_out: Sequence[int] | None = None,
+    name: str = "",
+    check: bool = True,
 ) -> Channel:
     r"""Channel :math:`\rho \mapsto \sum_k K_k \rho K_k^\dagger`; checks trace preservation when ``check``."""
     kraus = _kraus_list(kraus)
@@ -194,7 +198,12 @@ def from_kraus(
 
 
 def from_choi(
-    choi: Any, *, dims_in: Sequence[int] | int, dims_out: Sequence[int] | int, name: str = "", check: bool = True,
+    choi: Any,
+    *,
+    dims_in: Sequence[int] | int,
+    dims_out: Sequence[int] | int,
+    name: str = "",
+    check: bool = True,
 ) -> Channel:
     """Channel from a Choi matrix (input first); with ``check`` it must be CPTP."""
     j, _ = as_operator(choi, name="Choi matrix")
@@ -212,8 +221,12 @@ def from_choi(
 
 
 def from_function(
-    fn: Callable[[np.ndarray], np.ndarray], *, dims_in: Sequence[int] | int, dims_out: Sequence[int] | int,
-    name: str = "", check: bool = True,
+    fn: Callable[[np.ndarray], np.ndarray],
+    *,
+    dims_in: Sequence[int] | int,
+    dims_out: Sequence[int] | int,
+    name: str = "",
+    check: bool = True,
 ) -> Channel:
     """Channel of a linear map given as a function that accepts a batch ``(B, d_in, d_in)``.
 
@@ -372,9 +385,7 @@ def check_cptp(channel: Channel, *, atol: float = 1e-9) -> Channel:
             f"the map is not Hermiticity preserving (max |J - J^dag| = {herm:.3g}); check the Choi matrix"
         )
     if emin < -atol:
-        raise InvalidChannelError(
-            f"the map is not completely positive: its Choi matrix has eigenvalue {emin:.3g} < 0"
-        )
+        raise InvalidChannelError(f"the map is not completely positive: its Choi matrix has eigenvalue {emin:.3g} < 0")
     tp = _tp_error(channel)
     if tp > atol:
         raise InvalidChannelError(

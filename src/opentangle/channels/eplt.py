@@ -122,9 +122,7 @@ def mixing_states(*taus: Any, gamma: float | None = None) -> tuple[float, list[n
     return g, [(s + s.conj().T) / 2 for s in sig]
 
 
-def eplt_output(
-    rho: Any, tau_a: Any, tau_b: Any, *, gamma: float | None = None, coins: str = "shared"
-) -> np.ndarray:
+def eplt_output(rho: Any, tau_a: Any, tau_b: Any, *, gamma: float | None = None, coins: str = "shared") -> np.ndarray:
     r"""Closed-form :math:`\mathcal E_\gamma(\rho)` for a state or a batch ``(..., d^2, d^2)`` (fast path, any ``d``).
 
     ``coins="shared"`` is the EPLT; ``coins="independent"`` uses independent local coins.
@@ -145,9 +143,7 @@ def eplt_output(
         tr = np.trace(tw, axis1=-2, axis2=-1)[..., None, None]
         eye = np.eye(d) / d
         return (
-            g * g * tw
-            + g * (1 - g) * tr * (np.kron(eye, sb) + np.kron(sa, eye))
-            + (1 - g) ** 2 * tr * np.kron(sa, sb)
+            g * g * tw + g * (1 - g) * tr * (np.kron(eye, sb) + np.kron(sa, eye)) + (1 - g) ** 2 * tr * np.kron(sa, sb)
         )
     raise InvalidParameterError(f"coins must be 'shared' or 'independent'; got {coins!r}")
 

@@ -96,7 +96,11 @@ def werner_twirl(rho: Any, *, d: int | None = None, state: bool = True) -> np.nd
 
 
 def haar_twirl(
-    rho: Any, *, kind: str = "isotropic", samples: int = 2000, seed: int | np.random.Generator | None = None,
+    rho: Any,
+    *,
+    kind: str = "isotropic",
+    samples: int = 2000,
+    seed: int | np.random.Generator | None = None,
     d: int | None = None,
 ) -> np.ndarray:
     r"""Monte Carlo twirl over ``samples`` Haar-random unitaries (``kind`` = ``"isotropic"``: :math:`U\otimes U^*`,

@@ -26,7 +26,7 @@ from opentangle._html import line_plot as _svg_plot
 from opentangle._html import table as _table
 from opentangle.errors import DimensionError, InvalidParameterError
 
-__all__ = ["model_from_qutip", "as_model", "resolve_measures", "check_state_dims"]
+__all__ = ["as_model", "check_state_dims", "model_from_qutip", "resolve_measures"]
 
 
 def model_from_qutip(H: Any, c_ops: Any = None, *, args: dict | None = None, tlist: Any = None):
@@ -75,7 +75,7 @@ def _abs2(f: Any, k: int) -> Any:
         def rate(t, *a, **kw):
             return abs(f(t, *a, **kw)) ** 2
 
-        rate.__signature__ = inspect.signature(f)
+        rate.__signature__ = inspect.signature(f)  # type: ignore[attr-defined]  # functions accept a __signature__
         return rate
     if isinstance(f, str):
         return f  # refused with a typed error by the Model
@@ -142,7 +142,7 @@ def _measure_from_name(name: str, dims: list[int]) -> Callable[[np.ndarray], flo
     if key in ("purity",):
         return lambda r: float(np.real(np.vdot(r, r)))
     if key in ("entropy", "von_neumann_entropy"):
-        return lambda r: ms.von_neumann_entropy(r)
+        return lambda r: float(ms.von_neumann_entropy(r))
     if key in ("min_pt_eigenvalue", "partial_transpose_min"):
         from opentangle.lindblad.threshold import min_pt_eigenvalue
 
@@ -178,8 +178,12 @@ def resolve_measures(items: Any, dims: list[int]) -> list[tuple[str, Callable]]:
 
 
 def evolution_html(ev: Any) -> str:
-    rows = [("times", f"{ev.times.size} from {ev.times[0]:g} to {ev.times[-1]:g}"), ("path", ev.path),
-            ("method", ev.method), ("states", "not stored" if ev.states is None else f"{len(ev.states)} stored")]
+    rows = [
+        ("times", f"{ev.times.size} from {ev.times[0]:g} to {ev.times[-1]:g}"),
+        ("path", ev.path),
+        ("method", ev.method),
+        ("states", "not stored" if ev.states is None else f"{len(ev.states)} stored"),
+    ]
     series: dict[str, np.ndarray] = {}
     for name, row in ev.expect_named.items():
         series[name] = np.asarray(row)

@@ -70,8 +70,10 @@ class SchurSteadyState:
         return self.state.negativities()
 
     def __repr__(self) -> str:
-        return (f"SchurSteadyState(n={self.n}, dimension={self.dimension}, error={self.error:.1e}, "
-                f"residual_max={self.residual_max:.1e})")
+        return (
+            f"SchurSteadyState(n={self.n}, dimension={self.dimension}, error={self.error:.1e}, "
+            f"residual_max={self.residual_max:.1e})"
+        )
 
 
 def schur_steady_state(
@@ -133,7 +135,8 @@ def schur_steady_state(
         raise InvalidParameterError("give initial= or sector=, not both")
     if sector is not None and not total_spin:
         raise InvalidParameterError(
-            "sector= needs a conserved total spin J^2, which a non-trivial local jump breaks; use initial=")
+            "sector= needs a conserved total spin J^2, which a non-trivial local jump breaks; use initial="
+        )
     if total_spin and initial is None and sector is None:
         raise _nonunique(_total_spin_reason(n), _SECTOR_ADVICE)
     twojs, pj = None, None
@@ -143,13 +146,13 @@ def schur_steady_state(
         pj = dict(zip(_twojs(n), _sector_weights(n, _twojs(n), initial, sector)))
         twojs = [t for t, p in pj.items() if p > 0]
     _check_memory(n, twojs)
-    dl = dicke_liouvillian(n=n, one_body=ham.one_body, two_body=ham.two_body, local=local, collective=coll,
-                           twojs=twojs)
+    dl = dicke_liouvillian(n=n, one_body=ham.one_body, two_body=ham.two_body, local=local, collective=coll, twojs=twojs)
     real, tmat, coords, diag, owner = _real_form(dl)
     norm_a = float(abs(real).sum(axis=1).max()) if real.nnz else 0.0
     if norm_a == 0 and real.shape[0] > 1:
         raise NonUniqueSteadyStateError(
-            "the Liouvillian is zero (no Hamiltonian, no jumps): every state is stationary; add dissipation")
+            "the Liouvillian is zero (no Hamiltonian, no jumps): every state is stationary; add dissipation"
+        )
     n_comp, labels = connected_components(real, directed=False)
     parity = _parity(dl, real)
     traced = sorted(set(labels[diag].tolist()))
@@ -165,26 +168,43 @@ def schur_steady_state(
             z[idx] = weights[comp] * zc
             err2 += (weights[comp] * e) ** 2
         elif check_uniqueness and comp not in traced:
-            _factor_certified(real[idx][:, idx], what="a block without trace (a traceless stationary direction)",
-                              seed=seed, coords=coords[idx])
+            _factor_certified(
+                real[idx][:, idx],
+                what="a block without trace (a traceless stationary direction)",
+                seed=seed,
+                coords=coords[idx],
+            )
     resid = real @ z
     rmax = float(np.abs(resid).max())
     rel = 0.0 if rmax == 0 else rmax / (norm_a * max(float(np.abs(z).max()), 1e-300))
     if not np.isfinite(rel) or rel > tol:
-        raise ConvergenceError(f"steady state did not converge: relative residual {rel:.2e} > tol = {tol:g}; "
-                               "the model may be ill-conditioned (rates spanning many orders of magnitude)")
+        raise ConvergenceError(
+            f"steady state did not converge: relative residual {rel:.2e} > tol = {tol:g}; "
+            "the model may be ill-conditioned (rates spanning many orders of magnitude)"
+        )
     state = _pi_state(n, dl, tmat @ z, math.sqrt(2.0 * err2))
     lam = state.min_eigenvalue()
     if lam < -max(tol, 1e-12) * 100:
-        raise ConvergenceError(f"the solution is not a state: a normalised block has eigenvalue {lam:.3e} < 0; "
-                               "the model may be ill-conditioned")
+        raise ConvergenceError(
+            f"the solution is not a state: a normalised block has eigenvalue {lam:.3e} < 0; "
+            "the model may be ill-conditioned"
+        )
     sectors = None
     if total_spin:
         sectors = tuple((t / 2, float(p)) for t, p in zip(state.twojs[::-1], state.populations[::-1]))
     rho1, rho2 = state.reduced_state(1), state.reduced_state(2)
-    return SchurSteadyState(n=n, state=state, rho1=0.5 * (rho1 + rho1.conj().T), rho2=0.5 * (rho2 + rho2.conj().T),
-                            error=math.sqrt(2.0 * err2), residual_max=rmax, dimension=real.shape[0], blocks=n_comp,
-                            sectors=sectors, liouvillian=dl)
+    return SchurSteadyState(
+        n=n,
+        state=state,
+        rho1=0.5 * (rho1 + rho1.conj().T),
+        rho2=0.5 * (rho2 + rho2.conj().T),
+        error=math.sqrt(2.0 * err2),
+        residual_max=rmax,
+        dimension=real.shape[0],
+        blocks=n_comp,
+        sectors=sectors,
+        liouvillian=dl,
+    )
 
 
 #: bytes the sparse LU may take (see schur_solve_memory_estimate)
@@ -202,10 +222,16 @@ def _check_memory(n: int, twojs: list[int] | None) -> None:
     from opentangle.spins.schur import _twojs
 
     dim = sum((t + 1) ** 2 for t in (_twojs(n) if twojs is None else twojs))
-    est = schur_solve_memory_estimate(dim) if twojs is None else schur_solve_memory_estimate(max((t + 1) ** 2 for t in twojs))
+    est = (
+        schur_solve_memory_estimate(dim)
+        if twojs is None
+        else schur_solve_memory_estimate(max((t + 1) ** 2 for t in twojs))
+    )
     if est > MAX_MEMORY:
-        raise InvalidParameterError(f"N = {n}: the Schur-basis LU needs an estimated {est / 1e9:.1f} GB "
-                                    f"(limit {MAX_MEMORY / 1e9:.0f} GB); use a smaller N")
+        raise InvalidParameterError(
+            f"N = {n}: the Schur-basis LU needs an estimated {est / 1e9:.1f} GB "
+            f"(limit {MAX_MEMORY / 1e9:.0f} GB); use a smaller N"
+        )
 
 
 def _real_form(dl):
@@ -227,8 +253,9 @@ def _real_form(dl):
     # columns of T: z_ab (a < b) -> sigma_ab + sigma_ba; z_ba (Im) -> i sigma_ab - i sigma_ba; z_aa -> sigma_aa
     rows = np.concatenate([idx[upper], tidx[a < b], tidx[~upper], idx[~upper]])
     cols = np.concatenate([idx[upper], idx[a < b], idx[~upper], idx[~upper]])
-    vals = np.concatenate([np.ones(upper.sum()), np.ones((a < b).sum()), 1j * np.ones((~upper).sum()),
-                           -1j * np.ones((~upper).sum())])
+    vals = np.concatenate(
+        [np.ones(upper.sum()), np.ones((a < b).sum()), 1j * np.ones((~upper).sum()), -1j * np.ones((~upper).sum())]
+    )
     tmat = sp.csr_matrix((vals, (rows, cols)), shape=(dim, dim))
     m = (dl.matrix @ tmat).tocsr()
     src = np.where(upper, idx, tidx)
@@ -253,8 +280,8 @@ def _parity(dl, real: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray] | None:
     for tj, off in zip(dl.twojs, dl.offsets):
         d = tj + 1
         a, b = np.divmod(np.arange(d * d), d)
-        perm[off:off + d * d] = off + (d - 1 - b) * d + (d - 1 - a)
-        sign[off:off + d * d] = np.where(a <= b, 1.0, -1.0)
+        perm[off : off + d * d] = off + (d - 1 - b) * d + (d - 1 - a)
+        sign[off : off + d * d] = np.where(a <= b, 1.0, -1.0)
     s = sp.diags(sign)
     moved = (s @ real[perm][:, perm] @ s).tocsr()
     scale = float(abs(real).max()) if real.nnz else 0.0
@@ -263,8 +290,14 @@ def _parity(dl, real: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray] | None:
     return perm, sign
 
 
-def _solve_traced(real: sp.csr_matrix, idx: np.ndarray, diag: np.ndarray, coords: np.ndarray, seed: int,
-                  parity: tuple[np.ndarray, np.ndarray] | None = None):
+def _solve_traced(
+    real: sp.csr_matrix,
+    idx: np.ndarray,
+    diag: np.ndarray,
+    coords: np.ndarray,
+    seed: int,
+    parity: tuple[np.ndarray, np.ndarray] | None = None,
+):
     """Solve one trace-carrying component with trace 1; ``(z, error estimate ||dz||_2)``.
 
     With ``parity`` (and a component it maps to itself) the solve runs on the invariant subspace.
@@ -297,8 +330,9 @@ def _solve_traced(real: sp.csr_matrix, idx: np.ndarray, diag: np.ndarray, coords
     a = (sp.diags(keep) @ sub + trace_row).tocsc()
     rhs = np.zeros(idx_red.size)
     rhs[k] = 1.0
-    lu, _, inv_norm = _factor_certified(a, what="the traced block of the Schur-basis Liouvillian", seed=seed,
-                                        coords=coords[idx][idx_red], last=k)
+    lu, _, inv_norm = _factor_certified(
+        a, what="the traced block of the Schur-basis Liouvillian", seed=seed, coords=coords[idx][idx_red], last=k
+    )
     a = a.tocsr()
     x = lu.solve(rhs)
     r = rhs - a @ x
@@ -308,7 +342,7 @@ def _solve_traced(real: sp.csr_matrix, idx: np.ndarray, diag: np.ndarray, coords
         if np.linalg.norm(r_new) >= np.linalg.norm(r):
             break
         x, r = x_new, r_new
-    frob = math.sqrt(float((a.data ** 2).sum()))
+    frob = math.sqrt(float((a.data**2).sum()))
     err = inv_norm * (float(np.linalg.norm(r)) + _EPS * frob * float(np.linalg.norm(x)))
     return expand @ x, math.sqrt(2.0) * err
 
@@ -326,7 +360,7 @@ def _pi_state(n: int, dl, sigma: np.ndarray, err: float):
             blocks.append(np.zeros((d, d), complex))
             errors.append(0.0)
             continue
-        s = sigma[where[tj]:where[tj] + d * d].reshape(d, d)
+        s = sigma[where[tj] : where[tj] + d * d].reshape(d, d)
         blocks.append(0.5 * (s + s.conj().T) / dj)
         errors.append(err / dj)
     return PIState(n=n, blocks=tuple(blocks), errors=tuple(errors))
@@ -337,8 +371,10 @@ def _component_weights(dl, traced, labels, diag, owner, pj) -> dict[int, float]:
     if pj is None:
         if len(traced) == 1:
             return {traced[0]: 1.0}
-        raise _nonunique(f"the Liouvillian splits into {len(traced)} decoupled components that each carry trace",
-                         "add dissipation that couples them")
+        raise _nonunique(
+            f"the Liouvillian splits into {len(traced)} decoupled components that each carry trace",
+            "add dissipation that couples them",
+        )
     per_block: dict[int, list[int]] = {}
     for c in traced:
         bl = set(owner[diag[labels[diag] == c]].tolist())
@@ -346,8 +382,10 @@ def _component_weights(dl, traced, labels, diag, owner, pj) -> dict[int, float]:
             raise _nonunique("a decoupled component spans several total spins")
         per_block.setdefault(bl.pop(), []).append(c)
     if any(len(v) > 1 for v in per_block.values()):
-        raise _nonunique("a total-spin sector splits into several decoupled components that each carry trace",
-                         "add dissipation that couples them")
+        raise _nonunique(
+            "a total-spin sector splits into several decoupled components that each carry trace",
+            "add dissipation that couples them",
+        )
     return {cs[0]: float(pj[dl.twojs[b]]) for b, cs in per_block.items()}
 
 
@@ -358,8 +396,9 @@ def _sector_weights(n: int, twojs: list[int], initial: Any, sector: Any) -> np.n
     if sector is not None:
         j = check_real(sector, "sector")
         if not (0 <= j <= n / 2 and float(n / 2 - j).is_integer()):
-            raise InvalidParameterError(f"sector must be a total spin j in N/2, N/2 - 1, ..., >= 0 (N = {n}); "
-                                        f"got {sector}")
+            raise InvalidParameterError(
+                f"sector must be a total spin j in N/2, N/2 - 1, ..., >= 0 (N = {n}); got {sector}"
+            )
         return np.eye(len(twojs))[twojs.index(round(2 * j))]
     if isinstance(initial, PIState):
         if initial.n != n:
@@ -371,8 +410,9 @@ def _sector_weights(n: int, twojs: list[int], initial: Any, sector: Any) -> np.n
         return initial.state.populations
     from opentangle.states import as_density_matrix
 
-    rho = as_density_matrix(initial, dim=2, name="initial",
-                            where="a single qubit (initial is rho_1^(x N)), or a PIState")
+    rho = as_density_matrix(
+        initial, dim=2, name="initial", where="a single qubit (initial is rho_1^(x N)), or a PIState"
+    )
     lam = np.clip(np.linalg.eigvalsh(rho)[::-1], 0.0, 1.0)  # lambda_up >= lambda_down
     return _product_populations(n, twojs, lam)
 
@@ -389,6 +429,9 @@ def _product_populations(n: int, twojs: list[int], lam: np.ndarray) -> np.ndarra
         dn = n - up
         with np.errstate(invalid="ignore"):  # 0 * log(0) = 0
             terms = np.where(up > 0, up * logl[0], 0.0) + np.where(dn > 0, dn * logl[1], 0.0)
-        out[i] = math.log(multiplicity(n, tj / 2)) + float(np.logaddexp.reduce(terms)) if np.isfinite(
-            terms).any() else -math.inf
+        out[i] = (
+            math.log(multiplicity(n, tj / 2)) + float(np.logaddexp.reduce(terms))
+            if np.isfinite(terms).any()
+            else -math.inf
+        )
     return np.exp(out)

@@ -19,7 +19,7 @@ import scipy.linalg as sla
 
 from opentangle.errors import DimensionError, InvalidParameterError
 
-__all__ = ["BatchEvolution", "evolve_batch", "affine_liouvillians"]
+__all__ = ["BatchEvolution", "affine_liouvillians", "evolve_batch"]
 
 #: largest Liouville dimension D**2 for stacked dense exponentials
 BATCH_DENSE_MAX = 256
@@ -39,14 +39,26 @@ class BatchEvolution:
     seconds: float = 0.0
 
     def __repr__(self) -> str:
-        B = (self.states.shape[0] if self.states is not None
-             else (self.expect.shape[0] if self.expect is not None else "?"))
-        return (f"BatchEvolution(B={B}, T={self.times.size}, e_names={self.e_names}, measures={sorted(self.measures)}, "
-                f"seconds={self.seconds:.3g})")
+        B = (
+            self.states.shape[0]
+            if self.states is not None
+            else (self.expect.shape[0] if self.expect is not None else "?")
+        )
+        return (
+            f"BatchEvolution(B={B}, T={self.times.size}, e_names={self.e_names}, measures={sorted(self.measures)}, "
+            f"seconds={self.seconds:.3g})"
+        )
 
 
-def evolve_batch(models: Sequence[Any], rho0: Any, times: Sequence[float], *, e_ops: Any = None,
-                 measures: Any = None, store_states: bool = True) -> BatchEvolution:
+def evolve_batch(
+    models: Sequence[Any],
+    rho0: Any,
+    times: Sequence[float],
+    *,
+    e_ops: Any = None,
+    measures: Any = None,
+    store_states: bool = True,
+) -> BatchEvolution:
     r"""Evolve every static model of ``models`` from the same ``rho0`` over ``times`` (stacked exponentials).
 
     Parameters
@@ -77,7 +89,7 @@ def evolve_batch(models: Sequence[Any], rho0: Any, times: Sequence[float], *, e_
 
     start = time.perf_counter()
     stack, dims = _as_stack(models)
-    D = stack[0].dim if isinstance(stack, list) else int(round(np.sqrt(stack.shape[1])))
+    D = stack[0].dim if isinstance(stack, list) else int(np.rint(np.sqrt(stack.shape[1])))
     n = D * D
     if n > BATCH_DENSE_MAX:
         raise InvalidParameterError(
@@ -98,7 +110,7 @@ def evolve_batch(models: Sequence[Any], rho0: Any, times: Sequence[float], *, e_
     herm = all(np.allclose(o, o.conj().T, atol=1e-12) for o in ops)
     # tr(O rho) = vec(O^T) . vec(rho): one (K, n) matrix applied to all states
     W = np.array([o.T.reshape(-1, order="F") for o in ops]) if ops else None
-    states = np.empty((B, T, D, D), complex) if store_states else None
+    states: np.ndarray | None = np.empty((B, T, D, D), complex) if store_states else None
     expect = np.empty((B, len(ops), T), float if herm else complex) if ops else None
     mvals = {name: np.empty((B, T)) for name, _ in meas}
     chunk = max(1, int(_CHUNK_BYTES // (n * n * 16 * 8)))
@@ -115,7 +127,7 @@ def evolve_batch(models: Sequence[Any], rho0: Any, times: Sequence[float], *, e_
         R = X.reshape(Ls.shape[0], T, D, D, order="C").transpose(0, 1, 3, 2)  # unvec (column stacking)
         if states is not None:
             states[sl] = R
-        if W is not None:
+        if W is not None and expect is not None:
             e = np.einsum("kn,btn->bkt", W, X)
             expect[sl] = e.real if herm else e
         for name, f in meas:
@@ -123,8 +135,14 @@ def evolve_batch(models: Sequence[Any], rho0: Any, times: Sequence[float], *, e_
                 for i in range(T):
                     r = R[bb, i]
                     mvals[name][b0 + bb, i] = f((r + r.conj().T) / 2)
-    return BatchEvolution(times=t, states=states, expect=expect, e_names=[nm for nm, _ in named], measures=mvals,
-                          seconds=time.perf_counter() - start)
+    return BatchEvolution(
+        times=t,
+        states=states,
+        expect=expect,
+        e_names=[nm for nm, _ in named],
+        measures=mvals,
+        seconds=time.perf_counter() - start,
+    )
 
 
 def _as_stack(models: Any) -> tuple[Any, list[int]]:
@@ -134,15 +152,17 @@ def _as_stack(models: Any) -> tuple[Any, list[int]]:
     if isinstance(models, np.ndarray):
         if models.ndim != 3 or models.shape[1] != models.shape[2] or models.shape[0] == 0:
             raise DimensionError(f"a Liouvillian stack must have shape (B, n, n); got {models.shape}")
-        D = int(round(np.sqrt(models.shape[1])))
-        if D * D != models.shape[1]:
+        D = int(np.rint(np.sqrt(models.shape[1])))
+        if models.shape[1] != D * D:
             raise DimensionError(f"the Liouville dimension {models.shape[1]} is not a square D**2")
         if not np.all(np.isfinite(models)):
             raise InvalidParameterError("the Liouvillian stack contains NaN or infinite entries")
         return models.astype(complex, copy=False), [D]
     models = [models] if isinstance(models, Model) else list(models)
     if not models or not all(isinstance(m, Model) for m in models):
-        raise InvalidParameterError("evolve_batch takes a non-empty sequence of Models or a (B, n, n) Liouvillian stack")
+        raise InvalidParameterError(
+            "evolve_batch takes a non-empty sequence of Models or a (B, n, n) Liouvillian stack"
+        )
     D = models[0].dim
     if any(m.dim != D for m in models):
         raise DimensionError(f"all models must have the same dimension; got {sorted({m.dim for m in models})}")

@@ -69,8 +69,11 @@ class Evolution:
     dims: list[int] = field(default_factory=list)
 
     def __repr__(self) -> str:
-        st = "None" if self.states is None else (f"{self.states.shape}" if hasattr(self.states, "shape")
-                                                 else f"[{len(self.states)} Qobj]")
+        st = (
+            "None"
+            if self.states is None
+            else (f"{self.states.shape}" if hasattr(self.states, "shape") else f"[{len(self.states)} Qobj]")
+        )
         ex = "None" if self.expect is None else f"{self.expect.shape}"
         return (
             f"Evolution(T={self.times.size}, t=[{self.times[0]:g}, {self.times[-1]:g}], path={self.path!r}, "
@@ -100,8 +103,11 @@ class Evolution:
         for n, v in self.measures.items():
             v = np.asarray(v)
             data[n] = (("time",) + tuple(f"{n}_dim{i}" for i in range(1, v.ndim)), v)
-        return xr.Dataset(data, coords={"time": np.asarray(self.times)},
-                          attrs={"path": self.path, "method": self.method, "dims": str(self.dims)})
+        return xr.Dataset(
+            data,
+            coords={"time": np.asarray(self.times)},
+            attrs={"path": self.path, "method": self.method, "dims": str(self.dims)},
+        )
 
     def _repr_html_(self) -> str:
         from opentangle.lindblad._idioms import evolution_html
@@ -276,8 +282,16 @@ def evolve(
         record(i, xv)
     out_m = {name: np.asarray(v) for name, v in mvals.items()}
     out_states = [_qobj(s, model.dims) for s in states] if (as_qobj and states is not None) else states
-    return Evolution(times=t, states=out_states, expect=expect, measures=out_m, method=info["method"], path=path,
-                     e_names=[n for n, _ in named_obs], dims=list(model.dims))
+    return Evolution(
+        times=t,
+        states=out_states,
+        expect=expect,
+        measures=out_m,
+        method=info["method"],
+        path=path,
+        e_names=[n for n, _ in named_obs],
+        dims=list(model.dims),
+    )
 
 
 def _trace_functionals(obs: list[sp.csr_matrix], D: int) -> sp.csr_matrix | None:
@@ -326,8 +340,7 @@ def _choose(model: Model, method: Any) -> tuple[str, str]:
     return "static", method
 
 
-def _static_steps(L: sp.csr_matrix, x: np.ndarray, t: np.ndarray, method: str, rtol: float, atol: float,
-                  info: dict):
+def _static_steps(L: sp.csr_matrix, x: np.ndarray, t: np.ndarray, method: str, rtol: float, atol: float, info: dict):
     """Yield ``(i, vec rho(t_i))`` for ``i >= 1`` with one constant Liouvillian."""
     T = t.size
     if method == "expm":
@@ -412,10 +425,19 @@ def _hermitian_real_form(L: sp.spmatrix, D: int) -> sp.csr_matrix:
     lo = ~(up | dg)
     vec = lambda a, c: a + D * c  # noqa: E731  (column stacking)
     t = np.arange(D * D)
-    rows = np.concatenate([vec(i[dg], j[dg]), vec(i[up], j[up]), vec(j[up], i[up]), vec(i[lo], j[lo]), vec(j[lo], i[lo])])
+    rows = np.concatenate(
+        [vec(i[dg], j[dg]), vec(i[up], j[up]), vec(j[up], i[up]), vec(i[lo], j[lo]), vec(j[lo], i[lo])]
+    )
     cols = np.concatenate([t[dg], t[up], t[up], t[lo], t[lo]])
-    vals = np.concatenate([np.ones(D, complex), np.ones(up.sum(), complex), np.ones(up.sum(), complex),
-                           np.full(lo.sum(), 1j), np.full(lo.sum(), -1j)])
+    vals = np.concatenate(
+        [
+            np.ones(D, complex),
+            np.ones(up.sum(), complex),
+            np.ones(up.sum(), complex),
+            np.full(lo.sum(), 1j),
+            np.full(lo.sum(), -1j),
+        ]
+    )
     P = sp.csc_matrix((vals, (rows, cols)), shape=(D * D, D * D))  # unpack
     LP = sp.csr_matrix(L @ P)[vec(i, j)]  # rows in packed order
     return (sp.diags((~lo).astype(float)) @ LP.real + sp.diags(lo.astype(float)) @ LP.imag).tocsr()
@@ -428,8 +450,9 @@ def _rightmost(M: sp.spmatrix, k: int, *, tol: float, seed: int) -> np.ndarray:
     nev = min(k + 1, n - 2)  # +1: a complex pair cut by k
     ncv = min(n, max(2 * nev + 1, 40))
     try:
-        return spla.eigs(M, k=nev, which="LR", ncv=ncv, tol=tol, maxiter=max(1000, 50 * n // ncv),
-                         v0=v0, return_eigenvectors=False)
+        return spla.eigs(
+            M, k=nev, which="LR", ncv=ncv, tol=tol, maxiter=max(1000, 50 * n // ncv), v0=v0, return_eigenvectors=False
+        )
     except spla.ArpackNoConvergence as exc:
         raise ConvergenceError(
             f"ARPACK did not converge for the rightmost Liouvillian eigenvalues ({len(exc.eigenvalues)} of {nev}); "
@@ -519,9 +542,11 @@ class SpectralGap:
 
     def __repr__(self) -> str:
         z = self.eigenvalue
-        return (f"SpectralGap(gap={self.gap:.10g}, eigenvalue={z.real:.6g}{z.imag:+.6g}j, method={self.method!r}, "
-                f"residual={self.residual:.2e} <= {self.bound:.1e}, matvecs={self.matvecs}, "
-                f"seconds={self.seconds:.3g})")
+        return (
+            f"SpectralGap(gap={self.gap:.10g}, eigenvalue={z.real:.6g}{z.imag:+.6g}j, method={self.method!r}, "
+            f"residual={self.residual:.2e} <= {self.bound:.1e}, matvecs={self.matvecs}, "
+            f"seconds={self.seconds:.3g})"
+        )
 
 
 def _gap_dense(L: sp.csr_matrix) -> tuple[complex, float, int]:
@@ -575,8 +600,9 @@ def _gap_arnoldi(L: sp.csr_matrix, D: int, *, tol: float, seed: int, ncv: int, n
     return lam, float(np.linalg.norm(M @ v - lam * v) / np.linalg.norm(v)), count[0]
 
 
-def spectral_gap(model: Model, *, method: str = "auto", tol: float = 1e-10, seed: int = 0, nev: int = 3,
-                 ncv: int = 40) -> SpectralGap:
+def spectral_gap(
+    model: Model, *, method: str = "auto", tol: float = 1e-10, seed: int = 0, nev: int = 3, ncv: int = 40
+) -> SpectralGap:
     r"""The Liouvillian spectral gap :math:`\Delta = -\max_{\lambda \ne 0} \mathrm{Re}\,\lambda`, certified.
 
     The gap sets the slowest relaxation rate towards the steady state,
@@ -628,8 +654,11 @@ def spectral_gap(model: Model, *, method: str = "auto", tol: float = 1e-10, seed
         check_resources(Estimate(f"dense eigenvectors of the {n}x{n} Liouvillian", nbytes=16.0 * 3 * n * n))
         lam, res, count = _gap_dense(L)
     else:
-        check_resources(Estimate(f"Arnoldi on the {n}x{n} Liouvillian",
-                                 nbytes=_GAP_BYTES_PER_NNZ * L.nnz + 8.0 * (int(ncv) + 8) * n))
+        check_resources(
+            Estimate(
+                f"Arnoldi on the {n}x{n} Liouvillian", nbytes=_GAP_BYTES_PER_NNZ * L.nnz + 8.0 * (int(ncv) + 8) * n
+            )
+        )
         lam, res, count = _gap_arnoldi(L, model.dim, tol=tol, seed=int(seed), ncv=int(ncv), nev=int(nev))
     scale = model.rate_scale()
     bound = 100.0 * tol * max(abs(lam), scale)
@@ -641,5 +670,12 @@ def spectral_gap(model: Model, *, method: str = "auto", tol: float = 1e-10, seed
     gap = -lam.real
     if abs(lam) < 1e-12 * max(1.0, scale):
         gap = 0.0  # a second stationary state: the steady state is not unique (never -0.0)
-    return SpectralGap(gap=float(gap), eigenvalue=lam, residual=res, bound=bound, method=method, matvecs=count,
-                       seconds=time.perf_counter() - t0)
+    return SpectralGap(
+        gap=float(gap),
+        eigenvalue=lam,
+        residual=res,
+        bound=bound,
+        method=method,
+        matvecs=count,
+        seconds=time.perf_counter() - t0,
+    )

@@ -20,7 +20,6 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -52,12 +51,15 @@ class PeriodicSteadyState:
     seconds: float
 
     def __repr__(self) -> str:
-        return (f"PeriodicSteadyState(dims={self.dims}, period={self.period:g}, residual={self.residual:.2e}, "
-                f"second_multiplier={self.second_multiplier:.4g}, seconds={self.seconds:.3g})")
+        return (
+            f"PeriodicSteadyState(dims={self.dims}, period={self.period:g}, residual={self.residual:.2e}, "
+            f"second_multiplier={self.second_multiplier:.4g}, seconds={self.seconds:.3g})"
+        )
 
 
-def periodic_steady_state(model: Model, period: float, *, t0: float = 0.0, rtol: float = 1e-10,
-                          atol: float = 1e-12, tol: float = 1e-8) -> PeriodicSteadyState:
+def periodic_steady_state(
+    model: Model, period: float, *, t0: float = 0.0, rtol: float = 1e-10, atol: float = 1e-12, tol: float = 1e-8
+) -> PeriodicSteadyState:
     r"""The time-averaged steady state of a model that is periodic with ``period``.
 
     Parameters
@@ -102,8 +104,11 @@ def periodic_steady_state(model: Model, period: float, *, t0: float = 0.0, rtol:
     start = time.perf_counter()
     tdl = model.time_dependent_liouvillian()
     method = "exact" if tdl.piecewise else "adams"
-    ((_, P, Z),) = list(propagate(tdl, np.eye(n, dtype=complex), np.array([t0, t0 + T]), method=method,
-                                 rtol=rtol, atol=atol, integral=True))
+    ((_, P, Z),) = list(
+        propagate(
+            tdl, np.eye(n, dtype=complex), np.array([t0, t0 + T]), method=method, rtol=rtol, atol=atol, integral=True
+        )
+    )
     mult = np.sort(np.abs(np.linalg.eigvals(P)))[::-1]
     second = float(mult[1]) if n > 1 else 0.0
     if n > 1 and abs(second - 1.0) < 1e-9:
@@ -130,5 +135,13 @@ def periodic_steady_state(model: Model, period: float, *, t0: float = 0.0, rtol:
     avg = (Z @ x).reshape(D, D, order="F") / T
     avg = (avg + avg.conj().T) / 2
     avg /= np.trace(avg).real
-    return PeriodicSteadyState(rho=avg, rho_t0=rho0, period=T, t0=float(t0), residual=res,
-                               second_multiplier=second, dims=list(model.dims), seconds=time.perf_counter() - start)
+    return PeriodicSteadyState(
+        rho=avg,
+        rho_t0=rho0,
+        period=T,
+        t0=float(t0),
+        residual=res,
+        second_multiplier=second,
+        dims=list(model.dims),
+        seconds=time.perf_counter() - start,
+    )

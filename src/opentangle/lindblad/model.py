@@ -152,9 +152,10 @@ def _is_td_list(h: Any) -> bool:
 
 def _check_rate_type(rate: Any, name: str) -> Any:
     """Reject strings and other non-numeric rate types (``check_nonnegative`` would parse ``"1"``)."""
-    if isinstance(rate, (bool, np.bool_)) or not isinstance(rate, (int, float, complex, np.number)):
-        if not (isinstance(rate, np.ndarray) and rate.ndim == 0 and np.issubdtype(rate.dtype, np.number)):
-            raise InvalidParameterError(f"{name} must be a real number; got {type(rate).__name__} {rate!r}")
+    numeric = isinstance(rate, (int, float, complex, np.number)) and not isinstance(rate, (bool, np.bool_))
+    zero_dim = isinstance(rate, np.ndarray) and rate.ndim == 0 and np.issubdtype(rate.dtype, np.number)
+    if not (numeric or zero_dim):
+        raise InvalidParameterError(f"{name} must be a real number; got {type(rate).__name__} {rate!r}")
     return rate
 
 
@@ -181,9 +182,7 @@ def _as_jump(j: Any) -> Jump:
         return j
     if isinstance(j, tuple) and len(j) == 2:
         return Jump(j[0], j[1])
-    raise InvalidParameterError(
-        f"jumps must be Jump(op, rate) objects or (op, rate) tuples; got {type(j).__name__}"
-    )
+    raise InvalidParameterError(f"jumps must be Jump(op, rate) objects or (op, rate) tuples; got {type(j).__name__}")
 
 
 class Model:
@@ -220,8 +219,15 @@ class Model:
     4
     """
 
-    def __init__(self, *, hamiltonian: Any = None, jumps: Iterable[Any] = (), dims: Sequence[int] | None = None,
-                 args: dict | None = None, tlist: Sequence[float] | None = None):
+    def __init__(
+        self,
+        *,
+        hamiltonian: Any = None,
+        jumps: Iterable[Any] = (),
+        dims: Sequence[int] | None = None,
+        args: dict | None = None,
+        tlist: Sequence[float] | None = None,
+    ):
         if jumps is None:
             jumps = ()
         single_tuple = isinstance(jumps, tuple) and len(jumps) == 2 and not isinstance(jumps[0], (Jump, tuple, list))
@@ -251,7 +257,7 @@ class Model:
         if hamiltonian is None:
             if not all_jumps and dims is None:
                 raise DimensionError("Model needs a hamiltonian, jumps or dims to know its dimension")
-            total = all_jumps[0].op.shape[0] if all_jumps else math.prod(dims)
+            total = all_jumps[0].op.shape[0] if all_jumps else math.prod(dims or [])
             H = sp.csr_matrix((total, total), dtype=complex)
         else:
             H, qd = _to_csr(hamiltonian, "hamiltonian")
@@ -268,9 +274,15 @@ class Model:
             )
         self.hamiltonian: sp.csr_matrix = ((H + H.getH()) * 0.5).tocsr()
         self.td_hamiltonian = self._td_hamiltonian_terms(td_terms, D)
-        self.td_jumps = [(j, Coefficient(j.rate, name=f"rate of time-dependent jump {k}", args=self.args,
-                                         tlist=self.tlist, nonnegative=True))
-                         for k, j in enumerate(j for j in all_jumps if j.time_dependent)]
+        self.td_jumps = [
+            (
+                j,
+                Coefficient(
+                    j.rate, name=f"rate of time-dependent jump {k}", args=self.args, tlist=self.tlist, nonnegative=True
+                ),
+            )
+            for k, j in enumerate(j for j in all_jumps if j.time_dependent)
+        ]
         for k, j in enumerate(all_jumps):
             if j.op.shape != (D, D):
                 raise DimensionError(
@@ -279,7 +291,9 @@ class Model:
                 )
         # subsystem dims carried by Qobj operators (hamiltonian or jumps) must agree with each other and with dims
         sources = [("hamiltonian", qdims)] if qdims is not None else []
-        sources += [(f"jump {k}", j._qdims) for k, j in enumerate(all_jumps) if getattr(j, "_qdims", None) is not None]
+        sources += [
+            (f"jump {k}", qd) for k, j in enumerate(all_jumps) if (qd := getattr(j, "_qdims", None)) is not None
+        ]
         for label, qd in sources:
             if math.prod(qd) != D:
                 continue
@@ -310,8 +324,18 @@ class Model:
                     f"time-dependent hamiltonian term {k + 1} is not Hermitian (max |H - H^dag| = {herm:.3g}); write a "
                     "complex drive f(t) s+ + conj(f(t)) s- as Re f(t) (s+ + s-) + Im f(t) i(s+ - s-)"
                 )
-            out.append((Hk, Coefficient(spec, name=f"coefficient of hamiltonian term {k + 1}", args=self.args,
-                                        tlist=self.tlist, nonnegative=False)))
+            out.append(
+                (
+                    Hk,
+                    Coefficient(
+                        spec,
+                        name=f"coefficient of hamiltonian term {k + 1}",
+                        args=self.args,
+                        tlist=self.tlist,
+                        nonnegative=False,
+                    ),
+                )
+            )
         return out
 
     @property
@@ -340,8 +364,10 @@ class Model:
         r""":math:`H_\mathrm{eff} = H - \tfrac{i}{2}\sum_k\gamma_k c_k^\dagger c_k` (sparse)."""
         if "heff" not in self._cache:
             if self.dim <= _DENSE_ASSEMBLY_MAX_DIM:
-                K = sum((j.rate * (j.op.getH() @ j.op).toarray() for j in self.jumps if j.rate > 0),
-                        np.zeros((self.dim, self.dim), dtype=complex))
+                K = sum(
+                    (j.rate * (j.op.getH() @ j.op).toarray() for j in self.jumps if j.rate > 0),
+                    np.zeros((self.dim, self.dim), dtype=complex),
+                )
                 self._cache["heff"] = sp.csr_matrix(self.hamiltonian.toarray() - 0.5j * K)
             else:
                 K = sp.csr_matrix((self.dim, self.dim), dtype=complex)
@@ -547,7 +573,8 @@ def thermal_jumps(*, site: int, t1: float, t2: float, n_th: float, dims: Sequenc
     g1, g2 = 1.0 / t1, 1.0 / t2
     if g2 < g1 / 2 - 1e-12 * max(1.0, g1):
         raise InvalidParameterError(
-            f"thermal relaxation with T2 = {t2:g} > 2 T1 = {2 * t1:g} is not completely positive; use T2 <= 2 T1")
+            f"thermal relaxation with T2 = {t2:g} > 2 T1 = {2 * t1:g} is not completely positive; use T2 <= 2 T1"
+        )
     return [
         Jump.local(sigma_minus(), site=site, dims=dims, rate=(1 - p) * g1),
         Jump.local(sigma_plus(), site=site, dims=dims, rate=p * g1),
@@ -574,7 +601,8 @@ def _excited_population(n_th: Any) -> float:
         raise InvalidParameterError(f"n_th (bath occupation) must be a real number; got {n_th!r}") from None
     if math.isnan(n) or -1.0 < n < 0.0:
         raise InvalidParameterError(
-            f"n_th (bath occupation) must be >= 0, inf, or <= -1 (negative temperature); got {n_th!r}")
+            f"n_th (bath occupation) must be >= 0, inf, or <= -1 (negative temperature); got {n_th!r}"
+        )
     return 0.5 if math.isinf(n) else n / (2 * n + 1)
 
 

@@ -490,8 +490,9 @@ class SymmetricSteadyState:
                 raise InvalidParameterError("this steady state does not record its model; call schur_steady_state")
             ham, local, coll = self.liouvillian.model
             initial = None if self.sectors is None else _sector_state(self.n, self.sectors)
-            self._cache["schur"] = schur_steady_state(n=self.n, hamiltonian=ham, local_jumps=local,
-                                                      collective_jumps=coll, initial=initial).state
+            self._cache["schur"] = schur_steady_state(
+                n=self.n, hamiltonian=ham, local_jumps=local, collective_jumps=coll, initial=initial
+            ).state
         return self._cache["schur"]
 
     def reduced_state(self, k: int) -> np.ndarray:
@@ -536,8 +537,10 @@ def _sector_state(n: int, sectors: tuple[tuple[float, float], ...]):
     from opentangle.spins.schur import PIState, multiplicity
 
     weights = {round(2 * j): p for j, p in sectors}
-    blocks = [np.eye(t + 1) * max(weights.get(t, 0.0), 0.0) / ((t + 1) * multiplicity(n, t / 2))
-              for t in range(n % 2, n + 1, 2)]
+    blocks = [
+        np.eye(t + 1) * max(weights.get(t, 0.0), 0.0) / ((t + 1) * multiplicity(n, t / 2))
+        for t in range(n % 2, n + 1, 2)
+    ]
     return PIState(n=n, blocks=tuple(blocks))
 
 
@@ -699,8 +702,9 @@ def symmetric_steady_state(
             if reason is None:
                 rest = idx[1:]  # idx is sorted and holds 0
                 if rest.size:
-                    t[rest], _ = _solve_block(mat[rest][:, rest], -mat[rest][:, [0]].toarray().ravel(),
-                                              coords=liou.occupations[rest, 1:])
+                    t[rest], _ = _solve_block(
+                        mat[rest][:, rest], -mat[rest][:, [0]].toarray().ravel(), coords=liou.occupations[rest, 1:]
+                    )
             else:
                 try:
                     t[idx], sectors = _solve_conserved(liou, mat, idx, t0, sector, total_spin, seed)
@@ -710,10 +714,15 @@ def symmetric_steady_state(
                     raise IllConditionedError(
                         f"{exc}; the Pauli basis loses the sectors at large N (typically N > 36): use "
                         "schur_steady_state(..., initial=/sector=), where the total-spin sectors decouple "
-                        "exactly at any N") from exc
+                        "exactly at any N"
+                    ) from exc
         elif check_uniqueness:
-            _factor(mat[idx][:, idx], what="a block without trace (a traceless stationary direction)", seed=seed,
-                    coords=liou.occupations[idx, 1:])
+            _factor(
+                mat[idx][:, idx],
+                what="a block without trace (a traceless stationary direction)",
+                seed=seed,
+                coords=liou.occupations[idx, 1:],
+            )
     hs, rmax = _residuals(liou, t)
     rel = rmax / (norm_a * np.abs(t).max())
     if not np.isfinite(rel) or rel > tol:
@@ -757,7 +766,9 @@ def _initial_vector(liou: SymmetricLiouvillian, initial: Any, sector: Any, total
                 "sector= needs a conserved total spin J^2, which a non-trivial local jump breaks; use initial="
             )
         if not (0 <= j <= n / 2 and float(n / 2 - j).is_integer()):
-            raise InvalidParameterError(f"sector must be a total spin j in N/2, N/2 - 1, ..., >= 0 (N = {n}); got {sector}")
+            raise InvalidParameterError(
+                f"sector must be a total spin j in N/2, N/2 - 1, ..., >= 0 (N = {n}); got {sector}"
+            )
         return None
     if initial is None:
         return None
@@ -987,8 +998,9 @@ def _factor(a: sp.spmatrix, *, what: str, seed: int = 0, coords: np.ndarray | No
     return lu, bound
 
 
-def _factor_certified(a: sp.spmatrix, *, what: str, seed: int = 0, coords: np.ndarray | None = None,
-                      last: int | None = None):
+def _factor_certified(
+    a: sp.spmatrix, *, what: str, seed: int = 0, coords: np.ndarray | None = None, last: int | None = None
+):
     r"""Sparse LU of ``a`` and a scale-free certificate that it is far from singular.
 
     The certificate is the forward-error estimate :math:`\|A^{-1}\|\,\|b - A\hat x\|/\|\hat x\|`
@@ -1118,7 +1130,9 @@ def spin_squeezing(moments: CollectiveMoments, *, atol: float = 1e-9) -> SpinSqu
     scale = max(1.0, n * n)
     entangled = (xi2 < 1 - atol) or any(m < -atol * scale for m in margins)
     return SpinSqueezing(
-        xi2_wineland=float(xi2), toth_margins=(float(margins[0]), float(margins[1]), float(margins[2]), float(margins[3])), entangled=bool(entangled)
+        xi2_wineland=float(xi2),
+        toth_margins=(float(margins[0]), float(margins[1]), float(margins[2]), float(margins[3])),
+        entangled=bool(entangled),
     )
 
 

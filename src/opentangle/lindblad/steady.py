@@ -91,11 +91,11 @@ class SteadyState:
             f"residual={self.residual:.2e}{tl}{it}{me}, seconds={self.seconds:.3g})"
         )
 
-
     def _repr_html_(self) -> str:  # Jupyter: a compact table
         from opentangle.lindblad._idioms import steady_state_html
 
         return steady_state_html(self)
+
 
 @dataclass
 class BatchSteadyState:
@@ -134,8 +134,7 @@ def _finish(rho: np.ndarray, *, check_positive: bool) -> tuple[np.ndarray, float
         min_eig = float(np.linalg.eigvalsh(rho)[0])
         if min_eig < -_POS_TOL:
             raise ConvergenceError(
-                f"steady state is not positive (smallest eigenvalue {min_eig:.3g}); "
-                "tighten tol or use method='direct'"
+                f"steady state is not positive (smallest eigenvalue {min_eig:.3g}); tighten tol or use method='direct'"
             )
     return rho, min_eig
 
@@ -150,8 +149,10 @@ ERROR_BOUND_MAX = 1e-6
 COMMUTANT_MAX = 1024
 #: initial= projects with a dense SVD up to this Liouville dimension D**2
 PROJECTION_MAX = 1024
-_NONUNIQUE_TAIL = ("the steady state depends on the initial state: pass initial= (the state it starts from), "
-                   "use evolve(), or add the dissipation that breaks the conserved quantity")
+_NONUNIQUE_TAIL = (
+    "the steady state depends on the initial state: pass initial= (the state it starts from), "
+    "use evolve(), or add the dissipation that breaks the conserved quantity"
+)
 
 
 def _structural_degeneracy(L: sp.spmatrix, D: int) -> str | None:
@@ -177,7 +178,9 @@ def _structural_degeneracy(L: sp.spmatrix, D: int) -> str | None:
     if n_comp > 1:
         carrying = np.unique(labels[np.arange(D) * (D + 1)])
         if carrying.size > 1:
-            return f"L splits into {carrying.size} decoupled blocks that each carry trace (each has its own steady state)"
+            return (
+                f"L splits into {carrying.size} decoupled blocks that each carry trace (each has its own steady state)"
+            )
     return None
 
 
@@ -223,9 +226,12 @@ def _classify_singular(model: Model, detail: str) -> Exception:
             f"the Liouvillian kernel has dimension > 1 ({detail}; a traceless operator commutes with H and "
             f"every jump to working precision, residual {res:.1e}, so it is conserved); " + _NONUNIQUE_TAIL
         )
-    why = ("no conserved quantity was found (the smallest commutator residual of a traceless operator with H "
-           f"and the jumps is {res:.1e})" if res is not None else
-           f"the commutant test that would prove a conserved quantity is limited to D**2 <= {COMMUTANT_MAX}")
+    why = (
+        "no conserved quantity was found (the smallest commutator residual of a traceless operator with H "
+        f"and the jumps is {res:.1e})"
+        if res is not None
+        else f"the commutant test that would prove a conserved quantity is limited to D**2 <= {COMMUTANT_MAX}"
+    )
     return IllConditionedError(
         f"the steady state cannot be certified at double precision ({detail}): the kernel of L is either "
         f"degenerate or only nearly so; {why}. Likely a unique but ill-conditioned steady state (rates or couplings "
@@ -329,8 +335,13 @@ class _MatrixFree:
                 self.generic.append((j.op, j.op.conj().tocsr(), j.rate))
         for (site, _), S in per_site.items():
             d = dims[site]
-            shape = (math.prod(dims[:site]), d, math.prod(dims[site + 1 :]) * math.prod(dims[:site]), d,
-                     math.prod(dims[site + 1 :]))
+            shape = (
+                math.prod(dims[:site]),
+                d,
+                math.prod(dims[site + 1 :]) * math.prod(dims[:site]),
+                d,
+                math.prod(dims[site + 1 :]),
+            )
             off = S.copy()
             for a in range(d):
                 for b in range(d):
@@ -431,7 +442,6 @@ class _MatrixFree:
         return Z @ (Xt / scale) @ Z.conj().T
 
 
-
 def _trace_norm_above(delta: np.ndarray, limit: float) -> float:
     """Trace norm ``||delta||_1`` of a Hermitian matrix, or its upper bound ``sum |delta_ij|`` when that is ``<= limit``."""
     l1 = float(np.abs(delta).sum())
@@ -440,8 +450,15 @@ def _trace_norm_above(delta: np.ndarray, limit: float) -> float:
     return float(np.abs(np.linalg.eigvalsh((delta + delta.conj().T) / 2)).sum())
 
 
-def _iterative(model: Model, tol: float, check_unique: bool, seed: int, maxiter: int, restart: int | None,
-               x0: np.ndarray | None = None):
+def _iterative(
+    model: Model,
+    tol: float,
+    check_unique: bool,
+    seed: int,
+    maxiter: int,
+    restart: int | None,
+    x0: np.ndarray | None = None,
+):
     D = model.dim
     n = D * D
     mf = _MatrixFree(model)
@@ -637,8 +654,16 @@ def steady_state(
                 f"direct solve residual {res:.2e} exceeds the bound {bound:.1e} (tol {tol:.1e} x rate scale "
                 f"{max(1.0, model.rate_scale()):.3g}); the model is ill-conditioned"
             )
-    return SteadyState(rho=rho, residual=res, method=method, dims=list(model.dims), iterations=iterations,
-                       min_eigenvalue=min_eig, seconds=time.perf_counter() - t0, tolerance=bound)
+    return SteadyState(
+        rho=rho,
+        residual=res,
+        method=method,
+        dims=list(model.dims),
+        iterations=iterations,
+        min_eigenvalue=min_eig,
+        seconds=time.perf_counter() - t0,
+        tolerance=bound,
+    )
 
 
 #: iterative path, peak bytes per Liouville entry: the real Krylov basis (8 B per vector) plus about ten
@@ -766,8 +791,16 @@ def _projected(model: Model, initial: Any, tol: float, check_positive: bool, t0:
     bound = tol * max(1.0, model.rate_scale())
     if res > bound:
         raise ConvergenceError(f"projected steady state residual {res:.2e} exceeds {bound:.1e}")
-    return SteadyState(rho=rho, residual=res, method="projection", dims=list(model.dims), min_eigenvalue=min_eig,
-                       seconds=time.perf_counter() - t0, tolerance=bound, kernel_dimension=k)
+    return SteadyState(
+        rho=rho,
+        residual=res,
+        method="projection",
+        dims=list(model.dims),
+        min_eigenvalue=min_eig,
+        seconds=time.perf_counter() - t0,
+        tolerance=bound,
+        kernel_dimension=k,
+    )
 
 
 def _hermitian_basis(D: int) -> tuple[np.ndarray, np.ndarray]:
@@ -792,8 +825,9 @@ def _hermitian_basis(D: int) -> tuple[np.ndarray, np.ndarray]:
     return B, np.arange(D)
 
 
-def _batch_core(Ls: np.ndarray, nonunique: str, seed: int, *, basis: np.ndarray | None = None,
-                inplace: bool = False) -> BatchSteadyState:
+def _batch_core(
+    Ls: np.ndarray, nonunique: str, seed: int, *, basis: np.ndarray | None = None, inplace: bool = False
+) -> BatchSteadyState:
     """Solve a stack of Liouvillians; with ``basis`` they are real matrices in the Hermitian basis."""
     Bn, n, _ = Ls.shape
     D = math.isqrt(int(n))
@@ -948,9 +982,7 @@ def steady_state_linear(
     if coeff.ndim == 1:
         coeff = coeff[None]
     if coeff.ndim != 2 or coeff.shape[1] != T.shape[0]:
-        raise DimensionError(
-            f"coefficients must have shape (B, {T.shape[0]}) (one column per term); got {coeff.shape}"
-        )
+        raise DimensionError(f"coefficients must have shape (B, {T.shape[0]}) (one column per term); got {coeff.shape}")
     if not np.all(np.isfinite(coeff)):
         raise InvalidParameterError("coefficients contain NaN or infinite entries")
     n = T.shape[1]

@@ -65,9 +65,11 @@ class EntanglementThreshold:
 
     def __repr__(self) -> str:
         side = "above" if self.entangled_above else "below"
-        return (f"EntanglementThreshold(value={self.value:.10g}, bracket=[{self.bracket[0]:.10g}, "
-                f"{self.bracket[1]:.10g}], entangled {side}, {self.measure}={self.measure_at_bracket[0]:.3g}/"
-                f"{self.measure_at_bracket[1]:.3g}, solves={self.solves})")
+        return (
+            f"EntanglementThreshold(value={self.value:.10g}, bracket=[{self.bracket[0]:.10g}, "
+            f"{self.bracket[1]:.10g}], entangled {side}, {self.measure}={self.measure_at_bracket[0]:.3g}/"
+            f"{self.measure_at_bracket[1]:.3g}, solves={self.solves})"
+        )
 
 
 @dataclass(frozen=True)
@@ -90,9 +92,11 @@ class EntanglementOptimum:
 
     def __repr__(self) -> str:
         xs = ", ".join(f"{v:.6g}" for v in self.x)
-        return (f"EntanglementOptimum(x=[{xs}], {self.measure}={self.value:.8g}, "
-                f"|proj grad|={self.projected_gradient_norm:.2e}, on_bound={list(self.on_bound)}, "
-                f"starts={len(self.starts)}, solves={self.solves})")
+        return (
+            f"EntanglementOptimum(x=[{xs}], {self.measure}={self.value:.8g}, "
+            f"|proj grad|={self.projected_gradient_norm:.2e}, on_bound={list(self.on_bound)}, "
+            f"starts={len(self.starts)}, solves={self.solves})"
+        )
 
 
 class _Objective:
@@ -152,9 +156,16 @@ def _float(x: Any, name: str) -> float:
     return v
 
 
-def entanglement_threshold(model_of: Callable[[float], Any], bracket: Sequence[float], *,
-                           measure: Any = "min_pt_eigenvalue", part: Any = None, tol: float = 1e-10,
-                           maxiter: int = 100, steady_options: dict | None = None) -> EntanglementThreshold:
+def entanglement_threshold(
+    model_of: Callable[[float], Any],
+    bracket: Sequence[float],
+    *,
+    measure: Any = "min_pt_eigenvalue",
+    part: Any = None,
+    tol: float = 1e-10,
+    maxiter: int = 100,
+    steady_options: dict | None = None,
+) -> EntanglementThreshold:
     r"""The parameter where the steady state of ``model_of(x)`` becomes entangled.
 
     Finds the root of the smooth signed measure :math:`s(x)` (default
@@ -203,8 +214,14 @@ def entanglement_threshold(model_of: Callable[[float], Any], bracket: Sequence[f
     return dataclasses.replace(res, negativity_at_bracket=(negs[0], negs[1]), solves=obj.solves)
 
 
-def signed_threshold(signed: Callable[[float], float], bracket: Sequence[float], *, tol: float = 1e-10,
-                     maxiter: int = 100, name: str = "signed measure") -> EntanglementThreshold:
+def signed_threshold(
+    signed: Callable[[float], float],
+    bracket: Sequence[float],
+    *,
+    tol: float = 1e-10,
+    maxiter: int = 100,
+    name: str = "signed measure",
+) -> EntanglementThreshold:
     r"""The root of a signed entanglement function ``signed(x)`` (negative: entangled) in ``bracket``.
 
     The root finding of :func:`entanglement_threshold`, for a ``signed`` that computes its state
@@ -251,15 +268,30 @@ def signed_threshold(signed: Callable[[float], float], bracket: Sequence[float],
     above = [p for p in seen if p[0] >= root and np.sign(p[1]) == np.sign(s_hi)]
     a = max(below, default=(lo, s_lo))
     b = min(above, default=(hi, s_hi))
-    return EntanglementThreshold(value=float(root), bracket=(a[0], b[0]), measure_at_bracket=(a[1], b[1]),
-                                 negativity_at_bracket=(math.nan, math.nan), entangled_above=bool(s_hi < 0),
-                                 solves=len(seen), measure=name)
+    return EntanglementThreshold(
+        value=float(root),
+        bracket=(a[0], b[0]),
+        measure_at_bracket=(a[1], b[1]),
+        negativity_at_bracket=(math.nan, math.nan),
+        entangled_above=bool(s_hi < 0),
+        solves=len(seen),
+        measure=name,
+    )
 
 
-def maximize_entanglement(model_of: Callable[..., Any], bounds: Sequence[tuple[float, float]], *,
-                          measure: Any = "negativity", part: Any = None, starts: int = 6, seed: int = 0,
-                          tol: float = 1e-8, step: float = 1e-6, maxiter: int = 200,
-                          steady_options: dict | None = None) -> EntanglementOptimum:
+def maximize_entanglement(
+    model_of: Callable[..., Any],
+    bounds: Sequence[tuple[float, float]],
+    *,
+    measure: Any = "negativity",
+    part: Any = None,
+    starts: int = 6,
+    seed: int = 0,
+    tol: float = 1e-8,
+    step: float = 1e-6,
+    maxiter: int = 200,
+    steady_options: dict | None = None,
+) -> EntanglementOptimum:
     r"""Maximise a steady-state entanglement measure over parameters in a box, from several starts.
 
     Each start (the box centre, then uniform random points drawn with ``seed``) runs bounded
@@ -314,15 +346,25 @@ def maximize_entanglement(model_of: Callable[..., Any], bounds: Sequence[tuple[f
     x0s = [b.mean(axis=1)] + [b[:, 0] + rng.random(len(b)) * (b[:, 1] - b[:, 0]) for _ in range(int(starts) - 1)]
     runs = []
     for x0 in x0s:
-        res = minimize(f, x0, method="L-BFGS-B", bounds=[tuple(r) for r in b],
-                       options={"ftol": tol, "gtol": tol, "maxiter": int(maxiter),
-                                "eps": float(step * max(1.0, np.abs(b).max()))})
+        res = minimize(
+            f,
+            x0,
+            method="L-BFGS-B",
+            bounds=[tuple(r) for r in b],
+            options={"ftol": tol, "gtol": tol, "maxiter": int(maxiter), "eps": float(step * max(1.0, np.abs(b).max()))},
+        )
         runs.append((np.clip(res.x, b[:, 0], b[:, 1]), float(res.fun)))
     x_best, f_best = min(runs, key=lambda p: p[1])
     grad, on = _projected_gradient(f, x_best, f_best, b, step)
-    return EntanglementOptimum(x=x_best, value=-sign * f_best, projected_gradient_norm=float(np.linalg.norm(grad)),
-                               on_bound=on, starts=tuple((tuple(map(float, x)), -sign * v) for x, v in runs),
-                               solves=obj.solves, measure=obj.name)
+    return EntanglementOptimum(
+        x=x_best,
+        value=-sign * f_best,
+        projected_gradient_norm=float(np.linalg.norm(grad)),
+        on_bound=on,
+        starts=tuple((tuple(map(float, x)), -sign * v) for x, v in runs),
+        solves=obj.solves,
+        measure=obj.name,
+    )
 
 
 def _projected_gradient(f: Callable, x: np.ndarray, fx: float, b: np.ndarray, step: float):

@@ -24,6 +24,7 @@ String coefficients (QuTiP's compiled ``"cos(t)"``) are refused with a typed err
 from __future__ import annotations
 
 import inspect
+import itertools
 import math
 import warnings
 from collections.abc import Callable, Sequence
@@ -57,13 +58,13 @@ class Pulse:
     [0.0, 1.0, 3.0]
     """
 
-    def __init__(self, edges: Sequence[float], values: Sequence[float], *, outside: float = 0.0):
+    def __init__(
+        self, edges: Sequence[float] | np.ndarray, values: Sequence[float] | np.ndarray, *, outside: float = 0.0
+    ):
         e = _real_array(edges, "Pulse edges")
         v = _real_array(values, "Pulse values")
         if e.ndim != 1 or v.ndim != 1 or e.size != v.size + 1 or v.size == 0:
-            raise InvalidParameterError(
-                f"Pulse needs n + 1 edges for n values; got {e.size} edges and {v.size} values"
-            )
+            raise InvalidParameterError(f"Pulse needs n + 1 edges for n values; got {e.size} edges and {v.size} values")
         if np.any(np.diff(e) <= 0):
             bad = int(np.argmax(np.diff(e) <= 0))
             raise InvalidParameterError(
@@ -74,8 +75,9 @@ class Pulse:
         self.outside = float(_real_array(outside, "Pulse outside value"))
 
     @classmethod
-    def from_segments(cls, segments: Sequence[tuple[float, float]], *, start: float = 0.0,
-                      outside: float = 0.0) -> "Pulse":
+    def from_segments(
+        cls, segments: Sequence[tuple[float, float]], *, start: float = 0.0, outside: float = 0.0
+    ) -> Pulse:
         """A schedule from ``[(duration, value), ...]`` starting at ``start``; durations must be > 0."""
         try:
             durations, values = zip(*[(float(d), v) for d, v in segments])
@@ -90,7 +92,9 @@ class Pulse:
         return float(self.values[i]) if 0 <= i < self.values.size else self.outside
 
     def __repr__(self) -> str:
-        return f"Pulse({self.values.size} segments on [{self.edges[0]:g}, {self.edges[-1]:g}], outside={self.outside:g})"
+        return (
+            f"Pulse({self.values.size} segments on [{self.edges[0]:g}, {self.edges[-1]:g}], outside={self.outside:g})"
+        )
 
 
 def _real_array(x: Any, name: str) -> np.ndarray:
@@ -123,12 +127,15 @@ class Coefficient:
         self.nonnegative = nonnegative
         self.breakpoints = np.empty(0)
         self.domain = (-math.inf, math.inf)
+        self._f: Callable[[float], Any]
         if isinstance(spec, Pulse):
             self.kind, self._f = "pulse", spec
             self.breakpoints = spec.edges
             vals = np.append(spec.values, spec.outside)
             if nonnegative and vals.min() < 0:
-                raise InvalidParameterError(f"{name}: the Pulse has a negative value {vals.min():g}; rates must be >= 0")
+                raise InvalidParameterError(
+                    f"{name}: the Pulse has a negative value {vals.min():g}; rates must be >= 0"
+                )
         elif isinstance(spec, str):
             raise InvalidParameterError(
                 f"{name}: string coefficients ({spec!r}) are not compiled by opentangle; pass a callable, "
@@ -147,7 +154,9 @@ class Coefficient:
                     f"tlist; got {type(spec).__name__}"
                 )
             if tlist is None:
-                raise InvalidParameterError(f"{name}: an array coefficient needs Model(..., tlist=times of the samples)")
+                raise InvalidParameterError(
+                    f"{name}: an array coefficient needs Model(..., tlist=times of the samples)"
+                )
             if vals.size != tlist.size:
                 raise InvalidParameterError(f"{name}: {vals.size} samples but tlist has {tlist.size} times")
             vals = _real_array(vals, name)
@@ -157,7 +166,11 @@ class Coefficient:
                 )
             from scipy.interpolate import CubicSpline
 
-            self._f = CubicSpline(tlist, vals) if tlist.size >= 3 else (lambda t, a=vals: float(np.interp(t, tlist, a)))
+            if tlist.size >= 3:
+                self._f = CubicSpline(tlist, vals)
+            else:
+                grid, samples = tlist, vals
+                self._f = lambda t: float(np.interp(t, grid, samples))
             self.domain = (float(tlist[0]), float(tlist[-1]))
 
     def __call__(self, t: float) -> float:
@@ -175,11 +188,15 @@ class Coefficient:
         try:
             v = float(value)
         except (TypeError, ValueError):
-            raise InvalidParameterError(f"{self.name} returned {value!r} at t = {t:g}; it must return a real number") from None
+            raise InvalidParameterError(
+                f"{self.name} returned {value!r} at t = {t:g}; it must return a real number"
+            ) from None
         if not math.isfinite(v):
             raise InvalidParameterError(f"{self.name} returned {v} at t = {t:g}; it must be finite")
         if self.nonnegative and v < 0:
-            raise InvalidParameterError(f"{self.name} is negative ({v:g}) at t = {t:g}; rates must be >= 0 at all times")
+            raise InvalidParameterError(
+                f"{self.name} is negative ({v:g}) at t = {t:g}; rates must be >= 0 at all times"
+            )
         return v
 
     def value(self, t: float) -> float:
@@ -196,8 +213,11 @@ def _bind_callable(f: Callable, args: dict, name: str) -> Callable[[float], Any]
     except (TypeError, ValueError):  # builtins without a signature: call with t only
         return lambda t: f(t)
     params = list(sig.parameters.values())
-    if len(params) >= 2 and params[1].name == "args" and params[1].kind in (
-            inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD):
+    if (
+        len(params) >= 2
+        and params[1].name == "args"
+        and params[1].kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    ):
         try:
             sig.bind(0.0, args)
         except TypeError as exc:
@@ -276,8 +296,16 @@ def _check_domain(tdl: TimeDependentLiouvillian, t0: float, t1: float) -> None:
         )
 
 
-def propagate(tdl: TimeDependentLiouvillian, y0: np.ndarray, times: np.ndarray, *, method: str, rtol: float,
-              atol: float, integral: bool = False):
+def propagate(
+    tdl: TimeDependentLiouvillian,
+    y0: np.ndarray,
+    times: np.ndarray,
+    *,
+    method: str,
+    rtol: float,
+    atol: float,
+    integral: bool = False,
+):
     """Yield ``(i, y(times[i]))`` for ``i >= 1`` (``y`` is ``(n,)`` or ``(n, m)``), segment by segment.
 
     With ``integral=True`` also yields the running integral :math:`\\int_{t_0}^{t_i} y\\,dt` as a third item.
@@ -292,15 +320,16 @@ def propagate(tdl: TimeDependentLiouvillian, y0: np.ndarray, times: np.ndarray, 
     i = 1
     T = times.size
     while i < T and times[i] <= t0:
-        yield (i, y.reshape(shape), z.reshape(shape)) if integral else (i, y.reshape(shape))
+        yield (i, y.reshape(shape), z.reshape(shape)) if z is not None else (i, y.reshape(shape))
         i += 1
-    for a, b in zip(edges[:-1], edges[1:]):
+    for a, b in itertools.pairwise(edges):
         if b <= a:
             continue
         Lc, smooth = tdl.frozen(a, b)
         stops = [tt for tt in times[i:] if tt <= b]
         stops = stops if (stops and stops[-1] == b) else stops + [b]
-        for s, y, z in _segment(Lc, smooth, y, z, a, stops, method=method, rtol=rtol, atol=atol, dense=tdl.dense):
+        segment = _segment(Lc, smooth, y, z, a, stops, method=method, rtol=rtol, atol=atol, dense=tdl.dense)
+        for s, y, z in segment:  # the segment's end state carries into the next one
             while i < T and times[i] <= s:
                 yield (i, y.reshape(shape), z.reshape(shape)) if integral else (i, y.reshape(shape))
                 i += 1
@@ -346,8 +375,9 @@ def _segment(Lc, smooth, y, z, a, stops, *, method, rtol, atol, dense):
                 failed.append(exc)
                 return np.zeros_like(v)
 
-        solver = ode(safe_rhs).set_integrator("zvode", method="adams" if method == "adams" else "bdf", rtol=rtol,
-                                         atol=atol, nsteps=10_000_000)
+        solver = ode(safe_rhs).set_integrator(
+            "zvode", method="adams" if method == "adams" else "bdf", rtol=rtol, atol=atol, nsteps=10_000_000
+        )
         solver.set_initial_value(v0, a)
         vals = []
         for s in pts:
@@ -357,8 +387,10 @@ def _segment(Lc, smooth, y, z, a, stops, *, method, rtol, atol, dense):
             if failed:
                 raise failed[0]
             if not solver.successful():
-                raise ConvergenceError(f"zvode {method} stopped at t = {solver.t:g} (code {solver.get_return_code()}); "
-                                       "try method='bdf' (stiff) or looser tolerances")
+                raise ConvergenceError(
+                    f"zvode {method} stopped at t = {solver.t:g} (code {solver.get_return_code()}); "
+                    "try method='bdf' (stiff) or looser tolerances"
+                )
             vals.append(v.copy())
     else:
         from scipy.integrate import solve_ivp
@@ -377,7 +409,9 @@ def _segment(Lc, smooth, y, z, a, stops, *, method, rtol, atol, dense):
             kw["jac"] = jac
         sol = solve_ivp(rhs, (a, pts[-1]), v0, method=method, rtol=rtol, atol=atol, t_eval=pts, **kw) if pts else None
         if sol is not None and not sol.success:
-            raise ConvergenceError(f"{method} integration failed on [{a:g}, {pts[-1]:g}]: {sol.message}; try method='bdf'")
+            raise ConvergenceError(
+                f"{method} integration failed on [{a:g}, {pts[-1]:g}]: {sol.message}; try method='bdf'"
+            )
         vals = [sol.y[:, k] for k in range(len(pts))] if pts else []
     k = 0
     for s in stops:
@@ -385,14 +419,14 @@ def _segment(Lc, smooth, y, z, a, stops, *, method, rtol, atol, dense):
             v = vals[k]
             k += 1
             y = v[: n * m].reshape(n, m)
-            z = None if z is None else v[n * m:].reshape(n, m)
+            z = None if z is None else v[n * m :].reshape(n, m)
         yield s, y, z
 
 
 def _step(Lc, smooth, y, z, a, b, *, method, rtol, atol, dense):
     """Advance ``y`` (and the integral ``z``) from ``a`` to ``b`` with no breakpoint inside."""
     dt = b - a
-    n, m = y.shape
+    n, _m = y.shape
     if not smooth and (dense or z is None):  # constant on [a, b]: exact
         if z is None:
             return (sla.expm(Lc * dt) @ y if dense else spla.expm_multiply(sp.csc_matrix(Lc) * dt, y)), None

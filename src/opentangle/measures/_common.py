@@ -37,9 +37,7 @@ def qubit_dims(total: int, dims: Sequence[int] | None, qobj_dims: Sequence[int] 
 def resolve_part_a(part_a: int | Sequence[int] | None, n: int) -> list[int]:
     """Subsystem indices of part A; default the first ``floor(n/2)`` subsystems."""
     if n < 2:
-        raise DimensionError(
-            f"a bipartition needs at least two subsystems; got dims with {n}. Pass dims=[dA, dB, ...]"
-        )
+        raise DimensionError(f"a bipartition needs at least two subsystems; got dims with {n}. Pass dims=[dA, dB, ...]")
     if part_a is None:
         return list(range(n // 2))
     out = check_indices(part_a, n, "part_a")

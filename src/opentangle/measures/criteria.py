@@ -52,7 +52,9 @@ def _group(arr: np.ndarray, dims: list[int], part_a) -> tuple[np.ndarray, int, i
     return t.reshape(arr.shape), da, arr.shape[-1] // da
 
 
-def realignment(rho: Any, dims: Sequence[int] | None = None, *, part_a: int | Sequence[int] | None = None) -> np.ndarray:
+def realignment(
+    rho: Any, dims: Sequence[int] | None = None, *, part_a: int | Sequence[int] | None = None
+) -> np.ndarray:
     r"""Realigned matrix :math:`R(\rho)_{(ij),(kl)} = \rho_{(ik),(jl)}`, shape ``(d_A^2, d_B^2)``.
 
     Any operator is accepted (the map is linear); ``dims`` default to two equal subsystems.

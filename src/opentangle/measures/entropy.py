@@ -32,7 +32,9 @@ def _check_base(base: Any) -> float:
             f"base must be a positive number other than 1 (2 for bits, math.e for nats); got {base!r}"
         ) from None
     if not (b > 0 and b != 1):
-        raise InvalidParameterError(f"base must be a positive number other than 1 (2 for bits, math.e for nats); got {base!r}")
+        raise InvalidParameterError(
+            f"base must be a positive number other than 1 (2 for bits, math.e for nats); got {base!r}"
+        )
     return b
 
 

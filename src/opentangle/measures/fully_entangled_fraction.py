@@ -159,8 +159,10 @@ def fully_entangled_fraction(
     if arr.ndim != 2:
         if return_result:
             raise DimensionError("return_result=True takes a single state, not a batch")
-        values = [_optimize(r, d, starts=starts, seed=seed, tol=tol, max_iter=max_iter).value
-                  for r in arr.reshape(-1, d * d, d * d)]
+        values = [
+            _optimize(r, d, starts=starts, seed=seed, tol=tol, max_iter=max_iter).value
+            for r in arr.reshape(-1, d * d, d * d)
+        ]
         return np.array(values).reshape(arr.shape[:-2])
     result = _optimize(arr, d, starts=starts, seed=seed, tol=tol, max_iter=max_iter)
     return result if return_result else result.value

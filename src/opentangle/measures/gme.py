@@ -343,8 +343,17 @@ def _run(cp, program, state, dims, solver, tol, atol) -> GenuineEntanglement:
             "the verdict cannot be certified - try solver='clarabel' or a larger tol"
         )
     return GenuineEntanglement(
-        check.passed, check.trace, solver_value, witness, decomposition, check, status, solver, elapsed,
-        check.program, tuple(dims),
+        check.passed,
+        check.trace,
+        solver_value,
+        witness,
+        decomposition,
+        check,
+        status,
+        solver,
+        elapsed,
+        check.program,
+        tuple(dims),
     )
 
 
@@ -428,10 +437,16 @@ def _summarise(rho, w, dims, ps, qs, shift, tol, atol, program) -> WitnessCheck:
     ep = {m: np.linalg.eigvalsh(p) for m, p in ps.items()}
     eq = {m: np.linalg.eigvalsh(q) for m, q in qs.items()}
     return WitnessCheck(
-        float(np.trace(w @ rho).real), float(shift), res,
-        {m: float(e[0]) for m, e in ep.items()}, {m: float(e[0]) for m, e in eq.items()},
-        {m: float(e[-1]) for m, e in ep.items()}, {m: float(e[-1]) for m, e in eq.items()},
-        atol, tol, program,
+        float(np.trace(w @ rho).real),
+        float(shift),
+        res,
+        {m: float(e[0]) for m, e in ep.items()},
+        {m: float(e[0]) for m, e in eq.items()},
+        {m: float(e[-1]) for m, e in ep.items()},
+        {m: float(e[-1]) for m, e in eq.items()},
+        atol,
+        tol,
+        program,
     )
 
 
@@ -493,8 +508,9 @@ def _symmetric_program(cp, sb: SymmetricBlocks, dims: Sequence[int], real: bool)
     prob = cp.Problem(cp.Minimize(obj), cons)
 
     def extract(tol, atol):
-        return check_symmetric_witness(sb, {j: v.value for j, v in wj.items()}, {c: q.value for c, q in qs.items()},
-                                       tol=tol, atol=atol)
+        return check_symmetric_witness(
+            sb, {j: v.value for j, v in wj.items()}, {c: q.value for c, q in qs.items()}, tol=tol, atol=atol
+        )
 
     return prob, extract
 
@@ -529,9 +545,15 @@ def check_symmetric_witness(
     ep = {c: np.linalg.eigvalsh(p) for c, p in ps.items()}
     eq = {c: np.linalg.eigvalsh(q) for c, q in qs.items()}
     chk = WitnessCheck(
-        float(trace), float(shift), res,
-        {c: float(e[0]) for c, e in ep.items()}, {c: float(e[0]) for c, e in eq.items()},
-        {c: float(e[-1]) for c, e in ep.items()}, {c: float(e[-1]) for c, e in eq.items()},
-        atol, tol, "symmetric",
+        float(trace),
+        float(shift),
+        res,
+        {c: float(e[0]) for c, e in ep.items()},
+        {c: float(e[0]) for c, e in eq.items()},
+        {c: float(e[-1]) for c, e in ep.items()},
+        {c: float(e[-1]) for c, e in eq.items()},
+        atol,
+        tol,
+        "symmetric",
     )
     return w, {c: (ps[c], qs[c]) for c in qs}, chk

@@ -135,10 +135,15 @@ def _sandwich(a: sp.spmatrix, b: sp.spmatrix) -> sp.csr_matrix:
     return sp.kron(sp.csr_matrix(a), sp.csr_matrix(b).conj(), format="csr")
 
 
-def dicke_liouvillian(*, n: int, one_body: np.ndarray, two_body: np.ndarray,
-                      local: list[tuple[np.ndarray, float]],
-                      collective: list[tuple[np.ndarray, float]],
-                      twojs: list[int] | None = None) -> DickeLiouvillian:
+def dicke_liouvillian(
+    *,
+    n: int,
+    one_body: np.ndarray,
+    two_body: np.ndarray,
+    local: list[tuple[np.ndarray, float]],
+    collective: list[tuple[np.ndarray, float]],
+    twojs: list[int] | None = None,
+) -> DickeLiouvillian:
     r"""Assemble the superoperator of the module docstring on the blocks :math:`\sigma_J`.
 
     ``one_body`` (2x2) and ``two_body`` (4x4, swap symmetric) are :math:`h` and :math:`V` of
@@ -155,8 +160,9 @@ def dicke_liouvillian(*, n: int, one_body: np.ndarray, two_body: np.ndarray,
     >>> dl.dimension                      # sum_J (2J+1)^2 = C(N+3, 3)
     35
     """
-    loc = [(_spherical(np.asarray(op, complex)), float(rate), np.asarray(op, complex)) for op, rate in local
-           if rate > 0]
+    loc = [
+        (_spherical(np.asarray(op, complex)), float(rate), np.asarray(op, complex)) for op, rate in local if rate > 0
+    ]
     if twojs is None:
         twojs = _twojs(n)
     elif loc:
@@ -168,8 +174,10 @@ def dicke_liouvillian(*, n: int, one_body: np.ndarray, two_body: np.ndarray,
         spin = spin_operators(tj / 2)
         d = tj + 1
         eye = sp.identity(d, dtype=complex, format="csr")
-        g = -1j * (_collective(np.asarray(one_body, complex), n, spin)
-                   + _two_body_block(np.asarray(two_body, complex), n, spin))
+        g = -1j * (
+            _collective(np.asarray(one_body, complex), n, spin)
+            + _two_body_block(np.asarray(two_body, complex), n, spin)
+        )
         block = sp.csr_matrix((d * d, d * d), dtype=complex)
         for op, rate in collective:
             if rate > 0:
@@ -178,8 +186,9 @@ def dicke_liouvillian(*, n: int, one_body: np.ndarray, two_body: np.ndarray,
                 g = g - 0.5 * rate * (f.conj().T @ f).toarray()
         for (l0, lq), rate, op in loc:
             k = _collective(op - l0 * np.eye(2), n, spin)
-            g = g + rate * (0.5 * n * abs(l0) ** 2 * np.eye(d) + np.conj(l0) * k
-                            - 0.5 * _collective(op.conj().T @ op, n, spin))
+            g = g + rate * (
+                0.5 * n * abs(l0) ** 2 * np.eye(d) + np.conj(l0) * k - 0.5 * _collective(op.conj().T @ op, n, spin)
+            )
             for tjp in (tj - 2, tj, tj + 2):
                 c = cross_coefficient(n, tj, tjp)
                 if c == 0.0 or tjp < 0:

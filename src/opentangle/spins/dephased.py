@@ -104,9 +104,11 @@ class DephasedNegativity:
         return (self.value, self.window)[i]
 
     def __repr__(self) -> str:
-        return (f"DephasedNegativity(N={self.n_atoms}, t={self.t:.6g}, gamma={self.gamma:.4g}, "
-                f"value={self.value:.8f} bits +/- {self.error_bound:.2e}, bracket=[{self.lower:.8f}, "
-                f"{self.upper:.8f}], method={self.method!r}, L={self.magic_l})")
+        return (
+            f"DephasedNegativity(N={self.n_atoms}, t={self.t:.6g}, gamma={self.gamma:.4g}, "
+            f"value={self.value:.8f} bits +/- {self.error_bound:.2e}, bracket=[{self.lower:.8f}, "
+            f"{self.upper:.8f}], method={self.method!r}, L={self.magic_l})"
+        )
 
 
 def magic_order(t: float, *, max_l: int = MAX_MAGIC_L, rtol: float = 1e-14) -> tuple[int, int] | None:
@@ -247,7 +249,7 @@ def _rigorous_lower(n_atoms: int, sigma: float, L: int, upper: float) -> float:
     mid = win.size - 1
     d = np.arange(-dmax, dmax + 1)
     damp = np.exp(-(sigma**2) * d.astype(float) ** 2 / 2)
-    a = auto[mid - dmax: mid + dmax + 1]
+    a = auto[mid - dmax : mid + dmax + 1]
     # the tail |Delta| > dmax of sum D (a ~ 0 there when dmax = W-1)
     tail = 0.0 if dmax >= 8 / max(sigma, 1e-300) else 2 * math.sqrt(math.pi / 2) / sigma
     beta = (float(damp.sum()) + tail) ** 2 - float(np.dot(a, damp)) ** 2
@@ -255,14 +257,19 @@ def _rigorous_lower(n_atoms: int, sigma: float, L: int, upper: float) -> float:
     if L == 2:
         k2 = np.arange(2 * n_atoms + 1)
         lo, hi = n_atoms - dmax, n_atoms + dmax
-        pk = np.exp(binomial_log_weights(2 * n_atoms, k2[lo: hi + 1]))
+        pk = np.exp(binomial_log_weights(2 * n_atoms, k2[lo : hi + 1]))
         f1 = float(np.dot(pk, damp))
         best = max(best, 2 * f1 * f1)
     return best
 
 
 def fiber_trace_norm_bounds(
-    n_atoms: int, sigma: float, L: int, *, p: int = 1, n_grid: int | None = None,
+    n_atoms: int,
+    sigma: float,
+    L: int,
+    *,
+    p: int = 1,
+    n_grid: int | None = None,
 ) -> dict[str, float]:
     r"""Bracket of :math:`\|\rho^{T_B}\|_1` at ``t = 2 pi p / L`` with phase spread ``sigma`` (module doc).
 
@@ -291,8 +298,7 @@ def fiber_trace_norm_bounds(
     lo, lo_err = _lower(sigma, L, p, n_grid, s, up)
     rig = _rigorous_lower(n_atoms, sigma, L, up)
     lo = max(min(lo, up), rig)
-    return {"upper": up, "lower": lo, "lower_rigorous": rig, "quadrature_error": quad + lo_err,
-            "n_grid": float(n_grid)}
+    return {"upper": up, "lower": lo, "lower_rigorous": rig, "quadrature_error": quad + lo_err, "n_grid": float(n_grid)}
 
 
 def _dense(n: int, t: float, gamma: float, *, tol: float, w: float | None, max_dim: int) -> DephasedNegativity:
@@ -306,8 +312,16 @@ def _dense(n: int, t: float, gamma: float, *, tol: float, w: float | None, max_d
     err = trace_err / math.log(2.0)
     mg = magic_order(t)
     return DephasedNegativity(
-        n_atoms=n, t=float(t), gamma=float(gamma), value=val, error_bound=err, lower=max(0.0, val - err),
-        upper=val + err, lower_rigorous=max(0.0, val - err), method="dense", magic_l=None if mg is None else mg[1],
+        n_atoms=n,
+        t=float(t),
+        gamma=float(gamma),
+        value=val,
+        error_bound=err,
+        lower=max(0.0, val - err),
+        upper=val + err,
+        lower_rigorous=max(0.0, val - err),
+        method="dense",
+        magic_l=None if mg is None else mg[1],
         window=win,
     )
 
@@ -317,22 +331,49 @@ def _fiber(n: int, t: float, gamma: float, pl: tuple[int, int]) -> DephasedNegat
     sigma = math.sqrt(4.0 * gamma * t)
     if sigma == 0.0:  # the pure state: E_N = log2 L up to O(2^-N) (exact for L = 2)
         v = math.log2(L)
-        return DephasedNegativity(n_atoms=n, t=float(t), gamma=float(gamma), value=v, error_bound=2.0**-n,
-                                  lower=v, upper=v, lower_rigorous=v, method="fiber", magic_l=L, window=None)
+        return DephasedNegativity(
+            n_atoms=n,
+            t=float(t),
+            gamma=float(gamma),
+            value=v,
+            error_bound=2.0**-n,
+            lower=v,
+            upper=v,
+            lower_rigorous=v,
+            method="fiber",
+            magic_l=L,
+            window=None,
+        )
     b = fiber_trace_norm_bounds(n, sigma, L, p=p)
     up, lo = math.log2(max(1.0, b["upper"])), math.log2(max(1.0, b["lower"]))
     quad = b["quadrature_error"] / (math.log(2.0) * max(1.0, b["lower"]))
     value = 0.5 * (up + lo)
     return DephasedNegativity(
-        n_atoms=n, t=float(t), gamma=float(gamma), value=value, error_bound=0.5 * (up - lo) + quad + 2.0**-n,
-        lower=lo, upper=up, lower_rigorous=math.log2(b["lower_rigorous"]), method="fiber", magic_l=L,
-        window=None, quadrature_error=quad,
+        n_atoms=n,
+        t=float(t),
+        gamma=float(gamma),
+        value=value,
+        error_bound=0.5 * (up - lo) + quad + 2.0**-n,
+        lower=lo,
+        upper=up,
+        lower_rigorous=math.log2(b["lower_rigorous"]),
+        method="fiber",
+        magic_l=L,
+        window=None,
+        quadrature_error=quad,
     )
 
 
 def dephased_log_negativity(
-    n_atoms: int, t: float, gamma: float, *, method: str = "auto", tol: float = 1e-10, w: float | None = None,
-    max_dim: int | None = None, atol: float | None = None,
+    n_atoms: int,
+    t: float,
+    gamma: float,
+    *,
+    method: str = "auto",
+    tol: float = 1e-10,
+    w: float | None = None,
+    max_dim: int | None = None,
+    atol: float | None = None,
 ) -> DephasedNegativity:
     r"""Logarithmic negativity :math:`\log_2\|\rho^{T_B}\|_1` (bits) of two dephased ensembles, with an error bound.
 
@@ -389,7 +430,9 @@ def dephased_log_negativity(
                 "N, or raise max_dim"
             )
         if n < MIN_FIBER_ATOMS:
-            raise InvalidParameterError(f"the fiber method needs N >= {MIN_FIBER_ATOMS}; got N={n} (use method='dense')")
+            raise InvalidParameterError(
+                f"the fiber method needs N >= {MIN_FIBER_ATOMS}; got N={n} (use method='dense')"
+            )
         res = _fiber(n, t, gamma, pl)
     if atol is not None and res.error_bound > atol:
         raise ConvergenceError(
@@ -400,7 +443,10 @@ def dephased_log_negativity(
 
 
 def magic_negativity_grid(
-    n_values: Any, gammas: Any, *, L: int = 2,
+    n_values: Any,
+    gammas: Any,
+    *,
+    L: int = 2,
 ) -> dict[str, np.ndarray]:
     """``E_N(t = 2 pi / L)`` on a grid of ``N`` x ``gamma`` (rows N, columns gamma), with error bounds.
 

@@ -21,15 +21,15 @@ from opentangle.errors import InvalidParameterError
 
 __all__ = [
     "FockWindow",
-    "check_n_atoms",
-    "fock_window",
-    "binomial_log_weights",
     "binomial_amplitudes",
-    "log_abs_cos_power",
-    "cos_power",
+    "binomial_log_weights",
+    "check_n_atoms",
     "coherent_overlap",
-    "x_coherent_state",
+    "cos_power",
+    "fock_window",
+    "log_abs_cos_power",
     "reduce_mod_2pi",
+    "x_coherent_state",
 ]
 
 #: the largest ensemble accepted (the window then has ~ 6.4 sqrt(N) states).  Larger N
@@ -135,8 +135,10 @@ class FockWindow:
         return self.k_min == 0 and self.k_max == self.n_atoms
 
     def __repr__(self) -> str:
-        return (f"FockWindow(N={self.n_atoms}, k=[{self.k_min}, {self.k_max}], size={self.size}, "
-                f"w={self.w:.3f}, discarded_weight={self.discarded_weight:.3e})")
+        return (
+            f"FockWindow(N={self.n_atoms}, k=[{self.k_min}, {self.k_max}], size={self.size}, "
+            f"w={self.w:.3f}, discarded_weight={self.discarded_weight:.3e})"
+        )
 
 
 def fock_window(n_atoms: int, *, tol: float = 1e-10, w: float | None = None) -> FockWindow:
@@ -161,14 +163,14 @@ def fock_window(n_atoms: int, *, tol: float = 1e-10, w: float | None = None) -> 
             raise InvalidParameterError(f"tol (discarded weight) must lie in (0, 1); got {tol}")
         # smallest k_max with P(k > k_max) <= tol/2, window symmetric about N/2
         k_max = int(binom.isf(tol / 2, n, 0.5))
-        k_max = max(k_max, int(math.ceil(n / 2)))
+        k_max = max(k_max, math.ceil(n / 2))
         k_min = n - k_max
     else:
         w = check_real(w, "w")
         if w <= 0:
             raise InvalidParameterError(f"window half-width w must be > 0; got {w}")
         half = w * math.sqrt(n)
-        k_min = max(0, int(math.ceil(n / 2 - half - 1e-9)))
+        k_min = max(0, math.ceil(n / 2 - half - 1e-9))
         k_max = n - k_min
     k_min, k_max = max(0, k_min), min(n, k_max)
     lost = float(binom.cdf(k_min - 1, n, 0.5) + binom.sf(k_max, n, 0.5)) if k_min > 0 else 0.0
@@ -176,7 +178,7 @@ def fock_window(n_atoms: int, *, tol: float = 1e-10, w: float | None = None) -> 
     return FockWindow(n_atoms=n, k_min=k_min, k_max=k_max, w=float(width), discarded_weight=lost)
 
 
-def _stirlerr(n: np.ndarray) -> np.ndarray:
+def _stirlerr(n: Any) -> np.ndarray:
     """``log(n!) - (n + 1/2) log n + n - log(2 pi)/2`` for n >= 16 (asymptotic series, error < 1e-17)."""
     n = np.asarray(n, dtype=float)
     n2 = n * n
@@ -204,8 +206,7 @@ def binomial_log_weights(n_atoms: int, k: Any) -> np.ndarray:
     kb = k[big]
     u = 2.0 * kb / n - 1.0
     kl = 0.5 * ((1 + u) * np.log1p(u) + (1 - u) * np.log1p(-u))  # D(k/N || 1/2)
-    out[big] = (_stirlerr(n) - _stirlerr(kb) - _stirlerr(n - kb) - n * kl
-                + 0.5 * np.log(n / (2 * np.pi * kb * (n - kb))))
+    out[big] = _stirlerr(n) - _stirlerr(kb) - _stirlerr(n - kb) - n * kl + 0.5 * np.log(n / (2 * np.pi * kb * (n - kb)))
     return out
 
 
@@ -213,7 +214,7 @@ def binomial_amplitudes(n_atoms: int, k: Any) -> np.ndarray:
     """``c_k = sqrt(C(N, k) / 2^N)``, the amplitudes of the x-polarised coherent state."""
     n = check_n_atoms(n_atoms)
     ks = np.asarray(k)
-    if ks.dtype.kind not in "biuf" or (ks.size and not (np.all(np.isfinite(ks)) and 0 <= ks.min() and ks.max() <= n)):
+    if ks.dtype.kind not in "biuf" or (ks.size and not (np.all(np.isfinite(ks)) and ks.min() >= 0 and ks.max() <= n)):
         raise InvalidParameterError(f"k must be excitation numbers in 0..{n}; got {k!r:.60}")
     return np.exp(0.5 * binomial_log_weights(n, k))
 
@@ -224,7 +225,7 @@ def _reduce(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return theta - m * np.pi, m
 
 
-def log_abs_cos_power(n: int, theta: Any) -> np.ndarray:
+def log_abs_cos_power(n: Any, theta: Any) -> np.ndarray:
     r"""``N log|cos(theta)|`` computed without cancellation near ``cos = 1``."""
     r, _ = _reduce(np.asarray(theta, dtype=float))
     s = np.sin(0.5 * r)
@@ -235,7 +236,7 @@ def log_abs_cos_power(n: int, theta: Any) -> np.ndarray:
 def cos_power(n: int, theta: Any) -> np.ndarray:
     r""":math:`\cos^N\theta` in log space (real, with its sign)."""
     theta = np.asarray(theta, dtype=float)
-    r, m = _reduce(theta)
+    _r, m = _reduce(theta)
     val = np.exp(log_abs_cos_power(n, theta))
     if n % 2:
         val = np.where(np.mod(m, 2) == 1, -val, val)

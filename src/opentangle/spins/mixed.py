@@ -80,7 +80,12 @@ def _dephased_factors(
 
 
 def dephased_state(
-    n_atoms: int, t: float, gamma: float, *, tol: float = 1e-10, w: float | None = None,
+    n_atoms: int,
+    t: float,
+    gamma: float,
+    *,
+    tol: float = 1e-10,
+    w: float | None = None,
     max_dim: int = MAX_NEGATIVITY_DIM,
 ) -> tuple[np.ndarray, FockWindow]:
     r"""Exact dephased two-ensemble density matrix ``(W^2, W^2)`` (index ``k1 * W + k2``) and its window.
@@ -95,7 +100,12 @@ def dephased_state(
 
 
 def _dense_log_negativity(
-    n_atoms: int, t: float, gamma: float, *, tol: float = 1e-10, w: float | None = None,
+    n_atoms: int,
+    t: float,
+    gamma: float,
+    *,
+    tol: float = 1e-10,
+    w: float | None = None,
     max_dim: int = MAX_NEGATIVITY_DIM,
 ) -> tuple[float, FockWindow]:
     r"""Logarithmic negativity :math:`\log_2\|\rho^{T_B}\|_1` of the exactly dephased state.

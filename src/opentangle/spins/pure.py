@@ -35,7 +35,7 @@ from opentangle._convert import check_real
 from opentangle.errors import InvalidParameterError
 from opentangle.spins.fock import FockWindow, binomial_amplitudes, check_n_atoms, cos_power, fock_window, reduce_mod_2pi
 
-__all__ = ["PureEntanglement", "pure_entanglement", "entropy_curve", "schmidt_spectrum", "spectrum_entropy"]
+__all__ = ["PureEntanglement", "entropy_curve", "pure_entanglement", "schmidt_spectrum", "spectrum_entropy"]
 
 _METHODS = ("auto", "banded", "lowrank", "dense")
 
@@ -66,10 +66,12 @@ class PureEntanglement:
         return self.window.discarded_weight
 
     def __repr__(self) -> str:
-        return (f"PureEntanglement(N={self.n_atoms}, t={self.t:.6g}, entropy={self.entropy:.8f} bits, "
-                f"log_negativity={self.log_negativity:.6f}, window={self.window.size}, "
-                f"discarded_weight={self.window.discarded_weight:.2e}, method={self.method!r}, "
-                f"bandwidth={self.bandwidth}, rank={self.rank})")
+        return (
+            f"PureEntanglement(N={self.n_atoms}, t={self.t:.6g}, entropy={self.entropy:.8f} bits, "
+            f"log_negativity={self.log_negativity:.6f}, window={self.window.size}, "
+            f"discarded_weight={self.window.discarded_weight:.2e}, method={self.method!r}, "
+            f"bandwidth={self.bandwidth}, rank={self.rank})"
+        )
 
 
 def spectrum_entropy(lam: Any) -> float:
@@ -85,16 +87,20 @@ class _Block:
 
     def __init__(self, y: np.ndarray, c: np.ndarray, n: int, t: float, sign: int, c0: float | None):
         self.y, self.c, self.n, self.t, self.sign, self.c0 = y, c, n, t, sign, c0
+        self.psi = np.empty(0)  # folded azimuths in sorted order, set by _make_blocks
 
     def entries(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         """Matrix elements between sorted positions ``i`` and ``j`` (arrays)."""
         yi, yj = self.y[i], self.y[j]
-        val = self.c[i] * self.c[j] * (cos_power(self.n, 0.5 * self.t * (yi - yj))
-                                       + self.sign * cos_power(self.n, 0.5 * self.t * (yi + yj)))
+        val = (
+            self.c[i]
+            * self.c[j]
+            * (cos_power(self.n, 0.5 * self.t * (yi - yj)) + self.sign * cos_power(self.n, 0.5 * self.t * (yi + yj)))
+        )
         if self.c0 is not None:  # the unpaired state y = 0 of the even sector
             zi, zj = yi == 0, yj == 0
             val = np.where(zi ^ zj, val / math.sqrt(2.0), val)
-            val = np.where(zi & zj, self.c0 ** 2, val)
+            val = np.where(zi & zj, self.c0**2, val)
         return val
 
     def column(self, j: int) -> np.ndarray:
@@ -176,7 +182,12 @@ def _lowrank_eigs(blk: _Block, tol: float, rmax: int) -> tuple[np.ndarray, float
 
 
 def schmidt_spectrum(
-    n_atoms: int, t: float, *, tol: float = 1e-10, w: float | None = None, method: str = "auto",
+    n_atoms: int,
+    t: float,
+    *,
+    tol: float = 1e-10,
+    w: float | None = None,
+    method: str = "auto",
     eps: float = 1e-13,
 ) -> tuple[np.ndarray, FockWindow, dict[str, Any]]:
     """Eigenvalues of the (windowed, renormalised) reduced state of ensemble 1 and diagnostics."""
@@ -187,7 +198,9 @@ def schmidt_spectrum(
     win = fock_window(n, tol=tol, w=w)
     tt = reduce_mod_2pi(t)  # E is 2 pi periodic; exact reduction (t = 1e14 keeps full precision)
     delta = 2.0 * math.acos(min(1.0, math.exp(math.log(eps) / n))) if n > 0 else np.pi
-    lams, info = [], {"bandwidth": 0, "rank": 0, "truncated_trace": 0.0, "method": set()}
+    lams: list[np.ndarray] = []
+    methods: set[str] = set()
+    info: dict[str, Any] = {"bandwidth": 0, "rank": 0, "truncated_trace": 0.0}
     for blk in _make_blocks(win, tt):
         m = blk.y.size
         b = _bandwidth(blk.psi, delta)
@@ -215,17 +228,22 @@ def schmidt_spectrum(
         if ev is None:
             how = "dense"
             ev = np.linalg.eigvalsh(_dense_matrix(blk))
-        info["method"].add(how)
+        methods.add(how)
         info["rank"] += int(np.sum(ev > 1e-15))
         lams.append(ev)
     lam = np.clip(np.concatenate(lams), 0.0, None)
     lam = np.sort(lam)[::-1] / (1.0 - win.discarded_weight)
-    info["method"] = "+".join(sorted(info["method"]))
+    info["method"] = "+".join(sorted(methods))
     return lam, win, info
 
 
 def pure_entanglement(
-    n_atoms: int, t: float, *, tol: float = 1e-10, w: float | None = None, method: str = "auto",
+    n_atoms: int,
+    t: float,
+    *,
+    tol: float = 1e-10,
+    w: float | None = None,
+    method: str = "auto",
 ) -> PureEntanglement:
     r"""Entanglement entropy (bits) of two ensembles after ``exp(-i n^a_1 n^a_2 t)`` on x-coherent states.
 
@@ -255,8 +273,16 @@ def pure_entanglement(
     s = spectrum_entropy(lam)
     ln = max(0.0, 2.0 * math.log2(max(float(np.sum(np.sqrt(lam))), 1e-300)))  # >= 0 for a normalised spectrum
     return PureEntanglement(
-        n_atoms=win.n_atoms, t=float(t), entropy=s, log_negativity=ln, window=win, method=info["method"],
-        bandwidth=info["bandwidth"], rank=info["rank"], truncated_trace=info["truncated_trace"], spectrum=lam,
+        n_atoms=win.n_atoms,
+        t=float(t),
+        entropy=s,
+        log_negativity=ln,
+        window=win,
+        method=info["method"],
+        bandwidth=info["bandwidth"],
+        rank=info["rank"],
+        truncated_trace=info["truncated_trace"],
+        spectrum=lam,
     )
 
 
@@ -266,7 +292,12 @@ def _entropy_point(args: tuple) -> float:
 
 
 def entropy_curve(
-    n_atoms: int, times: Any, *, tol: float = 1e-10, w: float | None = None, method: str = "auto",
+    n_atoms: int,
+    times: Any,
+    *,
+    tol: float = 1e-10,
+    w: float | None = None,
+    method: str = "auto",
     workers: int = 1,
 ) -> np.ndarray:
     """``E(t)`` in bits for every entry of ``times`` (one :func:`pure_entanglement` per point).

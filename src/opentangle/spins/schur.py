@@ -149,8 +149,7 @@ _U_XY = np.array([[1, -1j], [1, 1j]], dtype=complex) / math.sqrt(2)  # (X, Y) ->
 
 @lru_cache(maxsize=4)
 def _wigner_tables(n: int) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
-    return (tuple(_fock_unitary(_U_IZ, p) for p in range(n + 1)),
-            tuple(_fock_unitary(_U_XY, p) for p in range(n + 1)))
+    return (tuple(_fock_unitary(_U_IZ, p) for p in range(n + 1)), tuple(_fock_unitary(_U_XY, p) for p in range(n + 1)))
 
 
 # --------------------------------------------------------------------------- coupled sectors
@@ -199,8 +198,7 @@ def _fix_signs(done: dict, vec: np.ndarray, a: int, c: int, kmin: int, n: int) -
         prev = done[(a + 1, c)]
         kpm = max(0, a + 1 + c - n)
         kp = np.arange(kpm, kpm + prev.shape[0])
-        low = _lowered(prev, kmin, s, np.sqrt(kp * (c - kp + 1.0)),
-                       np.sqrt((a + 1.0 - kp) * (n - a - c + kp)), kp)
+        low = _lowered(prev, kmin, s, np.sqrt(kp * (c - kp + 1.0)), np.sqrt((a + 1.0 - kp) * (n - a - c + kp)), kp)
         # prev columns start at 2J = n - 2(s_prev - 1); align the shared J values
         p0 = n - 2 * (prev.shape[1] - 1)
         for i in range(s):
@@ -216,8 +214,9 @@ def _fix_signs(done: dict, vec: np.ndarray, a: int, c: int, kmin: int, n: int) -
                 kp = np.arange(kpm, kpm + prev.shape[0])
                 p0 = n - 2 * (prev.shape[1] - 1)
                 col = prev[:, [(tj - p0) // 2]]
-                low = _lowered(col, kmin, s, np.sqrt(kp * (a - kp + 1.0)),
-                               np.sqrt((c + 1.0 - kp) * (n - a - c + kp)), kp)
+                low = _lowered(
+                    col, kmin, s, np.sqrt(kp * (a - kp + 1.0)), np.sqrt((c + 1.0 - kp) * (n - a - c + kp)), kp
+                )
                 signs[i] = np.sign(vec[:, i] @ low[:, 0]) or 1.0
             else:  # the positive operator |JJ><JJ| has a positive diagonal component (k = kmax)
                 signs[i] = np.sign(vec[-1, i]) or 1.0
@@ -294,8 +293,10 @@ class SchurNegativity:
         return float(self.by_k[-1])
 
     def __repr__(self) -> str:
-        return (f"SchurNegativity(n={self.n}, half={self.half:.6g} +- {self.errors[-1]:.1e}, "
-                f"average={self.average:.6g} +- {self.average_error:.1e}, symmetry={self.symmetry})")
+        return (
+            f"SchurNegativity(n={self.n}, half={self.half:.6g} +- {self.errors[-1]:.1e}, "
+            f"average={self.average:.6g} +- {self.average_error:.1e}, symmetry={self.symmetry})"
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -338,8 +339,9 @@ class PIState:
         """The block :math:`\\rho_J` of total spin ``j``."""
         twoj = round(2 * float(j))
         if twoj not in self.twojs:
-            raise InvalidParameterError(f"spin j = {j} does not occur in {self.n} qubits; use one of "
-                                        f"{[t / 2 for t in self.twojs]}")
+            raise InvalidParameterError(
+                f"spin j = {j} does not occur in {self.n} qubits; use one of {[t / 2 for t in self.twojs]}"
+            )
         return self.blocks[self.twojs.index(twoj)]
 
     @property
@@ -354,8 +356,9 @@ class PIState:
 
     def min_eigenvalue(self) -> float:
         r"""Smallest eigenvalue of the normalised blocks :math:`d_J\rho_J` (``>= 0`` for a state)."""
-        return float(min(np.linalg.eigvalsh(d * (b + b.conj().T) / 2).min()
-                         for d, b in zip(self.multiplicities, self.blocks)))
+        return float(
+            min(np.linalg.eigvalsh(d * (b + b.conj().T) / 2).min() for d, b in zip(self.multiplicities, self.blocks))
+        )
 
     def check(self, *, atol: float = 1e-8) -> PIState:
         """Raise :class:`InvalidStateError` unless trace 1, Hermitian and PSD (to ``atol``); return self."""
@@ -365,7 +368,8 @@ class PIState:
         if abs(tr - 1) > atol or herm > atol or lam < -atol:
             raise InvalidStateError(
                 f"not a density matrix: trace {tr:.3e}, Hermiticity error {herm:.1e}, smallest normalised "
-                f"block eigenvalue {lam:.3e} (tolerance {atol:g})")
+                f"block eigenvalue {lam:.3e} (tolerance {atol:g})"
+            )
         return self
 
     def __repr__(self) -> str:
@@ -388,12 +392,15 @@ class PIState:
         if schur_memory_estimate(n) > MAX_MEMORY:
             raise InvalidParameterError(
                 f"N = {n}: the Schur tables need an estimated {schur_memory_estimate(n) / 1e9:.1f} GB "
-                f"(limit MAX_MEMORY = {MAX_MEMORY / 1e9:.0f} GB); use a smaller N")
+                f"(limit MAX_MEMORY = {MAX_MEMORY / 1e9:.0f} GB); use a smaller N"
+            )
         t = np.asarray(correlations, dtype=float).ravel()
         occ = np.asarray(occupations, dtype=np.int64)
         if occ.shape != (math.comb(n + 3, 3), 4) or t.shape != (occ.shape[0],) or np.any(occ.sum(axis=1) != n):
-            raise DimensionError(f"need C(N+3,3) = {math.comb(n + 3, 3)} correlations with occupation rows summing "
-                                 f"to N = {n}; got t {t.shape}, occupations {occ.shape}")
+            raise DimensionError(
+                f"need C(N+3,3) = {math.comb(n + 3, 3)} correlations with occupation rows summing "
+                f"to N = {n}; got t {t.shape}, occupations {occ.shape}"
+            )
         if not np.all(np.isfinite(t)):
             raise InvalidStateError("correlations must be finite")
         if lookup is None:
@@ -432,8 +439,7 @@ class PIState:
         if can and (method == "schur" or (method == "auto" and steady.liouvillian.n <= SCHUR_AUTO_MAX_N)):
             return steady.schur_state()
         liou = steady.liouvillian
-        return cls.from_correlations(steady.correlations, n=liou.n, occupations=liou.occupations,
-                                     lookup=liou.lookup)
+        return cls.from_correlations(steady.correlations, n=liou.n, occupations=liou.occupations, lookup=liou.lookup)
 
     @classmethod
     def from_dense(cls, rho: Any, *, atol: float = 1e-8) -> PIState:
@@ -451,8 +457,10 @@ class PIState:
             raise DimensionError(f"rho must be a 2^N x 2^N matrix with 1 <= N <= {MAX_DENSE_N}; got {arr.shape}")
         arr = validate_density_matrix(arr, atol=atol)
         if n >= 2 and not is_permutation_symmetric(arr, [2] * n, atol=atol):
-            raise InvalidStateError("rho is not permutation invariant (it changes under a swap or cyclic shift of "
-                                    "qubits); symmetrise it or use opentangle.measures.negativity on the full state")
+            raise InvalidStateError(
+                "rho is not permutation invariant (it changes under a swap or cyclic shift of "
+                "qubits); symmetrise it or use opentangle.measures.negativity on the full state"
+            )
         if n == 1:
             return cls(n=1, blocks=(arr.copy(),))
         occ, lookup, t = _dense_correlations(arr, n)
@@ -538,7 +546,7 @@ class PIState:
             for i, (t, b) in enumerate(zip(self.twojs, self.blocks)):
                 if t <= tmax:
                     o = (tmax - t) // 2
-                    pad[i, o:o + t + 1, o:o + t + 1] = b
+                    pad[i, o : o + t + 1, o : o + t + 1] = b
             self._cache[key] = pad
         return self._cache[key]
 
@@ -652,9 +660,14 @@ class PIState:
         errs = np.array([p[1] for p in pairs])
         weights = np.array([math.comb(n, k) / (2 if 2 * k == n else 1) for k in range(1, n // 2 + 1)], dtype=float)
         total = 2.0 ** (n - 1) - 1
-        return SchurNegativity(n=n, by_k=by_k, average=float(weights @ by_k / total), errors=errs,
-                               average_error=float(weights @ errs / total),
-                               symmetry=_sym_name(self._symmetry()[1]))
+        return SchurNegativity(
+            n=n,
+            by_k=by_k,
+            average=float(weights @ by_k / total),
+            errors=errs,
+            average_error=float(weights @ errs / total),
+            symmetry=_sym_name(self._symmetry()[1]),
+        )
 
     def average_negativity(self) -> float:
         """Mean negativity over all unordered bipartitions (as :func:`opentangle.measures.average_negativity`)."""
@@ -712,8 +725,11 @@ def _expi(h: np.ndarray) -> np.ndarray:
 def _candidate_rotations(st: PIState) -> list:
     """Rotations taking a candidate symmetry axis to z: z itself, x, y and the mean-spin direction."""
     s2 = math.sqrt(0.5)
-    cands: list = [None, np.array([[s2, -s2], [s2, s2]], complex),  # y-rotation: x -> z
-                   np.array([[s2, 1j * s2], [1j * s2, s2]], complex)]  # x-rotation: y -> z
+    cands: list = [
+        None,
+        np.array([[s2, -s2], [s2, s2]], complex),  # y-rotation: x -> z
+        np.array([[s2, 1j * s2], [1j * s2, s2]], complex),
+    ]  # x-rotation: y -> z
     try:
         r1 = st.reduced_state(1)
         b = np.array([np.trace(r1 @ PAULIS[a]).real for a in "XYZ"])
@@ -771,8 +787,11 @@ def _blocks_from_t(n: int, t: np.ndarray, lookup: np.ndarray) -> tuple[np.ndarra
         ni = np.arange(p + 1)[:, None]
         nx = np.arange(q + 1)[None, :]
         nz, ny = p - ni, q - nx
-        rows = lookup[np.broadcast_to(nx, (p + 1, q + 1)), np.broadcast_to(ny, (p + 1, q + 1)),
-                      np.broadcast_to(nz, (p + 1, q + 1))]
+        rows = lookup[
+            np.broadcast_to(nx, (p + 1, q + 1)),
+            np.broadcast_to(ny, (p + 1, q + 1)),
+            np.broadcast_to(nz, (p + 1, q + 1)),
+        ]
         logm = gammaln(n + 1.0) - gammaln(ni + 1.0) - gammaln(nx + 1.0) - gammaln(ny + 1.0) - gammaln(nz + 1.0)
         u = t[rows] * np.exp(0.5 * logm - 0.5 * n * log2)
         v = d_iz[p] @ u @ d_xy[q].T  # v[n00, n01]
@@ -789,7 +808,7 @@ def _blocks_from_t(n: int, t: np.ndarray, lookup: np.ndarray) -> tuple[np.ndarra
     for (sa, sc), vec in sectors.items():
         kmin = max(0, sa + sc - n)
         size = vec.shape[0]
-        coef = vec.T @ v3[sa, sc, kmin:kmin + size]
+        coef = vec.T @ v3[sa, sc, kmin : kmin + size]
         t0 = n - 2 * (size - 1)
         for i in range(size):
             tj = t0 + 2 * i
@@ -860,4 +879,3 @@ def _dense_schur_basis(n: int) -> dict[int, np.ndarray]:
             v[:, :, i + 1] = (jm @ v[:, :, i].T).T / math.sqrt((j + m) * (j - m + 1))
         out[twoj] = v
     return out
-

@@ -38,7 +38,6 @@ from __future__ import annotations
 import importlib
 import importlib.util
 from types import ModuleType
-
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -58,6 +57,7 @@ def __getattr__(name: str) -> Any:
 
         return resolve_study
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 STUDY_NAMES: tuple[str, ...] = ("reset", "waveguide", "thermalize", "ladder", "ensembles")
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,7 @@ import numpy as np
 
 from opentangle._io import atomic_write, jsonable, save_netcdf
 
-__all__ = ["KINDS", "Headline", "emit", "to_jsonable", "start_reproduce", "pyplot", "save_figure"]
+__all__ = ["KINDS", "Headline", "emit", "pyplot", "save_figure", "start_reproduce", "to_jsonable"]
 
 
 #: row kinds of a reproduction report: ``check`` has a pass mark (a comparison with an
@@ -59,7 +58,8 @@ class Headline:
             raise InvalidParameterError(f"Headline kind must be one of {KINDS}; got {self.kind!r}")
         if kind == "info" and self.passed is not None:
             raise InvalidParameterError(
-                f"an info row has no pass mark (passed must be None); got passed={self.passed!r} for {self.label!r}")
+                f"an info row has no pass mark (passed must be None); got passed={self.passed!r} for {self.label!r}"
+            )
         if kind != "info" and self.passed is None:
             raise InvalidParameterError(f"a {kind!r} row needs passed=True/False; got None for {self.label!r}")
         object.__setattr__(self, "kind", kind)
@@ -67,18 +67,18 @@ class Headline:
             object.__setattr__(self, "passed", bool(self.passed))
 
     @classmethod
-    def compare(cls, label: str, value: float, reference: float, tolerance: float, **kw: Any) -> "Headline":
+    def compare(cls, label: str, value: float, reference: float, tolerance: float, **kw: Any) -> Headline:
         """A ``check`` row: passes when ``|value - reference| <= tolerance``."""
         ok = bool(np.isfinite(value) and abs(float(value) - float(reference)) <= tolerance)
         return cls(label=label, value=float(value), reference=float(reference), tolerance=tolerance, passed=ok, **kw)
 
     @classmethod
-    def info(cls, label: str, value: Any, **kw: Any) -> "Headline":
+    def info(cls, label: str, value: Any, **kw: Any) -> Headline:
         """An informative row (no pass mark): timings, theorems' slack, normalisations, by-construction identities."""
         return cls(label=label, value=value, passed=None, kind="info", **kw)
 
     @classmethod
-    def refuted(cls, label: str, value: Any, *, reproduced: bool, **kw: Any) -> "Headline":
+    def refuted(cls, label: str, value: Any, *, reproduced: bool, **kw: Any) -> Headline:
         """A claim the computation refutes; ``reproduced`` says whether the refuting evidence held in this run."""
         return cls(label=label, value=value, passed=bool(reproduced), kind="refuted", **kw)
 

@@ -41,15 +41,16 @@ def _where(exc: BaseException, path: str | None) -> str:
     if isinstance(exc, SyntaxError) and exc.lineno:
         return f" ({Path(exc.filename or path or '?').name}, line {exc.lineno})"
     mine = [f for f in frames if path and os.path.abspath(f.filename) == os.path.abspath(path)]
-    frame = (mine or frames or [None])[-1]
-    return f" ({Path(frame.filename).name}, line {frame.lineno})" if frame else ""
+    chosen = mine or list(frames)
+    if not chosen:
+        return ""
+    frame = chosen[-1]
+    return f" ({Path(frame.filename).name}, line {frame.lineno})"
 
 
 def _import_failed(what: str, exc: BaseException, path: str | None) -> InvalidParameterError:
     msg = exc.msg if isinstance(exc, SyntaxError) else str(exc)
-    return InvalidParameterError(
-        f"importing the study {what} failed{_where(exc, path)}: {type(exc).__name__}: {msg}"
-    )
+    return InvalidParameterError(f"importing the study {what} failed{_where(exc, path)}: {type(exc).__name__}: {msg}")
 
 
 def _load_file(path: Path) -> Any:
@@ -63,7 +64,7 @@ def _load_file(path: Path) -> Any:
     sys.modules[name] = module  # dataclasses and pickling look the module up by name
     try:
         spec.loader.exec_module(module)
-    except Exception as exc:  # noqa: BLE001 - any error in the user's file is reported as such
+    except Exception as exc:
         sys.modules.pop(name, None)
         raise _import_failed(str(path), exc, str(path)) from None
     return module
@@ -79,7 +80,7 @@ def _load_module(modname: str) -> Any:
         if exc.name and (modname == exc.name or modname.startswith(exc.name + ".")):
             return None  # the module itself does not exist: an unknown study
         raise _import_failed(modname, exc, None) from None
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         spec = importlib.util.find_spec(modname.split(".")[0])
         raise _import_failed(modname, exc, getattr(spec, "origin", None)) from None
 

@@ -104,8 +104,9 @@ class _Fields:
         known = cls.defaults()
         unknown = sorted(set(values) - set(known))
         if unknown:
-            raise InvalidParameterError(f"{what or cls.__name__} has no parameter {unknown[0]!r}; "
-                                        f"parameters: {', '.join(known)}")
+            raise InvalidParameterError(
+                f"{what or cls.__name__} has no parameter {unknown[0]!r}; parameters: {', '.join(known)}"
+            )
         return cls(**values)
 
     def converted(self: Any) -> Any:
@@ -236,9 +237,10 @@ class Study:
         pnames, onames = self.params.defaults(), self.options.defaults()
         unknown = sorted(set(values) - set(pnames) - set(onames))
         if unknown:
-            raise InvalidParameterError(f"{self.name} has no parameter or option {unknown[0]!r}; "
-                                        f"parameters: {', '.join(pnames)}"
-                                        + (f"; options: {', '.join(onames)}" if onames else ""))
+            raise InvalidParameterError(
+                f"{self.name} has no parameter or option {unknown[0]!r}; "
+                f"parameters: {', '.join(pnames)}" + (f"; options: {', '.join(onames)}" if onames else "")
+            )
         params = self.params(**{k: v for k, v in values.items() if k in pnames}).validate()
         options = self.options(**{k: v for k, v in values.items() if k in onames}).validate()
         return params, options
@@ -331,8 +333,12 @@ def _cli_parameters(cls: type[_Fields]) -> list[inspect.Parameter]:
 def _make_command(study: Study) -> Callable[..., None]:
     import typer
 
-    json_option = inspect.Parameter("json", inspect.Parameter.KEYWORD_ONLY, annotation=bool,
-                                    default=typer.Option(False, "--json", help="Print one JSON object."))
+    json_option = inspect.Parameter(
+        "json",
+        inspect.Parameter.KEYWORD_ONLY,
+        annotation=bool,
+        default=typer.Option(False, "--json", help="Print one JSON object."),
+    )
 
     def command(**values: Any) -> None:
         import sys
@@ -344,8 +350,11 @@ def _make_command(study: Study) -> Callable[..., None]:
         for line in study.notes(params, options) if study.notes else []:
             print(f"opentangle: {line}", file=sys.stderr)
         result = study.evaluate(params, options)
-        title = study.title(params) if study.title else f"{study.name}: " + ", ".join(
-            f"{k}={v}" for k, v in params.as_dict().items())
+        title = (
+            study.title(params)
+            if study.title
+            else f"{study.name}: " + ", ".join(f"{k}={v}" for k, v in params.as_dict().items())
+        )
         emit(result, as_json=as_json, title=title)
 
     params = _cli_parameters(study.params) + _cli_parameters(study.options) + [json_option]
@@ -353,4 +362,3 @@ def _make_command(study: Study) -> Callable[..., None]:
     command.__doc__ = study.summary + ("\n\n" + study.help if study.help else "")
     command.__name__ = study.name
     return command
-

@@ -118,8 +118,10 @@ def _dask_lost(exc: BaseException) -> bool:
     import concurrent.futures
 
     names = {"FutureCancelledError", "CancelledError", "CommClosedError", "StreamClosedError", "TimeoutError"}
-    return isinstance(exc, (asyncio.CancelledError, concurrent.futures.CancelledError, ConnectionError,
-                            TimeoutError)) or type(exc).__name__ in names
+    return (
+        isinstance(exc, (asyncio.CancelledError, concurrent.futures.CancelledError, ConnectionError, TimeoutError))
+        or type(exc).__name__ in names
+    )
 
 
 def _run_tasks(tasks: list[Task], *, workers: int, client: Any = None) -> Generator[Record, None, None]:

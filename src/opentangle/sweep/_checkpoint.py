@@ -94,8 +94,14 @@ def checkpoint_path(out: str | os.PathLike, key: str) -> Path:
 
 
 def _header(spec: SweepSpec, out: Path) -> bytes:
-    head = {"opentangle_checkpoint": CHECKPOINT_FORMAT, "key": spec.key, "out": out.name, "study": spec.study,
-            "code": spec.code, "points": spec.size}
+    head = {
+        "opentangle_checkpoint": CHECKPOINT_FORMAT,
+        "key": spec.key,
+        "out": out.name,
+        "study": spec.study,
+        "code": spec.code,
+        "points": spec.size,
+    }
     return (json.dumps(head, sort_keys=True) + "\n").encode()
 
 
@@ -206,8 +212,10 @@ def _remove_obsolete_checkpoints(out: Path, keep: str | None) -> list[Path]:
 def _saved_note(ckpt: Path | None, saved: int, total: int) -> str:
     if ckpt is None:
         return "nothing was saved (no --out)"
-    return (f"the checkpoint {ckpt} is intact with {saved}/{total} points; rerun the same command to resume "
-            "without recomputing them")
+    return (
+        f"the checkpoint {ckpt} is intact with {saved}/{total} points; rerun the same command to resume "
+        "without recomputing them"
+    )
 
 
 def _append(fh: Any, rec: Record, ckpt: Path, good_end: int, saved: int, total: int) -> int:
@@ -217,7 +225,6 @@ def _append(fh: Any, rec: Record, ckpt: Path, good_end: int, saved: int, total: 
         fh.write(line)
         fh.flush()
     except OSError as exc:
-
         with contextlib.suppress(OSError):
             fh.truncate(good_end)
         err = disk_error(exc, ckpt, needed=len(line))

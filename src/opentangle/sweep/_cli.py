@@ -14,19 +14,32 @@ from opentangle.sweep._run import run_sweep
 
 
 def command(
-    study: str = typer.Argument(..., help="Study: a name (see `opentangle --help`), a file my_study.py, a module, or module:Name."),
+    study: str = typer.Argument(
+        ..., help="Study: a name (see `opentangle --help`), a file my_study.py, a module, or module:Name."
+    ),
     param: list[str] = typer.Option(
-        None, "--param", "-p", metavar="NAME=START:STOP:NUM[:log] | NAME=V1,V2,...",
+        None,
+        "--param",
+        "-p",
+        metavar="NAME=START:STOP:NUM[:log] | NAME=V1,V2,...",
         help="Swept parameter: linear NAME=START:STOP:NUM, log NAME=START:STOP:NUM:log, or a list NAME=V1,V2 (repeat for more dimensions).",
     ),
-    set_: list[str] = typer.Option(None, "--set", "-s", metavar="NAME=VALUE", help="Fixed parameter NAME=VALUE (repeatable)."),
-    measure: list[str] = typer.Option(None, "--measure", "-m", metavar="KEY", help="Measure to keep (repeatable; default all)."),
+    set_: list[str] = typer.Option(
+        None, "--set", "-s", metavar="NAME=VALUE", help="Fixed parameter NAME=VALUE (repeatable)."
+    ),
+    measure: list[str] = typer.Option(
+        None, "--measure", "-m", metavar="KEY", help="Measure to keep (repeatable; default all)."
+    ),
     out: Path = typer.Option(..., "--out", "-o", help="Output NetCDF file, e.g. reset.nc."),
-    workers: int = typer.Option(None, "--workers", "-w", metavar="K", help="Local worker processes (default: all cores; at most 4 per core)."),
+    workers: int = typer.Option(
+        None, "--workers", "-w", metavar="K", help="Local worker processes (default: all cores; at most 4 per core)."
+    ),
     scheduler: str = typer.Option(
         None, "--scheduler", metavar="ADDRESS", envvar="DASK_SCHEDULER_ADDRESS", help="Dask scheduler tcp://host:port."
     ),
-    seed: int = typer.Option(0, "--seed", help="Sweep seed in [0, 2**63-1]; point k uses a seed derived from (seed, k)."),
+    seed: int = typer.Option(
+        0, "--seed", help="Sweep seed in [0, 2**63-1]; point k uses a seed derived from (seed, k)."
+    ),
     restart: bool = typer.Option(False, "--restart", help="Discard a checkpoint instead of resuming."),
     json_: bool = typer.Option(False, "--json", help="Print a JSON summary; no progress bar."),
 ) -> None:
@@ -69,6 +82,15 @@ def _quiet_dask() -> None:
     with contextlib.suppress(ImportError):
         import distributed  # noqa: F401 - its import configures its loggers; override after it
 
-    for name in ("distributed", "distributed.client", "distributed.comm", "distributed.core", "distributed.utils",
-                 "distributed.batched", "distributed.worker", "tornado", "asyncio"):
+    for name in (
+        "distributed",
+        "distributed.client",
+        "distributed.comm",
+        "distributed.core",
+        "distributed.utils",
+        "distributed.batched",
+        "distributed.worker",
+        "tornado",
+        "asyncio",
+    ):
         logging.getLogger(name).setLevel(logging.CRITICAL + 1)

@@ -80,9 +80,7 @@ def parse_set(text: str, parameters: dict[str, Any]) -> tuple[str, Any]:
 
 def _check_name(name: str, parameters: dict[str, Any]) -> None:
     if name not in parameters:
-        raise InvalidParameterError(
-            f"unknown parameter {name!r}; this study has: {', '.join(parameters) or 'none'}"
-        )
+        raise InvalidParameterError(f"unknown parameter {name!r}; this study has: {', '.join(parameters) or 'none'}")
 
 
 def _number(text: str, what: str, spec: str) -> float:
@@ -286,9 +284,7 @@ def make_spec(
         measures = tuple(dict.fromkeys(measures))
         bad = [m for m in measures if m not in available]
         if bad:
-            raise InvalidParameterError(
-                f"unknown measure {bad[0]!r}; this study reports: {', '.join(available)}"
-            )
+            raise InvalidParameterError(f"unknown measure {bad[0]!r}; this study reports: {', '.join(available)}")
     else:
         measures = available
     seeded = bool(getattr(module, "SEEDED", False))
@@ -298,8 +294,16 @@ def make_spec(
     elif batch and not has_batch:
         raise InvalidParameterError(f"study {name!r} has no evaluate_batch (or is seeded); use batch=False")
     spec = SweepSpec(
-        study=name, axes=parsed, fixed=fixed_all, measures=tuple(measures), seed=check_seed(seed),
-        seeded=seeded, batch=bool(batch), coords={}, all_measures=available, code=code_hash(module),
+        study=name,
+        axes=parsed,
+        fixed=fixed_all,
+        measures=tuple(measures),
+        seed=check_seed(seed),
+        seeded=seeded,
+        batch=bool(batch),
+        coords={},
+        all_measures=available,
+        code=code_hash(module),
     )
     check_resources(spec.estimate(), max_seconds=float("inf"))
     spec.coords.update({ax.name: ax.values(params[ax.name]) for ax in parsed})

@@ -129,8 +129,19 @@ def _tasks(spec: SweepSpec, done: set[int]) -> list[Task]:
             continue
         sub = np.unravel_index(chunk, spec.shape)  # no full meshgrid: memory stays O(chunk)
         columns = [ax[s].tolist() for ax, s in zip(axes, sub)]
-        tasks.append(Task(spec.study, names, columns, chunk.tolist(), spec.fixed, spec.measures,
-                          spec.all_measures, spec.seed if spec.seeded else None, spec.batch))
+        tasks.append(
+            Task(
+                spec.study,
+                names,
+                columns,
+                chunk.tolist(),
+                spec.fixed,
+                spec.measures,
+                spec.all_measures,
+                spec.seed if spec.seeded else None,
+                spec.batch,
+            )
+        )
     return tasks
 
 
@@ -205,7 +216,9 @@ def run_sweep(
     ck = _load_resume(ckpt, spec, out, resume)
     resumed = len(ck.done)
     tasks = _tasks(spec, ck.done)
-    backend = f"dask:{scheduler}" if scheduler else ("in-process" if workers <= 1 or len(tasks) <= 1 else f"pool:{workers}")
+    backend = (
+        f"dask:{scheduler}" if scheduler else ("in-process" if workers <= 1 or len(tasks) <= 1 else f"pool:{workers}")
+    )
     # connect first: an unreachable scheduler leaves no checkpoint file behind
     client = _connect(scheduler, connect_timeout) if scheduler and tasks else None
     records = ck.records
@@ -215,19 +228,36 @@ def run_sweep(
         try:
             write_netcdf_atomic(ds, out)
         except OutputError as exc:
-            raise OutputError(f"{exc}; {_saved_note(ckpt, spec.size, spec.size)}", errno=exc.errno,
-                              path=exc.filename) from None
+            raise OutputError(
+                f"{exc}; {_saved_note(ckpt, spec.size, spec.size)}", errno=exc.errno, path=exc.filename
+            ) from None
         with contextlib.suppress(OSError):
             ckpt.unlink()
         _remove_obsolete_checkpoints(out, keep=None)
     return SweepResult(
-        dataset=ds, out=out, points=spec.size, computed=computed, resumed=resumed,
-        failed=int(ds.attrs["failed_points"]), backend=backend, seconds=time.perf_counter() - t0,
+        dataset=ds,
+        out=out,
+        points=spec.size,
+        computed=computed,
+        resumed=resumed,
+        failed=int(ds.attrs["failed_points"]),
+        backend=backend,
+        seconds=time.perf_counter() - t0,
     )
 
 
-def _compute(spec: SweepSpec, tasks: list[Task], records: list[Record], ckpt: Path | None, good_end: int,
-             workers: int, client: Any, progress: bool, out: Path | None, resumed: int) -> int:
+def _compute(
+    spec: SweepSpec,
+    tasks: list[Task],
+    records: list[Record],
+    ckpt: Path | None,
+    good_end: int,
+    workers: int,
+    client: Any,
+    progress: bool,
+    out: Path | None,
+    resumed: int,
+) -> int:
     """Run ``tasks``, appending each record to ``records`` and the checkpoint; return the points computed."""
     fh = None
     computed = 0

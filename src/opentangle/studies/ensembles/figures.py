@@ -15,8 +15,17 @@ from opentangle.studies.ensembles.model import SOURCE, WINDOW_TOL, WINDOW_TOL_MI
 from opentangle.studies.ensembles.repeater import repeater_m3
 from opentangle.studies.ensembles.solve import brute_entropy, decimal_entropy, noise_tolerance
 
-__all__ = ["WORKERS", "dephased_magic_log_negativity", "fig_crevasse", "fig_dephased_magic", "fig_lognegativity",
-           "fig_magic", "fig_noise_tolerance", "fig_repeater", "fig_repeater_fidelity"]
+__all__ = [
+    "WORKERS",
+    "dephased_magic_log_negativity",
+    "fig_crevasse",
+    "fig_dephased_magic",
+    "fig_lognegativity",
+    "fig_magic",
+    "fig_noise_tolerance",
+    "fig_repeater",
+    "fig_repeater_fidelity",
+]
 
 #: process workers of the N = 10^6 generic-time curve
 WORKERS = 2
@@ -31,16 +40,19 @@ def _dataset(data: dict[str, Any], coords: dict[str, Any], **attrs: Any) -> Any:
 
 def _crevasse_curves(cfg: dict[str, Any]) -> dict[int, tuple[np.ndarray, np.ndarray, float]]:
     curves = {}
-    for n, ts, workers in ((20, np.linspace(0, 2 * np.pi, cfg["nt_small"]), 1),
-                           (1000, np.linspace(0, 2 * np.pi, cfg["nt_small"]), 1),
-                           (10**6, generic_times(cfg["nt_big"]), WORKERS)):
+    for n, ts, workers in (
+        (20, np.linspace(0, 2 * np.pi, cfg["nt_small"]), 1),
+        (1000, np.linspace(0, 2 * np.pi, cfg["nt_small"]), 1),
+        (10**6, generic_times(cfg["nt_big"]), WORKERS),
+    ):
         t0 = time.perf_counter()
         curves[n] = (ts, entropy_curve(n, ts, tol=WINDOW_TOL, workers=workers), time.perf_counter() - t0)
     return curves
 
 
-def _crevasse_plot(curves: dict[int, tuple[np.ndarray, np.ndarray, float]], tm: np.ndarray, lm: np.ndarray,
-                   em: np.ndarray) -> Any:
+def _crevasse_plot(
+    curves: dict[int, tuple[np.ndarray, np.ndarray, float]], tm: np.ndarray, lm: np.ndarray, em: np.ndarray
+) -> Any:
     fig, ax = pyplot().subplots(figsize=(9, 4.8))
     for n, (ts, es, _) in curves.items():
         lab = f"N = {n:g}" + (f" ({ts.size} generic times)" if n == 10**6 else "")
@@ -50,8 +62,12 @@ def _crevasse_plot(curves: dict[int, tuple[np.ndarray, np.ndarray, float]], tm: 
         ax.axvline(t, color="k", lw=0.3, ls=":")
         if L > 1:
             ax.annotate(f"{round(t * L / (2 * np.pi))}/{L}", (t, 0.2), fontsize=6, ha="center")
-    ax.set(xlabel="t", ylabel="E (bits)", title="devil's crevasse, E(t) of two ensembles (dotted: t = 2 pi j / L)",
-           ylim=(-0.3, 12.8))
+    ax.set(
+        xlabel="t",
+        ylabel="E (bits)",
+        title="devil's crevasse, E(t) of two ensembles (dotted: t = 2 pi j / L)",
+        ylim=(-0.3, 12.8),
+    )
     ax.legend(fontsize=7, loc="upper center", ncol=2)
     fig.tight_layout()
     return fig
@@ -62,12 +78,32 @@ def fig_crevasse(cfg: dict[str, Any]) -> list[FigureOutput]:
     curves = _crevasse_curves(cfg)
     tm, lm = magic_times()
     em = np.array([pure_entanglement(10**6, t, tol=WINDOW_TOL).entropy for t in tm])
-    out = [FigureOutput(f"ensembles_crevasse_N{n}", _dataset(
-        {"entropy": ("t", es)}, {"t": ts}, n_atoms=n, seconds=sec, window_tol=WINDOW_TOL,
-        times="generic 2 pi (j + g)/n, g = golden ratio - 1" if n == 10**6 else "linspace(0, 2 pi, n)",
-        description="entanglement entropy (bits) of two ensembles, H = n1 n2")) for n, (ts, es, sec) in curves.items()]
-    out.append(FigureOutput("ensembles_crevasse_magic_N1e6", _dataset(
-        {"entropy": ("t", em), "L": ("t", lm)}, {"t": tm}, n_atoms=10**6, description="E at the magic times 2 pi j / L")))
+    out = [
+        FigureOutput(
+            f"ensembles_crevasse_N{n}",
+            _dataset(
+                {"entropy": ("t", es)},
+                {"t": ts},
+                n_atoms=n,
+                seconds=sec,
+                window_tol=WINDOW_TOL,
+                times="generic 2 pi (j + g)/n, g = golden ratio - 1" if n == 10**6 else "linspace(0, 2 pi, n)",
+                description="entanglement entropy (bits) of two ensembles, H = n1 n2",
+            ),
+        )
+        for n, (ts, es, sec) in curves.items()
+    ]
+    out.append(
+        FigureOutput(
+            "ensembles_crevasse_magic_N1e6",
+            _dataset(
+                {"entropy": ("t", em), "L": ("t", lm)},
+                {"t": tm},
+                n_atoms=10**6,
+                description="E at the magic times 2 pi j / L",
+            ),
+        )
+    )
     heads = _crevasse_heads(curves, cfg)
     out.append(FigureOutput("ensembles_crevasse", None, _crevasse_plot(curves, tm, lm, em), tuple(heads)))
     return out
@@ -77,44 +113,99 @@ def _crevasse_heads(curves: dict[int, tuple[np.ndarray, np.ndarray, float]], cfg
     ts, es, _ = curves[20]
     mirror = np.array([brute_entropy(20, 2 * np.pi - t) for t in ts[::8]])
     shift = np.array([brute_entropy(20, t + 2 * np.pi) for t in ts[::8]])
-    heads = [Headline.compare("N=20: max |E(t) - E_fullSVD(2pi - t)| (mirror symmetry)",
-                              float(np.max(np.abs(es[::8] - mirror))), 0.0, 1e-8, source=_BYRNES),
-             Headline.compare("N=20: max |E(t) - E_fullSVD(t + 2pi)| (periodicity)",
-                              float(np.max(np.abs(es[::8] - shift))), 0.0, 1e-8, source=_BYRNES)]
+    heads = [
+        Headline.compare(
+            "N=20: max |E(t) - E_fullSVD(2pi - t)| (mirror symmetry)",
+            float(np.max(np.abs(es[::8] - mirror))),
+            0.0,
+            1e-8,
+            source=_BYRNES,
+        ),
+        Headline.compare(
+            "N=20: max |E(t) - E_fullSVD(t + 2pi)| (periodicity)",
+            float(np.max(np.abs(es[::8] - shift))),
+            0.0,
+            1e-8,
+            source=_BYRNES,
+        ),
+    ]
     ts, es, sec = curves[10**6]
-    heads.append(Headline.info(f"N=1e6: seconds for the {ts.size}-time generic curve ({WORKERS} workers, this run)",
-                               sec, note=f"{sec / ts.size:.3f} s per time; issue-19 target: 400 times in < 30 s"))
-    heads.append(Headline.info("N=1e6: E over the generic times, min / median / max (bits)",
-                               f"{es.min():.4f} / {np.median(es):.4f} / {es.max():.4f}",
-                               note="the magic times 2 pi j/L give log2 L <= 3 bits (marked in the figure)"))
+    heads.append(
+        Headline.info(
+            f"N=1e6: seconds for the {ts.size}-time generic curve ({WORKERS} workers, this run)",
+            sec,
+            note=f"{sec / ts.size:.3f} s per time; issue-19 target: 400 times in < 30 s",
+        )
+    )
+    heads.append(
+        Headline.info(
+            "N=1e6: E over the generic times, min / median / max (bits)",
+            f"{es.min():.4f} / {np.median(es):.4f} / {es.max():.4f}",
+            note="the magic times 2 pi j/L give log2 L <= 3 bits (marked in the figure)",
+        )
+    )
     t0 = time.perf_counter()
     r1 = pure_entanglement(10**6, 1.0, tol=WINDOW_TOL)
-    heads.append(Headline.info("N=1e6: seconds for one generic point t=1 (banded path, this run)",
-                               time.perf_counter() - t0, note=f"E = {r1.entropy:.6f} bits, bandwidth {r1.bandwidth}"))
-    heads.append(Headline.compare("N=1e6: E(t=1) - log2(710) (t = 1 ~ 2 pi 113/710)", r1.entropy - math.log2(710),
-                                  0.0, 0.02, source="derived: nearest rational with q < sqrt(N)"))
+    heads.append(
+        Headline.info(
+            "N=1e6: seconds for one generic point t=1 (banded path, this run)",
+            time.perf_counter() - t0,
+            note=f"E = {r1.entropy:.6f} bits, bandwidth {r1.bandwidth}",
+        )
+    )
+    heads.append(
+        Headline.compare(
+            "N=1e6: E(t=1) - log2(710) (t = 1 ~ 2 pi 113/710)",
+            r1.entropy - math.log2(710),
+            0.0,
+            0.02,
+            source="derived: nearest rational with q < sqrt(N)",
+        )
+    )
     if cfg["dense_check"]:
         tx = float(ts[ts.size // 3])
         fast, dense = (pure_entanglement(10**6, tx, tol=WINDOW_TOL, method=m).entropy for m in ("auto", "dense"))
-        heads.append(Headline.compare(f"N=1e6, t={tx:.6f}: |E_fast - E_dense| on the same window", abs(fast - dense),
-                                      0.0, 1e-8, source="independent: dense eigvalsh of the windowed blocks"))
+        heads.append(
+            Headline.compare(
+                f"N=1e6, t={tx:.6f}: |E_fast - E_dense| on the same window",
+                abs(fast - dense),
+                0.0,
+                1e-8,
+                source="independent: dense eigvalsh of the windowed blocks",
+            )
+        )
     if cfg["hp_N"]:
         nh = cfg["hp_N"]
-        heads.append(Headline.compare(f"N={nh}: E(t=1e14), exact phase reduction vs 80-digit decimal phases",
-                                      pure_entanglement(nh, 1e14, tol=WINDOW_TOL).entropy, decimal_entropy(nh, 1e14),
-                                      1e-8, source="independent: decimal pi, every k k' t reduced separately",
-                                      note="the float 2 pi reduction is 0.3 bits off here (issue 13.4)"))
+        heads.append(
+            Headline.compare(
+                f"N={nh}: E(t=1e14), exact phase reduction vs 80-digit decimal phases",
+                pure_entanglement(nh, 1e14, tol=WINDOW_TOL).entropy,
+                decimal_entropy(nh, 1e14),
+                1e-8,
+                source="independent: decimal pi, every k k' t reduced separately",
+                note="the float 2 pi reduction is 0.3 bits off here (issue 13.4)",
+            )
+        )
     return heads
 
 
 def fig_magic(cfg: dict[str, Any]) -> list[FigureOutput]:
     """E at the magic times 2 pi / L: N = 20 against the paper, N = 10^6 against log2 L."""
-    heads = [Headline.compare(f"N=20: E(2pi/{L})", pure_entanglement(20, 2 * np.pi / L).entropy, ref, 5e-5, source=SOURCE)
-             for L, ref in ((4, 2.0), (3, 1.5850), (2, 1.0), (1, 0.0))]
+    heads = [
+        Headline.compare(f"N=20: E(2pi/{L})", pure_entanglement(20, 2 * np.pi / L).entropy, ref, 5e-5, source=SOURCE)
+        for L, ref in ((4, 2.0), (3, 1.5850), (2, 1.0), (1, 0.0))
+    ]
     ls = np.array([2, 3, 4, 5, 8, 16, 32, 64])
     magic = np.array([pure_entanglement(10**6, 2 * np.pi / L).entropy for L in ls])
-    heads.append(Headline.compare("N=1e6: max_L |E(2pi/L) - log2 L|, L <= 64", float(np.max(np.abs(magic - np.log2(ls)))),
-                                  0.0, 1e-6, source=SOURCE))
+    heads.append(
+        Headline.compare(
+            "N=1e6: max_L |E(2pi/L) - log2 L|, L <= 64",
+            float(np.max(np.abs(magic - np.log2(ls)))),
+            0.0,
+            1e-6,
+            source=SOURCE,
+        )
+    )
     ds = _dataset({"entropy": ("L", magic), "log2L": ("L", np.log2(ls))}, {"L": ls}, n_atoms=10**6)
     return [FigureOutput("ensembles_magic_N1e6", ds, None, tuple(heads))]
 
@@ -133,7 +224,10 @@ def fig_lognegativity(cfg: dict[str, Any]) -> list[FigureOutput]:
     lnp = dephased_log_negativity(20, np.pi, 0.0, tol=WINDOW_TOL_MIXED)[0]
     head = Headline.compare("N=20: log-negativity at t=pi, gamma=0", lnp, 1.0, 1e-6, source="pure state, E_N = 1 bit")
     ds = _dataset({"log_negativity": (("gamma", "t"), ln)}, {"gamma": gammas, "t": tl}, n_atoms=20)
-    return [FigureOutput("ensembles_lognegativity_N20", ds), FigureOutput("ensembles_lognegativity", None, fig, (head,))]
+    return [
+        FigureOutput("ensembles_lognegativity_N20", ds),
+        FigureOutput("ensembles_lognegativity", None, fig, (head,)),
+    ]
 
 
 def _repeater_tol(n: int) -> float:
@@ -147,20 +241,53 @@ def fig_repeater(cfg: dict[str, Any]) -> list[FigureOutput]:
         for L in (2, 3, 4):
             r = repeater_m3(n, L=L, tol=_repeater_tol(n))
             rows.append(r)
-            out.append(FigureOutput(f"ensembles_repeater_N{n}_L{L}", _dataset(
-                {"probability": ("q", r.probabilities), "entropy": ("q", r.entropies), "fidelity": ("q", r.fidelities),
-                 "fidelity_uncorrected": ("q", r.fidelities_uncorrected)}, {"q": r.outcomes},
-                n_atoms=n, L=L, t=r.t, phi=r.phi, total_probability=r.total_probability, method=r.method,
-                correction="outcome-dependent local unitary closest to the target c c e^{i k1 k3 t} "
-                           "(fidelity_uncorrected: outcome-independent phase only)")))
-            heads.append(Headline.info(f"repeater N={n}, L={L}: sum of outcome probabilities", r.total_probability,
-                                       reference=1.0, source="normalisation", note="a normalisation: informative, not a test"))
-            heads.append(Headline(label=f"repeater N={n}, L={L}: mean end-to-end E (bits)", value=r.mean_entropy,
-                                  reference=None, note=f"log2 L = {math.log2(L):.4f}; min over outcomes "
-                                                       f"{r.entropies.min():.4f}"))
-            heads.append(Headline.info(f"repeater N={n}, L={L}: mean fidelity to the target (corrected)", r.mean_fidelity,
-                                       note=f"outcome-independent phase only: {r.mean_fidelity_uncorrected:.4f}; "
-                                            f"min over outcomes {r.fidelities.min():.6f}"))
+            out.append(
+                FigureOutput(
+                    f"ensembles_repeater_N{n}_L{L}",
+                    _dataset(
+                        {
+                            "probability": ("q", r.probabilities),
+                            "entropy": ("q", r.entropies),
+                            "fidelity": ("q", r.fidelities),
+                            "fidelity_uncorrected": ("q", r.fidelities_uncorrected),
+                        },
+                        {"q": r.outcomes},
+                        n_atoms=n,
+                        L=L,
+                        t=r.t,
+                        phi=r.phi,
+                        total_probability=r.total_probability,
+                        method=r.method,
+                        correction="outcome-dependent local unitary closest to the target c c e^{i k1 k3 t} "
+                        "(fidelity_uncorrected: outcome-independent phase only)",
+                    ),
+                )
+            )
+            heads.append(
+                Headline.info(
+                    f"repeater N={n}, L={L}: sum of outcome probabilities",
+                    r.total_probability,
+                    reference=1.0,
+                    source="normalisation",
+                    note="a normalisation: informative, not a test",
+                )
+            )
+            heads.append(
+                Headline(
+                    label=f"repeater N={n}, L={L}: mean end-to-end E (bits)",
+                    value=r.mean_entropy,
+                    reference=None,
+                    note=f"log2 L = {math.log2(L):.4f}; min over outcomes {r.entropies.min():.4f}",
+                )
+            )
+            heads.append(
+                Headline.info(
+                    f"repeater N={n}, L={L}: mean fidelity to the target (corrected)",
+                    r.mean_fidelity,
+                    note=f"outcome-independent phase only: {r.mean_fidelity_uncorrected:.4f}; "
+                    f"min over outcomes {r.fidelities.min():.6f}",
+                )
+            )
     nmax = cfg["rep_N"][-1]
     fig, ax = pyplot().subplots(1, 3, figsize=(13, 4))
     for r in (r for r in rows if r.n_atoms == nmax):
@@ -180,14 +307,21 @@ def _window_vs_magic(n: int, L: int) -> Headline:
     fm = dict(zip(m.outcomes.tolist(), m.fidelities))
     diff = max(abs(fm.get(q, 0.0) - f) * p for q, f, p in zip(w.outcomes.tolist(), w.fidelities, w.probabilities))
     diff = max(diff, abs(w.mean_fidelity - m.mean_fidelity), abs(w.mean_entropy - m.mean_entropy))
-    return Headline.compare(f"repeater N={n}, L={L}: window vs magic-time rank-L method (fidelities, E)", diff, 0.0, 1e-8,
-                            source="independent: Fock window SVD vs closed-form L x L Gram matrices")
+    return Headline.compare(
+        f"repeater N={n}, L={L}: window vs magic-time rank-L method (fidelities, E)",
+        diff,
+        0.0,
+        1e-8,
+        source="independent: Fock window SVD vs closed-form L x L Gram matrices",
+    )
 
 
 def fig_repeater_fidelity(cfg: dict[str, Any]) -> list[FigureOutput]:
     """Mean fidelity of the corrected end-to-end state to the target against gamma (small N) and N (gamma = 0)."""
     gammas, ns_d = np.array(cfg["rep_gammas"]), list(cfg["rep_dephased_N"])
-    fd = np.array([[repeater_m3(n, L=2, gamma=float(g), tol=WINDOW_TOL_MIXED).mean_fidelity for g in gammas] for n in ns_d])
+    fd = np.array(
+        [[repeater_m3(n, L=2, gamma=float(g), tol=WINDOW_TOL_MIXED).mean_fidelity for g in gammas] for n in ns_d]
+    )
     ns = np.array(cfg["rep_big_N"])
     big = {L: [repeater_m3(int(n), L=L, method="magic") for n in ns] for L in (2, 3, 4)}
     fn = np.array([[r.mean_fidelity for r in big[L]] for L in (2, 3, 4)])
@@ -202,19 +336,35 @@ def fig_repeater_fidelity(cfg: dict[str, Any]) -> list[FigureOutput]:
     for a in ax:
         a.legend()
     fig.tight_layout()
-    ds = _dataset({"fidelity_dephased": (("n_dephased", "gamma"), fd), "fidelity_pure": (("L", "n_atoms"), fn)},
-                  {"n_dephased": ns_d, "gamma": gammas, "L": [2, 3, 4], "n_atoms": ns},
-                  target="c_k1 c_k3 e^{i k1 k3 t}: direct interaction of the end ensembles")
+    ds = _dataset(
+        {"fidelity_dephased": (("n_dephased", "gamma"), fd), "fidelity_pure": (("L", "n_atoms"), fn)},
+        {"n_dephased": ns_d, "gamma": gammas, "L": [2, 3, 4], "n_atoms": ns},
+        target="c_k1 c_k3 e^{i k1 k3 t}: direct interaction of the end ensembles",
+    )
     n3 = repeater_m3(3, L=2)
-    heads = [Headline.info("repeater N=3 (original proposal), L=2: mean fidelity / E (bits)",
-                           f"{n3.mean_fidelity:.6f} / {n3.mean_entropy:.6f}", note=f"target E = {n3.target_entropy:.6f}"),
-             Headline.info(f"repeater N={ns[-1]}, L=2/3/4: mean fidelity (magic-time method)",
-                           " / ".join(f"{r[-1].mean_fidelity:.10f}" for r in big.values())),
-             Headline.info(f"repeater N={ns[-1]}, L=2: sum of outcome probabilities", big[2][-1].total_probability,
-                           reference=1.0, note="a normalisation: informative, not a test"),
-             Headline.info(f"repeater L=2: mean fidelity at gamma = {gammas[-1]:g} for N = {ns_d}",
-                           " / ".join(f"{x:.4f}" for x in fd[:, -1]), note="dephasing on all three ensembles"),
-             _window_vs_magic(20, 3)]
+    heads = [
+        Headline.info(
+            "repeater N=3 (original proposal), L=2: mean fidelity / E (bits)",
+            f"{n3.mean_fidelity:.6f} / {n3.mean_entropy:.6f}",
+            note=f"target E = {n3.target_entropy:.6f}",
+        ),
+        Headline.info(
+            f"repeater N={ns[-1]}, L=2/3/4: mean fidelity (magic-time method)",
+            " / ".join(f"{r[-1].mean_fidelity:.10f}" for r in big.values()),
+        ),
+        Headline.info(
+            f"repeater N={ns[-1]}, L=2: sum of outcome probabilities",
+            big[2][-1].total_probability,
+            reference=1.0,
+            note="a normalisation: informative, not a test",
+        ),
+        Headline.info(
+            f"repeater L=2: mean fidelity at gamma = {gammas[-1]:g} for N = {ns_d}",
+            " / ".join(f"{x:.4f}" for x in fd[:, -1]),
+            note="dephasing on all three ensembles",
+        ),
+        _window_vs_magic(20, 3),
+    ]
     return [FigureOutput("ensembles_repeater_fidelity", ds, fig, tuple(heads))]
 
 
@@ -240,13 +390,20 @@ def fig_dephased_magic(cfg: dict[str, Any]) -> list[FigureOutput]:
     ax[0].legend(fontsize=7)
     fig.tight_layout()
     dims = ("L", "n_atoms", "gamma")
-    ds = _dataset({"log_negativity": (dims, en), "error_bound": (dims, bound)},
-                  {"L": list(ls), "n_atoms": ns, "gamma": gammas},
-                  method="dense partial transpose of the exact dephased state (N <= 100); fiber bracket beyond "
-                         "(opentangle.spins.dephased: midpoint, error_bound = half-width + quadrature estimate)")
-    heads = [Headline.info(f"E_N(t=2pi/{L}) at gamma={gammas[-1]:g}, N={ns}", " / ".join(f"{x:.4f}" for x in en[i, :, -1]),
-                           note=f"pure value log2 {L} = {math.log2(L):.4f}; largest error bound "
-                                f"{bound[i].max():.1e}") for i, L in enumerate(ls)]
+    ds = _dataset(
+        {"log_negativity": (dims, en), "error_bound": (dims, bound)},
+        {"L": list(ls), "n_atoms": ns, "gamma": gammas},
+        method="dense partial transpose of the exact dephased state (N <= 100); fiber bracket beyond "
+        "(opentangle.spins.dephased: midpoint, error_bound = half-width + quadrature estimate)",
+    )
+    heads = [
+        Headline.info(
+            f"E_N(t=2pi/{L}) at gamma={gammas[-1]:g}, N={ns}",
+            " / ".join(f"{x:.4f}" for x in en[i, :, -1]),
+            note=f"pure value log2 {L} = {math.log2(L):.4f}; largest error bound {bound[i].max():.1e}",
+        )
+        for i, L in enumerate(ls)
+    ]
     heads.append(_fiber_vs_dense(int(cfg["dm_cross_N"])))
     return [FigureOutput("ensembles_dephased_magic", ds, fig, tuple(heads))]
 
@@ -255,28 +412,44 @@ def _fiber_vs_dense(n_atoms: int) -> Any:
     """The large-N fiber bracket against the exact dense partial transpose where both run (t = pi, gamma = 0.05)."""
     dense = dephased_log_negativity(n_atoms, math.pi, 0.05, method="dense", tol=WINDOW_TOL_MIXED)
     fiber = dephased_log_negativity(n_atoms, math.pi, 0.05, method="fiber")
-    return Headline(label=f"N={n_atoms}, t=pi, gamma=0.05: dense E_N inside the fiber bracket [lower, upper]",
-                    value=dense.value, reference=f"[{fiber.lower:.6f}, {fiber.upper:.6f}]",
-                    passed=bool(fiber.lower - 1e-9 <= dense.value <= fiber.upper + 1e-9), kind="check",
-                    source="independent: dense partial transpose of the windowed state (spins.mixed)",
-                    note=f"fiber midpoint {fiber.value:.6f} +/- {fiber.error_bound:.1e}")
+    return Headline(
+        label=f"N={n_atoms}, t=pi, gamma=0.05: dense E_N inside the fiber bracket [lower, upper]",
+        value=dense.value,
+        reference=f"[{fiber.lower:.6f}, {fiber.upper:.6f}]",
+        passed=bool(fiber.lower - 1e-9 <= dense.value <= fiber.upper + 1e-9),
+        kind="check",
+        source="independent: dense partial transpose of the windowed state (spins.mixed)",
+        note=f"fiber midpoint {fiber.value:.6f} +/- {fiber.error_bound:.1e}",
+    )
 
 
 def fig_noise_tolerance(cfg: dict[str, Any]) -> list[FigureOutput]:
     """Noise tolerance at magic times against N (beyond the paper)."""
     ns = np.array(cfg["tol_N"])
     tol_g = np.array([[noise_tolerance(int(n), L=L) for n in ns] for L in (2, 3)])
-    ds = _dataset({"gamma_half": (("L", "n_atoms"), tol_g)}, {"L": [2, 3], "n_atoms": ns},
-                  description="gamma at which the log-negativity at t = 2 pi / L halves")
+    ds = _dataset(
+        {"gamma_half": (("L", "n_atoms"), tol_g)},
+        {"L": [2, 3], "n_atoms": ns},
+        description="gamma at which the log-negativity at t = 2 pi / L halves",
+    )
     fig, ax = pyplot().subplots(figsize=(6, 4))
     for L, row in zip((2, 3), tol_g):
         ax.plot(ns, row, "o-", label=f"t = 2 pi / {L}")
-    ax.set(xlabel="N", ylabel="gamma* (log-negativity halves)", xscale="log", yscale="log",
-           title="noise tolerance at magic times")
+    ax.set(
+        xlabel="N",
+        ylabel="gamma* (log-negativity halves)",
+        xscale="log",
+        yscale="log",
+        title="noise tolerance at magic times",
+    )
     ax.legend()
     fig.tight_layout()
     slope = float(np.polyfit(np.log(ns), np.log(tol_g[0]), 1)[0])
-    head = Headline(label="gamma*(N) at t=pi: log-log slope", value=slope, reference=None,
-                    note=f"gamma* = {', '.join(f'{g:.4f}' for g in tol_g[0])} for N = {ns.tolist()}: "
-                         "N-independent (slope ~ 0), not 1/N")
+    head = Headline(
+        label="gamma*(N) at t=pi: log-log slope",
+        value=slope,
+        reference=None,
+        note=f"gamma* = {', '.join(f'{g:.4f}' for g in tol_g[0])} for N = {ns.tolist()}: "
+        "N-independent (slope ~ 0), not 1/N",
+    )
     return [FigureOutput("ensembles_noise_tolerance", ds, fig, (head,))]

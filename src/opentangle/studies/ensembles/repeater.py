@@ -62,8 +62,14 @@ from opentangle.spins import (
 )
 from opentangle.spins.fock import check_n_atoms, reduce_mod_2pi
 
-__all__ = ["MAX_DEPHASED_WINDOW", "RepeaterResult", "RepeaterStates", "correction_is_unique", "repeater_m3",
-           "repeater_states"]
+__all__ = [
+    "MAX_DEPHASED_WINDOW",
+    "RepeaterResult",
+    "RepeaterStates",
+    "correction_is_unique",
+    "repeater_m3",
+    "repeater_states",
+]
 
 #: largest end-ensemble window for the dephased fidelity (a W^2 x W^2 form per outcome: 85 MB at W = 48)
 MAX_DEPHASED_WINDOW = 48
@@ -113,9 +119,11 @@ class RepeaterResult:
         return float(np.sum(self.probabilities * self.fidelities_uncorrected) / np.sum(self.probabilities))
 
     def __repr__(self) -> str:
-        return (f"RepeaterResult(N={self.n_atoms}, t={self.t:.6g}, gamma={self.gamma:g}, method={self.method!r}, "
-                f"outcomes={self.outcomes.size}, mean_entropy={self.mean_entropy:.6f} bits, "
-                f"mean_fidelity={self.mean_fidelity:.6f}, total_probability={self.total_probability:.12f})")
+        return (
+            f"RepeaterResult(N={self.n_atoms}, t={self.t:.6g}, gamma={self.gamma:g}, method={self.method!r}, "
+            f"outcomes={self.outcomes.size}, mean_entropy={self.mean_entropy:.6f} bits, "
+            f"mean_fidelity={self.mean_fidelity:.6f}, total_probability={self.total_probability:.12f})"
+        )
 
 
 @dataclass(frozen=True)
@@ -174,8 +182,10 @@ def correction_is_unique(s_psi: np.ndarray, s_target: np.ndarray, *, tol: float 
     return True
 
 
-def _optimal_correction(psi: np.ndarray, tsvd: tuple[np.ndarray, np.ndarray, np.ndarray],
-                        ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+def _optimal_correction(
+    psi: np.ndarray,
+    tsvd: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
     """``(F, s_psi, corrected, preimage)``: the best local unitary maps psi closest to the target (SVD ``tsvd``)."""
     a, s, vh = np.linalg.svd(psi)
     ct, st, dh = tsvd
@@ -212,6 +222,7 @@ def _dephased_forms(xs: np.ndarray, kern: np.ndarray, dd: np.ndarray, idx: np.nd
 
 def _damping(win: FockWindow, n: int, t: float, gamma: float) -> tuple[np.ndarray, np.ndarray]:
     """``exp(-2 gamma t (k - k')^2)`` on the end window and on the full middle range 0..N."""
+
     def gauss(k: np.ndarray) -> np.ndarray:
         d = (k[:, None] - k[None, :]).astype(float)
         return np.exp(-2.0 * gamma * t * d**2)
@@ -219,16 +230,31 @@ def _damping(win: FockWindow, n: int, t: float, gamma: float) -> tuple[np.ndarra
     return gauss(win.k), gauss(np.arange(n + 1))
 
 
-def _window_path(n: int, L: int, t: float, gamma: float, *, tol: float, min_probability: float,
-                 max_window: int, max_dephased_window: int) -> RepeaterResult:
+def _window_path(
+    n: int,
+    L: int,
+    t: float,
+    gamma: float,
+    *,
+    tol: float,
+    min_probability: float,
+    max_window: int,
+    max_dephased_window: int,
+) -> RepeaterResult:
     phi = math.pi / (2 * L)
     win = fock_window(n, tol=tol)
     cap = max_window if gamma == 0 else min(max_window, max_dephased_window)
     if win.size > cap:
         raise DimensionError(
             f"the repeater needs the {win.size}-state window of N={n} for both ends (> {cap}"
-            + (", the dephased cap max_dephased_window" if gamma > 0 else "") + "); use a smaller N, "
-            + ("raise max_dephased_window (cost ~ W^5)" if gamma > 0 else "method='magic' at t = 2 pi / L, or raise max_window"))
+            + (", the dephased cap max_dephased_window" if gamma > 0 else "")
+            + "); use a smaller N, "
+            + (
+                "raise max_dephased_window (cost ~ W^5)"
+                if gamma > 0
+                else "method='magic' at t = 2 pi / L, or raise max_window"
+            )
+        )
     c = binomial_amplitudes(n, win.k)
     c = c / np.linalg.norm(c)
     az = _azimuths(win, t)
@@ -263,11 +289,22 @@ def _window_path(n: int, L: int, t: float, gamma: float, *, tol: float, min_prob
         rows.append((q, p, ent, fid, raw, float(_unique(s, tsvd))))
     arr = np.array(rows, dtype=float)
     keep = arr[:, 1] > min_probability
-    return RepeaterResult(n_atoms=n, t=t, phi=phi, gamma=gamma, outcomes=arr[keep, 0].astype(int),
-                          probabilities=arr[keep, 1], entropies=arr[keep, 2], fidelities=arr[keep, 3],
-                          fidelities_uncorrected=arr[keep, 4], unique=arr[keep, 5].astype(bool),
-                          total_probability=float(arr[:, 1].sum()),
-                          target_entropy=tent, method="window", window=win)
+    return RepeaterResult(
+        n_atoms=n,
+        t=t,
+        phi=phi,
+        gamma=gamma,
+        outcomes=arr[keep, 0].astype(int),
+        probabilities=arr[keep, 1],
+        entropies=arr[keep, 2],
+        fidelities=arr[keep, 3],
+        fidelities_uncorrected=arr[keep, 4],
+        unique=arr[keep, 5].astype(bool),
+        total_probability=float(arr[:, 1].sum()),
+        target_entropy=tent,
+        method="window",
+        window=win,
+    )
 
 
 def _sqrtm_psd(g: np.ndarray) -> np.ndarray:
@@ -281,7 +318,7 @@ def _candidate_outcomes(n: int, alphas: np.ndarray, eps: float) -> np.ndarray:
     x = math.sqrt(0.5 * n * math.log(2.0 / eps))
     keep = np.zeros(n + 1, dtype=bool)
     for mean in n * np.cos(alphas / 2) ** 2:
-        keep[max(int(mean - x) - 1, 0): min(int(mean + x) + 2, n + 1)] = True
+        keep[max(int(mean - x) - 1, 0) : min(int(mean + x) + 2, n + 1)] = True
     return np.flatnonzero(keep)
 
 
@@ -308,16 +345,33 @@ def _magic_path(n: int, L: int, t: float, *, min_probability: float) -> Repeater
     with np.errstate(divide="ignore", invalid="ignore"):
         ents = np.maximum(-np.sum(np.where(lam > 1e-300, lam * np.log2(lam), 0.0), axis=1), 0.0)
     nan = np.full(ents.shape, np.nan)
-    return RepeaterResult(n_atoms=n, t=t, phi=phi, gamma=0.0, outcomes=qs[keep], probabilities=probs[keep],
-                          entropies=ents, fidelities=fids, fidelities_uncorrected=nan,
-                          unique=np.array([correction_is_unique(row, st) for row in s], dtype=bool),
-                          total_probability=float(probs.sum()), target_entropy=spectrum_entropy(st**2),
-                          method="magic")
+    return RepeaterResult(
+        n_atoms=n,
+        t=t,
+        phi=phi,
+        gamma=0.0,
+        outcomes=qs[keep],
+        probabilities=probs[keep],
+        entropies=ents,
+        fidelities=fids,
+        fidelities_uncorrected=nan,
+        unique=np.array([correction_is_unique(row, st) for row in s], dtype=bool),
+        total_probability=float(probs.sum()),
+        target_entropy=spectrum_entropy(st**2),
+        method="magic",
+    )
 
 
 def repeater_m3(
-    n_atoms: int, *, L: int, t: float | None = None, gamma: float = 0.0, method: str = "auto",
-    tol: float = 1e-10, min_probability: float = 1e-14, max_window: int = 400,
+    n_atoms: int,
+    *,
+    L: int,
+    t: float | None = None,
+    gamma: float = 0.0,
+    method: str = "auto",
+    tol: float = 1e-10,
+    min_probability: float = 1e-14,
+    max_window: int = 400,
     max_dephased_window: int = MAX_DEPHASED_WINDOW,
 ) -> RepeaterResult:
     r"""Entanglement swapping through a middle ensemble, M = 3, with dephasing and the target fidelity.
@@ -347,12 +401,27 @@ def repeater_m3(
         if not magic_ok:
             raise InvalidParameterError("method='magic' needs gamma = 0 and t = 2 pi / L (the default t)")
         return _magic_path(n, L, t, min_probability=min_probability)
-    return _window_path(n, L, t, gamma, tol=tol, min_probability=min_probability, max_window=max_window,
-                        max_dephased_window=max_dephased_window)
+    return _window_path(
+        n,
+        L,
+        t,
+        gamma,
+        tol=tol,
+        min_probability=min_probability,
+        max_window=max_window,
+        max_dephased_window=max_dephased_window,
+    )
 
 
-def repeater_states(n_atoms: int, *, L: int, t: float | None = None, tol: float = 1e-10,
-                    min_probability: float = 1e-14, max_window: int = 64) -> RepeaterStates:
+def repeater_states(
+    n_atoms: int,
+    *,
+    L: int,
+    t: float | None = None,
+    tol: float = 1e-10,
+    min_probability: float = 1e-14,
+    max_window: int = 64,
+) -> RepeaterStates:
     """The noiseless conditional, corrected and pre-image states on the window (for small N and checks).
 
     >>> st = repeater_states(3, L=2)
@@ -362,7 +431,9 @@ def repeater_states(n_atoms: int, *, L: int, t: float | None = None, tol: float 
     n, L, t, _ = _check(n_atoms, L, t, 0.0)
     win = fock_window(n, tol=tol)
     if win.size > max_window:
-        raise DimensionError(f"repeater_states keeps every outcome's W x W state; W={win.size} > max_window={max_window}")
+        raise DimensionError(
+            f"repeater_states keeps every outcome's W x W state; W={win.size} > max_window={max_window}"
+        )
     c = binomial_amplitudes(n, win.k)
     c = c / np.linalg.norm(c)
     az, phi = _azimuths(win, t), math.pi / (2 * L)
@@ -376,6 +447,12 @@ def repeater_states(n_atoms: int, *, L: int, t: float | None = None, tol: float 
             psi = psi / math.sqrt(p)
             _, _, cor, pre = _optimal_correction(psi, tsvd)
             out.append((q, p, psi, cor, pre))
-    return RepeaterStates(outcomes=np.array([o[0] for o in out]), probabilities=np.array([o[1] for o in out]),
-                          psi=np.array([o[2] for o in out]), corrected=np.array([o[3] for o in out]),
-                          preimage=np.array([o[4] for o in out]), target=target, window=win)
+    return RepeaterStates(
+        outcomes=np.array([o[0] for o in out]),
+        probabilities=np.array([o[1] for o in out]),
+        psi=np.array([o[2] for o in out]),
+        corrected=np.array([o[3] for o in out]),
+        preimage=np.array([o[4] for o in out]),
+        target=target,
+        window=win,
+    )

@@ -26,8 +26,12 @@ def compute(params: EnsemblesParams, options: NoOptions | None = None) -> dict[s
     n, t, gamma = params.n_atoms, params.t, params.gamma
     if gamma == 0:
         r = pure_entanglement(n, t, tol=WINDOW_TOL)
-        return {"entropy": r.entropy, "log_negativity": r.log_negativity, "window": r.window.size,
-                "discarded_weight": r.window.discarded_weight}
+        return {
+            "entropy": r.entropy,
+            "log_negativity": r.log_negativity,
+            "window": r.window.size,
+            "discarded_weight": r.window.discarded_weight,
+        }
     win = fock_window(n, tol=WINDOW_TOL_MIXED)
     ln = None
     if win.size**2 <= MAX_NEGATIVITY_DIM:
@@ -49,9 +53,11 @@ def notes(params: EnsemblesParams, options: Any = None) -> list[str]:
     size = fock_window(params.n_atoms, tol=WINDOW_TOL_MIXED).size
     if size**2 <= MAX_NEGATIVITY_DIM or large_n_magic(params.n_atoms, params.t):
         return []
-    return [f"note: with dephasing at a generic time, log_negativity is only computed for window^2 <= "
-            f"{MAX_NEGATIVITY_DIM} (N <~ 100); N={params.n_atoms} needs window {size} (magic times "
-            "t = 2 pi p / L have no cap)"]
+    return [
+        f"note: with dephasing at a generic time, log_negativity is only computed for window^2 <= "
+        f"{MAX_NEGATIVITY_DIM} (N <~ 100); N={params.n_atoms} needs window {size} (magic times "
+        "t = 2 pi p / L have no cap)"
+    ]
 
 
 def title(params: EnsemblesParams) -> str:

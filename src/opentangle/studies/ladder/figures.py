@@ -17,19 +17,59 @@ from opentangle.studies._base import Headline, pyplot
 from opentangle.studies._study import FigureOutput, Levels
 from opentangle.studies.ladder.solve import OBSERVABLES, ladder_dynamics, simulate_ladder, unitary_check
 
-__all__ = ["FIGURES", "GAIN_P2", "LEVELS", "REPRO", "fig_checks", "fig_dynamics", "fig_scaling", "fig_sign_map",
-           "fig_vs_p2"]
+__all__ = [
+    "FIGURES",
+    "GAIN_P2",
+    "LEVELS",
+    "REPRO",
+    "fig_checks",
+    "fig_dynamics",
+    "fig_scaling",
+    "fig_sign_map",
+    "fig_vs_p2",
+]
 
 #: headline (L, cycles, traj, p2 grid, slow/fast t2), sign map (L, t2 grid, p2 grid), L scaling (Ls, traj)
 LEVELS = Levels(
-    quick=dict(L=32, cycles=50, traj=8, dyn_traj=3, p2=[0.0, 0.1, 0.3, 1.0], t2=(0.2, 8.0),
-               map_L=16, map_t2=[0.2, 1.0, 8.0], map_p2=[0.0, 0.1, 0.5], scale_L=[16, 32], scale_traj=3),
-    default=dict(L=32, cycles=60, traj=16, dyn_traj=8, p2=[0.0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0], t2=(0.2, 8.0),
-                 map_L=16, map_t2=[0.2, 0.5, 1.0, 2.0, 4.0, 8.0], map_p2=[0.0, 0.1, 0.25, 0.5, 1.0],
-                 scale_L=[16, 32, 64], scale_traj=4),
-    full=dict(L=64, cycles=80, traj=16, dyn_traj=16, p2=[0.0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0], t2=(0.2, 8.0),
-              map_L=32, map_t2=[0.2, 0.5, 1.0, 2.0, 4.0, 8.0], map_p2=[0.0, 0.1, 0.25, 0.5, 1.0],
-              scale_L=[16, 32, 64, 128, 256], scale_traj=2),
+    quick=dict(
+        L=32,
+        cycles=50,
+        traj=8,
+        dyn_traj=3,
+        p2=[0.0, 0.1, 0.3, 1.0],
+        t2=(0.2, 8.0),
+        map_L=16,
+        map_t2=[0.2, 1.0, 8.0],
+        map_p2=[0.0, 0.1, 0.5],
+        scale_L=[16, 32],
+        scale_traj=3,
+    ),
+    default=dict(
+        L=32,
+        cycles=60,
+        traj=16,
+        dyn_traj=8,
+        p2=[0.0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0],
+        t2=(0.2, 8.0),
+        map_L=16,
+        map_t2=[0.2, 0.5, 1.0, 2.0, 4.0, 8.0],
+        map_p2=[0.0, 0.1, 0.25, 0.5, 1.0],
+        scale_L=[16, 32, 64],
+        scale_traj=4,
+    ),
+    full=dict(
+        L=64,
+        cycles=80,
+        traj=16,
+        dyn_traj=16,
+        p2=[0.0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0],
+        t2=(0.2, 8.0),
+        map_L=32,
+        map_t2=[0.2, 0.5, 1.0, 2.0, 4.0, 8.0],
+        map_p2=[0.0, 0.1, 0.25, 0.5, 1.0],
+        scale_L=[16, 32, 64, 128, 256],
+        scale_traj=2,
+    ),
 )
 #: the fixed model parameters of every figure
 REPRO = {"t1": 1.0, "t12": 0.5, "p1": 0.1}
@@ -89,28 +129,39 @@ def _gain_headlines(cfg: dict, samples: np.ndarray) -> list[Headline]:
     t2s, jg = np.array(cfg["t2"]), int(np.flatnonzero(np.isclose(cfg["p2"], GAIN_P2))[0])
     s_samples = samples[_HEAD_OBS.index("system_entropy")]
     (slow_gain, slow_err), (fast_gain, fast_err) = (
-        (g.mean, g.stderr) for g in (mean_stderr(s_samples[i, jg] - s_samples[i, 0]) for i in range(t2s.size)))
-    heads = [Headline(
-        label=f"slow ancilla t2={t2s[0]:g}: S_sys(p2={GAIN_P2:g}) - S_sys(p2=0), paired [bits]",
-        value=float(slow_gain), reference="no enhancement (gain <= 2 paired stderr)", passed=bool(slow_gain <= 2 * slow_err),
-        note=f"sign {_sign(slow_gain, slow_err)}; paired stderr {slow_err:.2g}, K={cfg['traj']}",
-        source="Muzzi et al. (noise only hurts for a slow ancilla)",
-    ), Headline(
-        label=f"fast ancilla t2={t2s[1]:g}: S_sys(p2={GAIN_P2:g}) - S_sys(p2=0), paired [bits]",
-        value=float(fast_gain), reference="> 0 (gain > 2 paired stderr)", passed=bool(fast_gain > 2 * fast_err),
-        note=f"sign {_sign(fast_gain, fast_err)}; paired stderr {fast_err:.2g}, K={cfg['traj']}",
-        source="Muzzi et al. (ancilla noise enhances S_sys, half-chain vs rest incl. ancilla, for a fast ancilla)",
-    )]
+        (g.mean, g.stderr) for g in (mean_stderr(s_samples[i, jg] - s_samples[i, 0]) for i in range(t2s.size))
+    )
+    heads = [
+        Headline(
+            label=f"slow ancilla t2={t2s[0]:g}: S_sys(p2={GAIN_P2:g}) - S_sys(p2=0), paired [bits]",
+            value=float(slow_gain),
+            reference="no enhancement (gain <= 2 paired stderr)",
+            passed=bool(slow_gain <= 2 * slow_err),
+            note=f"sign {_sign(slow_gain, slow_err)}; paired stderr {slow_err:.2g}, K={cfg['traj']}",
+            source="Muzzi et al. (noise only hurts for a slow ancilla)",
+        ),
+        Headline(
+            label=f"fast ancilla t2={t2s[1]:g}: S_sys(p2={GAIN_P2:g}) - S_sys(p2=0), paired [bits]",
+            value=float(fast_gain),
+            reference="> 0 (gain > 2 paired stderr)",
+            passed=bool(fast_gain > 2 * fast_err),
+            note=f"sign {_sign(fast_gain, fast_err)}; paired stderr {fast_err:.2g}, K={cfg['traj']}",
+            source="Muzzi et al. (ancilla noise enhances S_sys, half-chain vs rest incl. ancilla, for a fast ancilla)",
+        ),
+    ]
     # which quantities the ancilla noise enhances: paired differences of every observable
     for i, speed in enumerate(("slow", "fast")):
         for name in ("system_mutual_information", "system_negativity", "interchain_entropy"):
             o = _HEAD_OBS.index(name)
             g = mean_stderr(samples[o, i, jg] - samples[o, i, 0])
-            heads.append(Headline.info(
-                f"{speed} ancilla t2={t2s[i]:g}: {name}(p2={GAIN_P2:g}) - (p2=0), paired [bits]", float(g.mean),
-                note=f"sign {_sign(g.mean, g.stderr)}; paired stderr {g.stderr:.2g}, K={cfg['traj']}, L={cfg['L']}",
-                source="this study (the paper's enhancement is stated for S_sys)",
-            ))
+            heads.append(
+                Headline.info(
+                    f"{speed} ancilla t2={t2s[i]:g}: {name}(p2={GAIN_P2:g}) - (p2=0), paired [bits]",
+                    float(g.mean),
+                    note=f"sign {_sign(g.mean, g.stderr)}; paired stderr {g.stderr:.2g}, K={cfg['traj']}, L={cfg['L']}",
+                    source="this study (the paper's enhancement is stated for S_sys)",
+                )
+            )
     return heads
 
 
@@ -121,8 +172,13 @@ def fig_vs_p2(cfg: dict) -> FigureOutput:
         {name: (("t2", "p2"), mean[o]) for o, name in enumerate(_HEAD_OBS)}
         | {name + "_err": (("t2", "p2"), err[o]) for o, name in enumerate(_HEAD_OBS)},
         coords={"t2": np.array(cfg["t2"]), "p2": np.array(cfg["p2"])},
-        attrs={**{k: float(v) for k, v in REPRO.items()}, "L": cfg["L"], "cycles": cfg["cycles"],
-               "trajectories": cfg["traj"], "units": "bits"},
+        attrs={
+            **{k: float(v) for k, v in REPRO.items()},
+            "L": cfg["L"],
+            "cycles": cfg["cycles"],
+            "trajectories": cfg["traj"],
+            "units": "bits",
+        },
     )
     return FigureOutput("ladder_vs_p2", ds, _vs_p2_plot(cfg, mean, err), tuple(_gain_headlines(cfg, samples)), dpi=_DPI)
 
@@ -134,15 +190,23 @@ def fig_dynamics(cfg: dict) -> FigureOutput:
     runs = [[ladder_dynamics(L=cfg["L"], t2=float(t2), p2=float(p2), **kw) for p2 in p2s] for t2 in t2s]
     cyc = runs[0][0]["cycle"]
     data = {name: (("t2", "p2", "cycle"), np.array([[r[name] for r in row] for row in runs])) for name in _DYN_OBS}
-    ds = _dataset(data, coords={"t2": t2s, "p2": p2s, "cycle": cyc},
-                  attrs={"L": cfg["L"], "trajectories": cfg["dyn_traj"], "units": "bits",
-                         "note": "trajectory means at the end of every cycle; p2 = 0 and 0.1 are paired (same seeds)"})
+    ds = _dataset(
+        data,
+        coords={"t2": t2s, "p2": p2s, "cycle": cyc},
+        attrs={
+            "L": cfg["L"],
+            "trajectories": cfg["dyn_traj"],
+            "units": "bits",
+            "note": "trajectory means at the end of every cycle; p2 = 0 and 0.1 are paired (same seeds)",
+        },
+    )
     fig, axes = pyplot().subplots(1, len(_DYN_OBS), figsize=(4 * len(_DYN_OBS), 3.4))
     for o, name in enumerate(_DYN_OBS):
         for i, t2 in enumerate(t2s):
             for j, p2 in enumerate(p2s):
-                axes[o].plot(cyc, ds[name].values[i, j], ls="-" if j else "--", color=f"C{i}",
-                             label=f"t2={t2:g}, p2={p2:g}")
+                axes[o].plot(
+                    cyc, ds[name].values[i, j], ls="-" if j else "--", color=f"C{i}", label=f"t2={t2:g}, p2={p2:g}"
+                )
         axes[o].set_xlabel("cycle")
         axes[o].set_title(name.replace("_", " ") + " (bits)", fontsize=9)
     axes[0].legend(fontsize=7)
@@ -165,12 +229,19 @@ def _sign_map_data(cfg: dict) -> Any:
     deriv, deriv_err = step.mean(axis=-1), step.std(axis=-1, ddof=1) / np.sqrt(step.shape[-1])
     sign = np.where(np.abs(deriv) > 2 * deriv_err, np.sign(deriv), 0.0)
     return _dataset(
-        {"system_entropy": (("t2", "p2"), smap), "system_entropy_err": (("t2", "p2"), smap_err),
-         "dS_dp2": (("t2", "p2_mid"), deriv), "dS_dp2_err": (("t2", "p2_mid"), deriv_err),
-         "sign": (("t2", "p2_mid"), sign)},
+        {
+            "system_entropy": (("t2", "p2"), smap),
+            "system_entropy_err": (("t2", "p2"), smap_err),
+            "dS_dp2": (("t2", "p2_mid"), deriv),
+            "dS_dp2_err": (("t2", "p2_mid"), deriv_err),
+            "sign": (("t2", "p2_mid"), sign),
+        },
         coords={"t2": mt2, "p2": mp2, "p2_mid": 0.5 * (mp2[1:] + mp2[:-1])},
-        attrs={**{k: float(v) for k, v in REPRO.items()}, "L": cfg["map_L"],
-               "note": "sign is 0 where |dS/dp2| < 2 standard errors of the paired per-trajectory differences"},
+        attrs={
+            **{k: float(v) for k, v in REPRO.items()},
+            "L": cfg["map_L"],
+            "note": "sign is 0 where |dS/dp2| < 2 standard errors of the paired per-trajectory differences",
+        },
     )
 
 
@@ -179,8 +250,9 @@ def fig_sign_map(cfg: dict) -> FigureOutput:
     ds = _sign_map_data(cfg)
     mt2, pmid = ds["t2"].values, ds["p2_mid"].values
     fig, ax = pyplot().subplots(figsize=(5, 3.6))
-    im = ax.pcolormesh(np.arange(pmid.size + 1), np.arange(mt2.size + 1), ds["sign"].values, cmap="coolwarm",
-                       vmin=-1, vmax=1)
+    im = ax.pcolormesh(
+        np.arange(pmid.size + 1), np.arange(mt2.size + 1), ds["sign"].values, cmap="coolwarm", vmin=-1, vmax=1
+    )
     ax.set_xticks(np.arange(pmid.size) + 0.5, [f"{p:.2g}" for p in pmid])
     ax.set_yticks(np.arange(mt2.size) + 0.5, [f"{t:g}" for t in mt2])
     ax.set_xlabel("p2 (midpoint)")
@@ -205,8 +277,9 @@ def _scaling_runs(cfg: dict) -> tuple[np.ndarray, np.ndarray]:
     for i, p1 in enumerate(_P1S):
         for k, p2 in enumerate(_SCALE_P2S):
             for j, lj in enumerate(ls):
-                r = simulate_ladder(L=int(lj), t2=t2, p2=p2,
-                                    **{**_fixed(cfg), "p1": p1, "trajectories": cfg["scale_traj"]})
+                r = simulate_ladder(
+                    L=int(lj), t2=t2, p2=p2, **{**_fixed(cfg), "p1": p1, "trajectories": cfg["scale_traj"]}
+                )
                 for o, name in enumerate(OBSERVABLES):
                     sc[o, i, k, j], sc_err[o, i, k, j] = r.mean[name], r.stderr[name]
     return sc, sc_err
@@ -242,14 +315,20 @@ def fig_scaling(cfg: dict) -> FigureOutput:
     for i, p1 in enumerate(_P1S):
         for k, p2 in enumerate(_SCALE_P2S):
             mi = sc[2, i, k]
-            heads.append(Headline(
-                label=f"I(A:B) per doubling of L, last step L={ls[-2]}->{ls[-1]} (p1={p1:g}, p2={p2:g}, t2={t2:g})",
-                value=float(mi[-1] - mi[-2]), note="0: area law; constant > 0: logarithmic; growing: not yet saturated",
-            ))
-            heads.append(Headline(
-                label=f"interchain entropy / L at L={ls[-1]} (p1={p1:g}, p2={p2:g})",
-                value=float(sc[1, i, k, -1] / ls[-1]), note="area law across the L rungs: S_12 ~ L",
-            ))
+            heads.append(
+                Headline(
+                    label=f"I(A:B) per doubling of L, last step L={ls[-2]}->{ls[-1]} (p1={p1:g}, p2={p2:g}, t2={t2:g})",
+                    value=float(mi[-1] - mi[-2]),
+                    note="0: area law; constant > 0: logarithmic; growing: not yet saturated",
+                )
+            )
+            heads.append(
+                Headline(
+                    label=f"interchain entropy / L at L={ls[-1]} (p1={p1:g}, p2={p2:g})",
+                    value=float(sc[1, i, k, -1] / ls[-1]),
+                    note="area law across the L rungs: S_12 ~ L",
+                )
+            )
     return FigureOutput("ladder_scaling", ds, _scaling_plot(cfg, sc, sc_err), tuple(heads), dpi=_DPI)
 
 
@@ -258,16 +337,30 @@ def fig_checks(cfg: dict) -> FigureOutput:
     small: dict[str, Any] = dict(L=8, t1=1.0, t2=2.0, p1=0.2, cycles=20, trajectories=3, seed=5)
     a = simulate_ladder(t12=0.0, p2=0.0, **small)
     b = simulate_ladder(t12=0.0, p2=0.7, **small)
-    diff = max(abs(a.samples["system_entropy"] - b.samples["system_entropy"]).max(),
-               abs(a.samples["system_mutual_information"] - b.samples["system_mutual_information"]).max())
+    diff = max(
+        abs(a.samples["system_entropy"] - b.samples["system_entropy"]).max(),
+        abs(a.samples["system_mutual_information"] - b.samples["system_mutual_information"]).max(),
+    )
     u = unitary_check()
-    return FigureOutput("ladder_checks", headlines=(
-        Headline.info("t12=0: |S_sys(p2=0.7) - S_sys(p2=0)| (same seed) [bits]", diff, reference=0.0,
-                      source="decoupled chains",
-                      note="equal by construction (shared random streams): informative, not a test"),
-        Headline.compare("p1=p2=0: max |D_traj - D_exact| after 20 cycles (FFT path)", u, 0.0, 1e-10,
-                         source="exact single-particle evolution, hand-written h"),
-    ))
+    return FigureOutput(
+        "ladder_checks",
+        headlines=(
+            Headline.info(
+                "t12=0: |S_sys(p2=0.7) - S_sys(p2=0)| (same seed) [bits]",
+                diff,
+                reference=0.0,
+                source="decoupled chains",
+                note="equal by construction (shared random streams): informative, not a test",
+            ),
+            Headline.compare(
+                "p1=p2=0: max |D_traj - D_exact| after 20 cycles (FFT path)",
+                u,
+                0.0,
+                1e-10,
+                source="exact single-particle evolution, hand-written h",
+            ),
+        ),
+    )
 
 
 #: the figure functions in the order of the report

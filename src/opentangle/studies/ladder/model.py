@@ -30,9 +30,12 @@ def resources(L: int, cycles: int, trajectories: int) -> Any:
     from opentangle._limits import Estimate
 
     per_cycle = 1e-3 + 3e-8 * float(L) ** 3
-    return Estimate(f"ladder L={L}, cycles={cycles}, trajectories={trajectories}",
-                    nbytes=12 * (4.0 * L) ** 2 * 16, seconds=float(trajectories) * cycles * per_cycle,
-                    hint="reduce L, --cycles or --trajectories")
+    return Estimate(
+        f"ladder L={L}, cycles={cycles}, trajectories={trajectories}",
+        nbytes=12 * (4.0 * L) ** 2 * 16,
+        seconds=float(trajectories) * cycles * per_cycle,
+        hint="reduce L, --cycles or --trajectories",
+    )
 
 
 @dataclass(frozen=True)
@@ -58,8 +61,12 @@ class LadderParams(Params):
         L = check_count(self.L, "L", minimum=4)
         if L % 2:
             raise InvalidParameterError(f"L must be even (each chain starts half filled); got {L}")
-        c = dataclasses.replace(self, L=L, cycles=check_count(self.cycles, "cycles", minimum=1),
-                                trajectories=check_count(self.trajectories, "trajectories", minimum=1)).converted()
+        c = dataclasses.replace(
+            self,
+            L=L,
+            cycles=check_count(self.cycles, "cycles", minimum=1),
+            trajectories=check_count(self.trajectories, "trajectories", minimum=1),
+        ).converted()
         c = dataclasses.replace(c, p1=check_in_range(c.p1, "p1", 0.0, 1.0), p2=check_in_range(c.p2, "p2", 0.0, 1.0))
         check_resources(resources(c.L, c.cycles, c.trajectories))
         return c

@@ -124,8 +124,13 @@ def _trajectory(seedseq: np.random.SeedSequence, config: tuple) -> dict[str, Any
     L, half_step, probs, cycles, negativity = config
     rng = np.random.default_rng(seedseq)
     traj = run_monitored(
-        _initial_state(rng, L), probabilities=probs, cycles=cycles, rng=rng, half_step=half_step,
-        record_from=cycles // 2, observe=_observer(L, negativity),
+        _initial_state(rng, L),
+        probabilities=probs,
+        cycles=cycles,
+        rng=rng,
+        half_step=half_step,
+        record_from=cycles // 2,
+        observe=_observer(L, negativity),
     )
     avg = traj.time_average()
     avg["_drift"] = traj.max_drift
@@ -138,14 +143,20 @@ def _trajectory_series(seedseq: np.random.SeedSequence, config: tuple) -> dict[s
     """One trajectory recorded at the end of every cycle (same seeding and draws as :func:`_trajectory`)."""
     L, half_step, probs, cycles, negativity = config
     rng = np.random.default_rng(seedseq)
-    traj = run_monitored(_initial_state(rng, L), probabilities=probs, cycles=cycles, rng=rng, half_step=half_step,
-                         record_from=0, observe=_observer(L, negativity))
+    traj = run_monitored(
+        _initial_state(rng, L),
+        probabilities=probs,
+        cycles=cycles,
+        rng=rng,
+        half_step=half_step,
+        record_from=0,
+        observe=_observer(L, negativity),
+    )
     return {k: np.asarray(v, dtype=float) for k, v in traj.observables.items()}
 
 
 def _config(params: LadderParams, negativity: bool) -> tuple:
-    return (params.L, half_step_propagator(params), measurement_probabilities(params), params.cycles,
-            bool(negativity))
+    return (params.L, half_step_propagator(params), measurement_probabilities(params), params.cycles, bool(negativity))
 
 
 # ----------------------------------------------------------------------------- many trajectories
@@ -165,8 +176,13 @@ def simulate(params: LadderParams, options: LadderOptions | None = None, *, nega
     """
     params, options = params.validate(), (options or LadderOptions()).validate()
     t0 = time.perf_counter()
-    rows = run_trajectories(_trajectory, params.trajectories, seed=options.seed, workers=options.workers,
-                            args=(_config(params, negativity),))
+    rows = run_trajectories(
+        _trajectory,
+        params.trajectories,
+        seed=options.seed,
+        workers=options.workers,
+        args=(_config(params, negativity),),
+    )
     names = [k for k in rows[0] if not k.startswith("_")]
     samples = {k: np.array([r[k] for r in rows]) for k in names}
     stats = {k: mean_stderr(v) for k, v in samples.items()}
@@ -183,8 +199,18 @@ def simulate(params: LadderParams, options: LadderOptions | None = None, *, nega
 
 
 def simulate_ladder(
-    *, L: int, t1: float, t2: float, t12: float, p1: float, p2: float, cycles: int, trajectories: int, seed: int,
-    workers: int = 1, negativity: bool = False,
+    *,
+    L: int,
+    t1: float,
+    t2: float,
+    t12: float,
+    p1: float,
+    p2: float,
+    cycles: int,
+    trajectories: int,
+    seed: int,
+    workers: int = 1,
+    negativity: bool = False,
 ) -> LadderResult:
     """:func:`simulate` from keywords; trajectory ``i`` is seeded by ``(seed, i)``: results do not depend on ``workers``.
 
@@ -198,16 +224,22 @@ def simulate_ladder(
     return simulate(params, LadderOptions(seed=seed, workers=workers), negativity=negativity)
 
 
-def dynamics(params: LadderParams, options: LadderOptions | None = None, *,
-             negativity: bool = True) -> dict[str, np.ndarray]:
+def dynamics(
+    params: LadderParams, options: LadderOptions | None = None, *, negativity: bool = True
+) -> dict[str, np.ndarray]:
     """Per-cycle trajectory means of the observables (cycle 1..cycles), and ``<name>_samples`` (trajectory, cycle).
 
     Trajectory ``i`` uses the seed ``(seed, i)`` as in :func:`simulate`, so two calls that
     differ only in ``p2`` are paired (the random stream does not depend on ``p``).
     """
     params, options = params.validate(), (options or LadderOptions()).validate()
-    rows = run_trajectories(_trajectory_series, params.trajectories, seed=options.seed, workers=options.workers,
-                            args=(_config(params, negativity),))
+    rows = run_trajectories(
+        _trajectory_series,
+        params.trajectories,
+        seed=options.seed,
+        workers=options.workers,
+        args=(_config(params, negativity),),
+    )
     out: dict[str, np.ndarray] = {"cycle": np.arange(1, params.cycles + 1)}
     for k in rows[0]:
         stack = np.stack([r[k] for r in rows])
@@ -217,8 +249,18 @@ def dynamics(params: LadderParams, options: LadderOptions | None = None, *,
 
 
 def ladder_dynamics(
-    *, L: int, t1: float, t2: float, t12: float, p1: float, p2: float, cycles: int, trajectories: int, seed: int,
-    negativity: bool = True, workers: int = 1,
+    *,
+    L: int,
+    t1: float,
+    t2: float,
+    t12: float,
+    p1: float,
+    p2: float,
+    cycles: int,
+    trajectories: int,
+    seed: int,
+    negativity: bool = True,
+    workers: int = 1,
 ) -> dict[str, np.ndarray]:
     """:func:`dynamics` from keywords (the same seeding as :func:`simulate_ladder`)."""
     params = LadderParams(L=L, t1=t1, t2=t2, t12=t12, p1=p1, p2=p2, cycles=cycles, trajectories=trajectories)
@@ -251,8 +293,15 @@ def unitary_check(L: int = 8, cycles: int = 20) -> float:
     half_step = CirculantPropagator(ladder_hopping(L, t1=t1, t2=t2, t12=t12), n_chains=2, dt=0.5, method="fft")
     state = GaussianState.from_occupations([1, 0] * L)
     d0 = state.correlation_matrix()
-    run_monitored(state, probabilities=0.0, cycles=cycles, rng=np.random.default_rng(0), half_step=half_step,
-                  record_from=cycles // 2, observe=lambda s: {})
+    run_monitored(
+        state,
+        probabilities=0.0,
+        cycles=cycles,
+        rng=np.random.default_rng(0),
+        half_step=half_step,
+        record_from=cycles // 2,
+        observe=lambda s: {},
+    )
     w, v = np.linalg.eigh(h_ref)
     u = (v * np.exp(-1j * w * cycles)) @ v.conj().T
     return float(np.abs(state.correlation_matrix() - u.conj() @ d0 @ u.T).max())

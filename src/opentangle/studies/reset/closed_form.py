@@ -90,7 +90,8 @@ def two_qubit_steady_state(*, g: float, r: float, gamma: float = 1.0) -> np.ndar
     r = float(_rates("r (reset rate)", r))
     if r == 0:
         raise NonUniqueSteadyStateError(
-            "r = 0 leaves no unique steady state (dephasing conserves the populations); use a reset rate r > 0")
+            "r = 0 leaves no unique steady state (dephasing conserves the populations); use a reset rate r > 0"
+        )
     den = 2 * g**2 + (r + gamma / 2) * (r + gamma)
     anti = r**2 * (r + gamma / 2) / (4 * (r + gamma) * den)
     c = r * (r + gamma / 2 - 1j * g) / (4 * den)

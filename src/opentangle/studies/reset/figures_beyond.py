@@ -53,8 +53,11 @@ __all__ = [
     "schur_thresholds",
 ]
 
-SCHUR_N = {"quick": [2, 3, 4], "default": [2, 3, 4, 5, 6, 8, 10, 12, 16, 20],
-           "full": [2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 16, 20, 24, 32, 40, 50]}
+SCHUR_N = {
+    "quick": [2, 3, 4],
+    "default": [2, 3, 4, 5, 6, 8, 10, 12, 16, 20],
+    "full": [2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 16, 20, 24, 32, 40, 50],
+}
 AVERAGE_CURVE_N = {"quick": [5, 10], "default": [5, 10, 20], "full": [5, 10, 20, 50]}
 MEANS = (2.0, 3.0, 4.0, 5.0, 6.0)
 
@@ -82,8 +85,9 @@ def scale_free_pair(n: int, *, points: int = 24) -> tuple[float, float, float]:
     xs = np.geomspace(1e-3, 1.0, points)
     v = np.array([f(x) for x in xs])
     k = int(np.argmin(v))
-    opt = minimize_scalar(f, bounds=(xs[max(k - 1, 0)], xs[min(k + 1, points - 1)]), method="bounded",
-                          options={"xatol": 1e-6 * xs[k]})
+    opt = minimize_scalar(
+        f, bounds=(xs[max(k - 1, 0)], xs[min(k + 1, points - 1)]), method="bounded", options={"xatol": 1e-6 * xs[k]}
+    )
     signs = np.nonzero((v[:-1] < 0) & (v[1:] >= 0))[0]
     x_hi = brentq(f, xs[signs[-1]], xs[signs[-1] + 1], rtol=1e-8) if signs.size else math.nan
     return max(0.0, -float(opt.fun)), float(opt.x), float(x_hi)
@@ -95,39 +99,61 @@ def _thresholds_data(level: str) -> SimpleNamespace:
     d = SimpleNamespace()
     # pair r_c(g), N = 2..10: the symmetric solver is exact for these permutation-symmetric models
     d.n_pair = list(range(2, 11))
-    d.g_pair = np.array({"quick": [3.0, 10.0], "default": [1.5, 2.0, 3.0, 5.0, 10.0, 20.0],
-                       "full": [1.25, 1.5, 2.0, 3.0, 5.0, 10.0, 20.0, 50.0]}[level])
-    d.rc_pair = np.array([[_first(threshold_r(n=n, g=float(gv), which="pair", r_min=0.3, r_max=1e4, points=14,
-                                             xtol=1e-3)) for gv in d.g_pair] for n in d.n_pair])
+    d.g_pair = np.array(
+        {
+            "quick": [3.0, 10.0],
+            "default": [1.5, 2.0, 3.0, 5.0, 10.0, 20.0],
+            "full": [1.25, 1.5, 2.0, 3.0, 5.0, 10.0, 20.0, 50.0],
+        }[level]
+    )
+    d.rc_pair = np.array(
+        [
+            [
+                _first(threshold_r(n=n, g=float(gv), which="pair", r_min=0.3, r_max=1e4, points=14, xtol=1e-3))
+                for gv in d.g_pair
+            ]
+            for n in d.n_pair
+        ]
+    )
     # cross-check one point against the full space
     d.n_x = 4 if level == "quick" else 6
     d.rc_x_sym = _first(threshold_r(n=d.n_x, g=3.0, which="pair", r_min=0.3, r_max=1e4, points=14, xtol=1e-6))
-    d.rc_x_full = _first(threshold_r(n=d.n_x, g=3.0, which="pair", solver="full", r_min=0.3, r_max=1e4, points=14,
-                                    xtol=1e-6))
+    d.rc_x_full = _first(
+        threshold_r(n=d.n_x, g=3.0, which="pair", solver="full", r_min=0.3, r_max=1e4, points=14, xtol=1e-6)
+    )
     # half | half r_c(g): needs the full state, full space only
     d.n_full = {"quick": [2, 3, 4], "default": [2, 3, 4, 5, 6], "full": [2, 3, 4, 5, 6, 7, 8]}[level]
     d.g_values = np.array({"quick": [3.0, 10.0], "default": [1.5, 3.0, 10.0], "full": [1.5, 3.0, 10.0]}[level])
-    d.rc_half = np.array([[_first(threshold_r(n=n, g=float(gv), which="half", r_min=0.3, r_max=3e3, points=14,
-                                             xtol=1e-3)) for gv in d.g_values] for n in d.n_full])
+    d.rc_half = np.array(
+        [
+            [
+                _first(threshold_r(n=n, g=float(gv), which="half", r_min=0.3, r_max=3e3, points=14, xtol=1e-3))
+                for gv in d.g_values
+            ]
+            for n in d.n_full
+        ]
+    )
     # large N, pair entanglement, symmetric solver: r_c at g = 3 and the gamma -> 0 wedge
-    d.n_sym = {"quick": [2, 3, 5, 8, 12], "default": [2, 3, 4, 6, 8, 12, 16, 24, 32, 50],
-             "full": [2, 3, 4, 6, 8, 12, 16, 24, 32, 50]}[level]
+    d.n_sym = {
+        "quick": [2, 3, 5, 8, 12],
+        "default": [2, 3, 4, 6, 8, 12, 16, 24, 32, 50],
+        "full": [2, 3, 4, 6, 8, 12, 16, 24, 32, 50],
+    }[level]
     d.n_wedge = [n for n in d.n_sym if n <= {"quick": 8, "default": 24, "full": 32}[level]]
-    d.rc_sym = np.array([
-        _first(
-            threshold_r(n=n, g=3.0, which="pair", r_min=1.0, r_max=20.0 * n + 20.0, points=8, xtol=1e-3))
-        for n in d.n_sym
-    ])
+    d.rc_sym = np.array(
+        [
+            _first(threshold_r(n=n, g=3.0, which="pair", r_min=1.0, r_max=20.0 * n + 20.0, points=8, xtol=1e-3))
+            for n in d.n_sym
+        ]
+    )
     d.wedge = np.array([scale_free_pair(n) for n in d.n_wedge])
     # spin-squeezing witnesses: entanglement beyond pairs, at g = 3
     d.n_wit = [n for n in d.n_sym if n <= {"quick": 8, "default": 16, "full": 32}[level]]
     d.rc_wit = {}
     for which in ("toth", "xi2"):
-        d.rc_wit[which] = np.array([
-            _first(
-                threshold_r(n=n, g=3.0, which=which, r_min=1.0, r_max=2e3, points=8, xtol=1e-3))
-            for n in d.n_wit
-        ])
+        d.rc_wit[which] = np.array(
+            [_first(threshold_r(n=n, g=3.0, which=which, r_min=1.0, r_max=2e3, points=8, xtol=1e-3)) for n in d.n_wit]
+        )
     big = np.array(d.n_sym) >= 8
     d.slope_rc, d.icpt_rc = (float(v) for v in np.polyfit(np.array(d.n_sym)[big], d.rc_sym[big], 1))
     d.slope_sup = float(np.polyfit(np.log(d.n_wedge[2:]), np.log(d.wedge[2:, 0]), 1)[0])
@@ -149,14 +175,29 @@ def _thresholds_dataset(d: SimpleNamespace) -> Any:
             "optimal_g_over_r_gamma0": (("n_wedge",), d.wedge[:, 1]),
             "upper_edge_g_over_r_gamma0": (("n_wedge",), d.wedge[:, 2]),
         },
-        coords={"n": d.n_full, "g": d.g_values, "n_pair": d.n_pair, "g_pair": d.g_pair, "n_sym": d.n_sym, "n_wedge": d.n_wedge, "n_wit": d.n_wit},
-        attrs={"gamma": 1.0, "hamiltonian": "ising", "noise": "dephasing",
-               "meaning": "r_c: lowest reset rate with a negative partial-transpose eigenvalue",
-               "r_c_pair_solver": "permutation-symmetric (exact for these models); N = 2 full space",
-               "r_c_half_solver": "full space",
-               f"cross_check_n{d.n_x}_g3_pair_symmetric": d.rc_x_sym, f"cross_check_n{d.n_x}_g3_pair_full": d.rc_x_full,
-               "linear_fit_r_c_g3_slope": d.slope_rc, "linear_fit_r_c_g3_intercept": d.icpt_rc,
-               "loglog_slope_sup_pair": d.slope_sup, "loglog_slope_x_hi": d.slope_xhi},
+        coords={
+            "n": d.n_full,
+            "g": d.g_values,
+            "n_pair": d.n_pair,
+            "g_pair": d.g_pair,
+            "n_sym": d.n_sym,
+            "n_wedge": d.n_wedge,
+            "n_wit": d.n_wit,
+        },
+        attrs={
+            "gamma": 1.0,
+            "hamiltonian": "ising",
+            "noise": "dephasing",
+            "meaning": "r_c: lowest reset rate with a negative partial-transpose eigenvalue",
+            "r_c_pair_solver": "permutation-symmetric (exact for these models); N = 2 full space",
+            "r_c_half_solver": "full space",
+            f"cross_check_n{d.n_x}_g3_pair_symmetric": d.rc_x_sym,
+            f"cross_check_n{d.n_x}_g3_pair_full": d.rc_x_full,
+            "linear_fit_r_c_g3_slope": d.slope_rc,
+            "linear_fit_r_c_g3_intercept": d.icpt_rc,
+            "loglog_slope_sup_pair": d.slope_sup,
+            "loglog_slope_x_hi": d.slope_xhi,
+        },
     )
 
 
@@ -189,31 +230,69 @@ def _thresholds_headlines(d: SimpleNamespace) -> list[Headline]:
     d.k3 = list(d.g_values).index(3.0)
     d.kp3 = list(d.g_pair).index(3.0)
     return [
-        Headline.compare("thresholds: N = 2 pair r_c(g = 3), numeric vs closed form", float(d.rc_pair[0, d.kp3]),
-                         float(two_qubit_threshold_r(g=3.0)), 1e-3, source="closed form"),
-        Headline.compare(f"thresholds: N = {d.n_x} pair r_c(g = 3), symmetric vs full-space solver", float(d.rc_x_sym),
-                         float(d.rc_x_full), 1e-5, source="independent solvers (cross-check)"),
-        Headline(label="pair r_c(g = 3) for N = 2..10 (informational)", value=float(d.rc_pair[-1, d.kp3]),
-                 note=f"N = 2..10: {np.array2string(d.rc_pair[:, d.kp3], precision=2)}"),
-        Headline.compare("gamma -> 0, N = 2: sup pair N vs (sqrt3-1)/8", float(d.wedge[0, 0]), NEGATIVITY_SUPREMUM,
-                         1e-6, source="closed form"),
-        Headline.compare("N = 2: Toth witness threshold equals the PPT threshold r_c(g = 3)", float(d.rc_wit["toth"][0]),
-                         float(two_qubit_threshold_r(g=3.0)), 1e-2, source="closed form (observed equality)"),
-        Headline.compare("gamma -> 0, N = 2: optimal g/r vs 1/(1+sqrt3)", float(d.wedge[0, 1]), 1 / (1 + math.sqrt(3)),
-                         1e-4, source="closed form"),
-        Headline(label=f"pair r_c(g = 3) at N = {d.n_sym[-1]} (informational)", value=float(d.rc_sym[-1]),
-                 note=f"linear in N: r_c = {d.slope_rc:.3f} N {d.icpt_rc:+.2f} (fit over N >= 8)"),
-        Headline(label=f"gamma -> 0 sup pair negativity x N at N = {d.n_wedge[-1]} (informational)",
-                 value=float(d.n_wedge[-1] * d.wedge[-1, 0]),
-                 note=f"sup ~ 1/N (log-log slope {d.slope_sup:.3f}); wedge edge (g/r)_max x N = "
-                      f"{d.n_wedge[-1] * d.wedge[-1, 2]:.3f} (slope {d.slope_xhi:.3f})"),
-        Headline(label=f"Toth spin-squeezing witness threshold r_c(g = 3) at N = {d.n_wit[-1]} (informational)",
-                 value=float(d.rc_wit["toth"][-1]),
-                 note=f"N = {d.n_wit}: {np.array2string(d.rc_wit['toth'], precision=1)}; "
-                      f"Wineland xi2 < 1 from r = {np.array2string(d.rc_wit['xi2'], precision=1)}"),
-        Headline(label=f"half|half threshold r_c(g = 3) at N = {d.n_full[-1]}, full space (informational; "
-                       f"N = 2: {d.rc_half[0, d.k3]:.3f})",
-                 value=float(d.rc_half[-1, d.k3]), note="bipartite entanglement needs LESS reset as N grows"),
+        Headline.compare(
+            "thresholds: N = 2 pair r_c(g = 3), numeric vs closed form",
+            float(d.rc_pair[0, d.kp3]),
+            float(two_qubit_threshold_r(g=3.0)),
+            1e-3,
+            source="closed form",
+        ),
+        Headline.compare(
+            f"thresholds: N = {d.n_x} pair r_c(g = 3), symmetric vs full-space solver",
+            float(d.rc_x_sym),
+            float(d.rc_x_full),
+            1e-5,
+            source="independent solvers (cross-check)",
+        ),
+        Headline(
+            label="pair r_c(g = 3) for N = 2..10 (informational)",
+            value=float(d.rc_pair[-1, d.kp3]),
+            note=f"N = 2..10: {np.array2string(d.rc_pair[:, d.kp3], precision=2)}",
+        ),
+        Headline.compare(
+            "gamma -> 0, N = 2: sup pair N vs (sqrt3-1)/8",
+            float(d.wedge[0, 0]),
+            NEGATIVITY_SUPREMUM,
+            1e-6,
+            source="closed form",
+        ),
+        Headline.compare(
+            "N = 2: Toth witness threshold equals the PPT threshold r_c(g = 3)",
+            float(d.rc_wit["toth"][0]),
+            float(two_qubit_threshold_r(g=3.0)),
+            1e-2,
+            source="closed form (observed equality)",
+        ),
+        Headline.compare(
+            "gamma -> 0, N = 2: optimal g/r vs 1/(1+sqrt3)",
+            float(d.wedge[0, 1]),
+            1 / (1 + math.sqrt(3)),
+            1e-4,
+            source="closed form",
+        ),
+        Headline(
+            label=f"pair r_c(g = 3) at N = {d.n_sym[-1]} (informational)",
+            value=float(d.rc_sym[-1]),
+            note=f"linear in N: r_c = {d.slope_rc:.3f} N {d.icpt_rc:+.2f} (fit over N >= 8)",
+        ),
+        Headline(
+            label=f"gamma -> 0 sup pair negativity x N at N = {d.n_wedge[-1]} (informational)",
+            value=float(d.n_wedge[-1] * d.wedge[-1, 0]),
+            note=f"sup ~ 1/N (log-log slope {d.slope_sup:.3f}); wedge edge (g/r)_max x N = "
+            f"{d.n_wedge[-1] * d.wedge[-1, 2]:.3f} (slope {d.slope_xhi:.3f})",
+        ),
+        Headline(
+            label=f"Toth spin-squeezing witness threshold r_c(g = 3) at N = {d.n_wit[-1]} (informational)",
+            value=float(d.rc_wit["toth"][-1]),
+            note=f"N = {d.n_wit}: {np.array2string(d.rc_wit['toth'], precision=1)}; "
+            f"Wineland xi2 < 1 from r = {np.array2string(d.rc_wit['xi2'], precision=1)}",
+        ),
+        Headline(
+            label=f"half|half threshold r_c(g = 3) at N = {d.n_full[-1]}, full space (informational; "
+            f"N = 2: {d.rc_half[0, d.k3]:.3f})",
+            value=float(d.rc_half[-1, d.k3]),
+            note="bipartite entanglement needs LESS reset as N grows",
+        ),
     ]
 
 
@@ -261,33 +340,69 @@ def fig_schur_thresholds(level: str) -> FigureOutput:
     per_n = [schur_thresholds(n, g=3.0, r_min=0.3, r_max=20.0 * n + 40.0, points=6, xtol=1e-4) for n in ns]
     rc = {w: np.array([t[w] for t in per_n]) for w in ("half", "average", "pair")}
     n_x = 3 if level == "quick" else 6  # independent cross-check: full-space partial transposes
-    cross = {w: (_first(threshold_r(n=n_x, g=3.0, which=w, r_min=0.3, r_max=200.0, points=6, xtol=1e-7)),
-                 _first(threshold_r(n=n_x, g=3.0, which=w, solver="full", r_min=0.3, r_max=200.0, points=6,
-                                    xtol=1e-7)))
-             for w in ("half", "average")}
-    ds = xr.Dataset({f"r_c_{w}": (("n",), v) for w, v in rc.items()}, coords={"n": ns},
-                    attrs={"g": 3.0, "gamma": 1.0, "hamiltonian": "ising", "noise": "dephasing",
-                           "meaning": "r_c: lowest reset rate with a negative partial-transpose eigenvalue",
-                           "solver": "permutation-symmetric + Schur blocks (opentangle.spins.PIState)",
-                           **{f"cross_check_n{n_x}_{w}_{k}": v for w, (a, b) in cross.items()
-                              for k, v in (("schur", a), ("full", b))}})
+    cross = {
+        w: (
+            _first(threshold_r(n=n_x, g=3.0, which=w, r_min=0.3, r_max=200.0, points=6, xtol=1e-7)),
+            _first(threshold_r(n=n_x, g=3.0, which=w, solver="full", r_min=0.3, r_max=200.0, points=6, xtol=1e-7)),
+        )
+        for w in ("half", "average")
+    }
+    ds = xr.Dataset(
+        {f"r_c_{w}": (("n",), v) for w, v in rc.items()},
+        coords={"n": ns},
+        attrs={
+            "g": 3.0,
+            "gamma": 1.0,
+            "hamiltonian": "ising",
+            "noise": "dephasing",
+            "meaning": "r_c: lowest reset rate with a negative partial-transpose eigenvalue",
+            "solver": "permutation-symmetric + Schur blocks (opentangle.spins.PIState)",
+            **{f"cross_check_n{n_x}_{w}_{k}": v for w, (a, b) in cross.items() for k, v in (("schur", a), ("full", b))},
+        },
+    )
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4.2))
     for w, mk in (("half", "o-"), ("average", "s--"), ("pair", "^-")):
         ax.loglog(ns, rc[w], mk, label=f"{w} negativity" if w != "half" else "half | half negativity")
     ax.set(xlabel="N", ylabel="threshold r_c / gamma", title="entanglement thresholds, Ising + dephasing, g = 3 gamma")
     ax.legend(fontsize=8)
-    heads = [Headline.compare(f"Schur thresholds: N = {n_x} {w} r_c(g = 3), Schur blocks vs full space", a, b, 1e-5,
-                              source="independent solvers (cross-check)") for w, (a, b) in cross.items()]
-    heads.append(Headline.compare("Schur thresholds: N = 2 half|half r_c(g = 3) vs closed form", float(rc["half"][0]),
-                                  float(two_qubit_threshold_r(g=3.0)), 1e-3, source="closed form"))
+    heads = [
+        Headline.compare(
+            f"Schur thresholds: N = {n_x} {w} r_c(g = 3), Schur blocks vs full space",
+            a,
+            b,
+            1e-5,
+            source="independent solvers (cross-check)",
+        )
+        for w, (a, b) in cross.items()
+    ]
+    heads.append(
+        Headline.compare(
+            "Schur thresholds: N = 2 half|half r_c(g = 3) vs closed form",
+            float(rc["half"][0]),
+            float(two_qubit_threshold_r(g=3.0)),
+            1e-3,
+            source="closed form",
+        )
+    )
     order = bool(np.all(rc["average"] <= rc["half"] + 1e-3) and np.all(rc["half"] <= rc["pair"] + 1e-3))
-    heads.append(Headline(label="Schur thresholds: r_c(average) <= r_c(half) <= r_c(pair) at every N",
-                          value=str(order), reference="True", passed=order,
-                          source="average > 0 once any cut is NPT; a pair NPT makes its superset cuts NPT"))
-    heads.append(Headline(label=f"half|half r_c(g = 3) at N = {ns[-1]} (informational)", value=float(rc["half"][-1]),
-                          note=f"N = {ns}: half {np.array2string(rc['half'], precision=2)}, "
-                               f"pair {np.array2string(rc['pair'], precision=1)}"))
+    heads.append(
+        Headline(
+            label="Schur thresholds: r_c(average) <= r_c(half) <= r_c(pair) at every N",
+            value=str(order),
+            reference="True",
+            passed=order,
+            source="average > 0 once any cut is NPT; a pair NPT makes its superset cuts NPT",
+        )
+    )
+    heads.append(
+        Headline(
+            label=f"half|half r_c(g = 3) at N = {ns[-1]} (informational)",
+            value=float(rc["half"][-1]),
+            note=f"N = {ns}: half {np.array2string(rc['half'], precision=2)}, "
+            f"pair {np.array2string(rc['pair'], precision=1)}",
+        )
+    )
     return figure_output("reset_schur_thresholds", ds, fig, heads)
 
 
@@ -306,9 +421,15 @@ def fig_average_vs_r(level: str) -> FigureOutput:
     rho5, _ = steady_states_grid(n=5, g=5.0, r=r, gamma=1.0)
     parts = [list(A) for k in (1, 2) for A in itertools.combinations(range(5), k)]
     brute = np.array([np.mean([negativity(x, [2] * 5, part_a=A) for A in parts]) for x in rho5])
-    ds = xr.Dataset({"average_negativity": (("n", "r"), curves), "half_negativity": (("n", "r"), half),
-                     "average_negativity_n5_full_space": (("r",), brute)}, coords={"n": ns, "r": r},
-                    attrs={"g": 5.0, "gamma": 1.0, "solver": "permutation-symmetric + Schur blocks"})
+    ds = xr.Dataset(
+        {
+            "average_negativity": (("n", "r"), curves),
+            "half_negativity": (("n", "r"), half),
+            "average_negativity_n5_full_space": (("r",), brute),
+        },
+        coords={"n": ns, "r": r},
+        attrs={"g": 5.0, "gamma": 1.0, "solver": "permutation-symmetric + Schur blocks"},
+    )
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4.2))
     for i, n in enumerate(ns):
@@ -317,12 +438,25 @@ def fig_average_vs_r(level: str) -> FigureOutput:
     ax.set(xlabel="r / gamma", ylabel="average negativity", title="Ising + dephasing, g = 5 gamma")
     ax.legend(fontsize=8)
     j = int(np.argmax(curves[-1]))
-    return figure_output("reset_average_vs_r", ds, fig, [
-        Headline.compare("average negativity N = 5: Schur blocks vs full-space brute force (max diff over r)",
-                         float(np.max(np.abs(curves[0] - brute))), 0.0, 1e-8, source="independent computation"),
-        Headline(label=f"max average negativity at N = {ns[-1]} (informational)", value=float(curves[-1].max()),
-                 note=f"at r = {r[j]:.3g}; N = {ns}: max {np.array2string(curves.max(axis=1), precision=4)}"),
-    ])
+    return figure_output(
+        "reset_average_vs_r",
+        ds,
+        fig,
+        [
+            Headline.compare(
+                "average negativity N = 5: Schur blocks vs full-space brute force (max diff over r)",
+                float(np.max(np.abs(curves[0] - brute))),
+                0.0,
+                1e-8,
+                source="independent computation",
+            ),
+            Headline(
+                label=f"max average negativity at N = {ns[-1]} (informational)",
+                value=float(curves[-1].max()),
+                note=f"at r = {r[j]:.3g}; N = {ns}: max {np.array2string(curves.max(axis=1), precision=4)}",
+            ),
+        ],
+    )
 
 
 # --------------------------------------------------------------------------- Fig. 3 Poisson mean, Heisenberg
@@ -368,8 +502,9 @@ def _pair_states(r: np.ndarray) -> dict[int, np.ndarray]:
         if n == 2:
             pairs[n] = steady_states_grid(n=2, g=5.0, r=r, gamma=1.0)[0]
         else:
-            pairs[n] = np.array([solve(n=n, g=5.0, r=float(x), gamma=1.0, gap=False, solver="symmetric").rho2
-                                 for x in r])
+            pairs[n] = np.array(
+                [solve(n=n, g=5.0, r=float(x), gamma=1.0, gap=False, solver="symmetric").rho2 for x in r]
+            )
     return pairs
 
 
@@ -382,15 +517,23 @@ def fig_poisson_means(level: str) -> FigureOutput:
     r = np.geomspace(0.3, 300.0, 12 if level == "quick" else 32)
     pairs = _pair_states(r)
     ns = sorted(pairs)
-    neg = np.array([np.asarray(negativity(sum(w * pairs[n] for w, n in zip(poisson_weights_mean(m), ns))))
-                    for m in MEANS])
+    neg = np.array(
+        [np.asarray(negativity(sum(w * pairs[n] for w, n in zip(poisson_weights_mean(m), ns)))) for m in MEANS]
+    )
     pair_neg = np.array([np.asarray(negativity(pairs[n])) for n in ns])
     ds = xr.Dataset(
-        {"mixture_negativity": (("mean", "r"), neg), "pair_negativity": (("n", "r"), pair_neg),
-         "weights": (("mean", "n"), np.array([poisson_weights_mean(m) for m in MEANS]))},
+        {
+            "mixture_negativity": (("mean", "r"), neg),
+            "pair_negativity": (("n", "r"), pair_neg),
+            "weights": (("mean", "n"), np.array([poisson_weights_mean(m) for m in MEANS])),
+        },
         coords={"mean": list(MEANS), "r": r, "n": ns},
-        attrs={"g": 5.0, "gamma": 1.0, "source": SOURCE,
-               "note": "Poisson mixture over N in [2, 6] of the reduced two-qubit states; the paper's mean is unstated"},
+        attrs={
+            "g": 5.0,
+            "gamma": 1.0,
+            "source": SOURCE,
+            "note": "Poisson mixture over N in [2, 6] of the reduced two-qubit states; the paper's mean is unstated",
+        },
     )
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.6, 4))
@@ -399,12 +542,20 @@ def fig_poisson_means(level: str) -> FigureOutput:
     ax.set(xlabel="r / gamma", ylabel="negativity of the mixture", title="Fig. 3 mixture vs the unstated Poisson mean")
     ax.legend(fontsize=8)
     peaks = neg.max(axis=1)
-    return figure_output("reset_fig3_poisson_means", ds, fig, [
-        Headline.info("Fig.3 max mixture negativity for Poisson means 2..6",
-                      " / ".join(f"{p:.4f}" for p in peaks), source=SOURCE,
-                      note=f"spread {peaks.max() - peaks.min():.4f} over the unstated mean; "
-                           f"entangled at every mean: {bool(np.all(peaks > 0))}"),
-    ])
+    return figure_output(
+        "reset_fig3_poisson_means",
+        ds,
+        fig,
+        [
+            Headline.info(
+                "Fig.3 max mixture negativity for Poisson means 2..6",
+                " / ".join(f"{p:.4f}" for p in peaks),
+                source=SOURCE,
+                note=f"spread {peaks.max() - peaks.min():.4f} over the unstated mean; "
+                f"entangled at every mean: {bool(np.all(peaks > 0))}",
+            ),
+        ],
+    )
 
 
 def fig_heisenberg(level: str) -> FigureOutput:
@@ -412,6 +563,7 @@ def fig_heisenberg(level: str) -> FigureOutput:
     import xarray as xr
 
     from opentangle.measures import negativity
+
     gs = np.array([0.5, 2.0, 5.0]) if level == "quick" else np.array([0.1, 0.5, 1.0, 2.0, 5.0, 10.0])
     rs = np.geomspace(0.1, 100.0, 5 if level == "quick" else 11)
     err = np.zeros((gs.size, rs.size))
@@ -423,20 +575,46 @@ def fig_heisenberg(level: str) -> FigureOutput:
             neg[i, j] = float(negativity(res.rho))
     n4 = solve(n=4, hamiltonian="heisenberg", g=3.0, r=2.0, gamma=1.0, gap=False, solver="full")
     err4 = float(np.abs(n4.rho - heisenberg_steady_state(4, r=2.0)).max())
-    ds = xr.Dataset({"max_abs_error": (("g", "r"), err), "negativity": (("g", "r"), neg)},
-                    coords={"g": gs, "r": rs},
-                    attrs={"gamma": 1.0, "closed_form": "rho1^(x)N, rho1 = (1 + r/(r+gamma) sx)/2", "n4_error": err4})
+    ds = xr.Dataset(
+        {"max_abs_error": (("g", "r"), err), "negativity": (("g", "r"), neg)},
+        coords={"g": gs, "r": rs},
+        attrs={"gamma": 1.0, "closed_form": "rho1^(x)N, rho1 = (1 + r/(r+gamma) sx)/2", "n4_error": err4},
+    )
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.6, 4))
     for g, row in zip(gs, err):
         ax.loglog(rs, np.maximum(row, 1e-17), "o-", label=f"g = {g:g}")
-    ax.set(xlabel="r / gamma", ylabel="max |rho_numeric - rho_closed|", title="Heisenberg, N = 2: steady state vs closed form")
+    ax.set(
+        xlabel="r / gamma",
+        ylabel="max |rho_numeric - rho_closed|",
+        title="Heisenberg, N = 2: steady state vs closed form",
+    )
     ax.legend(fontsize=8)
-    return figure_output("reset_heisenberg", ds, fig, [
-        Headline.compare("Heisenberg N=2: max |rho - rho1 (x) rho1| over (g, r) (full-space solver)", float(err.max()),
-                         0.0, 1e-8, source="derived closed form (module doc)"),
-        Headline.compare("Heisenberg N=4, g=3, r=2: max |rho - rho1^(x)4|", err4, 0.0, 1e-8,
-                         source="derived closed form (module doc)"),
-        Headline.compare("Heisenberg N=2: max negativity over (g, r)", float(neg.max()), 0.0, 1e-8,
-                         source="derived: product steady state, never entangled"),
-    ])
+    return figure_output(
+        "reset_heisenberg",
+        ds,
+        fig,
+        [
+            Headline.compare(
+                "Heisenberg N=2: max |rho - rho1 (x) rho1| over (g, r) (full-space solver)",
+                float(err.max()),
+                0.0,
+                1e-8,
+                source="derived closed form (module doc)",
+            ),
+            Headline.compare(
+                "Heisenberg N=4, g=3, r=2: max |rho - rho1^(x)4|",
+                err4,
+                0.0,
+                1e-8,
+                source="derived closed form (module doc)",
+            ),
+            Headline.compare(
+                "Heisenberg N=2: max negativity over (g, r)",
+                float(neg.max()),
+                0.0,
+                1e-8,
+                source="derived: product steady state, never entangled",
+            ),
+        ],
+    )

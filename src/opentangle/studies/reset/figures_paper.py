@@ -82,9 +82,24 @@ def _fig1_data(level: str) -> dict[str, Any]:
     line_num = np.asarray(negativity(rho_line))
     sup_num = float(line_num.max())
     line_err = float(np.max(np.abs(line_num - two_qubit_negativity(g=r_line / (1 + math.sqrt(3)), r=r_line))))
-    return {"npts": npts, "r": r, "g": g, "num": num, "residual": residual, "elapsed": elapsed, "closed": closed,
-            "err": err, "r_cut": r_cut, "cut_num": cut_num, "rc_num": rc_num, "rc_closed": rc_closed,
-            "r_line": r_line, "line_num": line_num, "sup_num": sup_num, "line_err": line_err}
+    return {
+        "npts": npts,
+        "r": r,
+        "g": g,
+        "num": num,
+        "residual": residual,
+        "elapsed": elapsed,
+        "closed": closed,
+        "err": err,
+        "r_cut": r_cut,
+        "cut_num": cut_num,
+        "rc_num": rc_num,
+        "rc_closed": rc_closed,
+        "r_line": r_line,
+        "line_num": line_num,
+        "sup_num": sup_num,
+        "line_err": line_err,
+    }
 
 
 def _fig1_plot(d: dict[str, Any]) -> Any:
@@ -102,7 +117,13 @@ def _fig1_plot(d: dict[str, Any]) -> Any:
     ax.plot(rb, rb, "k--", lw=0.8)
     ax.plot(rb, rb / (1 + math.sqrt(3)), color="tab:blue", lw=0.8, label="g = r/(1+sqrt3)")
     ax.axhline(2.5, color="tab:green", lw=0.8, ls=":")
-    ax.set(xlim=(0, 20), ylim=(0, 20), xlabel="r / gamma", ylabel="g / gamma", title="Fig. 1: two qubits, Ising + dephasing")
+    ax.set(
+        xlim=(0, 20),
+        ylim=(0, 20),
+        xlabel="r / gamma",
+        ylabel="g / gamma",
+        title="Fig. 1: two qubits, Ising + dephasing",
+    )
     ax.legend(loc="lower right", fontsize=8, framealpha=0.9)
     ins = ax.inset_axes([0.1, 0.6, 0.34, 0.26])
     ins.semilogx(r_cut, cut_num, "k-", lw=1)
@@ -134,23 +155,57 @@ def fig1(level: str) -> FigureOutput:
         attrs={"gamma": 1.0, "n": 2, "max_abs_error": err, "batched_seconds": elapsed, "cut_g": 2.5},
     )
     fig = _fig1_plot(d)
-    return figure_output("reset_fig1", ds, fig, [
-        Headline.compare("Fig.1 max |numeric - closed form| over the grid", err, 0.0, 1e-8, source=f"{SOURCE}, Eq. (3)",
-                         note=f"{npts}x{npts} grid, r, g in [0.1, 20], gamma = 1"),
-        Headline(label="Fig.1 batched grid solve (s, informative)", value=round(elapsed, 3),
-                 note=f"{npts * npts} steady states + negativities, one steady_state_linear call"),
-        Headline.compare("Fig.1 inset: threshold r_c at g = 2.5", float(rc_num[0]) if rc_num.size else math.nan,
-                         float(rc_closed), 1e-6, source="closed form (root of Eq. (3) numerator)"),
-        Headline.compare("Fig.1 sup of N along g = r/(1+sqrt3): numeric max over r in [1, 1e7]", sup_num, 0.092, 6e-4,
-                         source=f"{SOURCE}, Fig. 1 caption (~0.092)",
-                         note="400-point line scan of batched numeric steady states"),
-        Headline.compare("Fig.1 same numeric line max vs (sqrt3-1)/8", sup_num, NEGATIVITY_SUPREMUM, 1e-5,
-                         source="closed form (limit r -> infinity)",
-                         note=f"max |numeric - closed form| on the line {line_err:.1e}"),
-        Headline.compare("Fig.1 max N on the plotted window r, g <= 20", float(num.max()), 0.068, 1e-3,
-                         source=f"{SOURCE}, Fig. 1 caption ('darkest area 0.068')",
-                         note="assumes the paper plots r, g in [0, 20] gamma"),
-    ])
+    return figure_output(
+        "reset_fig1",
+        ds,
+        fig,
+        [
+            Headline.compare(
+                "Fig.1 max |numeric - closed form| over the grid",
+                err,
+                0.0,
+                1e-8,
+                source=f"{SOURCE}, Eq. (3)",
+                note=f"{npts}x{npts} grid, r, g in [0.1, 20], gamma = 1",
+            ),
+            Headline(
+                label="Fig.1 batched grid solve (s, informative)",
+                value=round(elapsed, 3),
+                note=f"{npts * npts} steady states + negativities, one steady_state_linear call",
+            ),
+            Headline.compare(
+                "Fig.1 inset: threshold r_c at g = 2.5",
+                float(rc_num[0]) if rc_num.size else math.nan,
+                float(rc_closed),
+                1e-6,
+                source="closed form (root of Eq. (3) numerator)",
+            ),
+            Headline.compare(
+                "Fig.1 sup of N along g = r/(1+sqrt3): numeric max over r in [1, 1e7]",
+                sup_num,
+                0.092,
+                6e-4,
+                source=f"{SOURCE}, Fig. 1 caption (~0.092)",
+                note="400-point line scan of batched numeric steady states",
+            ),
+            Headline.compare(
+                "Fig.1 same numeric line max vs (sqrt3-1)/8",
+                sup_num,
+                NEGATIVITY_SUPREMUM,
+                1e-5,
+                source="closed form (limit r -> infinity)",
+                note=f"max |numeric - closed form| on the line {line_err:.1e}",
+            ),
+            Headline.compare(
+                "Fig.1 max N on the plotted window r, g <= 20",
+                float(num.max()),
+                0.068,
+                1e-3,
+                source=f"{SOURCE}, Fig. 1 caption ('darkest area 0.068')",
+                note="assumes the paper plots r, g in [0, 20] gamma",
+            ),
+        ],
+    )
 
 
 # --------------------------------------------------------------------------- Fig. 2
@@ -162,15 +217,30 @@ def fig2(level: str) -> FigureOutput:
 
     r = np.geomspace(0.1, 1000.0, 60 if level == "quick" else 160)
     s_values = [0.0, 0.25, 0.5]
-    curves = np.array([np.asarray(negativity(steady_states_grid(n=2, g=10.0, r=r, hamiltonian="xyz", noise="thermal",
-                                                                B=8.0, C=4.0, s=s)[0])) for s in s_values])
-    ds = xr.Dataset({"negativity": (("s", "r"), curves)}, coords={"s": s_values, "r": r},
-                    attrs={"g": 10.0, "B": 8.0, "C": 4.0, "hamiltonian": "xyz", "gamma_unit": "C/4"})
+    curves = np.array(
+        [
+            np.asarray(
+                negativity(
+                    steady_states_grid(n=2, g=10.0, r=r, hamiltonian="xyz", noise="thermal", B=8.0, C=4.0, s=s)[0]
+                )
+            )
+            for s in s_values
+        ]
+    )
+    ds = xr.Dataset(
+        {"negativity": (("s", "r"), curves)},
+        coords={"s": s_values, "r": r},
+        attrs={"g": 10.0, "B": 8.0, "C": 4.0, "hamiltonian": "xyz", "gamma_unit": "C/4"},
+    )
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.6, 4))
     for s, c in zip(s_values, curves):
-        ax.semilogx(r, c, label=f"s = {s:g}" + (" (T = 0)" if s == 0 else " (T = inf)" if s == 0.5 else ""),
-                    ls="-" if s != 0.25 else ":")
+        ax.semilogx(
+            r,
+            c,
+            label=f"s = {s:g}" + (" (T = 0)" if s == 0 else " (T = inf)" if s == 0.5 else ""),
+            ls="-" if s != 0.25 else ":",
+        )
     ax.set(xlabel="r / gamma", ylabel="negativity", title="Fig. 2: XYZ + field, g = 10 gamma, C = B/2 = 4 gamma")
     ax.legend()
     ordered = bool(np.all(curves[0] >= curves[1] - 1e-12) and np.all(curves[1] >= curves[2] - 1e-12))
@@ -178,20 +248,49 @@ def fig2(level: str) -> FigureOutput:
     sym_max = []
     for k in (0, 2):
         j = int(np.argmax(curves[k]))
-        ss = symmetric_solve(ResetParams(n=2, g=10.0, r=float(r[j]), hamiltonian="xyz", noise="thermal", B=8.0, C=4.0, s=s_values[k]).validate())
+        ss = symmetric_solve(
+            ResetParams(
+                n=2, g=10.0, r=float(r[j]), hamiltonian="xyz", noise="thermal", B=8.0, C=4.0, s=s_values[k]
+            ).validate()
+        )
         sym_max.append(float(negativity(ss.rho2)))
-    return figure_output("reset_fig2", ds, fig, [
-        Headline.compare("Fig.2 max N, s = 0 (zero temperature): full space vs symmetric solver",
-                         float(curves[0].max()), sym_max[0], 1e-8, source="independent solvers (cross-check)",
-                         note="paper's curve values are not legible; this checks the number, not the figure"),
-        Headline.compare("Fig.2 max N, s = 1/2 (infinite temperature): full space vs symmetric solver",
-                         float(curves[2].max()), sym_max[1], 1e-8, source="independent solvers (cross-check)",
-                         note="paper: entangled even at infinite temperature"),
-        Headline(label="Fig.2 s = 1/4 lies between s = 0 and s = 1/2", value=str(ordered), reference="True",
-                 passed=ordered, source=f"{SOURCE}, Fig. 2 caption"),
-        Headline(label="Fig.2 entangled at s = 1/2", value=str(bool(curves[2].max() > 1e-6)), reference="True",
-                 passed=bool(curves[2].max() > 1e-6), source=SOURCE),
-    ])
+    return figure_output(
+        "reset_fig2",
+        ds,
+        fig,
+        [
+            Headline.compare(
+                "Fig.2 max N, s = 0 (zero temperature): full space vs symmetric solver",
+                float(curves[0].max()),
+                sym_max[0],
+                1e-8,
+                source="independent solvers (cross-check)",
+                note="paper's curve values are not legible; this checks the number, not the figure",
+            ),
+            Headline.compare(
+                "Fig.2 max N, s = 1/2 (infinite temperature): full space vs symmetric solver",
+                float(curves[2].max()),
+                sym_max[1],
+                1e-8,
+                source="independent solvers (cross-check)",
+                note="paper: entangled even at infinite temperature",
+            ),
+            Headline(
+                label="Fig.2 s = 1/4 lies between s = 0 and s = 1/2",
+                value=str(ordered),
+                reference="True",
+                passed=ordered,
+                source=f"{SOURCE}, Fig. 2 caption",
+            ),
+            Headline(
+                label="Fig.2 entangled at s = 1/2",
+                value=str(bool(curves[2].max() > 1e-6)),
+                reference="True",
+                passed=bool(curves[2].max() > 1e-6),
+                source=SOURCE,
+            ),
+        ],
+    )
 
 
 # --------------------------------------------------------------------------- Fig. 3
@@ -246,18 +345,40 @@ def fig3(level: str) -> FigureOutput:
     j = int(np.argmax(avg5))
     parts = [list(A) for k in (1, 2) for A in itertools.combinations(range(5), k)]
     avg_brute = float(np.mean([negativity(rho5[j], [2] * 5, part_a=A) for A in parts]))
-    return figure_output("reset_fig3", ds, fig, [
-        Headline.compare("Fig.3 max average negativity, N = 5: fast path vs brute force over 15 bipartitions",
-                         float(avg5.max()), avg_brute, 1e-10, source="independent computation (cross-check)"),
-        Headline.compare("Fig.3 max pair negativity, N = 5: full space vs symmetric solver",
-                         float(pair5_full.max()), float(pair_neg[5].max()), 1e-8,
-                         source="independent solvers (cross-check)"),
-        Headline.compare("Fig.3 pair negativity N = 5: symmetric vs full-space solver (max diff)",
-                         float(np.max(np.abs(pair_neg[5] - pair5_full))), 0.0, 1e-8, source="independent solvers"),
-        Headline(label="Fig.3 max Poisson-mixture pair negativity (informational, no reference)",
-                 value=float(mix_neg.max()), source=SOURCE,
-                 note="Poisson mean is our choice (4); paper: the mixture stays entangled"),
-    ])
+    return figure_output(
+        "reset_fig3",
+        ds,
+        fig,
+        [
+            Headline.compare(
+                "Fig.3 max average negativity, N = 5: fast path vs brute force over 15 bipartitions",
+                float(avg5.max()),
+                avg_brute,
+                1e-10,
+                source="independent computation (cross-check)",
+            ),
+            Headline.compare(
+                "Fig.3 max pair negativity, N = 5: full space vs symmetric solver",
+                float(pair5_full.max()),
+                float(pair_neg[5].max()),
+                1e-8,
+                source="independent solvers (cross-check)",
+            ),
+            Headline.compare(
+                "Fig.3 pair negativity N = 5: symmetric vs full-space solver (max diff)",
+                float(np.max(np.abs(pair_neg[5] - pair5_full))),
+                0.0,
+                1e-8,
+                source="independent solvers",
+            ),
+            Headline(
+                label="Fig.3 max Poisson-mixture pair negativity (informational, no reference)",
+                value=float(mix_neg.max()),
+                source=SOURCE,
+                note="Poisson mean is our choice (4); paper: the mixture stays entangled",
+            ),
+        ],
+    )
 
 
 # --------------------------------------------------------------------------- imperfect reset
@@ -280,8 +401,12 @@ def critical_purity(*, tol: float = 1e-10) -> tuple[float, float]:
         xs = np.linspace(0.05, 2.0, 40)
         v = [lam(purity, x) for x in xs]
         k = int(np.argmin(v))
-        res = minimize_scalar(lambda x: lam(purity, x), bounds=(xs[max(k - 1, 0)], xs[min(k + 1, len(xs) - 1)]),
-                              method="bounded", options={"xatol": 1e-8})
+        res = minimize_scalar(
+            lambda x: lam(purity, x),
+            bounds=(xs[max(k - 1, 0)], xs[min(k + 1, len(xs) - 1)]),
+            method="bounded",
+            options={"xatol": 1e-8},
+        )
         return float(res.fun), float(res.x)
 
     p_c = brentq(lambda p: best(p)[0], 0.75, 0.95, xtol=tol)
@@ -312,8 +437,11 @@ def fig_imperfect(level: str) -> FigureOutput:
     rho0, _ = steady_states_grid(n=2, g=Xl, r=1.0, gamma=0.0, purity=Pl)
     nmax = np.asarray(negativity(rho0)).max(axis=1)
     ds = xr.Dataset(
-        {"negativity": (("g", "r", "purity"), neg), "entangled_fraction": (("purity",), area),
-         "max_negativity_gamma0": (("purity_line",), nmax)},
+        {
+            "negativity": (("g", "r", "purity"), neg),
+            "entangled_fraction": (("purity",), area),
+            "max_negativity_gamma0": (("purity_line",), nmax),
+        },
         coords={"g": g, "r": r, "purity": purities, "purity_line": pur_line},
         attrs={"gamma": 1.0, "critical_purity": p_c, "optimal_g_over_r_at_critical_purity": x_c},
     )
@@ -327,14 +455,32 @@ def fig_imperfect(level: str) -> FigureOutput:
     ax.legend(fontsize=8, loc="upper left")
     ax2.plot(pur_line, nmax, "k-")
     ax2.axvline(p_c, color="tab:red", ls="--", label=f"P_c = {p_c:.5f}")
-    ax2.set(xlabel="purity P of the fresh state", ylabel="sup over g, r of N (gamma -> 0 limit)",
-            title="where the entangled region vanishes")
+    ax2.set(
+        xlabel="purity P of the fresh state",
+        ylabel="sup over g, r of N (gamma -> 0 limit)",
+        title="where the entangled region vanishes",
+    )
     ax2.legend()
     shrinks = bool(np.all(np.diff(area) <= 1e-12))
-    return figure_output("reset_imperfect", ds, fig, [
-        Headline.compare("imperfect reset: critical purity P_c where the region vanishes", p_c, 5 / 6, 1e-6,
-                         source="numerical observation: P_c = 5/6, i.e. Bloch length sqrt(2/3)",
-                         note=f"optimal g/r at P_c = {x_c:.6f} (1/sqrt6 = {1 / math.sqrt(6):.6f})"),
-        Headline(label="imperfect reset: region shrinks monotonically with purity", value=str(shrinks),
-                 reference="True", passed=shrinks, source=f"{SOURCE}, Sec. III A"),
-    ])
+    return figure_output(
+        "reset_imperfect",
+        ds,
+        fig,
+        [
+            Headline.compare(
+                "imperfect reset: critical purity P_c where the region vanishes",
+                p_c,
+                5 / 6,
+                1e-6,
+                source="numerical observation: P_c = 5/6, i.e. Bloch length sqrt(2/3)",
+                note=f"optimal g/r at P_c = {x_c:.6f} (1/sqrt6 = {1 / math.sqrt(6):.6f})",
+            ),
+            Headline(
+                label="imperfect reset: region shrinks monotonically with purity",
+                value=str(shrinks),
+                reference="True",
+                passed=shrinks,
+                source=f"{SOURCE}, Sec. III A",
+            ),
+        ],
+    )

@@ -88,7 +88,8 @@ def schur_negativities(steady: Any, n: int) -> Any:
     if not worst <= SCHUR_NEGATIVITY_ATOL:
         raise ConvergenceError(
             f"N = {n}: the Schur-basis negativity is ill-conditioned at double precision (rounding-error estimate "
-            f"{worst:.1e} > {SCHUR_NEGATIVITY_ATOL:g}); use a smaller N, or solver='full' for N <= {FULL_SPACE_MAX_N}")
+            f"{worst:.1e} > {SCHUR_NEGATIVITY_ATOL:g}); use a smaller N, or solver='full' for N <= {FULL_SPACE_MAX_N}"
+        )
     return neg
 
 
@@ -147,11 +148,15 @@ def genuine_entanglement_of(state: Any, *, solver: str = "clarabel", tol: float 
 def gme_skip_note(n: int) -> str | None:
     """Why ``genuine_entanglement_value`` is not computed at this N (``None``: it is, for 3 <= N <= GME_MAX_N)."""
     if n < 3:
-        return ("genuine_entanglement_value is not computed for N = 2: there GME is entanglement, "
-                "which negativity > 0 decides exactly")
+        return (
+            "genuine_entanglement_value is not computed for N = 2: there GME is entanglement, "
+            "which negativity > 0 decides exactly"
+        )
     if n > GME_MAX_N:
-        return (f"genuine_entanglement_value is not computed for N = {n} > GME_MAX_N = {GME_MAX_N} "
-                "(the PPT-mixture SDP takes minutes at N = 10)")
+        return (
+            f"genuine_entanglement_value is not computed for N = {n} > GME_MAX_N = {GME_MAX_N} "
+            "(the PPT-mixture SDP takes minutes at N = 10)"
+        )
     return None
 
 

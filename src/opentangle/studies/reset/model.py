@@ -135,7 +135,8 @@ class ResetParams(Params):
         )
         if out.noise == "thermal" and out.C < out.B / 2:
             raise InvalidParameterError(
-                f"thermal noise needs C >= B/2 (T2 <= 2 T1) to be completely positive; got B={out.B}, C={out.C}")
+                f"thermal noise needs C >= B/2 (T2 <= 2 T1) to be completely positive; got B={out.B}, C={out.C}"
+            )
         return out
 
     def at(self, **changes: Any) -> ResetParams:
@@ -148,10 +149,16 @@ class ResetOptions(Options):
     """Algorithm options of the reset study (never swept, not physics)."""
 
     solver: str = param("auto", "auto | full | symmetric. auto: the permutation-symmetric solver (exact here).")
-    gme: bool = param(False, "Also compute genuine_entanglement_value (PPT-mixture SDP, 3 <= N <= 10; seconds per "
-                             "point, minutes at N = 10). Without --gme it is null.")
-    gap: bool = param(False, "Also compute the Liouvillian gap (full space, N <= 10; the slowest part at large N). "
-                             "Without --gap it is null.")
+    gme: bool = param(
+        False,
+        "Also compute genuine_entanglement_value (PPT-mixture SDP, 3 <= N <= 10; seconds per "
+        "point, minutes at N = 10). Without --gme it is null.",
+    )
+    gap: bool = param(
+        False,
+        "Also compute the Liouvillian gap (full space, N <= 10; the slowest part at large N). "
+        "Without --gap it is null.",
+    )
 
     def validate(self) -> ResetOptions:
         out = self.converted()
@@ -235,8 +242,9 @@ def thermal_noise(*, site: int, B: float, C: float, s: float, dims: Sequence[int
     B = check_nonnegative(B, "B (inversion decay rate)")
     C = check_nonnegative(C, "C (polarisation decay rate)")
     if B / 2 - 1e-12 * max(1.0, B) > C:
-        raise InvalidParameterError(f"thermal noise with C={C} < B/2={B / 2} is not completely positive "
-                                    "(needs T2 <= 2 T1); raise C")
+        raise InvalidParameterError(
+            f"thermal noise with C={C} < B/2={B / 2} is not completely positive (needs T2 <= 2 T1); raise C"
+        )
     t1 = math.inf if B == 0 else 1.0 / B
     t2 = math.inf if C == 0 else 1.0 / C
     return thermal_jumps(site=site, t1=t1, t2=min(t2, 2 * t1), n_th=thermal_occupation(s), dims=dims)
@@ -299,8 +307,9 @@ def _terms_cached(n: int, kind: str, noise: str, B: float, C: float, s: float) -
     return L_H, L_noise, L_mixed, (L_plus - L_mixed).tocsr()
 
 
-def liouvillian_terms(*, n: int, hamiltonian: str = "ising", noise: str = "dephasing", B: float = 0.0,
-                      C: float = 1.0, s: float = 0.5) -> tuple:
+def liouvillian_terms(
+    *, n: int, hamiltonian: str = "ising", noise: str = "dephasing", B: float = 0.0, C: float = 1.0, s: float = 0.5
+) -> tuple:
     r"""Terms ``(L_H, L_noise, L_mix, L_coh)`` with :math:`\mathcal L = g L_H + c L_\text{noise} + r L_\text{mix} + r b L_\text{coh}`.
 
     ``c = gamma`` for dephasing (``L_noise`` built at unit rate) and ``c = 1`` for thermal
@@ -359,7 +368,7 @@ def check_full_n(n: int) -> None:
     """Refuse ``n > FULL_SPACE_MAX_N`` with the memory estimate (:class:`InvalidParameterError`)."""
     if n > FULL_SPACE_MAX_N:
         raise InvalidParameterError(
-            f"n = {n} is above the full-space limit n <= {FULL_SPACE_MAX_N}: the 4^n = {4 ** n:.3g}-dimensional "
+            f"n = {n} is above the full-space limit n <= {FULL_SPACE_MAX_N}: the 4^n = {4**n:.3g}-dimensional "
             f"Liouville space needs an estimated {full_space_memory_estimate(n) / 1e9:.3g} GB "
             f"(limit {full_space_memory_estimate(FULL_SPACE_MAX_N) / 1e9:.2g} GB); use solver='symmetric' "
             "(exact for this model)"

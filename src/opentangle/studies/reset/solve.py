@@ -84,8 +84,10 @@ class ResetResult:
     def __repr__(self) -> str:
         p = self.params
         vals = ", ".join(f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}" for k, v in self.measures.items())
-        return (f"ResetResult(n={p.n}, g={p.g:g}, gamma={p.gamma:g}, r={p.r:g}, {p.hamiltonian}/{p.noise}, "
-                f"solver={self.method}: {vals})")
+        return (
+            f"ResetResult(n={p.n}, g={p.g:g}, gamma={p.gamma:g}, r={p.r:g}, {p.hamiltonian}/{p.noise}, "
+            f"solver={self.method}: {vals})"
+        )
 
 
 def _unique(exc: NonUniqueSteadyStateError, r: float) -> NonUniqueSteadyStateError:
@@ -131,8 +133,12 @@ def _solve_full(p: ResetParams, measures: dict[str, Any]) -> tuple[Any, np.ndarr
 def _solve_symmetric(p: ResetParams, measures: dict[str, Any], extra: dict[str, Any]) -> Any:
     ss = symmetric_solve(p)
     neg = schur_negativities(ss, p.n)
-    extra.update(symmetric_dimension=ss.dimension, negativity_error=float(neg.errors[-1]),
-                 average_negativity_error=neg.average_error, schur_symmetry=neg.symmetry)
+    extra.update(
+        symmetric_dimension=ss.dimension,
+        negativity_error=float(neg.errors[-1]),
+        average_negativity_error=neg.average_error,
+        schur_symmetry=neg.symmetry,
+    )
     measures["negativity"] = neg.half
     measures.update(pair_measures(ss.rho2))
     measures["average_negativity"] = neg.average
@@ -140,8 +146,9 @@ def _solve_symmetric(p: ResetParams, measures: dict[str, Any], extra: dict[str, 
     return ss
 
 
-def solve(params: ResetParams | None = None, /, *, solver: str = "auto", gme: bool = False, gap: bool = False,
-          **fields: Any) -> ResetResult:
+def solve(
+    params: ResetParams | None = None, /, *, solver: str = "auto", gme: bool = False, gap: bool = False, **fields: Any
+) -> ResetResult:
     """Steady state and measures at one parameter point.
 
     Give a :class:`ResetParams` or its fields as keywords.  ``solver`` is ``"auto"`` (the
@@ -175,7 +182,9 @@ def solve(params: ResetParams | None = None, /, *, solver: str = "auto", gme: bo
         rho, rho1, rho2 = None, ss.rho1, ss.rho2
     value, res, note = gme_measure(opts.gme, p.n, ss if rho is None else rho)
     measures["genuine_entanglement_value"] = value
-    extra.update({k: v for k, v in (("genuine_entanglement", res), ("genuine_entanglement_note", note)) if v is not None})
+    extra.update(
+        {k: v for k, v in (("genuine_entanglement", res), ("genuine_entanglement_note", note)) if v is not None}
+    )
     measures["residual"] = float(ss.residual)
     measures["gap"] = reset_gap(p) if opts.gap and p.n <= GAP_MAX_N else None
     measures.update(spin_squeezing_witness(rho1, rho2, p.n))
@@ -235,8 +244,15 @@ def evaluate_gap(params: ResetParams | None = None, /, *, method: str = "auto", 
     if method in ("engine", "auto"):
         return reset_gap(p)
     try:  # ncv = 24, tol = 1e-10: about 2x faster than ncv = 40, tol = 1e-12 at N = 8, same gap to 1e-9
-        ev = spla.eigs(liouvillian(build_model(p)).tocsr(), k=6, which="LR", ncv=24, tol=1e-10, maxiter=20000,
-                       return_eigenvectors=False)
+        ev = spla.eigs(
+            liouvillian(build_model(p)).tocsr(),
+            k=6,
+            which="LR",
+            ncv=24,
+            tol=1e-10,
+            maxiter=20000,
+            return_eigenvectors=False,
+        )
     except spla.ArpackNoConvergence as exc:
         raise ConvergenceError(f"ARPACK did not converge for the Liouvillian gap: {exc}") from exc
     rest = np.delete(ev, int(np.argmin(np.abs(ev))))
@@ -251,9 +267,19 @@ def _check_grid_rates(g: np.ndarray, r: np.ndarray, gamma: np.ndarray, purity: n
         raise InvalidParameterError("purity of the fresh state must lie in [0.5, 1]")
 
 
-def steady_states_grid(*, n: int = 2, g: Any, r: Any, gamma: Any = 1.0, purity: Any = 1.0,
-                       hamiltonian: str = "ising", noise: str = "dephasing", B: float = 0.0, C: float = 1.0,
-                       s: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+def steady_states_grid(
+    *,
+    n: int = 2,
+    g: Any,
+    r: Any,
+    gamma: Any = 1.0,
+    purity: Any = 1.0,
+    hamiltonian: str = "ising",
+    noise: str = "dephasing",
+    B: float = 0.0,
+    C: float = 1.0,
+    s: float = 0.5,
+) -> tuple[np.ndarray, np.ndarray]:
     """Full-space steady states on a grid (one batched ``steady_state_linear`` call for ``n <= BATCH_MAX_N``).
 
     Arrays ``g, r, gamma, purity`` broadcast together; returns ``(rho, residual)`` with
@@ -270,8 +296,10 @@ def steady_states_grid(*, n: int = 2, g: Any, r: Any, gamma: Any = 1.0, purity: 
         rho, residual = np.asarray(res.rho), np.asarray(res.residual)
     else:  # dense batched LU of 4^n x 4^n is too costly: one iterative solve per point
         base = ResetParams(n=n, hamiltonian=hamiltonian, noise=noise, B=B, C=C, s=s)
-        sols = [steady_state(build_model(base.at(g=a, r=b, gamma=c, purity=d)))
-                for a, b, c, d in zip(g.ravel(), r.ravel(), gamma.ravel(), purity.ravel())]
+        sols = [
+            steady_state(build_model(base.at(g=a, r=b, gamma=c, purity=d)))
+            for a, b, c, d in zip(g.ravel(), r.ravel(), gamma.ravel(), purity.ravel())
+        ]
         rho = np.array([x.rho for x in sols])
         residual = np.array([x.residual for x in sols])
     rho = rho.reshape(*g.shape, D, D)
@@ -282,8 +310,9 @@ def steady_states_grid(*, n: int = 2, g: Any, r: Any, gamma: Any = 1.0, purity: 
 _BATCHED = ("g", "r", "gamma", "purity")
 
 
-def evaluate_batch(grid: dict[str, np.ndarray], fixed: dict[str, Any], *, measures: Sequence[str] | None = None,
-                   gap: bool = False) -> dict[str, np.ndarray]:
+def evaluate_batch(
+    grid: dict[str, np.ndarray], fixed: dict[str, Any], *, measures: Sequence[str] | None = None, gap: bool = False
+) -> dict[str, np.ndarray]:
     """Batched :func:`compute`: one ``steady_state_linear`` call when only ``g, r, gamma, purity``
     vary and ``n <= BATCH_MAX_N``; otherwise a loop over points (same results).
 
@@ -298,14 +327,19 @@ def evaluate_batch(grid: dict[str, np.ndarray], fixed: dict[str, Any], *, measur
     shape = np.broadcast_shapes(*(a.shape for a in arrays.values())) if arrays else ()
     flat = {k: np.broadcast_to(v, shape).ravel() for k, v in arrays.items()}
     size = int(np.prod(shape))
-    p = ResetParams.from_mapping({**fixed, **{k: v[0] for k, v in flat.items()}} if size else dict(fixed),
-                                 what="the reset study").validate()
+    p = ResetParams.from_mapping(
+        {**fixed, **{k: v[0] for k, v in flat.items()}} if size else dict(fixed), what="the reset study"
+    ).validate()
     if not set(arrays) <= set(_BATCHED) or p.n > BATCH_MAX_N:
         opts = ResetOptions(gap=gap)
-        rows = [compute(ResetParams.from_mapping({**fixed, **{k: v[i] for k, v in flat.items()}}).validate(), opts)
-                for i in range(size)]
-        return {m: np.array([np.nan if row[m] is None else row[m] for row in rows], dtype=float).reshape(shape)
-                for m in want}
+        rows = [
+            compute(ResetParams.from_mapping({**fixed, **{k: v[i] for k, v in flat.items()}}).validate(), opts)
+            for i in range(size)
+        ]
+        return {
+            m: np.array([np.nan if row[m] is None else row[m] for row in rows], dtype=float).reshape(shape)
+            for m in want
+        }
     cols = {k: np.asarray(flat.get(k, np.full(size, getattr(p, k))), dtype=float) for k in _BATCHED}
     for k in _BATCHED:  # validate every point, not only the first
         for v in np.unique(cols[k]):

@@ -48,8 +48,18 @@ def _witness(p: ResetParams, which: str, rs: np.ndarray) -> np.ndarray:
 
 
 def _grid(p: ResetParams, rs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    return steady_states_grid(n=p.n, g=p.g, r=rs, gamma=p.gamma, purity=p.purity, hamiltonian=p.hamiltonian,
-                              noise=p.noise, B=p.B, C=p.C, s=p.s)
+    return steady_states_grid(
+        n=p.n,
+        g=p.g,
+        r=rs,
+        gamma=p.gamma,
+        purity=p.purity,
+        hamiltonian=p.hamiltonian,
+        noise=p.noise,
+        B=p.B,
+        C=p.C,
+        s=p.s,
+    )
 
 
 def signed_entanglement(params: ResetParams, *, which: str = "pair", solver: str = "auto") -> Callable[..., Any]:
@@ -92,9 +102,18 @@ def signed_entanglement(params: ResetParams, *, which: str = "pair", solver: str
     return f
 
 
-def threshold_r(params: ResetParams | None = None, /, *, which: str = "pair", r_min: float = 1e-2,
-                r_max: float = 1e3, points: int = 40, xtol: float = 1e-6, solver: str = "auto",
-                **fields: Any) -> np.ndarray:
+def threshold_r(
+    params: ResetParams | None = None,
+    /,
+    *,
+    which: str = "pair",
+    r_min: float = 1e-2,
+    r_max: float = 1e3,
+    points: int = 40,
+    xtol: float = 1e-6,
+    solver: str = "auto",
+    **fields: Any,
+) -> np.ndarray:
     r"""Reset rates where the steady state changes from separable to entangled (PPT boundary).
 
     Scans ``points`` log-spaced rates in ``[r_min, r_max]`` for sign changes of
@@ -125,8 +144,9 @@ def threshold_r(params: ResetParams | None = None, /, *, which: str = "pair", r_
     for k in np.nonzero(np.sign(vals[:-1]) != np.sign(vals[1:]))[0]:
         bracket = (float(grid[k]), float(grid[k + 1]))
         if full:
-            res = entanglement_threshold(lambda r: build_model(p.at(r=r)), bracket,
-                                         measure=full_space_signed(which, p.n), tol=xtol)
+            res = entanglement_threshold(
+                lambda r: build_model(p.at(r=r)), bracket, measure=full_space_signed(which, p.n), tol=xtol
+            )
         else:
             res = signed_threshold(lambda x: float(f(np.array([x]))[0]), bracket, tol=xtol, name=which)
         out.append(res.value)

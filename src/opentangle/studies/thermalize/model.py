@@ -98,8 +98,14 @@ def check_size(d: int) -> None:
     """
     from opentangle._limits import Estimate, check_resources
 
-    check_resources(Estimate(f"thermalize d={d} (dense {d * d} x {d * d} matrices)", nbytes=12 * 16 * float(d) ** 4,
-                             seconds=2.1e-8 * float(d) ** 6, hint="use a smaller d"))
+    check_resources(
+        Estimate(
+            f"thermalize d={d} (dense {d * d} x {d * d} matrices)",
+            nbytes=12 * 16 * float(d) ** 4,
+            seconds=2.1e-8 * float(d) ** 6,
+            hint="use a smaller d",
+        )
+    )
 
 
 def _check_gamma(gamma: Any) -> float | None:
@@ -140,8 +146,11 @@ class ThermalizeParams(Params):
             if t.size != c.d:
                 raise InvalidParameterError(f"{name} has {t.size} populations but d = {c.d}; give exactly d values")
         return dataclasses.replace(
-            c, tau_a=tuple(float(x) for x in taus["tau_a"]), tau_b=tuple(float(x) for x in taus["tau_b"]),
-            gamma=_check_gamma(c.gamma), input_fidelity=check_in_range(c.input_fidelity, "input_fidelity", 0.0, 1.0),
+            c,
+            tau_a=tuple(float(x) for x in taus["tau_a"]),
+            tau_b=tuple(float(x) for x in taus["tau_b"]),
+            gamma=_check_gamma(c.gamma),
+            input_fidelity=check_in_range(c.input_fidelity, "input_fidelity", 0.0, 1.0),
         )
 
 
@@ -157,11 +166,15 @@ def gamma_zero_note(tau_a: Any, tau_b: Any, gamma_given: float | None, gamma_use
         return "gamma = 0 was requested: E_gamma outputs tau_A (x) tau_B and preserves no entanglement"
     pure = [n for n, t in (("tau_A", tau_a), ("tau_B", tau_b)) if is_pure_populations(parse_populations(t, name=n))]
     if pure:
-        return (f"{' and '.join(pure)} is pure (zero temperature): no EPLT exists, the output is "
-                "tau_A (x) tau_B and no entanglement is preserved")
-    return ("E_gamma needs P_min > 0: a tau has a zero population, so the default gamma = d * P_min is 0 and "
-            "E_gamma outputs tau_A (x) tau_B. A rank-deficient but non-pure tau still admits EPLTs outside the "
-            "E_gamma family (map locally onto tau's support, then the shared-coin twirl there)")
+        return (
+            f"{' and '.join(pure)} is pure (zero temperature): no EPLT exists, the output is "
+            "tau_A (x) tau_B and no entanglement is preserved"
+        )
+    return (
+        "E_gamma needs P_min > 0: a tau has a zero population, so the default gamma = d * P_min is 0 and "
+        "E_gamma outputs tau_A (x) tau_B. A rank-deficient but non-pure tau still admits EPLTs outside the "
+        "E_gamma family (map locally onto tau's support, then the shared-coin twirl there)"
+    )
 
 
 def notes(params: ThermalizeParams, options: NoOptions) -> list[str]:
@@ -176,5 +189,7 @@ def notes(params: ThermalizeParams, options: NoOptions) -> list[str]:
 
 def title(params: ThermalizeParams) -> str:
     """The heading of the CLI table."""
-    return (f"thermalize: d={params.d}, tau_A=({format_populations(params.tau_a)}), "
-            f"tau_B=({format_populations(params.tau_b)}), F={params.input_fidelity:g}")
+    return (
+        f"thermalize: d={params.d}, tau_A=({format_populations(params.tau_a)}), "
+        f"tau_B=({format_populations(params.tau_b)}), F={params.input_fidelity:g}"
+    )

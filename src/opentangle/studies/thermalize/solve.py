@@ -108,9 +108,7 @@ class EPLTReport:
         )
 
 
-def thermalize(
-    rho: Any, *, tau_a: Any, tau_b: Any, gamma: float | None = None, coins: str = "shared"
-) -> EPLTReport:
+def thermalize(rho: Any, *, tau_a: Any, tau_b: Any, gamma: float | None = None, coins: str = "shared") -> EPLTReport:
     r"""Apply :math:`\mathcal E_\gamma` to ``rho`` (``d x d``) and measure the output.
 
     ``tau_a``, ``tau_b``: populations (``"0.8,0.2"`` or a vector) or density matrices.
@@ -218,9 +216,7 @@ def _sinkhorn(m: np.ndarray, r: np.ndarray, c: np.ndarray, iters: int = 500) -> 
     return m
 
 
-def best_eplt(
-    p_a: Any, p_b: Any, *, rho: Any = None, starts: int = 6, seed: int = 0, gammas: int = 9
-) -> BestEPLT:
+def best_eplt(p_a: Any, p_b: Any, *, rho: Any = None, starts: int = 6, seed: int = 0, gammas: int = 9) -> BestEPLT:
     r"""Maximise the output negativity over a convex family of LOSR local thermalisations.
 
     Family (shared coin): with probability :math:`\gamma` the isotropic twirl, otherwise a
@@ -269,8 +265,9 @@ def _negative_pt_sum(q: np.ndarray, tw: np.ndarray, g: float) -> float:
     return float(ev[ev < 0].sum())
 
 
-def _local_optima(tw: np.ndarray, g: float, r: np.ndarray, c: np.ndarray, *, rng: np.random.Generator,
-                  starts: int) -> list[np.ndarray]:
+def _local_optima(
+    tw: np.ndarray, g: float, r: np.ndarray, c: np.ndarray, *, rng: np.random.Generator, starts: int
+) -> list[np.ndarray]:
     """SLSQP local optima of the coupling Q >= 0 with row sums ``r`` and column sums ``c``, one per start."""
     from scipy.optimize import linprog, minimize
 
@@ -285,13 +282,18 @@ def _local_optima(tw: np.ndarray, g: float, r: np.ndarray, c: np.ndarray, *, rng
     cons = {"type": "eq", "fun": lambda q: a_eq @ q - b_eq, "jac": lambda q: a_eq}
     found = []
     for q0 in inits:
-        res = minimize(_negative_pt_sum, q0.reshape(-1), args=(tw, g), method="SLSQP", bounds=[(0, None)] * d * d,
-                       constraints=[cons], options={"maxiter": 200, "ftol": 1e-12})
+        res = minimize(
+            _negative_pt_sum,
+            q0.reshape(-1),
+            args=(tw, g),
+            method="SLSQP",
+            bounds=[(0, None)] * d * d,
+            constraints=[cons],
+            options={"maxiter": 200, "ftol": 1e-12},
+        )
         q = np.clip(res.x, 0, None).reshape(d, d)
         found.append(_sinkhorn(q + 1e-16, np.clip(r, 0, None), np.clip(c, 0, None), iters=200))
     return found
-
-
 
 
 # ----------------------------------------------------------------------------- thresholds, one point
@@ -322,6 +324,7 @@ def threshold_fidelity(tau_a: np.ndarray, tau_b: np.ndarray, coins: str) -> floa
 
 def compute(params: ThermalizeParams, options: NoOptions) -> dict[str, Any]:
     """One parameter point: the ``--json`` object (keys :data:`MEASURES`)."""
-    rep = thermalize(isotropic_state(params.input_fidelity, params.d), tau_a=params.tau_a, tau_b=params.tau_b,
-                     gamma=params.gamma)
+    rep = thermalize(
+        isotropic_state(params.input_fidelity, params.d), tau_a=params.tau_a, tau_b=params.tau_b, gamma=params.gamma
+    )
     return rep.as_dict()

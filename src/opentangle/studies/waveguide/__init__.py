@@ -119,8 +119,11 @@ class _WaveguideStudy(Study):
     """A :class:`Study` whose ``--optimize`` point also reports the drive it chose (``OPTIMUM_KEYS``)."""
 
     def evaluate(self, params: Params | None = None, /, options: Options | None = None, **values: Any) -> dict:
-        opts = (options or self.options()) if params is not None else self.options(
-            **{k: v for k, v in values.items() if k in self.options.defaults()})
+        opts = (
+            (options or self.options())
+            if params is not None
+            else self.options(**{k: v for k, v in values.items() if k in self.options.defaults()})
+        )
         if not getattr(opts, "optimize", False):
             return super().evaluate(params, options, **values)
         if params is not None:

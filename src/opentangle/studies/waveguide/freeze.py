@@ -76,8 +76,14 @@ def hold_parameters(drive: WaveguideParams, hold: Mapping[str, float] | None = N
     ``hold`` overrides fields (e.g. ``{"g": 0.3}``).
     """
     frozen = giant_atom_coefficients("sequential", phase=math.pi).as_waveguide_parameters()
-    values = {"omega": 0.0, "delta": frozen["lamb_detuning"], "gamma1": frozen["gamma1"], "gamma2": frozen["gamma2"],
-              "gamma12": frozen["gamma12"], "g": frozen["g"]}
+    values = {
+        "omega": 0.0,
+        "delta": frozen["lamb_detuning"],
+        "gamma1": frozen["gamma1"],
+        "gamma2": frozen["gamma2"],
+        "gamma12": frozen["gamma12"],
+        "g": frozen["g"],
+    }
     values = {k: (0.0 if abs(v) < 1e-12 else v) for k, v in values.items()}
     values.update(gamma_loss=drive.gamma_loss, gamma_phi=drive.gamma_phi)
     values.update(dict(hold or {}))
@@ -113,8 +119,14 @@ class FreezeResult:
         )
 
 
-def freeze_protocol(drive: WaveguideParams, *, hold: Mapping[str, float] | None = None, t_drive: float | None = None,
-                    t_hold: float, steps: int = 201) -> FreezeResult:
+def freeze_protocol(
+    drive: WaveguideParams,
+    *,
+    hold: Mapping[str, float] | None = None,
+    t_drive: float | None = None,
+    t_hold: float,
+    steps: int = 201,
+) -> FreezeResult:
     """Drive, then freeze: two static evolutions chained at the freeze.
 
     ``drive`` holds the model parameters of the pumping stage; the hold is
@@ -140,15 +152,27 @@ def freeze_protocol(drive: WaveguideParams, *, hold: Mapping[str, float] | None 
     states_h = np.asarray(evolve(build_model(ph), rho0, times_h.tolist()).states)
     states = hermitize(np.concatenate([states_d, states_h]))
     m = state_measures(states)
-    return FreezeResult(times=np.concatenate([times_d, t_freeze + times_h]), singlet_fidelity=m["singlet_fidelity"],
-                        bell_fidelity=m["bell_fidelity"], concurrence=m["concurrence"], t_freeze=t_freeze,
-                        drive=pd.as_dict(), hold=ph.as_dict(), states=states)
+    return FreezeResult(
+        times=np.concatenate([times_d, t_freeze + times_h]),
+        singlet_fidelity=m["singlet_fidelity"],
+        bell_fidelity=m["bell_fidelity"],
+        concurrence=m["concurrence"],
+        t_freeze=t_freeze,
+        drive=pd.as_dict(),
+        hold=ph.as_dict(),
+        states=states,
+    )
 
 
 def _switched(jumps: list[Jump], before: bool, t_freeze: float) -> list[Jump]:
     """The jumps with their rate on before the freeze (``before``) or from it on."""
-    return [Jump(j.op, Pulse([0.0, t_freeze], [j.rate], outside=0.0) if before
-                 else Pulse([0.0, t_freeze], [0.0], outside=j.rate)) for j in jumps]
+    return [
+        Jump(
+            j.op,
+            Pulse([0.0, t_freeze], [j.rate], outside=0.0) if before else Pulse([0.0, t_freeze], [0.0], outside=j.rate),
+        )
+        for j in jumps
+    ]
 
 
 def freeze_model(drive: WaveguideParams, hold: WaveguideParams, *, t_freeze: float) -> Model:
@@ -174,8 +198,16 @@ def freeze_model(drive: WaveguideParams, hold: WaveguideParams, *, t_freeze: flo
     return Model(hamiltonian=h_terms or None, jumps=jumps, dims=DIMS)
 
 
-def run_freeze(drive: WaveguideParams, *, hold: Mapping[str, float] | None = None, t_drive: float, t_hold: float,
-               steps: int = 201, method: str = "exact", store_states: bool = False) -> FreezeResult:
+def run_freeze(
+    drive: WaveguideParams,
+    *,
+    hold: Mapping[str, float] | None = None,
+    t_drive: float,
+    t_hold: float,
+    steps: int = 201,
+    method: str = "exact",
+    store_states: bool = False,
+) -> FreezeResult:
     """The freeze as one protocol: start in ``|gg>``, drive for ``t_drive``, hold for ``t_hold``.
 
     One :func:`freeze_model` integrated by :func:`~opentangle.lindblad.evolve` (``method``
@@ -196,14 +228,26 @@ def run_freeze(drive: WaveguideParams, *, hold: Mapping[str, float] | None = Non
     times = np.concatenate([np.linspace(0.0, t_d, steps), t_d + np.linspace(0.0, t_h, steps)[1:]])
     model = freeze_model(pd, ph, t_freeze=t_d)
     v = singlet_state()
-    ev = evolve(model, ground_state(), times.tolist(), method=method, store_states=store_states,
-                e_ops={"singlet_fidelity": np.outer(v, v.conj())},
-                measures={"concurrence": "concurrence", "bell_fidelity": lambda r: float(bell_fidelity(r))})
-    return FreezeResult(times=times, singlet_fidelity=np.asarray(ev.expect_named["singlet_fidelity"]),
-                        bell_fidelity=np.asarray(ev.measures["bell_fidelity"]),
-                        concurrence=np.asarray(ev.measures["concurrence"]), t_freeze=t_d, drive=pd.as_dict(),
-                        hold=ph.as_dict(), states=None if ev.states is None else np.asarray(ev.states),
-                        path=f"{ev.path} {ev.method}")
+    ev = evolve(
+        model,
+        ground_state(),
+        times.tolist(),
+        method=method,
+        store_states=store_states,
+        e_ops={"singlet_fidelity": np.outer(v, v.conj())},
+        measures={"concurrence": "concurrence", "bell_fidelity": lambda r: float(bell_fidelity(r))},
+    )
+    return FreezeResult(
+        times=times,
+        singlet_fidelity=np.asarray(ev.expect_named["singlet_fidelity"]),
+        bell_fidelity=np.asarray(ev.measures["bell_fidelity"]),
+        concurrence=np.asarray(ev.measures["concurrence"]),
+        t_freeze=t_d,
+        drive=pd.as_dict(),
+        hold=ph.as_dict(),
+        states=None if ev.states is None else np.asarray(ev.states),
+        path=f"{ev.path} {ev.method}",
+    )
 
 
 def frozen_fidelity(rho_freeze: np.ndarray, tau: Any, *, t1: float, t2: float) -> np.ndarray:
@@ -226,4 +270,3 @@ def frozen_lifetime(times: np.ndarray, fidelity: np.ndarray) -> float:
     if i == 0:
         return float(times[0])
     return float(times[i - 1] + (target - f[i - 1]) * (times[i] - times[i - 1]) / (f[i] - f[i - 1]))
-

@@ -209,9 +209,16 @@ def liouvillian_terms() -> tuple[tuple[str, ...], tuple[Any, ...]]:
     l1, l2 = liou(jumps=[Jump(s1, 1.0)]), liou(jumps=[Jump(s2, 1.0)])
     l_sum = liou(jumps=correlated_decay(rate_matrix=np.ones((2, 2)), operators=[s1, s2]))
     deph = [*dephasing(site=0, rate=1.0, dims=DIMS), *dephasing(site=1, rate=1.0, dims=DIMS)]
-    terms = {"omega": liou(h=sx), "delta": liou(h=nd), "gamma1": l1, "gamma2": l2,
-             "gamma12": l_sum - l1 - l2,  # the off-diagonal Gamma_12 part alone
-             "g": liou(h=ex), "gamma_loss": l1 + l2, "gamma_phi": liou(jumps=deph)}
+    terms = {
+        "omega": liou(h=sx),
+        "delta": liou(h=nd),
+        "gamma1": l1,
+        "gamma2": l2,
+        "gamma12": l_sum - l1 - l2,  # the off-diagonal Gamma_12 part alone
+        "g": liou(h=ex),
+        "gamma_loss": l1 + l2,
+        "gamma_phi": liou(jumps=deph),
+    }
     names = tuple(WaveguideParams.defaults())
     return names, tuple(terms[k] for k in names)
 

@@ -169,8 +169,9 @@ def _coefficient_rows(grid: Mapping[str, Any], fixed: Mapping[str, Any]) -> tupl
     arrays = {k: np.asarray(v, dtype=float) for k, v in grid.items()}
     shape = np.broadcast_shapes(*(a.shape for a in arrays.values())) if arrays else ()
     fix = WaveguideParams(**{k: v for k, v in fixed.items() if k not in grid}).validate()
-    cols = [(np.broadcast_to(arrays[k], shape) if k in arrays else np.full(shape, getattr(fix, k))).ravel()
-            for k in names]
+    cols = [
+        (np.broadcast_to(arrays[k], shape) if k in arrays else np.full(shape, getattr(fix, k))).ravel() for k in names
+    ]
     coeffs = np.stack(cols, axis=-1)
     if not np.all(np.isfinite(coeffs)):
         raise InvalidParameterError("grid values must be finite; found NaN or inf")
@@ -233,8 +234,10 @@ class DriveOptimum(EntanglementOptimum):
 
     def __repr__(self) -> str:
         flag = ", at a search bound" if self.at_bound else ""
-        return (f"DriveOptimum(F_S={self.value:.6f} at omega={self.omega:.6g}, delta={self.delta:.6g}; "
-                f"|proj grad|={self.projected_gradient_norm:.1e}, {len(self.starts)} starts, {self.solves} solves{flag})")
+        return (
+            f"DriveOptimum(F_S={self.value:.6f} at omega={self.omega:.6g}, delta={self.delta:.6g}; "
+            f"|proj grad|={self.projected_gradient_norm:.1e}, {len(self.starts)} starts, {self.solves} solves{flag})"
+        )
 
 
 def _search_box(p: WaveguideParams, omega_range: Any, delta_range: Any) -> list[tuple[float, float]]:
@@ -264,8 +267,9 @@ def _grid_best(p: WaveguideParams, bounds: list[tuple[float, float]], grid: int,
     return float(np.max(np.where(ok, f, 0.0)))
 
 
-def _search(p: WaveguideParams, bounds: list[tuple[float, float]], sign: float, *, starts: int, seed: int,
-            tol: float) -> EntanglementOptimum:
+def _search(
+    p: WaveguideParams, bounds: list[tuple[float, float]], sign: float, *, starts: int, seed: int, tol: float
+) -> EntanglementOptimum:
     def model_of(log_omega: float, log_delta: float) -> Any:
         return build_model(dataclasses.replace(p, omega=10.0**log_omega, delta=sign * 10.0**log_delta))
 
@@ -275,13 +279,28 @@ def _search(p: WaveguideParams, bounds: list[tuple[float, float]], sign: float, 
 
     # the objective skips the uniqueness certificate (speed, and no abort near the box's degenerate
     # corner); the optimum found is re-solved with every check in optimize_drive
-    return maximize_entanglement(model_of, bounds, measure=fidelity, starts=starts, seed=seed, tol=tol,
-                                 steady_options={"check_unique": False, "check_positive": False})
+    return maximize_entanglement(
+        model_of,
+        bounds,
+        measure=fidelity,
+        starts=starts,
+        seed=seed,
+        tol=tol,
+        steady_options={"check_unique": False, "check_positive": False},
+    )
 
 
-def optimize_drive(params: WaveguideParams | None = None, *, grid: int = 9, starts: int = 3, seed: int = 0,
-                   tol: float = 1e-10, omega_range: tuple[float, float] | None = None,
-                   delta_range: tuple[float, float] | None = None, symmetric: bool | None = None) -> DriveOptimum:
+def optimize_drive(
+    params: WaveguideParams | None = None,
+    *,
+    grid: int = 9,
+    starts: int = 3,
+    seed: int = 0,
+    tol: float = 1e-10,
+    omega_range: tuple[float, float] | None = None,
+    delta_range: tuple[float, float] | None = None,
+    symmetric: bool | None = None,
+) -> DriveOptimum:
     r"""Maximise the steady-state singlet fidelity over the drive :math:`(\Omega, \delta)`.
 
     ``params`` are the model parameters (its ``omega`` and ``delta`` are ignored).  Method:
@@ -315,15 +334,25 @@ def optimize_drive(params: WaveguideParams | None = None, *, grid: int = 9, star
     checked = steady_state(build_model(dataclasses.replace(p, omega=omega, delta=delta)))
     f_checked = float(np.real(singlet_state().conj() @ checked.rho @ singlet_state()))
     if abs(f_checked - opt.value) > 1e-8:
-        raise ConvergenceError(f"optimize_drive: the optimum's fidelity {opt.value:.10f} is not reproduced by a "
-                               f"second solve ({f_checked:.10f}); the steady state is ill-conditioned there")
+        raise ConvergenceError(
+            f"optimize_drive: the optimum's fidelity {opt.value:.10f} is not reproduced by a "
+            f"second solve ({f_checked:.10f}); the steady state is ill-conditioned there"
+        )
     best_grid = _grid_best(p, bounds, grid, signs)
     if best_grid > opt.value + 1e-6:  # a missed basin, not the solves' rounding near the corner
-        raise ConvergenceError(f"optimize_drive: a grid point reaches F_S = {best_grid:.8f} > the multistart "
-                               f"optimum {opt.value:.8f}; raise starts or narrow omega_range/delta_range")
+        raise ConvergenceError(
+            f"optimize_drive: a grid point reaches F_S = {best_grid:.8f} > the multistart "
+            f"optimum {opt.value:.8f}; raise starts or narrow omega_range/delta_range"
+        )
     fixed = {k: v for k, v in p.as_dict().items() if k not in ("omega", "delta")}
-    return DriveOptimum(**{f.name: getattr(opt, f.name) for f in dataclasses.fields(EntanglementOptimum)},
-                        omega=omega, delta=delta, at_bound=_at_bound(opt, bounds), grid_best=best_grid, fixed=fixed)
+    return DriveOptimum(
+        **{f.name: getattr(opt, f.name) for f in dataclasses.fields(EntanglementOptimum)},
+        omega=omega,
+        delta=delta,
+        at_bound=_at_bound(opt, bounds),
+        grid_best=best_grid,
+        fixed=fixed,
+    )
 
 
 def _at_bound(opt: EntanglementOptimum, bounds: list[tuple[float, float]]) -> bool:
@@ -343,12 +372,13 @@ READINGS = {
     "A": "Gamma_jj = 8/T1: the individual waveguide decay rate is 8 times the intrinsic decay rate 1/T1",
     "B": "bright-mode FWHM 2 Gamma + Gamma' + 2 gamma_phi = 8/T1: the measured linewidth is 8 times 1/T1",
     "C": "FWHM = 8 gamma: the bright mode of two two-point giant atoms at phi = 2 pi m is 8 times the "
-         "rate gamma of one coupling point (geometry; fixes no rate against 1/T1)",
+    "rate gamma of one coupling point (geometry; fixes no rate against 1/T1)",
 }
 
 
-def experiment_readings(*, t1_us: float = 29.5, t2_us: float = 29.5, ratio: float = 8.0,
-                        readout_error: float = 0.0) -> dict[str, dict[str, float]]:
+def experiment_readings(
+    *, t1_us: float = 29.5, t2_us: float = 29.5, ratio: float = 8.0, readout_error: float = 0.0
+) -> dict[str, dict[str, float]]:
     r"""Model singlet fidelity under readings A and B of the published numbers (Almanakly et al. 2026).
 
     Reading A: :math:`\Gamma = 8/T_1`.  Reading B: the transmission dip of the two atoms at
@@ -371,6 +401,13 @@ def experiment_readings(*, t1_us: float = 29.5, t2_us: float = 29.5, ratio: floa
         opt = optimize_drive(p, omega_range=rng, delta_range=rng)
         rho = steady_state(build_model(dataclasses.replace(p, omega=opt.omega, delta=opt.delta))).rho
         fs = float(state_measures(readout_flip(hermitize(np.asarray(rho)), readout_error))["singlet_fidelity"])
-        out[key] = {"gamma_per_us": gam, "gamma_over_2pi_mhz": gam / (2 * np.pi), "gamma_over_loss": gam * t1_us,
-                    "singlet_fidelity": fs, "omega": opt.omega, "delta": opt.delta, "at_bound": float(opt.at_bound)}
+        out[key] = {
+            "gamma_per_us": gam,
+            "gamma_over_2pi_mhz": gam / (2 * np.pi),
+            "gamma_over_loss": gam * t1_us,
+            "singlet_fidelity": fs,
+            "omega": opt.omega,
+            "delta": opt.delta,
+            "at_bound": float(opt.at_bound),
+        }
     return out

@@ -65,8 +65,10 @@ class ProbeSpectrum:
         return cross(hi, hi - 1) - cross(lo, lo + 1)
 
     def __repr__(self) -> str:
-        return (f"ProbeSpectrum(points={self.detuning.size}, flux={self.flux:g}, min T={self.T.min():.4g}, "
-                f"max R={self.R.max():.4g}, fwhm={self.fwhm():.4g})")
+        return (
+            f"ProbeSpectrum(points={self.detuning.size}, flux={self.flux:g}, min T={self.T.min():.4g}, "
+            f"max R={self.R.max():.4g}, fwhm={self.fwhm():.4g})"
+        )
 
 
 def _probe_couplings(pos: list[np.ndarray], rates: list[np.ndarray], phi: float) -> tuple[np.ndarray, np.ndarray]:
@@ -126,15 +128,18 @@ def probe_spectrum(
     if x.ndim != 1 or not np.all(np.isfinite(x)):
         raise InvalidParameterError("detunings must be a finite 1-d array")
     d_atoms = np.zeros(n) if atom_detunings is None else np.asarray(atom_detunings, dtype=float).reshape(n)
-    loss, dephasing, flux = (check_nonnegative(v, k) for v, k in ((loss, "loss"), (dephasing, "dephasing"), (flux, "flux")))
+    loss, dephasing, flux = (
+        check_nonnegative(v, k) for v, k in ((loss, "loss"), (dephasing, "dephasing"), (flux, "flux"))
+    )
     cr, cl = _probe_couplings(pos, per_point_rates(gamma, pos), coef.phase)
     s, l_fixed, l_num, l_drive = _probe_liouvillians(coef, d_atoms, cl, loss, dephasing)
     ts, rs = _responses(s, l_fixed, l_num, l_drive, x, cr, cl, flux)
     return ProbeSpectrum(detuning=x, transmission=ts, reflection=rs, flux=flux, coupling_right=cr, coupling_left=cl)
 
 
-def _probe_liouvillians(coef: Any, d_atoms: np.ndarray, cl: np.ndarray, loss: float,
-                        dephasing: float) -> tuple[list[np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
+def _probe_liouvillians(
+    coef: Any, d_atoms: np.ndarray, cl: np.ndarray, loss: float, dephasing: float
+) -> tuple[list[np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
     """Lowering operators and the dense Liouvillians: fixed part, ``-sum n_j`` (probe frame), drive per unit alpha."""
     from opentangle.lindblad import Jump, Model, correlated_decay, liouvillian
     from opentangle.lindblad import dephasing as dephasing_jumps
@@ -159,8 +164,16 @@ def _probe_liouvillians(coef: Any, d_atoms: np.ndarray, cl: np.ndarray, loss: fl
     return s, liou(h_fixed, jumps), liou(-sum(num), []), liou(drive, [])
 
 
-def _responses(s: list[np.ndarray], l_fixed: np.ndarray, l_num: np.ndarray, l_drive: np.ndarray, x: np.ndarray,
-               cr: np.ndarray, cl: np.ndarray, flux: float) -> tuple[np.ndarray, np.ndarray]:
+def _responses(
+    s: list[np.ndarray],
+    l_fixed: np.ndarray,
+    l_num: np.ndarray,
+    l_drive: np.ndarray,
+    x: np.ndarray,
+    cr: np.ndarray,
+    cl: np.ndarray,
+    flux: float,
+) -> tuple[np.ndarray, np.ndarray]:
     """``t`` and ``r`` at every detuning: linear response (``flux = 0``) or the driven steady state."""
     from opentangle.errors import ConvergenceError, NonUniqueSteadyStateError
 

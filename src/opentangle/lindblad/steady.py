@@ -314,12 +314,18 @@ class _MatrixFree:
     """
 
     def __init__(self, model: Model):
-        self.D = D = model.dim
-        self.heff = heff = model.effective_hamiltonian()
+        self.D = model.dim
+        self.heff = model.effective_hamiltonian()
         dims = tuple(model.dims)
-        self.W = None  # elementwise part of J
+        self.W: np.ndarray | None = None  # elementwise part of J
         self.lowrank: list[tuple[tuple[int, ...], list]] = []  # (5-D view shape, [(ins, outs), ...])
-        self.generic = []
+        self.generic: list = []
+        for (site, _), S in self._group_local_jumps(model, dims).items():
+            self._add_site_term(dims, site, S)
+        self._init_preconditioner(model.rate_scale())
+
+    def _group_local_jumps(self, model: Model, dims: tuple[int, ...]) -> dict[tuple[int, bool], np.ndarray]:
+        """Sum the local jumps per (site, diagonal?) into superoperators ``S[a, b, c, d]``; others go to ``generic``."""
         per_site: dict[tuple[int, bool], np.ndarray] = {}
         for j in model.jumps:
             if j.rate <= 0 or j.op.nnz == 0:
@@ -333,40 +339,46 @@ class _MatrixFree:
                 per_site[key] = per_site.get(key, 0) + S
             else:
                 self.generic.append((j.op, j.op.conj().tocsr(), j.rate))
-        for (site, _), S in per_site.items():
-            d = dims[site]
-            shape = (
-                math.prod(dims[:site]),
-                d,
-                math.prod(dims[site + 1 :]) * math.prod(dims[:site]),
-                d,
-                math.prod(dims[site + 1 :]),
-            )
-            off = S.copy()
+        return per_site
+
+    def _add_site_term(self, dims: tuple[int, ...], site: int, S: np.ndarray) -> None:
+        """Add one site superoperator: to the elementwise multiplier ``W`` if diagonal, else as low-rank terms."""
+        d = dims[site]
+        shape = (
+            math.prod(dims[:site]),
+            d,
+            math.prod(dims[site + 1 :]) * math.prod(dims[:site]),
+            d,
+            math.prod(dims[site + 1 :]),
+        )
+        off = S.copy()
+        for a in range(d):
+            for b in range(d):
+                off[a, b, a, b] = 0
+        if np.abs(off).max() <= 1e-14 * np.abs(S).max():
+            if self.W is None:
+                self.W = np.zeros((self.D, self.D), complex)
+            Wv = self.W.reshape(shape)
             for a in range(d):
                 for b in range(d):
-                    off[a, b, a, b] = 0
-            if np.abs(off).max() <= 1e-14 * np.abs(S).max():
-                if self.W is None:
-                    self.W = np.zeros((D, D), complex)
-                Wv = self.W.reshape(shape)
-                for a in range(d):
-                    for b in range(d):
-                        Wv[:, a, :, b, :] += S[a, b, a, b]
-                continue
-            U, sv, Vh = np.linalg.svd(S.reshape(d * d, d * d))
-            keep = sv > 1e-14 * sv[0]
-            terms = []
-            for q in np.flatnonzero(keep):
-                u = (U[:, q] * sv[q]).reshape(d, d)
-                v = Vh[q].reshape(d, d)
-                ins = [(c_, d_, v[c_, d_]) for c_ in range(d) for d_ in range(d) if abs(v[c_, d_]) > 1e-15]
-                outs = [(a, b, u[a, b]) for a in range(d) for b in range(d) if abs(u[a, b]) > 1e-15]
-                terms.append((ins, outs))
-            self.lowrank.append((shape, terms))
+                    Wv[:, a, :, b, :] += S[a, b, a, b]
+            return
+        U, sv, Vh = np.linalg.svd(S.reshape(d * d, d * d))
+        keep = sv > 1e-14 * sv[0]
+        terms = []
+        for q in np.flatnonzero(keep):
+            u = (U[:, q] * sv[q]).reshape(d, d)
+            v = Vh[q].reshape(d, d)
+            ins = [(c_, d_, v[c_, d_]) for c_ in range(d) for d_ in range(d) if abs(v[c_, d_]) > 1e-15]
+            outs = [(a, b, u[a, b]) for a in range(d) for b in range(d) if abs(u[a, b]) > 1e-15]
+            terms.append((ins, outs))
+        self.lowrank.append((shape, terms))
+
+    def _init_preconditioner(self, scale: float) -> None:
+        """Set up ``(L0 - shift)^{-1}``: elementwise for a diagonal ``H_eff``, else through its Schur form."""
+        D, heff = self.D, self.heff
         off = heff - sp.diags(heff.diagonal())
         off.eliminate_zeros()
-        scale = model.rate_scale()
         self.diagonal = off.nnz == 0 or abs(off).max() <= 1e-14 * scale
         if self.diagonal:
             self.h = h = heff.diagonal()
@@ -379,22 +391,22 @@ class _MatrixFree:
             self.pnorm = float(np.abs(den).max())
             self.inv_den = np.reciprocal(den, out=den)  # only 1/(L0 - shift) is kept (memory)
             del den
-        else:
-            if D > 8192:
-                raise DimensionError(
-                    f"the iterative solver needs a Schur decomposition of the {D}x{D} effective Hamiltonian; "
-                    "too large (limit 8192)"
-                )
-            T, Z = sla.schur(heff.toarray(), output="complex")
-            diag = np.diag(T)
-            gap = np.abs(-1j * (diag[:, None] - diag.conj()[None, :]))
-            self.shift = 1e-3 * scale if gap.min() < 1e-9 * scale else 0.0
-            # (L0 - s) X = Y  <=>  (T - i s) X - X T^H = i Y in the Schur basis (same sign as the diagonal path)
-            self.T = T - 1j * self.shift * np.eye(D)
-            self.Tc = T
-            self.Z = Z
-            (self.trsyl,) = sla.get_lapack_funcs(("trsyl",), (T,))
-            self.pnorm = 2.0 * scale
+            return
+        if D > 8192:
+            raise DimensionError(
+                f"the iterative solver needs a Schur decomposition of the {D}x{D} effective Hamiltonian; "
+                "too large (limit 8192)"
+            )
+        T, Z = sla.schur(heff.toarray(), output="complex")
+        diag = np.diag(T)
+        gap = np.abs(-1j * (diag[:, None] - diag.conj()[None, :]))
+        self.shift = 1e-3 * scale if gap.min() < 1e-9 * scale else 0.0
+        # (L0 - s) X = Y  <=>  (T - i s) X - X T^H = i Y in the Schur basis (same sign as the diagonal path)
+        self.T = T - 1j * self.shift * np.eye(D)
+        self.Tc = T
+        self.Z = Z
+        (self.trsyl,) = sla.get_lapack_funcs(("trsyl",), (T,))
+        self.pnorm = 2.0 * scale
 
     def jump(self, X: np.ndarray) -> np.ndarray:
         out = self.W * X if self.W is not None else np.zeros_like(X)

@@ -462,6 +462,106 @@ def _trace_norm_above(delta: np.ndarray, limit: float) -> float:
     return float(np.abs(np.linalg.eigvalsh((delta + delta.conj().T) / 2)).sum())
 
 
+def _pack(X: np.ndarray) -> np.ndarray:
+    """Hermitian ``X`` -> real vector of length D^2 (upper triangle: real part, strict lower: imaginary part)."""
+    R = np.triu(X.real)
+    R += np.tril(X.imag, -1)
+    return R.reshape(-1)
+
+
+def _unpack(r: np.ndarray, D: int) -> np.ndarray:
+    """Inverse of :func:`_pack`."""
+    R = r.reshape(D, D)
+    U = np.triu(R, 1)
+    Lo = np.tril(R, -1)
+    X = (U + U.T).astype(complex)
+    X.real[np.diag_indices(D)] = np.diag(R)
+    X.imag[:] = Lo - Lo.T
+    return X
+
+
+class _PreconditionedGmres:
+    """GMRES on ``P^{-1} L x + u tr(x) = u`` over packed real vectors; ``count`` tallies matrix-vector products.
+
+    The preconditioned operator maps Hermitian matrices to Hermitian matrices, so GMRES runs on real
+    vectors of length D^2 (:func:`_pack`): half the memory and half the orthogonalisation work of a
+    complex Krylov basis.
+    """
+
+    def __init__(self, mf: _MatrixFree, maxiter: int, restart: int):
+        self.mf, self.maxiter, self.restart = mf, maxiter, restart
+        D = mf.D
+        self.count = 0
+        self.A = spla.LinearOperator((D * D, D * D), matvec=self._op, dtype=float)
+        self.b = _pack(np.eye(D, dtype=complex) / D)
+        # ||L x|| <= ||P|| * (preconditioned residual): aim the GMRES tolerance at the true residual
+        self.pnorm = max(mf.pnorm, 1e-300)
+
+    def _op(self, xv: np.ndarray) -> np.ndarray:
+        mf, D = self.mf, self.mf.D
+        X = _unpack(xv, D)
+        self.count += 1
+        Y = mf.jump(X)
+        if mf.shift:
+            Y += mf.shift * X
+        out = mf.pinv(Y)
+        out += X
+        out.reshape(-1)[:: D + 1] += np.trace(X) / D  # + u tr(X), u = 1/D
+        return _pack(out)
+
+    def solve(self, start: np.ndarray, target: float) -> tuple[np.ndarray, float]:
+        """Steady state (trace 1) from ``start`` with true residual ``||L rho|| <= target``."""
+        D = self.mf.D
+        x = _pack((start + start.conj().T) / 2)
+        res = np.inf
+        goal = 0.35 * target / self.pnorm  # ||Y||_F <= sqrt(2) ||pack(Y)||
+        for _ in range(6):
+            x, _ = spla.gmres(self.A, self.b, x0=x, rtol=0.0, atol=goal, restart=self.restart, maxiter=self.maxiter)
+            X = _unpack(x, D)
+            tr = np.trace(X)
+            res = float(np.linalg.norm(self.mf.apply_L(X))) / max(abs(tr), 1e-300)
+            if res <= target:
+                return X / tr, res
+            if self.count > self.maxiter * self.restart:
+                break
+            goal *= 0.1
+        raise ConvergenceError(
+            f"iterative steady-state solve did not converge: residual {res:.2e} > tol {target:.1e} after "
+            f"{self.count} matrix-vector products; raise maxiter, loosen tol or use method='direct'"
+        )
+
+
+def _check_unique_second_start(model: Model, rho: np.ndarray, solver: _PreconditionedGmres, tol: float, seed: int):
+    """Raise if a second, random start converges to a different steady state than ``rho``."""
+    D = model.dim
+    u = np.eye(D, dtype=complex) / D
+    # a second start: with a degenerate kernel GMRES keeps its kernel component, so the answers differ.
+    # Solve loosely first and refine only when the two answers disagree.
+    rng = np.random.default_rng(seed)
+    # Start 2 is u + K (psi psi^dag - u) with a random pure state psi and K = sqrt(D) (Hermitian, trace 1; it
+    # need not be positive for the linear solve).  The component of psi psi^dag - u along a conserved
+    # quantity is only O(1/sqrt(D)) for a Haar-random psi, so K = sqrt(D) makes the kernel component of
+    # the start (which GMRES keeps) O(1) independently of D.
+    psi = rng.standard_normal(D) + 1j * rng.standard_normal(D)
+    psi /= np.linalg.norm(psi)
+    start2 = u + math.sqrt(D) * (np.outer(psi, psi.conj()) - u)
+    loose = max(tol, 1e-5)
+    rho2, _ = solver.solve(start2, loose)
+    limit = 1e-2  # loose answers closer than this: unique (a degenerate kernel gives O(1) differences)
+    diff = _trace_norm_above(rho - rho2, limit)
+    if diff > limit and loose > tol:
+        rho2, _ = solver.solve(rho2, tol)
+        limit = max(1e-6, 1e4 * tol)
+        diff = _trace_norm_above(rho - rho2, limit)
+    if diff > limit and model.dim**2 <= COMMUTANT_MAX and _structural_degeneracy(liouvillian(model), D) is None:
+        raise _classify_singular(model, f"two starts converged to steady states {diff:.2e} apart in trace norm")
+    if diff > limit:
+        raise NonUniqueSteadyStateError(
+            f"the Liouvillian kernel has dimension > 1: two starts converged to steady states "
+            f"{diff:.2e} apart in trace norm; the steady state depends on the initial state"
+        )
+
+
 def _iterative(
     model: Model,
     tol: float,
@@ -472,95 +572,15 @@ def _iterative(
     x0: np.ndarray | None = None,
 ):
     D = model.dim
-    n = D * D
     mf = _MatrixFree(model)
-    u = np.eye(D, dtype=complex) / D
-    count = [0]
-
-    # The preconditioned operator maps Hermitian matrices to Hermitian matrices, so GMRES runs on real
-    # vectors of length D^2 (upper triangle: real part, strict lower triangle: imaginary part):
-    # half the memory and half the orthogonalisation work of a complex Krylov basis.
-    def pack(X):
-        R = np.triu(X.real)
-        R += np.tril(X.imag, -1)
-        return R.reshape(-1)
-
-    def unpack(r):
-        R = r.reshape(D, D)
-        U = np.triu(R, 1)
-        Lo = np.tril(R, -1)
-        X = (U + U.T).astype(complex)
-        X.real[np.diag_indices(D)] = np.diag(R)
-        X.imag[:] = Lo - Lo.T
-        return X
-
-    def op(xv):
-        X = unpack(xv)
-        count[0] += 1
-        Y = mf.jump(X)
-        if mf.shift:
-            Y += mf.shift * X
-        out = mf.pinv(Y)
-        out += X
-        out.reshape(-1)[:: D + 1] += np.trace(X) / D  # + u tr(X), u = 1/D
-        return pack(out)
-
-    A = spla.LinearOperator((n, n), matvec=op, dtype=float)
-    b = pack(u)
-
-    # ||L x|| <= ||P|| * (preconditioned residual): aim the GMRES tolerance at the true residual
-    pnorm = max(mf.pnorm, 1e-300)
     if restart is None:  # keep the Krylov basis below ~2 GB
-        restart = _default_restart(n)
-
-    def solve(start, target):
-        x = pack((start + start.conj().T) / 2)
-        res = np.inf
-        goal = 0.35 * target / pnorm  # ||Y||_F <= sqrt(2) ||pack(Y)||
-        for _ in range(6):
-            x, _ = spla.gmres(A, b, x0=x, rtol=0.0, atol=goal, restart=restart, maxiter=maxiter)
-            X = unpack(x)
-            tr = np.trace(X)
-            res = float(np.linalg.norm(mf.apply_L(X))) / max(abs(tr), 1e-300)
-            if res <= target:
-                return X / tr, res
-            if count[0] > maxiter * restart:
-                break
-            goal *= 0.1
-        raise ConvergenceError(
-            f"iterative steady-state solve did not converge: residual {res:.2e} > tol {target:.1e} after "
-            f"{count[0]} matrix-vector products; raise maxiter, loosen tol or use method='direct'"
-        )
-
-    start = u if x0 is None else np.asarray(x0, complex)
-    rho, res = solve(start, tol)
+        restart = _default_restart(D * D)
+    solver = _PreconditionedGmres(mf, maxiter, restart)
+    start = np.eye(D, dtype=complex) / D if x0 is None else np.asarray(x0, complex)
+    rho, res = solver.solve(start, tol)
     if check_unique:
-        # a second start: with a degenerate kernel GMRES keeps its kernel component, so the answers differ.
-        # Solve loosely first and refine only when the two answers disagree.
-        rng = np.random.default_rng(seed)
-        # Start 2 is u + K (psi psi^dag - u) with a random pure state psi and K = sqrt(D) (Hermitian, trace 1; it
-        # need not be positive for the linear solve).  The component of psi psi^dag - u along a conserved
-        # quantity is only O(1/sqrt(D)) for a Haar-random psi, so K = sqrt(D) makes the kernel component of
-        # the start (which GMRES keeps) O(1) independently of D.
-        psi = rng.standard_normal(D) + 1j * rng.standard_normal(D)
-        psi /= np.linalg.norm(psi)
-        start2 = u + math.sqrt(D) * (np.outer(psi, psi.conj()) - u)
-        loose = max(tol, 1e-5)
-        rho2, _ = solve(start2, loose)
-        limit = 1e-2  # loose answers closer than this: unique (a degenerate kernel gives O(1) differences)
-        diff = _trace_norm_above(rho - rho2, limit)
-        if diff > limit and loose > tol:
-            rho2, _ = solve(rho2, tol)
-            limit = max(1e-6, 1e4 * tol)
-            diff = _trace_norm_above(rho - rho2, limit)
-        if diff > limit and model.dim**2 <= COMMUTANT_MAX and _structural_degeneracy(liouvillian(model), D) is None:
-            raise _classify_singular(model, f"two starts converged to steady states {diff:.2e} apart in trace norm")
-        if diff > limit:
-            raise NonUniqueSteadyStateError(
-                f"the Liouvillian kernel has dimension > 1: two starts converged to steady states "
-                f"{diff:.2e} apart in trace norm; the steady state depends on the initial state"
-            )
-    return rho, res, count[0]
+        _check_unique_second_start(model, rho, solver, tol, seed)
+    return rho, res, solver.count
 
 
 # ----------------------------------------------------------------------------- public API

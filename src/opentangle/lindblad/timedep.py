@@ -348,71 +348,17 @@ def _segment(Lc, smooth, y, z, a, stops, *, method, rtol, atol, dense):
     if method == "exact":
         raise InvalidParameterError("method='exact' needs a piecewise-constant model (Pulse coefficients only)")
     n, m = y.shape
-
-    def rhs(t, v):
-        Y = v[: n * m].reshape(n, m)
-        dY = Lc @ Y
-        for S, c in smooth:
-            cv = c.value(t)
-            if cv != 0.0:
-                dY = dY + cv * (S @ Y)
-        return dY.reshape(-1) if z is None else np.concatenate([dY.reshape(-1), Y.reshape(-1)])
-
+    rhs = _segment_rhs(Lc, smooth, n, m, integral=z is not None)
     v0 = y.reshape(-1) if z is None else np.concatenate([y.reshape(-1), z.reshape(-1)])
     tiny = 1e-13 * max(1.0, abs(a))  # an output time a rounding error past an edge: no step (zvode refuses it)
     pts = [s for s in stops if s - a > tiny]
     if method in ("adams", "zbdf"):
-        from scipy.integrate import ode
-
-        failed: list[Exception] = []
-
-        def safe_rhs(t, v):  # an exception inside zvode's callback is lost; keep it and stop cleanly
-            if failed:
-                return np.zeros_like(v)
-            try:
-                return rhs(t, v)
-            except InvalidParameterError as exc:
-                failed.append(exc)
-                return np.zeros_like(v)
-
-        solver = ode(safe_rhs).set_integrator(
-            "zvode", method="adams" if method == "adams" else "bdf", rtol=rtol, atol=atol, nsteps=10_000_000
-        )
-        solver.set_initial_value(v0, a)
-        vals = []
-        for s in pts:
-            with warnings.catch_warnings():  # zvode's own warnings; failures are raised below
-                warnings.simplefilter("ignore", UserWarning)
-                v = solver.integrate(s)
-            if failed:
-                raise failed[0]
-            if not solver.successful():
-                raise ConvergenceError(
-                    f"zvode {method} stopped at t = {solver.t:g} (code {solver.get_return_code()}); "
-                    "try method='bdf' (stiff) or looser tolerances"
-                )
-            vals.append(v.copy())
+        vals = _integrate_zvode(rhs, v0, a, pts, method=method, rtol=rtol, atol=atol)
     else:
-        from scipy.integrate import solve_ivp
-
-        kw = {}
-        if method == "BDF":
-            if z is not None:
-                raise InvalidParameterError("method='bdf' propagates states; use the default method here")
-
-            def jac(t, v):
-                L = Lc
-                for S, c in smooth:
-                    L = L + c.value(t) * S
-                return L if m == 1 else (np.kron(L, np.eye(m)) if dense else sp.kron(L, sp.identity(m)))
-
-            kw["jac"] = jac
-        sol = solve_ivp(rhs, (a, pts[-1]), v0, method=method, rtol=rtol, atol=atol, t_eval=pts, **kw) if pts else None
-        if sol is not None and not sol.success:
-            raise ConvergenceError(
-                f"{method} integration failed on [{a:g}, {pts[-1]:g}]: {sol.message}; try method='bdf'"
-            )
-        vals = [sol.y[:, k] for k in range(len(pts))] if pts else []
+        if method == "BDF" and z is not None:
+            raise InvalidParameterError("method='bdf' propagates states; use the default method here")
+        jac = _segment_jac(Lc, smooth, m, dense) if method == "BDF" else None
+        vals = _integrate_ivp(rhs, jac, v0, a, pts, method=method, rtol=rtol, atol=atol)
     k = 0
     for s in stops:
         if s - a > tiny:
@@ -421,6 +367,81 @@ def _segment(Lc, smooth, y, z, a, stops, *, method, rtol, atol, dense):
             y = v[: n * m].reshape(n, m)
             z = None if z is None else v[n * m :].reshape(n, m)
         yield s, y, z
+
+
+def _segment_rhs(Lc, smooth, n: int, m: int, *, integral: bool) -> Callable:
+    """Right-hand side ``dy/dt = L(t) y`` on flattened ``y`` (with ``integral``: ``[y, z]``, ``dz/dt = y``)."""
+
+    def rhs(t, v):
+        Y = v[: n * m].reshape(n, m)
+        dY = Lc @ Y
+        for S, c in smooth:
+            cv = c.value(t)
+            if cv != 0.0:
+                dY = dY + cv * (S @ Y)
+        return np.concatenate([dY.reshape(-1), Y.reshape(-1)]) if integral else dY.reshape(-1)
+
+    return rhs
+
+
+def _segment_jac(Lc, smooth, m: int, dense: bool) -> Callable:
+    """Jacobian ``L(t)`` (acting on ``m`` stacked columns) for ``solve_ivp``'s BDF."""
+
+    def jac(t, v):
+        L = Lc
+        for S, c in smooth:
+            L = L + c.value(t) * S
+        return L if m == 1 else (np.kron(L, np.eye(m)) if dense else sp.kron(L, sp.identity(m)))
+
+    return jac
+
+
+def _integrate_zvode(rhs, v0, a, pts, *, method, rtol, atol) -> list[np.ndarray]:
+    """Values at ``pts`` from ``scipy.integrate.ode``'s zvode (Adams or BDF)."""
+    from scipy.integrate import ode
+
+    failed: list[Exception] = []
+
+    def safe_rhs(t, v):  # an exception inside zvode's callback is lost; keep it and stop cleanly
+        if failed:
+            return np.zeros_like(v)
+        try:
+            return rhs(t, v)
+        except InvalidParameterError as exc:
+            failed.append(exc)
+            return np.zeros_like(v)
+
+    solver = ode(safe_rhs).set_integrator(
+        "zvode", method="adams" if method == "adams" else "bdf", rtol=rtol, atol=atol, nsteps=10_000_000
+    )
+    solver.set_initial_value(v0, a)
+    vals = []
+    for s in pts:
+        with warnings.catch_warnings():  # zvode's own warnings; failures are raised below
+            warnings.simplefilter("ignore", UserWarning)
+            v = solver.integrate(s)
+        if failed:
+            raise failed[0]
+        if not solver.successful():
+            raise ConvergenceError(
+                f"zvode {method} stopped at t = {solver.t:g} (code {solver.get_return_code()}); "
+                "try method='bdf' (stiff) or looser tolerances"
+            )
+        vals.append(v.copy())
+    return vals
+
+
+def _integrate_ivp(rhs, jac, v0, a, pts, *, method, rtol, atol) -> list[np.ndarray]:
+    """Values at ``pts`` from ``scipy.integrate.solve_ivp`` (``jac`` only for BDF)."""
+    from scipy.integrate import solve_ivp
+
+    if not pts:
+        return []
+    kw = {} if jac is None else {"jac": jac}
+    sol = solve_ivp(rhs, (a, pts[-1]), v0, method=method, rtol=rtol, atol=atol, t_eval=pts, **kw)
+    if not sol.success:
+        raise ConvergenceError(f"{method} integration failed on [{a:g}, {pts[-1]:g}]: {sol.message}; try method='bdf'")
+    return [sol.y[:, k] for k in range(len(pts))]
 
 
 def _step(Lc, smooth, y, z, a, b, *, method, rtol, atol, dense):

@@ -185,6 +185,85 @@ def _as_jump(j: Any) -> Jump:
     raise InvalidParameterError(f"jumps must be Jump(op, rate) objects or (op, rate) tuples; got {type(j).__name__}")
 
 
+def _flatten_jumps(jumps: Any) -> list[Jump]:
+    """One Jump, one ``(op, rate)`` tuple or an iterable of them (nested lists flattened) -> list of Jumps."""
+    if jumps is None:
+        jumps = ()
+    single_tuple = isinstance(jumps, tuple) and len(jumps) == 2 and not isinstance(jumps[0], (Jump, tuple, list))
+    if isinstance(jumps, Jump) or single_tuple:
+        jumps = [jumps]  # one Jump or one (op, rate) tuple
+    try:
+        jumps = list(jumps)
+    except TypeError:
+        raise InvalidParameterError(
+            f"jumps must be a list of Jump(op, rate) objects or (op, rate) tuples; got {type(jumps).__name__}"
+        ) from None
+    flat: list[Any] = []
+    for j in jumps:
+        if isinstance(j, list):
+            flat.extend(j)
+        else:
+            flat.append(j)
+    return [_as_jump(j) for j in flat]
+
+
+def _static_hamiltonian(
+    hamiltonian: Any, all_jumps: list[Jump], dims: list[int] | None
+) -> tuple[sp.csr_matrix, list[tuple[Any, Any]], Any]:
+    """The static, Hermitian-symmetrised Hamiltonian, the time-dependent terms and the Qobj dims (or None)."""
+    qdims = None
+    td_terms: list[tuple[Any, Any]] = []
+    if _is_td_list(hamiltonian):
+        hamiltonian, td_terms, qdims = _split_td_list(hamiltonian)
+    if hamiltonian is None:
+        if not all_jumps and dims is None:
+            raise DimensionError("Model needs a hamiltonian, jumps or dims to know its dimension")
+        total = all_jumps[0].op.shape[0] if all_jumps else math.prod(dims or [])
+        H = sp.csr_matrix((total, total), dtype=complex)
+    else:
+        H, qd = _to_csr(hamiltonian, "hamiltonian")
+        qdims = qdims if qdims is not None else qd
+    if H.shape[0] == 0:
+        raise DimensionError("the hamiltonian is 0 x 0; a model needs at least one state")
+    herm = abs(H - H.getH()).max() if H.nnz else 0.0
+    scale = max(1.0, abs(H).max() if H.nnz else 0.0)
+    if herm > _HERM_RTOL * scale:
+        raise InvalidParameterError(
+            f"hamiltonian is not Hermitian (max |H - H^dag| = {herm:.3g}); "
+            "pass a Hermitian matrix (put losses into jump operators)"
+        )
+    return ((H + H.getH()) * 0.5).tocsr(), td_terms, qdims
+
+
+def _resolve_dims(dims: list[int] | None, qdims: Any, all_jumps: list[Jump], D: int) -> list[int]:
+    """Check the jump shapes and the Qobj dims against ``dims``; the subsystem dims (default: Qobj dims, else [D])."""
+    for k, j in enumerate(all_jumps):
+        if j.op.shape != (D, D):
+            raise DimensionError(
+                f"jump {k} has shape {j.op.shape} but the hamiltonian has dimension {D}; "
+                "embed local operators with opentangle.operators.embed(op, site, dims)"
+            )
+    # subsystem dims carried by Qobj operators (hamiltonian or jumps) must agree with each other and with dims
+    sources = [("hamiltonian", qdims)] if qdims is not None else []
+    sources += [(f"jump {k}", qd) for k, j in enumerate(all_jumps) if (qd := getattr(j, "_qdims", None)) is not None]
+    for label, qd in sources:
+        if math.prod(qd) != D:
+            continue
+        ref = dims if dims is not None else sources[0][1]
+        if list(qd) != list(ref):
+            what = "dims" if dims is not None else sources[0][0]
+            raise DimensionError(
+                f"{label} is a Qobj with dims {list(qd)} but {what} says {list(ref)}; "
+                "pass consistent subsystem dimensions"
+            )
+    if dims is None:
+        valid = [qd for _, qd in sources if math.prod(qd) == D]
+        dims = list(valid[0]) if valid else [D]
+    if math.prod(dims) != D:
+        raise DimensionError(f"dims {dims} multiply to {math.prod(dims)} but the operators have dimension {D}")
+    return dims
+
+
 class Model:
     r"""A Lindblad model: Hamiltonian, jump operators with rates, subsystem dims.
 
@@ -228,53 +307,21 @@ class Model:
         args: dict | None = None,
         tlist: Sequence[float] | None = None,
     ):
-        if jumps is None:
-            jumps = ()
-        single_tuple = isinstance(jumps, tuple) and len(jumps) == 2 and not isinstance(jumps[0], (Jump, tuple, list))
-        if isinstance(jumps, Jump) or single_tuple:
-            jumps = [jumps]  # one Jump or one (op, rate) tuple
-        try:
-            jumps = list(jumps)
-        except TypeError:
-            raise InvalidParameterError(
-                f"jumps must be a list of Jump(op, rate) objects or (op, rate) tuples; got {type(jumps).__name__}"
-            ) from None
-        flat: list[Any] = []
-        for j in jumps:
-            if isinstance(j, list):
-                flat.extend(j)
-            else:
-                flat.append(j)
-        all_jumps = [_as_jump(j) for j in flat]
+        all_jumps = _flatten_jumps(jumps)
         self.jumps: list[Jump] = [j for j in all_jumps if not j.time_dependent]
         if dims is not None:
             dims = _check_dims(dims)
         self.args, self.tlist = _check_args(args), _check_tlist(tlist)
-        qdims = None
-        td_terms: list[tuple[Any, Any]] = []
-        if _is_td_list(hamiltonian):
-            hamiltonian, td_terms, qdims = _split_td_list(hamiltonian)
-        if hamiltonian is None:
-            if not all_jumps and dims is None:
-                raise DimensionError("Model needs a hamiltonian, jumps or dims to know its dimension")
-            total = all_jumps[0].op.shape[0] if all_jumps else math.prod(dims or [])
-            H = sp.csr_matrix((total, total), dtype=complex)
-        else:
-            H, qd = _to_csr(hamiltonian, "hamiltonian")
-            qdims = qdims if qdims is not None else qd
+        H, td_terms, qdims = _static_hamiltonian(hamiltonian, all_jumps, dims)
         D = H.shape[0]
-        if D == 0:
-            raise DimensionError("the hamiltonian is 0 x 0; a model needs at least one state")
-        herm = abs(H - H.getH()).max() if H.nnz else 0.0
-        scale = max(1.0, abs(H).max() if H.nnz else 0.0)
-        if herm > _HERM_RTOL * scale:
-            raise InvalidParameterError(
-                f"hamiltonian is not Hermitian (max |H - H^dag| = {herm:.3g}); "
-                "pass a Hermitian matrix (put losses into jump operators)"
-            )
-        self.hamiltonian: sp.csr_matrix = ((H + H.getH()) * 0.5).tocsr()
+        self.hamiltonian: sp.csr_matrix = H
         self.td_hamiltonian = self._td_hamiltonian_terms(td_terms, D)
-        self.td_jumps = [
+        self.td_jumps = self._td_jump_terms(all_jumps)
+        self.dims: list[int] = _resolve_dims(dims, qdims, all_jumps, D)
+        self._cache: dict[str, Any] = {}
+
+    def _td_jump_terms(self, all_jumps: list[Jump]) -> list[tuple[Jump, Coefficient]]:
+        return [
             (
                 j,
                 Coefficient(
@@ -283,34 +330,6 @@ class Model:
             )
             for k, j in enumerate(j for j in all_jumps if j.time_dependent)
         ]
-        for k, j in enumerate(all_jumps):
-            if j.op.shape != (D, D):
-                raise DimensionError(
-                    f"jump {k} has shape {j.op.shape} but the hamiltonian has dimension {D}; "
-                    "embed local operators with opentangle.operators.embed(op, site, dims)"
-                )
-        # subsystem dims carried by Qobj operators (hamiltonian or jumps) must agree with each other and with dims
-        sources = [("hamiltonian", qdims)] if qdims is not None else []
-        sources += [
-            (f"jump {k}", qd) for k, j in enumerate(all_jumps) if (qd := getattr(j, "_qdims", None)) is not None
-        ]
-        for label, qd in sources:
-            if math.prod(qd) != D:
-                continue
-            ref = dims if dims is not None else sources[0][1]
-            if list(qd) != list(ref):
-                what = "dims" if dims is not None else sources[0][0]
-                raise DimensionError(
-                    f"{label} is a Qobj with dims {list(qd)} but {what} says {list(ref)}; "
-                    "pass consistent subsystem dimensions"
-                )
-        if dims is None:
-            valid = [qd for _, qd in sources if math.prod(qd) == D]
-            dims = list(valid[0]) if valid else [D]
-        if math.prod(dims) != D:
-            raise DimensionError(f"dims {dims} multiply to {math.prod(dims)} but the operators have dimension {D}")
-        self.dims: list[int] = dims
-        self._cache: dict[str, Any] = {}
 
     def _td_hamiltonian_terms(self, terms: list[tuple[Any, Any]], D: int) -> list[tuple[sp.csr_matrix, Coefficient]]:
         out = []

@@ -692,30 +692,42 @@ def symmetric_steady_state(
     reason = _structural_degeneracy(liou, total_spin)
     if reason is not None and t0 is None and sector is None:
         raise _nonunique(reason, _SECTOR_ADVICE)
+    t, sectors, n_blocks = _solve_blocks(liou, mat, reason, t0, sector, total_spin, check_uniqueness, seed)
+    hs, rmax, rho1, rho2 = _certify(liou, t, norm_a, tol)
+    return SymmetricSteadyState(
+        n=liou.n,
+        rho1=rho1,
+        rho2=rho2,
+        moments=CollectiveMoments.from_reduced(liou.n, rho1, rho2),
+        residual=hs,
+        residual_max=rmax,
+        dimension=dim,
+        blocks=n_blocks,
+        correlations=t,
+        liouvillian=liou,
+        sectors=sectors,
+    )
+
+
+def _solve_blocks(
+    liou: SymmetricLiouvillian,
+    mat: sp.csc_matrix,
+    reason: str | None,
+    t0: np.ndarray | None,
+    sector: float | None,
+    total_spin: bool,
+    check_uniqueness: bool,
+    seed: int,
+) -> tuple[np.ndarray, Any, int]:
+    """Solve the identity block (and factorise the others if ``check_uniqueness``): ``(t, sectors, n_blocks)``."""
     n_blocks, labels = connected_components(mat, directed=False)
-    t = np.zeros(dim)
+    t = np.zeros(liou.dimension)
     t[0] = 1.0
     sectors = None
     for blk in range(n_blocks):
         idx = np.flatnonzero(labels == blk)
         if labels[0] == blk:
-            if reason is None:
-                rest = idx[1:]  # idx is sorted and holds 0
-                if rest.size:
-                    t[rest], _ = _solve_block(
-                        mat[rest][:, rest], -mat[rest][:, [0]].toarray().ravel(), coords=liou.occupations[rest, 1:]
-                    )
-            else:
-                try:
-                    t[idx], sectors = _solve_conserved(liou, mat, idx, t0, sector, total_spin, seed)
-                except IllConditionedError as exc:
-                    if not total_spin:
-                        raise
-                    raise IllConditionedError(
-                        f"{exc}; the Pauli basis loses the sectors at large N (typically N > 36): use "
-                        "schur_steady_state(..., initial=/sector=), where the total-spin sectors decouple "
-                        "exactly at any N"
-                    ) from exc
+            sectors = _solve_identity_block(liou, mat, idx, t, reason, t0, sector, total_spin, seed)
         elif check_uniqueness:
             _factor(
                 mat[idx][:, idx],
@@ -723,6 +735,45 @@ def symmetric_steady_state(
                 seed=seed,
                 coords=liou.occupations[idx, 1:],
             )
+    return t, sectors, n_blocks
+
+
+def _solve_identity_block(
+    liou: SymmetricLiouvillian,
+    mat: sp.csc_matrix,
+    idx: np.ndarray,
+    t: np.ndarray,
+    reason: str | None,
+    t0: np.ndarray | None,
+    sector: float | None,
+    total_spin: bool,
+    seed: int,
+) -> Any:
+    """Fill ``t[idx]`` for the block holding the identity; returns the sector weights (or None)."""
+    if reason is None:
+        rest = idx[1:]  # idx is sorted and holds 0
+        if rest.size:
+            t[rest], _ = _solve_block(
+                mat[rest][:, rest], -mat[rest][:, [0]].toarray().ravel(), coords=liou.occupations[rest, 1:]
+            )
+        return None
+    try:
+        t[idx], sectors = _solve_conserved(liou, mat, idx, t0, sector, total_spin, seed)
+    except IllConditionedError as exc:
+        if not total_spin:
+            raise
+        raise IllConditionedError(
+            f"{exc}; the Pauli basis loses the sectors at large N (typically N > 36): use "
+            "schur_steady_state(..., initial=/sector=), where the total-spin sectors decouple "
+            "exactly at any N"
+        ) from exc
+    return sectors
+
+
+def _certify(
+    liou: SymmetricLiouvillian, t: np.ndarray, norm_a: float, tol: float
+) -> tuple[float, float, np.ndarray, np.ndarray]:
+    """Check the relative residual and the positivity of rho1, rho2: ``(hs, rmax, rho1, rho2)``."""
     hs, rmax = _residuals(liou, t)
     rel = rmax / (norm_a * np.abs(t).max())
     if not np.isfinite(rel) or rel > tol:
@@ -739,19 +790,7 @@ def symmetric_steady_state(
                 f"the solution is not a state: {name} has eigenvalue {ev.min():.3e} < 0; "
                 "the model may be ill-conditioned (check that rates span fewer than ~10 orders of magnitude)"
             )
-    return SymmetricSteadyState(
-        n=liou.n,
-        rho1=rho1,
-        rho2=rho2,
-        moments=CollectiveMoments.from_reduced(liou.n, rho1, rho2),
-        residual=hs,
-        residual_max=rmax,
-        dimension=dim,
-        blocks=n_blocks,
-        correlations=t,
-        liouvillian=liou,
-        sectors=sectors,
-    )
+    return hs, rmax, rho1, rho2
 
 
 def _initial_vector(liou: SymmetricLiouvillian, initial: Any, sector: Any, total_spin: bool) -> np.ndarray | None:

@@ -131,14 +131,7 @@ def schur_steady_state(
         raise InvalidParameterError(f"tol must lie in (0, 1); got {tol}")
     n, ham, local, coll = _checked(n, hamiltonian, local_jumps, collective_jumps)
     total_spin = conserves_total_spin(local)
-    if sector is not None and initial is not None:
-        raise InvalidParameterError("give initial= or sector=, not both")
-    if sector is not None and not total_spin:
-        raise InvalidParameterError(
-            "sector= needs a conserved total spin J^2, which a non-trivial local jump breaks; use initial="
-        )
-    if total_spin and initial is None and sector is None:
-        raise _nonunique(_total_spin_reason(n), _SECTOR_ADVICE)
+    _check_initial_sector(n, initial, sector, total_spin)
     twojs, pj = None, None
     if total_spin:  # the sectors decouple: assemble only those that carry weight
         from opentangle.spins.schur import _twojs
@@ -157,6 +150,51 @@ def schur_steady_state(
     parity = _parity(dl, real)
     traced = sorted(set(labels[diag].tolist()))
     weights = _component_weights(dl, traced, labels, diag, owner, pj)
+    z, err2 = _solve_components(real, labels, n_comp, weights, traced, diag, coords, seed, parity, check_uniqueness)
+    state, rmax = _certified_state(n, dl, real, tmat, z, math.sqrt(2.0 * err2), norm_a, tol)
+    sectors = None
+    if total_spin:
+        sectors = tuple((t / 2, float(p)) for t, p in zip(state.twojs[::-1], state.populations[::-1]))
+    rho1, rho2 = state.reduced_state(1), state.reduced_state(2)
+    return SchurSteadyState(
+        n=n,
+        state=state,
+        rho1=0.5 * (rho1 + rho1.conj().T),
+        rho2=0.5 * (rho2 + rho2.conj().T),
+        error=math.sqrt(2.0 * err2),
+        residual_max=rmax,
+        dimension=real.shape[0],
+        blocks=n_comp,
+        sectors=sectors,
+        liouvillian=dl,
+    )
+
+
+def _check_initial_sector(n: int, initial: Any, sector: float | None, total_spin: bool) -> None:
+    """``initial=`` and ``sector=`` are exclusive; ``sector=`` needs, and conserved J^2 needs one of them."""
+    if sector is not None and initial is not None:
+        raise InvalidParameterError("give initial= or sector=, not both")
+    if sector is not None and not total_spin:
+        raise InvalidParameterError(
+            "sector= needs a conserved total spin J^2, which a non-trivial local jump breaks; use initial="
+        )
+    if total_spin and initial is None and sector is None:
+        raise _nonunique(_total_spin_reason(n), _SECTOR_ADVICE)
+
+
+def _solve_components(
+    real: Any,
+    labels: np.ndarray,
+    n_comp: int,
+    weights: dict,
+    traced: list,
+    diag: np.ndarray,
+    coords: np.ndarray,
+    seed: int,
+    parity: Any,
+    check_uniqueness: bool,
+) -> tuple[np.ndarray, float]:
+    """Solve the weighted trace-carrying components (and factorise the traceless ones): ``(z, sum of err^2)``."""
     z = np.zeros(real.shape[0])
     err2 = 0.0
     for comp in range(n_comp):
@@ -174,6 +212,13 @@ def schur_steady_state(
                 seed=seed,
                 coords=coords[idx],
             )
+    return z, err2
+
+
+def _certified_state(
+    n: int, dl: Any, real: Any, tmat: Any, z: np.ndarray, error: float, norm_a: float, tol: float
+) -> tuple[Any, float]:
+    """Check the relative residual of ``z`` and the positivity of its blocks: ``(state, max residual)``."""
     resid = real @ z
     rmax = float(np.abs(resid).max())
     rel = 0.0 if rmax == 0 else rmax / (norm_a * max(float(np.abs(z).max()), 1e-300))
@@ -182,29 +227,14 @@ def schur_steady_state(
             f"steady state did not converge: relative residual {rel:.2e} > tol = {tol:g}; "
             "the model may be ill-conditioned (rates spanning many orders of magnitude)"
         )
-    state = _pi_state(n, dl, tmat @ z, math.sqrt(2.0 * err2))
+    state = _pi_state(n, dl, tmat @ z, error)
     lam = state.min_eigenvalue()
     if lam < -max(tol, 1e-12) * 100:
         raise ConvergenceError(
             f"the solution is not a state: a normalised block has eigenvalue {lam:.3e} < 0; "
             "the model may be ill-conditioned"
         )
-    sectors = None
-    if total_spin:
-        sectors = tuple((t / 2, float(p)) for t, p in zip(state.twojs[::-1], state.populations[::-1]))
-    rho1, rho2 = state.reduced_state(1), state.reduced_state(2)
-    return SchurSteadyState(
-        n=n,
-        state=state,
-        rho1=0.5 * (rho1 + rho1.conj().T),
-        rho2=0.5 * (rho2 + rho2.conj().T),
-        error=math.sqrt(2.0 * err2),
-        residual_max=rmax,
-        dimension=real.shape[0],
-        blocks=n_comp,
-        sectors=sectors,
-        liouvillian=dl,
-    )
+    return state, rmax
 
 
 #: bytes the sparse LU may take (see schur_solve_memory_estimate)

@@ -121,7 +121,7 @@ def test_reset_model_matches_full_space_negativities(n):
     from opentangle.measures import average_negativity, negativity
     from opentangle.studies import reset as R
 
-    rho = steady_state(R.build_model(**R._validate({"n": n, "g": 3.0, "r": 20.0, "gamma": 1.0}))).rho
+    rho = steady_state(R.build_model(R.ResetParams(n=n, g=3.0, r=20.0, gamma=1.0).validate())).rho
     ours = schur_steady_state(n=n, **reset_model())
     neg = ours.negativities()
     dims = [2] * n

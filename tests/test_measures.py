@@ -13,6 +13,7 @@ from opentangle.measures import (
     entanglement_entropy,
     entanglement_of_formation,
     fully_entangled_fraction,
+    fully_entangled_fraction_optimum,
     ghz_fidelity,
     is_gme_by_ghz_witness,
     is_ppt,
@@ -202,7 +203,7 @@ def test_pure_state_entropy_consistency(seed):
 def test_fef_optimiser_matches_two_qubit_closed_form(seed):
     rho = random_density_matrix(4, seed=seed, rank=1 + seed % 4)
     closed = fully_entangled_fraction(rho)
-    res = fully_entangled_fraction(rho, method="optimize", return_result=True, seed=seed)
+    res = fully_entangled_fraction_optimum(rho, method="optimize", seed=seed)
     assert res.value == pytest.approx(closed, abs=1e-8)
     # the certificate is a real stationarity check and every requested start was run
     assert res.gradient_norm <= 1e-5
@@ -221,7 +222,7 @@ def test_fef_general_d(d):
     rho = u @ isotropic_state(0.6, d) @ u.conj().T
     assert fully_entangled_fraction(rho) == pytest.approx(0.6, abs=1e-8)
     rho1 = random_density_matrix(d * d, seed=1)
-    res = fully_entangled_fraction(rho1, return_result=True)
+    res = fully_entangled_fraction_optimum(rho1)
     w = res.state.reshape(d, d) * np.sqrt(d)
     assert np.allclose(w @ w.conj().T, np.eye(d), atol=1e-10)
     assert _fef_gradient_norm(rho1, w) == pytest.approx(res.gradient_norm, abs=1e-12)
@@ -328,7 +329,7 @@ def _independent_fef(rho, d, seeds=range(4)):
 @pytest.mark.parametrize("seed", [11, 12, 13])
 def test_fef_d3_matches_independent_optimiser(seed):
     rho = random_density_matrix(9, seed=seed)
-    res = fully_entangled_fraction(rho, dims=[3, 3], return_result=True)
+    res = fully_entangled_fraction_optimum(rho, dims=[3, 3])
     ref = _independent_fef(rho, 3)
     assert res.value >= ref - 1e-8
     assert res.value == pytest.approx(ref, abs=1e-6)
@@ -348,7 +349,7 @@ def test_fef_d3_matches_independent_optimiser(seed):
 def test_fef_starts_are_honoured_exactly():
     rho = random_density_matrix(9, seed=3)
     for starts in (1, 2, 5):
-        res = fully_entangled_fraction(rho, starts=starts, return_result=True)
+        res = fully_entangled_fraction_optimum(rho, starts=starts)
         assert res.starts == starts and 1 <= res.agreeing_starts <= starts
 
 
@@ -440,3 +441,15 @@ def test_entanglement_entropy_rejects_batches(shape):
     x = np.stack([psi] * 3) if len(shape) == 2 else np.stack([bell_state()] * 3)
     with pytest.raises(DimensionError, match="one state"):
         entanglement_entropy(x)
+
+
+def test_fully_entangled_fraction_return_result_is_deprecated():
+    """The value function returns a number; the result object comes from ``fully_entangled_fraction_optimum``."""
+    from opentangle.states import isotropic_state
+
+    rho = isotropic_state(0.7, 3)
+    with pytest.warns(DeprecationWarning, match="fully_entangled_fraction_optimum"):
+        old = fully_entangled_fraction(rho, return_result=True)
+    new = fully_entangled_fraction_optimum(rho)
+    assert old.value == pytest.approx(new.value, abs=1e-12) == pytest.approx(0.7, abs=1e-8)
+    assert isinstance(fully_entangled_fraction(rho), float)

@@ -16,7 +16,11 @@ from opentangle.measures.criteria import (
     reduction_map,
 )
 from opentangle.measures.entropy import entanglement_entropy, mutual_information, shannon_entropy, von_neumann_entropy
-from opentangle.measures.fully_entangled_fraction import FullyEntangledFraction, fully_entangled_fraction
+from opentangle.measures.fully_entangled_fraction import (
+    FullyEntangledFraction,
+    fully_entangled_fraction,
+    fully_entangled_fraction_optimum,
+)
 from opentangle.measures.gme import (
     GenuineEntanglement,
     SymmetricBlocks,
@@ -68,6 +72,7 @@ __all__ = [
     "entangling_power",
     "fidelity",
     "fully_entangled_fraction",
+    "fully_entangled_fraction_optimum",
     "genuine_entanglement",
     "genuine_entanglement_value",
     "ghz_fidelity",

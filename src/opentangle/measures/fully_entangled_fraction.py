@@ -32,7 +32,7 @@ from opentangle.errors import ConvergenceError, DimensionError, InvalidParameter
 from opentangle.measures._common import prepare_state
 from opentangle.operators import random_unitary
 
-__all__ = ["FullyEntangledFraction", "fully_entangled_fraction"]
+__all__ = ["FullyEntangledFraction", "fully_entangled_fraction", "fully_entangled_fraction_optimum"]
 
 _PAULI = (
     np.array([[0, 1], [1, 0]], dtype=complex),
@@ -43,7 +43,7 @@ _PAULI = (
 
 @dataclass(frozen=True)
 class FullyEntangledFraction:
-    """Result of :func:`fully_entangled_fraction` with ``return_result=True``.
+    """Result of :func:`fully_entangled_fraction_optimum`.
 
     ``state`` is the optimal maximally entangled ket; ``gradient_norm`` is the
     norm of the Riemannian gradient there (0 at a stationary point);
@@ -109,8 +109,8 @@ def fully_entangled_fraction(
     tol: float = 1e-10,
     max_iter: int = 5000,
     return_result: bool = False,
-) -> float | np.ndarray | FullyEntangledFraction:
-    r"""Fully entangled fraction :math:`F_{\max}` of a ``d x d`` state.
+) -> Any:
+    r"""Fully entangled fraction :math:`F_{\max}` of a ``d x d`` state (a float, or an array for a batch).
 
     Parameters
     ----------
@@ -121,8 +121,8 @@ def fully_entangled_fraction(
         eigenvector, the identity, then ``starts - 2`` Haar-random unitaries
         drawn from ``seed`` (an integer >= 0, a ``numpy.random.Generator`` or
         None).  ``tol > 0`` and ``max_iter >= 1``.
-    return_result : return a :class:`FullyEntangledFraction` with the
-        optimum and its convergence certificate.
+    return_result : deprecated; use :func:`fully_entangled_fraction_optimum`, which returns the
+        :class:`FullyEntangledFraction` (optimum and convergence certificate) of one state.
 
     Raises :class:`~opentangle.errors.ConvergenceError` when the best value is
     not stationary to ``sqrt(tol)``.  The closed form is batched over leading axes.
@@ -133,6 +133,47 @@ def fully_entangled_fraction(
     >>> round(fully_entangled_fraction(isotropic_state(0.7, 3)), 8)
     0.7
     """
+    if return_result:
+        import warnings
+
+        warnings.warn(
+            "fully_entangled_fraction(return_result=True) is deprecated; use "
+            "fully_entangled_fraction_optimum(rho, ...)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return fully_entangled_fraction_optimum(
+            rho, dims, method=method, starts=starts, seed=seed, tol=tol, max_iter=max_iter
+        )
+    return _fef(rho, dims, method=method, starts=starts, seed=seed, tol=tol, max_iter=max_iter, result=False)
+
+
+def fully_entangled_fraction_optimum(
+    rho: Any,
+    dims: Sequence[int] | None = None,
+    *,
+    method: str = "auto",
+    starts: int = 8,
+    seed: int | None = 0,
+    tol: float = 1e-10,
+    max_iter: int = 5000,
+) -> FullyEntangledFraction:
+    r"""The :class:`FullyEntangledFraction` of one ``d x d`` state: value, optimal maximally entangled ket, certificate.
+
+    Same options as :func:`fully_entangled_fraction`; a batch raises :class:`~opentangle.errors.DimensionError`.
+
+    Example
+    -------
+    >>> from opentangle.states import isotropic_state
+    >>> res = fully_entangled_fraction_optimum(isotropic_state(0.7, 3))
+    >>> round(res.value, 8), res.converged
+    (0.7, True)
+    """
+    return _fef(rho, dims, method=method, starts=starts, seed=seed, tol=tol, max_iter=max_iter, result=True)
+
+
+def _fef(rho: Any, dims: Any, *, method: str, starts: int, seed: Any, tol: float, max_iter: int, result: bool) -> Any:
+    return_result = result
     if not isinstance(method, str) or method not in ("auto", "closed_form", "optimize"):
         raise InvalidParameterError(f"method must be 'auto', 'closed_form' or 'optimize'; got {method!r}")
     starts = check_int(starts, "starts", minimum=1)
@@ -153,19 +194,19 @@ def fully_entangled_fraction(
         if not return_result:
             return float(value) if np.ndim(value) == 0 else value
         if np.ndim(value) != 0:
-            raise DimensionError("return_result=True takes a single state, not a batch")
+            raise DimensionError("fully_entangled_fraction_optimum takes a single state, not a batch")
         opt = _optimize(arr, d, starts=starts, seed=seed, tol=tol, max_iter=max_iter)
         return FullyEntangledFraction(float(value), opt.state, "closed_form", True, 0.0, 0, 0, 0)
     if arr.ndim != 2:
         if return_result:
-            raise DimensionError("return_result=True takes a single state, not a batch")
+            raise DimensionError("fully_entangled_fraction_optimum takes a single state, not a batch")
         values = [
             _optimize(r, d, starts=starts, seed=seed, tol=tol, max_iter=max_iter).value
             for r in arr.reshape(-1, d * d, d * d)
         ]
         return np.array(values).reshape(arr.shape[:-2])
-    result = _optimize(arr, d, starts=starts, seed=seed, tol=tol, max_iter=max_iter)
-    return result if return_result else result.value
+    opt = _optimize(arr, d, starts=starts, seed=seed, tol=tol, max_iter=max_iter)
+    return opt if return_result else opt.value
 
 
 def _optimize(arr: np.ndarray, d: int, *, starts: int, seed: Any, tol: float, max_iter: int) -> FullyEntangledFraction:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 
@@ -146,7 +146,7 @@ def thermalize(rho: Any, *, tau_a: Any, tau_b: Any, gamma: float | None = None, 
         entangled=bool(n_out > 0),
         output_negativity=n_out,
         output_overlap=float(np.real(np.trace(phi @ out))),
-        fully_entangled_fraction=float(cast(float, fully_entangled_fraction(out, dims))),  # a float for one state
+        fully_entangled_fraction=float(fully_entangled_fraction(out, dims)),
         fmax_upper_bound=fmax_upper_bound(ta, tb),
         marginal_error=merr,
         output=out,

@@ -138,7 +138,7 @@ def test_agrees_with_the_pauli_basis_solver(n):
     for a, b, d in zip(old.blocks, ours.state.blocks, old.multiplicities):
         assert np.abs(a - b).max() * d < 1e-10
     assert np.abs(ss.rho2 - ours.rho2).max() < 1e-12
-    new = PIState.from_symmetric(ss)  # auto: the Schur-basis solve of the same model
+    new = PIState.from_symmetric(ss, method="schur")  # the Schur-basis solve of the same model
     assert abs(new.negativity(n // 2) - old.negativity(n // 2)) < 1e-10
 
 
@@ -198,7 +198,9 @@ def test_from_symmetric_methods():
     ss = symmetric_steady_state(n=6, **reset_model())
     a = PIState.from_symmetric(ss, method="schur")
     b = PIState.from_symmetric(ss, method="correlations")
-    assert a is PIState.from_symmetric(ss)  # auto: the cached Schur-basis solve at small N
+    auto = PIState.from_symmetric(ss)  # auto at N < SCHUR_AUTO_MIN_N: the conversion, no second solve
+    assert max(np.abs(x - y).max() for x, y in zip(auto.blocks, b.blocks)) == 0.0
+    assert PIState.from_symmetric(ss, method="schur") is a  # the Schur-basis solve is cached
     assert max(np.abs(x - y).max() for x, y in zip(a.blocks, b.blocks)) < 1e-12
     with pytest.raises(InvalidParameterError):
         PIState.from_symmetric(ss, method="fast")

@@ -48,7 +48,7 @@ __all__ = ["LEVELS", "Report", "StudyReport", "command", "reproduce_all", "write
 
 LEVELS = ("quick", "default", "full")
 #: per-study wall-clock limit (s) by level; generous multiples of the budgets in CONTRIBUTING.md
-TIMEOUTS = {"quick": 120.0, "default": 400.0, "full": 1200.0}
+TIMEOUTS = {"quick": 180.0, "default": 400.0, "full": 1200.0}
 
 
 @dataclass

@@ -77,6 +77,7 @@ __all__ = [
     "MAX_DENSE_N",
     "MAX_REDUCED_K",
     "SCHUR_AUTO_MAX_N",
+    "SCHUR_AUTO_MIN_N",
     "PIState",
     "SchurNegativity",
     "multiplicity",
@@ -91,6 +92,10 @@ MAX_REDUCED_K = 6
 MAX_MEMORY = 8e9
 #: largest N at which :meth:`PIState.from_symmetric` re-solves on the Schur blocks by default (N = 70: ~20 s CPU).
 SCHUR_AUTO_MAX_N = 80
+#: below this N, ``from_symmetric(method="auto")`` converts the Pauli correlations: their error
+#: amplification is at rounding level there (1e-14 at N = 20 for 1e-16 input errors), and it
+#: avoids a second solve in threshold scans over many small-N points.
+SCHUR_AUTO_MIN_N = 17
 #: an off-symmetry entry below this fraction of its block's largest entry counts as zero.
 _SYMMETRY_RTOL = 1e-12
 
@@ -426,7 +431,7 @@ class PIState:
         the Pauli correlations ``steady.correlations`` (faster; the estimates cover the conversion's
         rounding only: an absolute error of 1e-16 in ``t`` moves the N = 40 half|half negativity by
         1.6e-9, so a Pauli solution cannot be certified this way, although at N <= 50 it agreed with
-        the Schur solve to 5e-14).  ``"auto"``: ``"schur"`` for ``N <= SCHUR_AUTO_MAX_N``, else
+        the Schur solve to 5e-14).  ``"auto"``: ``"schur"`` for ``SCHUR_AUTO_MIN_N <= N <= SCHUR_AUTO_MAX_N``, else
         ``"correlations"``.
         """
         if not (hasattr(steady, "correlations") and hasattr(steady, "liouvillian")):
@@ -436,7 +441,9 @@ class PIState:
         can = callable(getattr(steady, "schur_state", None)) and getattr(steady.liouvillian, "model", None) is not None
         if method == "schur" and not can:
             raise InvalidParameterError("method='schur' needs a SymmetricSteadyState that records its model")
-        if can and (method == "schur" or (method == "auto" and steady.liouvillian.n <= SCHUR_AUTO_MAX_N)):
+        if can and (
+            method == "schur" or (method == "auto" and SCHUR_AUTO_MIN_N <= steady.liouvillian.n <= SCHUR_AUTO_MAX_N)
+        ):
             return steady.schur_state()
         liou = steady.liouvillian
         return cls.from_correlations(steady.correlations, n=liou.n, occupations=liou.occupations, lookup=liou.lookup)

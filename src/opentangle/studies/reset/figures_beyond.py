@@ -127,7 +127,11 @@ def _thresholds_data(level: str) -> SimpleNamespace:
     d.rc_half = np.array(
         [
             [
-                _first(threshold_r(n=n, g=float(gv), which="half", r_min=0.3, r_max=3e3, points=14, xtol=1e-3))
+                _first(
+                    threshold_r(
+                        n=n, g=float(gv), which="half", solver="full", r_min=0.3, r_max=3e3, points=14, xtol=1e-3
+                    )
+                )
                 for gv in d.g_values
             ]
             for n in d.n_full

@@ -121,7 +121,7 @@ def bench_scaling(ns, repeat):
     )
     for n in ns:
         tc, ss = best_of(lambda n=n: symmetric_steady_state(n=n, **reset_model()), repeat)
-        tu, _ = best_of(lambda n=n: symmetric_steady_state(n=n, **reset_model(), check_uniqueness=False), repeat)
+        tu, _ = best_of(lambda n=n: symmetric_steady_state(n=n, **reset_model(), check_unique=False), repeat)
         sq = ss.spin_squeezing()
         print(
             f"{n:>3} {ss.dimension:>7} {ss.blocks:>6} {tc:10.2f} {tu:12.2f} {ss.residual_max:12.1e} "

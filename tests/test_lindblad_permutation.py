@@ -241,7 +241,7 @@ def test_product_steady_states():
 
 def test_large_n_reset_model_is_a_state():
     n = 40
-    ss = symmetric_steady_state(n=n, **reset_model(5.0, 1.0, 8.0), check_uniqueness=False)
+    ss = symmetric_steady_state(n=n, **reset_model(5.0, 1.0, 8.0), check_unique=False)
     assert ss.dimension == symmetric_dimension(n) == math.comb(43, 3)
     assert ss.blocks >= 2  # the Z2 symmetry (global sx conjugation) splits L
     assert ss.residual_max < 1e-10

@@ -232,8 +232,8 @@ def test_fef_general_d(d):
 
 
 def test_fef_nonconvergence_is_reported():
-    with pytest.raises(ConvergenceError, match="max_iter"):
-        fully_entangled_fraction(random_density_matrix(16, seed=2), starts=1, max_iter=1)
+    with pytest.raises(ConvergenceError, match="maxiter"):
+        fully_entangled_fraction(random_density_matrix(16, seed=2), starts=1, maxiter=1)
 
 
 # ---------------------------------------------------------------- batching
@@ -356,7 +356,7 @@ def test_fef_starts_are_honoured_exactly():
 def test_fef_batched_general_d_passes_settings():
     batch = np.stack([random_density_matrix(9, seed=1)] * 2)
     with pytest.raises(ConvergenceError):
-        fully_entangled_fraction(batch, max_iter=1)
+        fully_entangled_fraction(batch, maxiter=1)
     vals = fully_entangled_fraction(batch, tol=1e-12)
     assert vals.shape == (2,) and vals[0] == pytest.approx(fully_entangled_fraction(batch[0]), abs=1e-9)
 
@@ -365,8 +365,8 @@ def test_fef_batched_general_d_passes_settings():
     "kwargs",
     [
         {"method": "x"},
-        {"max_iter": 0},
-        {"max_iter": 2.5},
+        {"maxiter": 0},
+        {"maxiter": 2.5},
         {"seed": "a"},
         {"starts": "a"},
         {"starts": 0},

@@ -84,7 +84,7 @@ def schur_steady_state(
     collective_jumps: Any = None,
     initial: Any = None,
     sector: float | None = None,
-    check_uniqueness: bool = True,
+    check_unique: bool = True,
     tol: float = 1e-10,
     seed: int = 0,
 ) -> SchurSteadyState:
@@ -150,7 +150,7 @@ def schur_steady_state(
     parity = _parity(dl, real)
     traced = sorted(set(labels[diag].tolist()))
     weights = _component_weights(dl, traced, labels, diag, owner, pj)
-    z, err2 = _solve_components(real, labels, n_comp, weights, traced, diag, coords, seed, parity, check_uniqueness)
+    z, err2 = _solve_components(real, labels, n_comp, weights, traced, diag, coords, seed, parity, check_unique)
     state, rmax = _certified_state(n, dl, real, tmat, z, math.sqrt(2.0 * err2), norm_a, tol)
     sectors = None
     if total_spin:
@@ -192,7 +192,7 @@ def _solve_components(
     coords: np.ndarray,
     seed: int,
     parity: Any,
-    check_uniqueness: bool,
+    check_unique: bool,
 ) -> tuple[np.ndarray, float]:
     """Solve the weighted trace-carrying components (and factorise the traceless ones): ``(z, sum of err^2)``."""
     z = np.zeros(real.shape[0])
@@ -205,7 +205,7 @@ def _solve_components(
             zc, e = _solve_traced(real, idx, diag, coords, seed, parity)
             z[idx] = weights[comp] * zc
             err2 += (weights[comp] * e) ** 2
-        elif check_uniqueness and comp not in traced:
+        elif check_unique and comp not in traced:
             _factor_certified(
                 real[idx][:, idx],
                 what="a block without trace (a traceless stationary direction)",

@@ -592,7 +592,7 @@ def symmetric_steady_state(
     collective_jumps: Iterable[Any] | None = None,
     initial: Any = None,
     sector: float | None = None,
-    check_uniqueness: bool = True,
+    check_unique: bool = True,
     tol: float = 1e-10,
     seed: int = 0,
 ) -> SymmetricSteadyState:
@@ -626,7 +626,7 @@ def symmetric_steady_state(
     sector : total spin ``j`` (``N/2, N/2 - 1, ...``) when :math:`J^2` is conserved:
         the steady state reached from any state inside that sector (``j = N/2`` is the
         symmetric Dicke manifold).  Not with ``initial``.
-    check_uniqueness : also factorise the other blocks to make sure none of them has
+    check_unique : also factorise the other blocks to make sure none of them has
         a kernel (a second, traceless, stationary direction).  ``False`` skips that
         and is up to ~2x faster for symmetric models; uniqueness is then only checked
         in the identity block.
@@ -692,7 +692,7 @@ def symmetric_steady_state(
     reason = _structural_degeneracy(liou, total_spin)
     if reason is not None and t0 is None and sector is None:
         raise _nonunique(reason, _SECTOR_ADVICE)
-    t, sectors, n_blocks = _solve_blocks(liou, mat, reason, t0, sector, total_spin, check_uniqueness, seed)
+    t, sectors, n_blocks = _solve_blocks(liou, mat, reason, t0, sector, total_spin, check_unique, seed)
     hs, rmax, rho1, rho2 = _certify(liou, t, norm_a, tol)
     return SymmetricSteadyState(
         n=liou.n,
@@ -716,10 +716,10 @@ def _solve_blocks(
     t0: np.ndarray | None,
     sector: float | None,
     total_spin: bool,
-    check_uniqueness: bool,
+    check_unique: bool,
     seed: int,
 ) -> tuple[np.ndarray, Any, int]:
-    """Solve the identity block (and factorise the others if ``check_uniqueness``): ``(t, sectors, n_blocks)``."""
+    """Solve the identity block (and factorise the others if ``check_unique``): ``(t, sectors, n_blocks)``."""
     n_blocks, labels = connected_components(mat, directed=False)
     t = np.zeros(liou.dimension)
     t[0] = 1.0
@@ -728,7 +728,7 @@ def _solve_blocks(
         idx = np.flatnonzero(labels == blk)
         if labels[0] == blk:
             sectors = _solve_identity_block(liou, mat, idx, t, reason, t0, sector, total_spin, seed)
-        elif check_uniqueness:
+        elif check_unique:
             _factor(
                 mat[idx][:, idx],
                 what="a block without trace (a traceless stationary direction)",

@@ -81,10 +81,10 @@ def _polar(m: np.ndarray) -> np.ndarray:
     return u @ vh
 
 
-def _ascent(rho: np.ndarray, w: np.ndarray, d: int, tol: float, max_iter: int) -> tuple[np.ndarray, float, float, int]:
+def _ascent(rho: np.ndarray, w: np.ndarray, d: int, tol: float, maxiter: int) -> tuple[np.ndarray, float, float, int]:
     value = -np.inf
     it = 0
-    while it < max_iter:
+    while it < maxiter:
         it += 1
         grad = (rho @ w.reshape(-1)).reshape(d, d)
         w = _polar(grad)
@@ -107,7 +107,7 @@ def fully_entangled_fraction(
     starts: int = 8,
     seed: int | None = 0,
     tol: float = 1e-10,
-    max_iter: int = 5000,
+    maxiter: int = 5000,
     return_result: bool = False,
 ) -> Any:
     r"""Fully entangled fraction :math:`F_{\max}` of a ``d x d`` state (a float, or an array for a batch).
@@ -116,11 +116,11 @@ def fully_entangled_fraction(
     ----------
     method : ``"auto"`` (closed form for two qubits, optimiser otherwise),
         ``"closed_form"`` or ``"optimize"``.
-    starts, seed, tol, max_iter : optimiser settings.  Exactly ``starts >= 1``
+    starts, seed, tol, maxiter : optimiser settings.  Exactly ``starts >= 1``
         starting points are used, in this order: the polar factor of the top
         eigenvector, the identity, then ``starts - 2`` Haar-random unitaries
         drawn from ``seed`` (an integer >= 0, a ``numpy.random.Generator`` or
-        None).  ``tol > 0`` and ``max_iter >= 1``.
+        None).  ``tol > 0`` and ``maxiter >= 1``.
     return_result : deprecated; use :func:`fully_entangled_fraction_optimum`, which returns the
         :class:`FullyEntangledFraction` (optimum and convergence certificate) of one state.
 
@@ -143,9 +143,9 @@ def fully_entangled_fraction(
             stacklevel=2,
         )
         return fully_entangled_fraction_optimum(
-            rho, dims, method=method, starts=starts, seed=seed, tol=tol, max_iter=max_iter
+            rho, dims, method=method, starts=starts, seed=seed, tol=tol, maxiter=maxiter
         )
-    return _fef(rho, dims, method=method, starts=starts, seed=seed, tol=tol, max_iter=max_iter, result=False)
+    return _fef(rho, dims, method=method, starts=starts, seed=seed, tol=tol, maxiter=maxiter, result=False)
 
 
 def fully_entangled_fraction_optimum(
@@ -156,7 +156,7 @@ def fully_entangled_fraction_optimum(
     starts: int = 8,
     seed: int | None = 0,
     tol: float = 1e-10,
-    max_iter: int = 5000,
+    maxiter: int = 5000,
 ) -> FullyEntangledFraction:
     r"""The :class:`FullyEntangledFraction` of one ``d x d`` state: value, optimal maximally entangled ket, certificate.
 
@@ -169,15 +169,15 @@ def fully_entangled_fraction_optimum(
     >>> round(res.value, 8), res.converged
     (0.7, True)
     """
-    return _fef(rho, dims, method=method, starts=starts, seed=seed, tol=tol, max_iter=max_iter, result=True)
+    return _fef(rho, dims, method=method, starts=starts, seed=seed, tol=tol, maxiter=maxiter, result=True)
 
 
-def _fef(rho: Any, dims: Any, *, method: str, starts: int, seed: Any, tol: float, max_iter: int, result: bool) -> Any:
+def _fef(rho: Any, dims: Any, *, method: str, starts: int, seed: Any, tol: float, maxiter: int, result: bool) -> Any:
     return_result = result
     if not isinstance(method, str) or method not in ("auto", "closed_form", "optimize"):
         raise InvalidParameterError(f"method must be 'auto', 'closed_form' or 'optimize'; got {method!r}")
     starts = check_int(starts, "starts", minimum=1)
-    max_iter = check_int(max_iter, "max_iter", minimum=1)
+    maxiter = check_int(maxiter, "maxiter", minimum=1)
     tol = check_real(tol, "tol")
     if tol <= 0:
         raise InvalidParameterError(f"tol must be > 0 (for example 1e-10); got {tol}")
@@ -195,27 +195,27 @@ def _fef(rho: Any, dims: Any, *, method: str, starts: int, seed: Any, tol: float
             return float(value) if np.ndim(value) == 0 else value
         if np.ndim(value) != 0:
             raise DimensionError("fully_entangled_fraction_optimum takes a single state, not a batch")
-        opt = _optimize(arr, d, starts=starts, seed=seed, tol=tol, max_iter=max_iter)
+        opt = _optimize(arr, d, starts=starts, seed=seed, tol=tol, maxiter=maxiter)
         return FullyEntangledFraction(float(value), opt.state, "closed_form", True, 0.0, 0, 0, 0)
     if arr.ndim != 2:
         if return_result:
             raise DimensionError("fully_entangled_fraction_optimum takes a single state, not a batch")
         values = [
-            _optimize(r, d, starts=starts, seed=seed, tol=tol, max_iter=max_iter).value
+            _optimize(r, d, starts=starts, seed=seed, tol=tol, maxiter=maxiter).value
             for r in arr.reshape(-1, d * d, d * d)
         ]
         return np.array(values).reshape(arr.shape[:-2])
-    opt = _optimize(arr, d, starts=starts, seed=seed, tol=tol, max_iter=max_iter)
+    opt = _optimize(arr, d, starts=starts, seed=seed, tol=tol, maxiter=maxiter)
     return opt if return_result else opt.value
 
 
-def _optimize(arr: np.ndarray, d: int, *, starts: int, seed: Any, tol: float, max_iter: int) -> FullyEntangledFraction:
+def _optimize(arr: np.ndarray, d: int, *, starts: int, seed: Any, tol: float, maxiter: int) -> FullyEntangledFraction:
     """Multistart ascent over maximally entangled kets of one validated ``d x d`` state."""
     rng = np.random.default_rng(seed)
     _, evecs = np.linalg.eigh(arr)
     initial = [_polar(evecs[:, -1].reshape(d, d)), np.eye(d, dtype=complex)][:starts]
     initial += [random_unitary(d, seed=rng) for _ in range(starts - len(initial))]
-    runs = [_ascent(arr, w0, d, tol, max_iter) for w0 in initial]
+    runs = [_ascent(arr, w0, d, tol, maxiter) for w0 in initial]
     values = np.array([r[1] for r in runs])
     best = int(np.argmax(values))
     w, value, gnorm, iters = runs[best]
@@ -223,7 +223,7 @@ def _optimize(arr: np.ndarray, d: int, *, starts: int, seed: Any, tol: float, ma
     if gnorm > np.sqrt(tol):
         raise ConvergenceError(
             f"fully_entangled_fraction optimiser stopped at gradient norm {gnorm:.2e} after {iters} iterations; "
-            "increase max_iter or starts"
+            "increase maxiter or starts"
         )
     return FullyEntangledFraction(
         value=float(value),

@@ -143,3 +143,17 @@ def test_gme_threshold_inside_every_cut_npt_range(n):
     above = R.genuine_entanglement_of(steady(n, 5.0, r_gme[0] * 1.05), tol=GME_TOL)
     below = R.genuine_entanglement_of(steady(n, 5.0, r_gme[0] * 0.95), tol=GME_TOL)
     assert above.entangled and above.check.passed and not below.entangled
+
+
+def test_gme_figure_without_cvxpy_is_an_informative_row(monkeypatch, tmp_path):
+    """``make run`` installs no SDP solver: the reset reproduce must not fail on the GME figure."""
+    import opentangle.measures.gme as gme_mod
+    from opentangle.studies.reset.figures_gme import fig_gme_thresholds
+
+    def missing():
+        raise OptionalDependencyError("genuine_entanglement needs cvxpy; `pip install opentangle[sdp]`")
+
+    monkeypatch.setattr(gme_mod, "_cvxpy", missing)
+    out = fig_gme_thresholds("quick")
+    assert out.figure is None and out.dataset is None
+    assert [h.kind for h in out.headlines] == ["info"] and "opentangle[sdp]" in out.headlines[0].note

@@ -133,3 +133,20 @@ def test_generic_times_avoid_small_denominators_and_magic_times_are_marked():
 def test_decimal_check_matches_engine_at_t_1e14():
     """The study's own independent check (80-digit decimal phases) agrees with the exact reduction."""
     assert study._decimal_entropy(60, 1e14) == pytest.approx(study.pure_entanglement(60, 1e14).entropy, abs=1e-9)
+
+
+def test_large_n_magic_time_log_negativity_is_certified():
+    """Beyond the dense cap the CLI value comes from the fiber bracket, refused when the bracket is too wide."""
+    import math
+
+    from opentangle.errors import ConvergenceError
+    from opentangle.spins import dephased_log_negativity
+    from opentangle.studies.ensembles import evaluate
+    from opentangle.studies.ensembles.solve import FIBER_ATOL
+
+    out = evaluate(n_atoms=10**4, t=math.pi, gamma=0.01)
+    ref = dephased_log_negativity(10**4, math.pi, 0.01)
+    assert ref.error_bound <= FIBER_ATOL and abs(out["log_negativity"] - ref.value) < 1e-12
+    assert ref.lower <= out["log_negativity"] <= ref.upper
+    with pytest.raises(ConvergenceError, match="error bound"):
+        dephased_log_negativity(200, math.pi, 0.05, atol=1e-9)

@@ -37,8 +37,13 @@ def compute(params: EnsemblesParams, options: NoOptions | None = None) -> dict[s
     if win.size**2 <= MAX_NEGATIVITY_DIM:
         ln, win = dephased_log_negativity(n, t, gamma, tol=WINDOW_TOL_MIXED)
     elif large_n_magic(n, t):  # beyond the dense cap: the fiber bracket at magic times (spins.dephased)
-        ln = dephased_log_negativity(n, t, gamma).value
+        # certified or refused: a bracket wider than FIBER_ATOL raises ConvergenceError (never a silent number)
+        ln = dephased_log_negativity(n, t, gamma, atol=FIBER_ATOL).value
     return {"entropy": None, "log_negativity": ln, "window": win.size, "discarded_weight": win.discarded_weight}
+
+
+#: largest error bound of the fiber bracket that the CLI reports as a number (bits)
+FIBER_ATOL = 1e-4
 
 
 def large_n_magic(n_atoms: int, t: float) -> bool:

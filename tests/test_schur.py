@@ -15,7 +15,7 @@ from opentangle.lindblad.permutation import _occupations
 from opentangle.measures import average_negativity, negativity
 from opentangle.operators import partial_trace, random_unitary, spin_operators
 from opentangle.spins import PIState, multiplicity
-from opentangle.spins.schur import _cg_table, _fock_unitary
+from opentangle.spins.schur import _cg_rows, _cg_table, _fock_unitary
 from opentangle.states import ghz_state
 
 
@@ -41,6 +41,23 @@ def random_pi_state(n: int, seed: int) -> np.ndarray:
     sym /= np.linalg.norm(sym)
     p = rng.uniform(0.3, 0.9)
     return p * np.outer(sym, sym.conj()) + (1 - p) * mixed
+
+
+def random_blocks(n: int, seed: int, sym: str = "none", rank: int = 2) -> PIState:
+    """A random PI state from random low-rank PSD Schur blocks (``sym``: "none", "z2" or "u1" pinching)."""
+    rng = np.random.default_rng(seed)
+    blocks = []
+    for tj in range(n % 2, n + 1, 2):
+        g = rng.normal(size=(tj + 1, rank)) + 1j * rng.normal(size=(tj + 1, rank))
+        b = g @ g.conj().T * rng.uniform(0.2, 1.0) * 4.0 ** (tj - n)  # weight on the large spins
+        i, j = np.indices(b.shape)
+        if sym == "z2":
+            b = np.where((i - j) % 2 == 0, b, 0.0)
+        elif sym == "u1":
+            b = np.where(i == j, b, 0.0)
+        blocks.append(b)
+    total = sum(multiplicity(n, tj / 2) * np.trace(b).real for tj, b in zip(range(n % 2, n + 1, 2), blocks))
+    return PIState(n=n, blocks=tuple(b / total for b in blocks))
 
 
 def tensor_power(u: np.ndarray, n: int) -> np.ndarray:
@@ -92,6 +109,15 @@ def test_clebsch_gordan_table_is_orthogonal_and_coupled(ja2, jb2):
     assert np.allclose(j2 @ c, c * vals, atol=1e-9)
     for l, tj in enumerate(twoj):  # Condon-Shortley: <jA jA; jB J-jA | J J> > 0
         assert table[0, (jb2 - tj + ja2) // 2, l] > 0
+
+
+@pytest.mark.parametrize("ja2, jb2", [(0, 0), (1, 0), (0, 3), (3, 2), (6, 9), (9, 6), (20, 13), (12, 38), (49, 51)])
+def test_layered_clebsch_gordan_rows_equal_the_table(ja2, jb2):
+    """The layer-at-a-time recursion of the fast path against the full-array one it replaces."""
+    rows, twoj = _cg_rows(ja2, jb2)
+    table, twoj_ref = _cg_table(ja2, jb2)
+    assert np.array_equal(twoj, twoj_ref)
+    assert np.abs(rows - table.reshape(rows.shape)).max() < 1e-14
 
 
 def test_multiplicities_count_the_hilbert_space():
@@ -163,8 +189,8 @@ def test_larger_side_transposed_gives_the_same_negativity(n):
     st_ = PIState.from_dense(random_pi_state(n, seed=3 * n))
     for k in range(1, n // 2 + 1):
         big = n - k
-        total = sum(
-            multiplicity(big, ja2 / 2) * multiplicity(k, jb2 / 2) * st_._nu(ja2, jb2)[0]
+        total = sum(  # the reference path keeps ordered pairs: (jA, jB) here with A the larger side
+            multiplicity(big, ja2 / 2) * multiplicity(k, jb2 / 2) * st_._nu(ja2, jb2, "reference")[0]
             for ja2 in range(big % 2, big + 1, 2)
             for jb2 in range(k % 2, k + 1, 2)
         )
@@ -198,6 +224,41 @@ def test_from_symmetric_reduced_states_match_the_correlations():
     assert st_.min_eigenvalue() > -1e-12 and abs(st_.populations.sum() - 1) < 1e-12
     neg = st_.negativities()
     assert neg.symmetry == "Z2" and neg.errors[-1] < 1e-10
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 10**6), n=st.integers(2, 8), sym=st.sampled_from(["none", "z2", "u1"]))
+def test_random_block_states_against_the_full_space(seed, n, sym):
+    """Random PI states (random Schur blocks, rotated) against the 2^N partial transpose, to 1e-8."""
+    st_ = random_blocks(n, seed, sym).rotated(random_unitary(2, seed=seed + 1))
+    rho = st_.to_dense()
+    dims = [2] * n
+    for k in range(1, n // 2 + 1):
+        assert abs(st_.negativity(k) - negativity(rho, dims, part_a=list(range(k)))) < 1e-8
+    assert abs(st_.average_negativity() - average_negativity(rho, dims, symmetric=True)) < 1e-8
+
+
+@pytest.mark.parametrize("sym", ["none", "z2", "u1"])
+def test_fast_path_agrees_with_the_reference_n10_to_20(sym):
+    """method="fast" (unordered pairs, layered CG, per-class products) against the previous implementation."""
+    for n, seed in ((10, 1), (13, 2), (16, 3), (20, 4)):
+        st_ = random_blocks(n, seed, sym)
+        fast = st_.negativities()
+        ref = PIState(n=n, blocks=st_.blocks).negativities(method="reference")
+        scale = max(1.0, float(ref.by_k.max()))
+        assert np.abs(fast.by_k - ref.by_k).max() < 1e-12 * scale and abs(fast.average - ref.average) < 1e-12 * scale
+        assert np.allclose(fast.errors, ref.errors, rtol=0.5) and fast.symmetry == ref.symmetry
+        assert ref.half > 1e-6  # entangled, so the comparison is not between zeros
+        assert abs(st_.partial_transpose_minimum(n // 2) - st_.partial_transpose_minimum(n // 2, method="reference")) < 1e-14
+
+
+def test_fast_path_agrees_with_the_reference_on_the_reset_state():
+    from opentangle.studies import reset as R
+
+    st_ = PIState.from_symmetric(R.symmetric_solve(R.ResetParams(n=14, g=3.0, r=4.0)))
+    fast, ref = st_.negativities(), st_.negativities(method="reference")
+    assert fast.symmetry == "Z2" and fast.half > 1e-3
+    assert np.abs(fast.by_k - ref.by_k).max() < 1e-13 and abs(fast.average - ref.average) < 1e-13
 
 
 # ----------------------------------------------------------------------------- properties
@@ -252,6 +313,10 @@ def test_bad_input_typed_errors():
         PIState.from_correlations(np.ones(len(occ)), n=4, occupations=occ, lookup=np.zeros((2, 2, 2), int))
     with pytest.raises(DimensionError):
         PIState(n=3, blocks=(np.eye(2),))
+    with pytest.raises(InvalidParameterError, match="method"):
+        st_.negativity(1, method="dense")
+    with pytest.raises(InvalidParameterError, match="method"):
+        st_.negativities(method=None)
     big = PIState.from_spin(dicke_spin_state(12, 3))
     with pytest.raises(InvalidParameterError):
         big.to_dense()

@@ -252,6 +252,14 @@ def test_fast_path_agrees_with_the_reference_n10_to_20(sym):
         assert abs(st_.partial_transpose_minimum(n // 2) - st_.partial_transpose_minimum(n // 2, method="reference")) < 1e-14
 
 
+def test_threads_give_the_same_table():
+    st_ = random_blocks(12, 5, "z2")
+    one = st_.negativities()
+    two = PIState(n=12, blocks=st_.blocks).negativities(workers=2)
+    assert np.array_equal(one.by_k, two.by_k) and one.average == two.average
+    assert PIState(n=12, blocks=st_.blocks).negativity(6, workers=3) == one.half
+
+
 def test_fast_path_agrees_with_the_reference_on_the_reset_state():
     from opentangle.studies import reset as R
 
@@ -317,6 +325,9 @@ def test_bad_input_typed_errors():
         st_.negativity(1, method="dense")
     with pytest.raises(InvalidParameterError, match="method"):
         st_.negativities(method=None)
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(InvalidParameterError, match="workers"):
+            st_.negativities(workers=bad)
     big = PIState.from_spin(dicke_spin_state(12, 3))
     with pytest.raises(InvalidParameterError):
         big.to_dense()

@@ -2,6 +2,7 @@
 
 Run:  OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_ensembles.py [--curve 200] [--workers 2]
       [--generic 400] [--dense-check] [--dephased]
+      OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_ensembles.py --target [--workers 2] [--every 40] [--times 400]
 
 1. error of E(t) against the window half-width w (N = 2000 against the full Fock
    basis; N = 10^6 against a w = 4.5 window);
@@ -9,7 +10,11 @@ Run:  OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_ensembles.py [--curve 
    of the full state) at small N, dense eigvalsh of the windowed reduced state at
    N = 10^4, and the fast path alone at N = 10^6 (single point, E(t) curve);
 3. peak memory (ru_maxrss);
-4. (--dephased) the dephased log-negativity at magic times: the fiber bracket against the
+4. (--target) issue 19 target 6: 400 generic times at N = 10^6 (``np.linspace(0.01, 2 pi, 400)
+   + sqrt(2) 1e-3``) by ``entropy_curve`` (log-det path) against the spectral path
+   (``method="banded"``, the previous default) on every ``--every``-th time, in the same run,
+   with the load average, wall and CPU seconds and the largest reported error bound;
+5. (--dephased) the dephased log-negativity at magic times: the fiber bracket against the
    dense density matrix at N = 40 (both in this run), and its cost at N = 10^4, 10^6.
 """
 
@@ -45,9 +50,15 @@ def main() -> None:
     ap.add_argument("--generic", type=int, default=40, help="generic times of the N = 1e6 curve (400 for the target)")
     ap.add_argument("--dense-check", action="store_true", help="compare one generic time with the dense window (slow)")
     ap.add_argument("--dephased", action="store_true", help="only the dephased log-negativity section")
+    ap.add_argument("--target", action="store_true", help="only the issue-19 400-time curve against the old path")
+    ap.add_argument("--every", type=int, default=40, help="(--target) time the old path on every k-th time")
+    ap.add_argument("--times", type=int, default=400, help="(--target) generic times of the curve")
     args = ap.parse_args()
     if args.dephased:
         dephased_section()
+        return
+    if args.target:
+        target_section(args.workers, args.every, args.times)
         return
 
     print("== 1. error against the window half-width w ==")
@@ -135,6 +146,44 @@ def main() -> None:
             "(target 1e-8)"
         )
     print(f"\n== 3. peak memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB ==")
+
+
+def _cpu() -> float:
+    r, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime + c.ru_utime + c.ru_stime
+
+
+def _load() -> str:
+    import os
+
+    return "load average " + " ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+def target_section(workers: int, every: int, times: int) -> None:
+    n = 10**6
+    ts = np.linspace(0.01, 2 * np.pi, 400)[:: max(1, 400 // times)] + np.sqrt(2) * 1e-3
+    sub = ts[::every]
+    print(f"== issue 19 target 6: N = 1e6, {ts.size} generic times, workers={workers} ==")
+    print(f"[{_load()}] before")
+    c0 = _cpu()
+    (e_new, err), t_new = timed(entropy_curve, n, ts, workers=workers, with_error=True)
+    c1 = _cpu()
+    print(
+        f"[{_load()}] log-det path (entropy_curve, method='auto'): {t_new:.1f} s wall, {c1 - c0:.1f} s CPU "
+        f"for {ts.size} times ({t_new / ts.size:.3f} s/time); largest error bound {err.max():.1e} bits"
+    )
+    e_old, t_old = timed(entropy_curve, n, sub, workers=workers, method="banded")
+    c2 = _cpu()
+    scaled = t_old * ts.size / sub.size
+    print(
+        f"[{_load()}] spectral path (method='banded', eigvals_banded) on {sub.size} of the times: {t_old:.1f} s wall, "
+        f"{c2 - c1:.1f} s CPU; scaled to {ts.size} times: {scaled:.0f} s wall"
+    )
+    diff = np.abs(e_new[::every] - e_old)
+    print(
+        f"ratio old/new (wall, same run) = {scaled / t_new:.1f}x; max |E_logdet - E_banded| = {diff.max():.1e} bits "
+        f"on the {sub.size} shared times (the banded path's own truncation bound is ~2e-8 bits)"
+    )
 
 
 def dephased_section() -> None:

@@ -18,6 +18,22 @@ Fast path (exact up to a threshold ``eps`` on ``|f|``):
 3. Near rational ``t/2pi = p/q`` with small ``q`` the azimuths cluster, the band
    widens but the rank drops (rank ``<= q`` at ``t = 2 pi p/q``): a pivoted Cholesky
    factorisation stopped at trace error ``1e-13`` is used instead.
+4. ``method="logdet"`` (the default of :func:`entropy_curve`) never diagonalises the
+   band: with :math:`g_c(\lambda) = \int_0^\infty [\log\frac{\lambda+s}{c+s}
+   - \frac{\lambda-c}{c+s}]\,ds = -\lambda\log\lambda + \lambda(1+\log c) - c`,
+
+   .. math:: -\sum_i \lambda_i\log\lambda_i = \int_0^\infty \Big[\log\det(A+s)
+             - m\log(c+s) - \frac{\mathrm{tr}A - mc}{c+s}\Big] ds
+             + \mathrm{tr}A\,(1+\log c) - mc,
+
+   and ``log det(A + s)`` is a banded Cholesky factorisation (``O(m b^2)``, LAPACK
+   ``pbtrf``).  The trapezoidal rule in ``u = log s`` converges geometrically
+   (poles at ``u = log lambda +/- i pi``); large shifts use the exact moments
+   ``tr (A - c)^k``, k <= 4.  Every error (band truncation via Lidskii and the Fannes
+   lemma, quadrature, the shifts below ``s_min``, the moment remainder, rounding) is
+   bounded and reported as ``entropy_error``.  At N = 10^6 it took 0.4-1.0 s of CPU per
+   generic time against 3.8-7.4 s for the banded eigensolver in the same run (7-12x,
+   ``benchmarks/bench_ensembles.py --target``), with ``|dE| ~ 1e-10`` between the two.
 
 Reference: T. Byrnes, PRA 88, 023609 (2013); S. Li et al., arXiv:2603.06085 (2026).
 """
@@ -37,7 +53,7 @@ from opentangle.spins.fock import FockWindow, binomial_amplitudes, check_n_atoms
 
 __all__ = ["PureEntanglement", "entropy_curve", "pure_entanglement", "schmidt_spectrum", "spectrum_entropy"]
 
-_METHODS = ("auto", "banded", "lowrank", "dense")
+_METHODS = ("auto", "banded", "lowrank", "dense", "logdet")
 
 
 @dataclass(frozen=True)
@@ -47,7 +63,11 @@ class PureEntanglement:
     ``entropy`` is the entanglement entropy in bits and ``log_negativity``
     ``= 2 log2 sum_i sqrt(lambda_i)`` (pure state).  ``window`` is the Fock window
     of ensemble 1 (ensemble 2 is treated exactly in closed form);
-    ``truncated_trace`` bounds the spectral weight dropped by the fast path.
+    ``truncated_trace`` bounds the spectral weight dropped by the fast path;
+    ``entropy_error`` bounds the error of ``entropy`` (bits) of the fast paths for
+    the windowed state (the window itself is ``discarded_weight``).  With
+    ``method="logdet"`` no spectrum is formed: ``spectrum`` is empty, ``rank`` is -1
+    and ``log_negativity`` is NaN (it needs the eigenvalues: use ``"auto"``).
     """
 
     n_atoms: int
@@ -60,6 +80,7 @@ class PureEntanglement:
     rank: int
     truncated_trace: float
     spectrum: np.ndarray = field(repr=False)
+    entropy_error: float = 0.0
 
     @property
     def discarded_weight(self) -> float:
@@ -70,7 +91,7 @@ class PureEntanglement:
             f"PureEntanglement(N={self.n_atoms}, t={self.t:.6g}, entropy={self.entropy:.8f} bits, "
             f"log_negativity={self.log_negativity:.6f}, window={self.window.size}, "
             f"discarded_weight={self.window.discarded_weight:.2e}, method={self.method!r}, "
-            f"bandwidth={self.bandwidth}, rank={self.rank})"
+            f"bandwidth={self.bandwidth}, rank={self.rank}, entropy_error={self.entropy_error:.1e})"
         )
 
 
@@ -141,7 +162,8 @@ def _dense_matrix(blk: _Block) -> np.ndarray:
     return blk.entries(i.ravel(), j.ravel()).reshape(n, n)
 
 
-def _banded_eigs(blk: _Block, b: int) -> np.ndarray:
+def _band_storage(blk: _Block, b: int) -> np.ndarray:
+    """Lower band storage ``ab[d, i] = A[i + d, i]``, ``d = 0..b``."""
     n = blk.y.size
     # LAPACK's band reduction is 5-8x slower when the band storage has 16 or 32 rows
     # (b = 15, 31: measured at N = 10^6, t = 1e-3, 2.7 s instead of 0.4 s, most likely
@@ -151,7 +173,135 @@ def _banded_eigs(blk: _Block, b: int) -> np.ndarray:
     for d in range(b + 1):
         i = np.arange(n - d)
         ab[d, : n - d] = blk.entries(i, i + d)
-    return sla.eigvals_banded(ab, lower=True, check_finite=False)
+    return ab
+
+
+def _banded_eigs(blk: _Block, b: int) -> np.ndarray:
+    return sla.eigvals_banded(_band_storage(blk, b), lower=True, check_finite=False)
+
+
+#: trapezoidal step in ``u = log s`` (measured at N = 10^3, 4 10^3: |error| ~1e-12 at 0.7, ~3e-11 at 0.8)
+_LOGDET_STEP = 0.7
+
+
+def _g_integrand(lam: np.ndarray, s: np.ndarray, c: float) -> np.ndarray:
+    """``log((lam + s) / (c + s)) - (lam - c) / (c + s)`` without cancellation."""
+    x = (lam - c) / (c + s)
+    small = np.abs(x) < 1e-2
+    xs = np.where(small, x, 0.0)
+    ser = xs * xs * (-1 / 2 + xs * (1 / 3 + xs * (-1 / 4 + xs * (1 / 5 + xs * (-1 / 6 + xs * (1 / 7 - xs / 8))))))
+    with np.errstate(divide="ignore"):
+        big = np.log(np.where(small, 1.0, lam + s)) - np.log(np.where(small, 1.0, c + s)) - np.where(small, 0.0, x)
+    return np.where(small, ser, big)
+
+
+def _quadrature_error(c: float, lam_max: float, nodes: np.ndarray, step: float, split: float) -> tuple[float, float]:
+    """``(alpha, beta)`` with ``|trapezoid - g_c| <= alpha lambda + beta`` for one eigenvalue in ``[0, lam_max]``.
+
+    ``beta`` is the largest error below ``lambda = split``.
+
+    Evaluated on a log grid of ``lambda`` (8 points per period ``step`` of the aliasing error).
+    """
+    lam = np.concatenate([[0.0], np.geomspace(1e-20 * lam_max, lam_max, int(8 * math.log(1e20) / step))])
+    s = np.exp(nodes)[None, :]
+    quad = step * np.sum(s * _g_integrand(lam[:, None], s, c), axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        eta = np.where(lam > 0, -lam * np.log(np.where(lam > 0, lam, 1.0)), 0.0)
+    err = np.abs(quad - (eta + lam * (1 + math.log(c)) - c))
+    low = lam <= split
+    beta = float(np.max(err[low]))
+    alpha = float(np.max(np.clip(err[~low] - beta, 0.0, None) / lam[~low], initial=0.0))
+    return alpha, beta
+
+
+def _logdet_entropy(ab: np.ndarray, *, step: float = _LOGDET_STEP) -> tuple[float, float] | None:
+    """``-sum lambda log lambda`` (nats) of the banded PSD matrix ``ab`` and an error bound.
+
+    ``None`` when ``A + s_min`` is not numerically positive definite even at the largest
+    ``s_min`` tried (the caller then diagonalises).
+    """
+    kd, m = ab.shape[0] - 1, ab.shape[1]
+    tr = float(ab[0].sum())
+    c = tr / m
+    # Gershgorin (row sums of |A|): lower band rows plus their mirror
+    rowsum = np.abs(ab[0]).copy()
+    for d in range(1, kd + 1):
+        rowsum[: m - d] += np.abs(ab[d, : m - d])
+        rowsum[d:] += np.abs(ab[d, : m - d])
+    lam_max = float(rowsum.max())
+    spread = max(lam_max - c, c)  # >= max |lambda_i - c|
+    s_top = 300.0 * lam_max  # above: moment series, |x| <= 1/300
+    for s_min in (1e-13 * tr, 1e-12 * tr, 1e-10 * tr):
+        u = math.log(s_min) + step * np.arange(math.ceil((math.log(s_top) - math.log(s_min)) / step))
+        vals = np.empty(u.size)
+        ok = True
+        for k, uk in enumerate(u):
+            sk = math.exp(uk)
+            a = ab.copy()
+            a[0] += sk
+            chol, info = _pbtrf(a)
+            if info != 0:
+                ok = False
+                break
+            vals[k] = 2.0 * np.sum(np.log(chol[0] / math.sqrt(c + sk))) - (tr - m * c) / (c + sk)
+        if ok:
+            break
+    else:
+        return None
+    mu2, mu3, mu4 = _band_moments(ab, c)
+    tail_u = u[-1] + step * np.arange(1, int(40 / step))  # the tail terms fall as exp(-u)
+    wt = c + np.exp(tail_u)
+    tail = -mu2 / (2 * wt**2) + mu3 / (3 * wt**3) - mu4 / (4 * wt**4)
+    rho = spread / wt
+    tail_rem = float(step * np.sum(np.exp(tail_u) * (mu2 / wt**2) * rho**3 / (5 * (1 - rho))))
+    s_nodes = np.exp(u)
+    total = step * (np.sum(s_nodes * vals) + np.sum(np.exp(tail_u) * tail))
+    # shifts below s_min: I(s) in [I(s_min) - m log(s_min / s), I(s_min)] (+ O(m s_min / c))
+    q = math.exp(-step)
+    g0 = step * s_min * q / (1 - q)
+    g1 = step * step * s_min * q / (1 - q) ** 2
+    total += g0 * vals[0] - m * g1 / 2
+    low_err = m * g1 / 2 + g0 * m * s_min / c
+    nodes = np.concatenate([math.log(s_min) - step * np.arange(50, 0, -1), u, tail_u])
+    alpha, beta = _quadrature_error(c, lam_max, nodes, step, 1e-6 * lam_max)
+    quad_err = alpha * tr + beta * m
+    round_err = m * (kd + 1) * 2.3e-16 * (s_top + lam_max) * 2  # Cholesky backward error, summed over shifts
+    h = total - tr * (1.0 + math.log(c)) + m * c
+    return h, tail_rem + low_err + quad_err + round_err
+
+
+def _band_moments(ab: np.ndarray, c: float) -> tuple[float, float, float]:
+    """``tr B^2, tr B^3, tr B^4`` of ``B = A - c`` from the lower band storage of ``A`` (``O(m b^2)``)."""
+    kd, m = ab.shape[0] - 1, ab.shape[1]
+    # full diagonals: dg[kd + e, i] = B[i, i + e] for e = -kd..kd, zero-padded by kd on the right
+    dg = np.zeros((2 * kd + 1, m + 2 * kd))
+    for d in range(kd + 1):
+        dg[kd + d, : m - d] = ab[d, : m - d]  # B[i, i + d] = A[i + d, i]
+        dg[kd - d, d:m] = ab[d, : m - d]  # B[i, i - d]
+    dg[kd, :m] -= c
+    # (B^2)[i, i + e] = sum_d B[i, i + d] B[i + d, i + e], stored at b2[2 kd + e, i]
+    b2 = np.zeros((4 * kd + 1, m))
+    for d in range(-kd, kd + 1):
+        lo = max(0, -d)
+        b2[kd + d : 3 * kd + d + 1, lo:] += dg[kd + d, lo:m] * dg[:, lo + d : m + d]
+    mu2 = float(np.sum(dg[:, :m] ** 2))
+    mu3 = float(np.sum(dg[:, :m] * b2[kd : 3 * kd + 1]))
+    return mu2, mu3, float(np.sum(b2**2))
+
+
+def _pbtrf(a: np.ndarray) -> tuple[np.ndarray, int]:
+    from scipy.linalg import lapack
+
+    chol, info = lapack.dpbtrf(a, lower=1, overwrite_ab=1)
+    return chol, int(info)
+
+
+def _fannes(d: float, size: int) -> float:
+    """Bound on ``sum_i eta(|delta_i|)`` given ``sum |delta_i| <= d`` over ``size`` eigenvalues (nats)."""
+    if d <= 0:
+        return 0.0
+    d = min(d, size / math.e)
+    return d * math.log(size / d)
 
 
 def _lowrank_eigs(blk: _Block, tol: float, rmax: int) -> tuple[np.ndarray, float] | None:
@@ -189,52 +339,108 @@ def schmidt_spectrum(
     w: float | None = None,
     method: str = "auto",
     eps: float = 1e-13,
+    logdet: bool = False,
 ) -> tuple[np.ndarray, FockWindow, dict[str, Any]]:
-    """Eigenvalues of the (windowed, renormalised) reduced state of ensemble 1 and diagnostics."""
+    """Eigenvalues of the (windowed, renormalised) reduced state of ensemble 1 and diagnostics.
+
+    With ``logdet=True`` the banded blocks are not diagonalised: their entropy sum
+    (nats, unnormalised) is in ``info["entropy_nats"]`` and the returned eigenvalues
+    are those of the other blocks, not renormalised.
+    """
     n = check_n_atoms(n_atoms)
     t = check_real(t, "t")
     if method not in _METHODS:
         raise InvalidParameterError(f"method must be one of {_METHODS}; got {method!r}")
+    logdet = logdet or method == "logdet"
     win = fock_window(n, tol=tol, w=w)
     tt = reduce_mod_2pi(t)  # E is 2 pi periodic; exact reduction (t = 1e14 keeps full precision)
     delta = 2.0 * math.acos(min(1.0, math.exp(math.log(eps) / n))) if n > 0 else np.pi
     lams: list[np.ndarray] = []
     methods: set[str] = set()
-    info: dict[str, Any] = {"bandwidth": 0, "rank": 0, "truncated_trace": 0.0}
+    info: dict[str, Any] = {"bandwidth": 0, "rank": 0, "truncated_trace": 0.0, "entropy_nats": 0.0, "error_nats": 0.0}
     for blk in _make_blocks(win, tt):
-        m = blk.y.size
-        b = _bandwidth(blk.psi, delta)
-        info["bandwidth"] = max(info["bandwidth"], b)
-        # distinct azimuths (gaps wider than a fraction of the coherent-state width 2/sqrt(N))
-        distinct = 1 + int(np.sum(np.diff(blk.psi) > 0.5 / math.sqrt(n)))
-        how = method
-        if how == "auto":
-            how = "dense" if (m <= 300 or b > m // 3) else "banded"
-            # low rank pays when its O(m r^2) beats the banded O(m^2 b): few distinct azimuths or a wide band
-            budget = 2.0 * math.sqrt(m * max(b, 1))
-            if how == "dense" or b > 48 or 3 * distinct + 64 <= budget:
-                how = "lowrank"
-        ev = None
-        if how == "lowrank":
-            cap = m if method == "lowrank" else int(min(m, max(64, 3 * distinct + 64, 1.1 * budget)))
-            got = _lowrank_eigs(blk, 1e-13, cap)
-            if got is not None:
-                ev, rest = got
-                info["truncated_trace"] += rest
-            else:
-                how = "dense" if (b > m // 3 or m <= 300) else "banded"
-        if ev is None and how == "banded":
-            ev = _banded_eigs(blk, b)
-        if ev is None:
-            how = "dense"
-            ev = np.linalg.eigvalsh(_dense_matrix(blk))
+        how, b, ev, extra = _solve_block(blk, n, delta, method, logdet=logdet)
         methods.add(how)
-        info["rank"] += int(np.sum(ev > 1e-15))
+        info["bandwidth"] = max(info["bandwidth"], b)
+        info["truncated_trace"] += extra["truncated_trace"]
+        info["error_nats"] += extra["error_nats"]
+        if ev is None:  # logdet: the entropy sum only
+            info["entropy_nats"] += extra["entropy_nats"]
+            info["rank"] = -1
+            info["size_logdet"] = info.get("size_logdet", 0) + blk.y.size
+            continue
+        if info["rank"] >= 0:
+            info["rank"] += int(np.sum(ev > 1e-15))
         lams.append(ev)
+    info["method"] = "+".join(sorted(methods))
+    if logdet:
+        return np.concatenate(lams) if lams else np.empty(0), win, info
     lam = np.clip(np.concatenate(lams), 0.0, None)
     lam = np.sort(lam)[::-1] / (1.0 - win.discarded_weight)
-    info["method"] = "+".join(sorted(methods))
     return lam, win, info
+
+
+def _solve_block(blk: _Block, n: int, delta: float, method: str, *, logdet: bool) -> tuple[str, int, Any, dict]:
+    """Spectrum (or, for ``logdet``, the entropy sum) of one reflection block."""
+    m = blk.y.size
+    b = _bandwidth(blk.psi, delta)
+    extra = {"truncated_trace": 0.0, "error_nats": 0.0, "entropy_nats": 0.0}
+    # distinct azimuths (gaps wider than a fraction of the coherent-state width 2/sqrt(N))
+    distinct = 1 + int(np.sum(np.diff(blk.psi) > 0.5 / math.sqrt(n)))
+    how = method
+    budget = 2.0 * math.sqrt(m * max(b, 1))
+    if how == "auto":
+        how = "dense" if (m <= 300 or b > m // 3) else "banded"
+        # low rank pays when its O(m r^2) beats the banded O(m^2 b): few distinct azimuths or a wide band
+        if how == "dense" or b > 48 or 3 * distinct + 64 <= budget:
+            how = "lowrank"
+        elif logdet:
+            how = "logdet"
+    if how == "logdet":
+        ab = _band_storage(blk, b)
+        res = _logdet_entropy(ab)
+        if res is not None:
+            extra["entropy_nats"], err = res
+            # entries beyond the band: |A_ij| <= 2 eps c_i c_j (Lidskii + Fannes lemma)
+            dropped = 0.0 if b >= m - 1 else 2.0 * _eps_of(delta, n) * float(np.sum(blk.c)) ** 2
+            extra["error_nats"] = err + _fannes(dropped, m)
+            return how, b, None, extra
+        how = "banded"
+    ev: np.ndarray | None = None
+    if how == "lowrank":
+        cap = m if method == "lowrank" else int(min(m, max(64, 3 * distinct + 64, 1.1 * budget)))
+        got = _lowrank_eigs(blk, 1e-13, cap)
+        if got is not None:
+            ev, rest = got
+            extra["truncated_trace"] = rest
+            extra["error_nats"] = _fannes(rest, m)  # the residual is PSD: its trace is its trace norm
+        else:
+            how = "dense" if (b > m // 3 or m <= 300) else "banded"
+    if ev is None and how == "banded":
+        ev = _banded_eigs(blk, b)
+        extra["error_nats"] = 0.0 if b >= m - 1 else _fannes(2.0 * _eps_of(delta, n) * float(np.sum(blk.c)) ** 2, m)
+    if ev is None:
+        how = "dense"
+        ev = np.linalg.eigvalsh(_dense_matrix(blk))
+    return how, b, ev, extra
+
+
+def _eps_of(delta: float, n: int) -> float:
+    """``cos^N(delta / 2)``: the largest kernel value outside the band."""
+    return float(cos_power(n, 0.5 * delta)) if delta < np.pi else 0.0
+
+
+def _entropy_fast(n_atoms: int, t: float, *, tol: float, w: float | None, method: str) -> tuple[float, float, Any]:
+    """Entropy (bits), its error bound (bits) and ``(window, info)`` by the log-det path."""
+    _lam, win, info = schmidt_spectrum(n_atoms, t, tol=tol, w=w, method=method, eps=1e-15, logdet=True)
+    lam = np.clip(_lam, 0.0, None)
+    z = 1.0 - win.discarded_weight
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h_eig = float(-np.sum(np.where(lam > 0, lam * np.log(np.where(lam > 0, lam, 1.0)), 0.0)))
+    total = h_eig + info["entropy_nats"]
+    # normalisation: sum eta(lambda / Z) = (sum eta(lambda) + log(Z) tr A) / Z, tr A = Z (window weight)
+    s_bits = max(0.0, (total + z * math.log(z)) / z / math.log(2.0))
+    return s_bits, info["error_nats"] / z / math.log(2.0), (win, info)
 
 
 def pure_entanglement(
@@ -252,7 +458,9 @@ def pure_entanglement(
 
     ``tol`` bounds the binomial weight outside the Fock window (or give ``w``);
     ``method`` is ``"auto"`` (banded / low-rank fast path, see module doc),
-    ``"banded"``, ``"lowrank"`` or ``"dense"``.  ``E`` is ``2 pi`` periodic and
+    ``"banded"``, ``"lowrank"``, ``"dense"`` or ``"logdet"`` (entropy only, by the
+    log-det quadrature of the module doc; about 10x faster than ``"banded"`` at
+    N = 10^6, no spectrum and no log-negativity).  ``E`` is ``2 pi`` periodic and
     ``E(2 pi / L) -> log2 L`` for ``L << sqrt(N)`` (magic times).
 
     Reference: T. Byrnes, PRA 88, 023609 (2013).
@@ -269,9 +477,14 @@ def pure_entanglement(
     >>> round(pure_entanglement(20, math.pi / 2).entropy, 4)
     2.0
     """
-    lam, win, info = schmidt_spectrum(n_atoms, t, tol=tol, w=w, method=method)
-    s = spectrum_entropy(lam)
-    ln = max(0.0, 2.0 * math.log2(max(float(np.sum(np.sqrt(lam))), 1e-300)))  # >= 0 for a normalised spectrum
+    if method == "logdet":
+        s, err, (win, info) = _entropy_fast(n_atoms, t, tol=tol, w=w, method=method)
+        lam, ln = np.empty(0), float("nan")
+    else:
+        lam, win, info = schmidt_spectrum(n_atoms, t, tol=tol, w=w, method=method)
+        s = spectrum_entropy(lam)
+        err = info["error_nats"] / (1.0 - win.discarded_weight) / math.log(2.0)
+        ln = max(0.0, 2.0 * math.log2(max(float(np.sum(np.sqrt(lam))), 1e-300)))  # >= 0 for a normalised spectrum
     return PureEntanglement(
         n_atoms=win.n_atoms,
         t=float(t),
@@ -283,12 +496,17 @@ def pure_entanglement(
         rank=info["rank"],
         truncated_trace=info["truncated_trace"],
         spectrum=lam,
+        entropy_error=err,
     )
 
 
-def _entropy_point(args: tuple) -> float:
+def _entropy_point(args: tuple) -> tuple[float, float]:
     n_atoms, t, tol, w, method = args
-    return pure_entanglement(n_atoms, t, tol=tol, w=w, method=method).entropy
+    if method in ("auto", "logdet"):
+        s, err, _ = _entropy_fast(n_atoms, t, tol=tol, w=w, method=method)
+        return s, err
+    r = pure_entanglement(n_atoms, t, tol=tol, w=w, method=method)
+    return r.entropy, r.entropy_error
 
 
 def entropy_curve(
@@ -299,15 +517,29 @@ def entropy_curve(
     w: float | None = None,
     method: str = "auto",
     workers: int = 1,
-) -> np.ndarray:
-    """``E(t)`` in bits for every entry of ``times`` (one :func:`pure_entanglement` per point).
+    with_error: bool = False,
+) -> Any:
+    """``E(t)`` in bits for every entry of ``times`` (one time point after the other).
 
-    ``workers > 1`` spreads the points over that many processes (LAPACK's banded
-    solver is single-threaded, so two workers use both cores of a 2-core machine).
+    ``method="auto"`` uses the log-det quadrature (module doc, item 4) wherever the
+    banded eigensolver would be used, and the low-rank or dense spectrum elsewhere;
+    the other methods are those of :func:`pure_entanglement`.  ``with_error=True``
+    returns ``(E, err)``, ``err`` bounding the error of each ``E`` for the windowed
+    state (bits).  ``workers > 1`` spreads the points over that many processes
+    (LAPACK's banded routines are single-threaded, so two workers use both cores of
+    a 2-core machine).
+
+    Example:
+
+    >>> e, err = entropy_curve(400, [0.7, 2.0], with_error=True)
+    >>> bool(abs(e[0] - pure_entanglement(400, 0.7, method="dense").entropy) < 1e-9), bool(err.max() < 1e-8)
+    (True, True)
     """
     times = np.asarray(times, dtype=float)
     if int(workers) != workers or workers < 1:
         raise InvalidParameterError(f"workers must be a positive integer; got {workers!r}")
+    if method not in _METHODS:
+        raise InvalidParameterError(f"method must be one of {_METHODS}; got {method!r}")
     jobs = [(n_atoms, float(t), tol, w, method) for t in times.ravel()]
     if workers == 1 or len(jobs) < 2:
         vals = [_entropy_point(j) for j in jobs]
@@ -316,4 +548,5 @@ def entropy_curve(
 
         with ProcessPoolExecutor(max_workers=int(workers)) as ex:
             vals = list(ex.map(_entropy_point, jobs, chunksize=max(1, len(jobs) // (4 * workers))))
-    return np.asarray(vals, dtype=float).reshape(times.shape)
+    out = np.asarray(vals, dtype=float).reshape(times.shape + (2,))
+    return (out[..., 0], out[..., 1]) if with_error else out[..., 0]

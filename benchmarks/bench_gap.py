@@ -17,8 +17,22 @@ import argparse
 import os
 import time
 
+import scipy.sparse as sp
+
 from opentangle.lindblad import liouvillian, spectral_gap, spectrum
 from opentangle.studies.reset.model import ResetParams, build_model
+
+
+def sequential_assembly(model):
+    """The Liouvillian assembled as before issue 19's fix: one sparse sum per jump (O(K nnz) copies)."""
+    D = model.dim
+    heff = model.effective_hamiltonian()
+    eye = sp.identity(D, dtype=complex, format="csr")
+    L = -1j * (sp.kron(eye, heff) - sp.kron(heff.conj(), eye))
+    for j in model.jumps:
+        if j.rate > 0:
+            L = L + j.rate * sp.kron(j.op.conj(), j.op)
+    return sp.csr_matrix(L)
 
 
 def main() -> None:
@@ -33,10 +47,18 @@ def main() -> None:
     a = ap.parse_args()
     print(f"load average {os.getloadavg()[0]:.2f} at start", flush=True)
     model = build_model(ResetParams(n=a.n, g=a.g, gamma=a.gamma, r=a.r, hamiltonian=a.hamiltonian))
+    t_old = None
+    if not a.no_arnoldi:
+        t0 = time.perf_counter()
+        sequential_assembly(model)
+        t_old = time.perf_counter() - t0
     t0 = time.perf_counter()
     L = liouvillian(model)
     t_l = time.perf_counter() - t0
-    print(f"N={a.n} {a.hamiltonian}: Liouvillian {L.shape[0]} x {L.shape[0]}, nnz {L.nnz}, assembled in {t_l:.2f} s")
+    print(
+        f"N={a.n} {a.hamiltonian}: Liouvillian {L.shape[0]} x {L.shape[0]}, nnz {L.nnz}, assembled in {t_l:.2f} s"
+        + (f" (sequential sum, the code before: {t_old:.2f} s)" if t_old is not None else "")
+    )
     new = spectral_gap(model, method="auto")
     print(f"  spectral_gap(auto -> {new.method!r}) {new.seconds:8.3f} s | gap {new.gap:.12g} | {new!r}", flush=True)
     if not a.no_arnoldi:
@@ -44,7 +66,8 @@ def main() -> None:
         print(
             f"  spectral_gap('arnoldi')        {old.seconds:8.3f} s | gap {old.gap:.12g} | matvecs {old.matvecs} | "
             f"ratio arnoldi/{new.method} {old.seconds / new.seconds:.1f}x (with the assembly: "
-            f"{(old.seconds + t_l) / (new.seconds + t_l):.1f}x) | |gap diff| {abs(old.gap - new.gap):.1e}",
+            f"{(old.seconds + t_l) / (new.seconds + t_l):.1f}x; old code end to end, sequential assembly + arnoldi: "
+            f"{(old.seconds + t_old) / (new.seconds + t_l):.1f}x) | |gap diff| {abs(old.gap - new.gap):.1e}",
             flush=True,
         )
     if a.spectrum:

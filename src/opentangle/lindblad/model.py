@@ -440,15 +440,21 @@ def _static_liouvillian(model: Model) -> sp.csr_matrix:
             L = _dense_liouvillian(heff.toarray(), [(j.rate, j.op.toarray()) for j in model.jumps if j.rate > 0])
         else:
             eye = sp.identity(D, dtype=complex, format="csr")
-            L = -1j * (sp.kron(eye, heff) - sp.kron(heff.conj(), eye))
-            for j in model.jumps:
-                if j.rate > 0:
-                    L = L + j.rate * sp.kron(j.op.conj(), j.op)
+            terms = [-1j * (sp.kron(eye, heff) - sp.kron(heff.conj(), eye))]
+            terms += [j.rate * sp.kron(j.op.conj(), j.op, format="csr") for j in model.jumps if j.rate > 0]
+            L = _pairwise_sum(terms)
         L = sp.csr_matrix(L)
         L.sum_duplicates()
         L.eliminate_zeros()
         model._cache["L"] = L
     return model._cache["L"]
+
+
+def _pairwise_sum(terms: list) -> Any:
+    """``sum(terms)`` added in a balanced tree: each entry is copied O(log K) times, not O(K) (issue 19)."""
+    while len(terms) > 1:
+        terms = [terms[i] + terms[i + 1] if i + 1 < len(terms) else terms[i] for i in range(0, len(terms), 2)]
+    return terms[0]
 
 
 #: largest Hilbert-space dimension whose Liouvillian is assembled densely (a 1024 x 1024 complex array, 16 MB)

@@ -118,3 +118,16 @@ def test_study_command_matches_typer_command():
     rows = json.loads(out.stdout)
     assert [r[0] for r in rows][-1] == "json" and len(rows) >= 10
     assert all(a == b for _, a, b in rows), rows
+
+
+def test_states_operators_and_pair_measures_need_only_numpy():
+    # scipy.sparse / scipy.special are imported inside the functions that use them (embed(sparse=True), spin_coherent)
+    code = (
+        "import opentangle.operators, opentangle.states\n"
+        "from opentangle.measures import concurrence, negativity\n"
+        "rho = opentangle.states.bell_state('phi+')\n"
+        "assert abs(negativity(rho) - 0.5) < 1e-12 and abs(concurrence(rho) - 1) < 1e-12"
+    )
+    loaded = _loaded(code)
+    assert "opentangle.measures.negativity" in loaded
+    assert not _bad(loaded, ("scipy", *PLOTTING)), _bad(loaded, ("scipy", *PLOTTING))

@@ -61,6 +61,12 @@ if TYPE_CHECKING:  # pragma: no cover - the eager imports, for type checkers onl
     from opentangle.measures.negativity import is_ppt, log_negativity, negativity, partial_transpose_spectrum
     from opentangle.measures.target_fidelity import bell_fidelities, bell_fidelity, ghz_fidelity, is_gme_by_ghz_witness
 
+# Importing a submodule binds its name on this package, which would hide a function of the same
+# name from __getattr__: those three (light) modules are imported here, their functions bound over them.
+from opentangle.measures.concurrence import concurrence
+from opentangle.measures.fully_entangled_fraction import fully_entangled_fraction
+from opentangle.measures.negativity import negativity
+
 #: public name -> defining module; imported on first access (PEP 562), so that
 #: importing one measure does not import the SDP witnesses, information measures and the rest (issue 19)
 _LAZY = {

@@ -1,6 +1,6 @@
 """Start-up time of the command line: ``import opentangle``, each subcommand's import, and whole calls.
 
-Usage: ``PYTHONPATH=src python benchmarks/bench_cli.py [--repeat 3] [--compare OTHER/src]``
+Usage: ``PYTHONPATH=src python benchmarks/bench_cli.py [--repeat 3] [--compare OTHER/src] [--quick]``
 
 Every number comes from fresh interpreters (``OMP_NUM_THREADS=1``), the median of ``--repeat``:
 
@@ -105,6 +105,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--compare", default=None, help="a second source tree, timed in the same run")
+    ap.add_argument("--quick", action="store_true", help="skip the per-subcommand rows")
     ap.add_argument("--no-bytecode-cache", action="store_true", help="compile opentangle's modules on every start")
     a = ap.parse_args()
     if a.no_bytecode_cache:
@@ -125,7 +126,7 @@ def main() -> None:
         row(f"opentangle {label} (wall)", lambda src, x=args: wall(cli + x, src), srcs, a.repeat)
     print()
     print("subcommand: import of its module (importtime), then `opentangle <cmd> --help` (wall)")
-    for name in COMMANDS:
+    for name in () if a.quick else COMMANDS:
         row(f"  import {MODULES[name]}", lambda src, m=MODULES[name]: import_time(m, src), srcs, a.repeat)
         row(f"  opentangle {name} --help", lambda src, n=name: wall(cli + [n, "--help"], src), srcs, a.repeat)
     print()

@@ -1,78 +1,141 @@
 """Start-up time of the command line: ``import opentangle``, each subcommand's import, and whole calls.
 
-Usage: ``PYTHONPATH=src python benchmarks/bench_cli.py [--repeat 3]``
+Usage: ``PYTHONPATH=src python benchmarks/bench_cli.py [--repeat 3] [--compare OTHER/src] [--quick]``
 
-For each subcommand it prints the import time of its module in a fresh interpreter
-(``python -X importtime``, the cumulative microseconds of the top-level import) and
-the wall time of ``opentangle <cmd> --help``; then the wall time of ``opentangle --help``
-and ``opentangle reset --n 2 --json`` (target: under 1 s each on an idle machine) and,
-for scale, of a bare ``python -c pass``.  The best of ``--repeat`` runs is shown.
-It also checks that ``opentangle --help`` imports no study, xarray, matplotlib or dask.
+Every number comes from fresh interpreters (``OMP_NUM_THREADS=1``), the median of ``--repeat``:
+
+* the import time of ``opentangle``, ``opentangle.cli`` and of each subcommand's module
+  (``python -X importtime``, cumulative, in seconds), and the wall time of ``opentangle <cmd> --help``;
+* the wall time of ``opentangle --help``, ``opentangle reset --n 2 --json`` (issue 19, target 1:
+  under 1 s on an idle machine), ``reset --n 8 --g 5 --gamma 1 --r 8 --json`` and
+  ``reset --n 12 --json`` (target 8), and for scale ``python -c pass``, ``import numpy`` and the
+  scipy modules the symmetric solver needs (the floor of a reset call).
+
+Bytecode is cached as an installed package has it: ``PYTHONDONTWRITEBYTECODE`` is dropped and
+``.pyc`` files go to a private ``PYTHONPYCACHEPREFIX`` (warmed by one untimed run per tree);
+``--no-bytecode-cache`` compiles every opentangle module on every start instead (a source checkout
+run with ``PYTHONDONTWRITEBYTECODE=1``).
+
+``--compare OTHER/src`` times a second source tree (e.g. the main checkout) in the same run,
+interleaved with this one, and prints the ratio.  The machine is shared: ratios measured in
+one run are meaningful, absolute times only with the load average printed next to them.
+It also lists the heavy modules (studies, xarray, matplotlib, dask, scipy, typer, pydantic) that
+``opentangle --help`` and ``opentangle reset --n 2 --json`` import.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import re
+import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
-
-from opentangle.cli import COMMANDS
-
+HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src")
 PY = sys.executable
-ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
-HEAVY = ("opentangle.studies.", "xarray", "matplotlib", "dask", "scipy")
+HEAVY = ("opentangle.studies.", "xarray", "matplotlib", "dask", "scipy", "typer", "pydantic", "rich")
+COMMANDS = ("reset", "waveguide", "thermalize", "ladder", "ensembles", "sweep", "plot", "reproduce")
+MODULES = {name: f"opentangle.studies.{name}" for name in COMMANDS[:5]}
+MODULES.update(sweep="opentangle.sweep", plot="opentangle.plot", reproduce="opentangle.report")
+CALLS = {
+    "--help": ["--help"],
+    "reset --n 2 --json": ["reset", "--n", "2", "--json"],
+    "reset --n 8 --g 5 --gamma 1 --r 8 --json": ["reset", "--n", "8", "--g", "5", "--gamma", "1", "--r", "8", "--json"],
+    "reset --n 12 --json": ["reset", "--n", "12", "--json"],
+}
+FLOOR = {
+    "python -c pass": "pass",
+    "import numpy": "import numpy",
+    "import scipy.sparse.linalg, csgraph, special": "import scipy.sparse.linalg, scipy.sparse.csgraph, scipy.special",
+}
 
 
-def wall(args: list[str], repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        subprocess.run(args, env=ENV, capture_output=True, check=False)
-        best = min(best, time.perf_counter() - t0)
-    return best
+#: where the bytecode goes (None: not cached); set from the command line
+OPTS: dict[str, str | None] = {"cache": os.path.join(tempfile.gettempdir(), "opentangle-bench-cli-pycache")}
 
 
-def import_time(module: str, repeat: int) -> float:
+def env(src: str) -> dict[str, str]:
+    out = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": src}
+    if OPTS["cache"] is not None:
+        out.pop("PYTHONDONTWRITEBYTECODE", None)
+        out["PYTHONPYCACHEPREFIX"] = os.path.join(OPTS["cache"], hashlib.sha1(src.encode()).hexdigest()[:12])
+    return out
+
+
+def wall(args: list[str], src: str) -> float:
+    t0 = time.perf_counter()
+    out = subprocess.run(args, env=env(src), capture_output=True, check=False)
+    if out.returncode:
+        raise SystemExit(f"{' '.join(args)} failed: {out.stderr.decode()[-500:]}")
+    return time.perf_counter() - t0
+
+
+def import_time(module: str, src: str) -> float:
     """Cumulative import time (s) of ``module`` in a fresh interpreter, from ``-X importtime``."""
-    best = float("inf")
-    for _ in range(repeat):
-        err = subprocess.run(
-            [PY, "-X", "importtime", "-c", f"import {module}"], env=ENV, capture_output=True, text=True
-        ).stderr
-        rows = [line for line in err.splitlines() if re.search(rf"\|\s+{re.escape(module)}$", line)]
-        if rows:
-            best = min(best, int(rows[-1].split("|")[1]) / 1e6)
-    return best
+    err = subprocess.run(
+        [PY, "-X", "importtime", "-c", f"import {module}"], env=env(src), capture_output=True, text=True
+    ).stderr
+    rows = [line for line in err.splitlines() if re.search(rf"\|\s+{re.escape(module)}$", line)]
+    return int(rows[-1].split("|")[1]) / 1e6 if rows else float("nan")
 
 
-def heavy_imports(args: list[str]) -> list[str]:
-    err = subprocess.run([PY, "-X", "importtime", *args], env=ENV, capture_output=True, text=True).stderr
+def heavy_imports(args: list[str], src: str) -> list[str]:
+    err = subprocess.run([PY, "-X", "importtime", *args], env=env(src), capture_output=True, text=True).stderr
     names = [line.rsplit("|", 1)[-1].strip() for line in err.splitlines() if line.startswith("import time:")]
-    return sorted({n for n in names if n.startswith(HEAVY)})
+    return sorted({n.split(".")[0] if not n.startswith("opentangle") else n for n in names if n.startswith(HEAVY)})
+
+
+def row(label: str, fn, srcs: list[str], repeat: int) -> None:
+    """One line: the median for each tree, measured interleaved, and the ratio other / this."""
+    samples: list[list[float]] = [[] for _ in srcs]
+    for _ in range(repeat):
+        for i, src in enumerate(srcs):
+            samples[i].append(fn(src))
+    meds = [statistics.median(s) for s in samples]
+    cells = "".join(f"{m:10.3f}" for m in meds)
+    ratio = f"{meds[1] / meds[0]:8.2f}x" if len(meds) == 2 and meds[0] > 0 else ""
+    print(f"{label:44s}{cells}{ratio}", flush=True)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--compare", default=None, help="a second source tree, timed in the same run")
+    ap.add_argument("--quick", action="store_true", help="skip the per-subcommand rows")
+    ap.add_argument("--no-bytecode-cache", action="store_true", help="compile opentangle's modules on every start")
     a = ap.parse_args()
+    if a.no_bytecode_cache:
+        OPTS["cache"] = None
+    srcs = [os.path.abspath(HERE)] + ([os.path.abspath(a.compare)] if a.compare else [])
     cli = [PY, "-m", "opentangle.cli"]
-    print(f"python -c pass                      {wall([PY, '-c', 'pass'], a.repeat):7.3f} s")
-    print(f"import opentangle                   {import_time('opentangle', a.repeat):7.3f} s (importtime)")
-    print(f"import opentangle.cli               {import_time('opentangle.cli', a.repeat):7.3f} s (importtime)")
-    print(f"opentangle --help                   {wall(cli + ['--help'], a.repeat):7.3f} s (wall)")
-    print(f"opentangle reset --n 2 --json       {wall(cli + ['reset', '--n', '2', '--json'], a.repeat):7.3f} s (wall)")
+    for src in srcs:  # warm the bytecode cache (and the OS file cache), untimed
+        wall(cli + CALLS["reset --n 2 --json"], src)
+    print(f"bytecode cache: {'off (compiled on every start)' if OPTS['cache'] is None else 'on'}")
+    print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    head = "".join(f"{'this' if i == 0 else 'compare':>10s}" for i in range(len(srcs)))
+    print(f"{'seconds (median of ' + str(a.repeat) + ', fresh processes)':44s}{head}{'  ratio' if a.compare else ''}")
+    for label, code in FLOOR.items():
+        row(label + " (wall)", lambda src, c=code: wall([PY, "-c", c], src), srcs[:1], a.repeat)
+    row("import opentangle (importtime)", lambda src: import_time("opentangle", src), srcs, a.repeat)
+    row("import opentangle.cli (importtime)", lambda src: import_time("opentangle.cli", src), srcs, a.repeat)
+    for label, args in CALLS.items():
+        row(f"opentangle {label} (wall)", lambda src, x=args: wall(cli + x, src), srcs, a.repeat)
     print()
-    print(f"{'subcommand':12s} {'import (s)':>10s} {'<cmd> --help (s)':>17s}")
-    for name, module in COMMANDS.items():
-        print(f"{name:12s} {import_time(module, a.repeat):10.3f} {wall(cli + [name, '--help'], a.repeat):17.3f}")
-    heavy = heavy_imports(["-m", "opentangle.cli", "--help"])
+    print("subcommand: import of its module (importtime), then `opentangle <cmd> --help` (wall)")
+    for name in () if a.quick else COMMANDS:
+        row(f"  import {MODULES[name]}", lambda src, m=MODULES[name]: import_time(m, src), srcs, a.repeat)
+        row(f"  opentangle {name} --help", lambda src, n=name: wall(cli + [n, "--help"], src), srcs, a.repeat)
     print()
-    print(f"heavy modules imported by `opentangle --help`: {', '.join(heavy) or 'none'}")
+    for label, args in (("--help", ["--help"]), ("reset --n 2 --json", CALLS["reset --n 2 --json"])):
+        for i, src in enumerate(srcs):
+            mods = heavy_imports(["-m", "opentangle.cli", *args], src)
+            print(f"heavy modules imported by `opentangle {label}` ({'this' if i == 0 else 'compare'}): "
+                  f"{', '.join(mods) or 'none'}")
+    print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

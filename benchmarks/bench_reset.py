@@ -1,6 +1,6 @@
 """Benchmark of the reset study against QuTiP, measured in one process.
 
-Run:  OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_reset.py [--quick] [--big] [--cli N]
+Run:  OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_reset.py [--quick] [--big] [--cli N [--gap]]
 
 1. Fig. 1 grid (201 x 201 two-qubit steady states + negativity) as one batched
    ``steady_state_linear`` call, versus ``qutip.steadystate`` per point (timed on a
@@ -8,10 +8,12 @@ Run:  OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_reset.py [--quick] [--
 2. One N-qubit steady state: opentangle full space (iterative), the
    permutation-symmetric solver, and ``qutip.steadystate``.
 3. ``--cli N``: the whole ``opentangle reset --n N --g 5 --gamma 1 --r 8 --json`` call (a fresh
-   process: start-up, steady state, measures and gap), for the default (symmetric) solver and for
-   ``--solver full``, against ``qutip.steadystate(method="direct", solver="lgmres")`` at tolerances
-   tightened until its residual ``||L vec(rho)||`` matches the full-space residual (issue 19,
-   target 3), and the in-process pieces: steady states and ``spectral_gap`` against ``spectrum``.
+   process: start-up, steady state and measures; bytecode cached as for an installed package),
+   for the default (symmetric) solver (best of 3) and for ``--solver full``, against
+   ``qutip.steadystate(method="direct", solver="lgmres")`` at tolerances tightened until its
+   residual ``||L vec(rho)||`` matches the full-space residual (issue 19, target 3), then where the
+   default call spends its compute; with ``--gap`` also the in-process steady states and
+   ``spectral_gap`` against ``spectrum`` (slow).
 Prints times and ratios; the machine is shared, so only ratios are meaningful.
 """
 
@@ -107,11 +109,15 @@ def bench_single(n: int) -> None:
 
 
 def _cli_call(args: list[str]) -> tuple[float, dict]:
+    """Wall time and JSON of one fresh ``opentangle`` process (bytecode cached, as for an installed package)."""
     import json
     import os
     import subprocess
+    import tempfile
 
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = os.path.join(tempfile.gettempdir(), "opentangle-bench-reset-pycache")
     t = time.perf_counter()
     out = subprocess.run(
         [sys.executable, "-m", "opentangle.cli", *args], capture_output=True, text=True, env=env, check=False
@@ -120,6 +126,36 @@ def _cli_call(args: list[str]) -> tuple[float, dict]:
     if out.returncode:
         raise SystemExit(f"opentangle {' '.join(args)} failed: {out.stderr.strip()}")
     return wall, json.loads(out.stdout)
+
+
+def _load() -> str:
+    import os
+
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def call_pieces(n: int, g: float, gamma: float, r: float) -> None:
+    """Where the default call spends its time after start-up (in-process, imports warm)."""
+    from opentangle.studies import reset as R
+    from opentangle.studies.reset.measures import (
+        negativity_lower_bound,
+        pair_measures,
+        schur_negativities,
+        spin_squeezing_witness,
+    )
+
+    p, o = R.STUDY.split(dict(n=n, g=g, gamma=gamma, r=r))
+    R.STUDY.evaluate(p, o)  # warm
+    t_all, _ = _best(lambda: R.STUDY.evaluate(p, o))
+    t_solve, ss = _best(lambda: R.symmetric_solve(p))
+    t_schur, _ = _best(lambda: schur_negativities(ss, n))
+    t_lb, _ = _best(lambda: negativity_lower_bound(None, n, symmetric=ss))
+    t_rest, _ = _best(lambda: (pair_measures(ss.rho2), spin_squeezing_witness(ss.rho1, ss.rho2, n)))
+    print(
+        f"[N={n}] in-process compute of the default call {t_all:.3f} s: symmetric solve {t_solve:.3f} s "
+        f"(dimension {ss.dimension}), Schur negativities {t_schur:.3f} s, lower bound {t_lb:.3f} s, "
+        f"pair + squeezing {t_rest:.4f} s (best of 3; load {_load()})"
+    )
 
 
 def bench_cli(n: int) -> None:
@@ -131,7 +167,9 @@ def bench_cli(n: int) -> None:
 
     g, gamma, r = 5.0, 1.0, 8.0
     base = ["reset", "--n", str(n), "--g", str(g), "--gamma", str(gamma), "--r", str(r), "--json"]
-    t_def, out_def = _cli_call(base)
+    print(f"load average at start: {_load()}")
+    _cli_call(base)  # warm the bytecode cache, untimed
+    t_def, out_def = min(_cli_call(base) for _ in range(3))
     t_full, out_full = _cli_call([*base, "--solver", "full"])
     target = max(float(out_full["residual"]), 1e-14)
     H = qt.liouvillian(*qutip_model(n, g, r, gamma))
@@ -162,8 +200,12 @@ def bench_cli(n: int) -> None:
     )
     print(
         f"[N={n}] ratio QuTiP / CLI: default {t_q / t_def:5.2f}x   --solver full {t_q / t_full:5.2f}x "
-        "(target >= 2x; the CLI times include interpreter start-up and the measures)"
+        f"(target >= 2x; the CLI times include interpreter start-up and the measures; default: best of 3; "
+        f"load {_load()})"
     )
+    call_pieces(n, g, gamma, r)
+    if "--gap" not in sys.argv:
+        return
     m = R.build_model(n=n, g=g, r=r, gamma=gamma)
     t_ss, ss = _best(lambda: steady_state(m), repeat=1)
     t_sym, _ = _best(lambda: R.symmetric_solve(R.ResetParams(n=n, g=g, r=r, gamma=gamma).validate()), repeat=1)

@@ -120,3 +120,32 @@ def test_lower_layers_import_lazily():
         )
         for m in loaded
     ), loaded
+
+
+def test_bare_command_prints_the_help(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main([])
+    assert exc.value.code == 0 and "Commands:" in capsys.readouterr().out
+
+
+def test_study_help_is_plain_click_with_defaults(capsys):
+    # the generated click command: typed options with their defaults; no rich markup eats "[sdp]"
+    with pytest.raises(SystemExit) as exc:
+        main(["reset", "--help"])
+    out = capsys.readouterr().out
+    assert exc.value.code == 0
+    assert "--n INTEGER" in out and "[default: 2]" in out and "opentangle[sdp]" in " ".join(out.split())
+    with pytest.raises(SystemExit) as exc:
+        main(["reset", "--n", "2.5"])
+    assert exc.value.code == 2 and "not a valid integer" in capsys.readouterr().err
+
+
+def test_tool_commands_receive_the_rest_of_the_line(capsys):
+    # sweep/plot/reproduce stay typer commands behind a forwarding click command: -h and errors still work
+    with pytest.raises(SystemExit) as exc:
+        main(["sweep", "-h"])
+    assert exc.value.code == 0 and "opentangle sweep" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exc:
+        main(["plot", "--bogus-option"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and err.count("\n") == 1 and "bogus" in err

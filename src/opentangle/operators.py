@@ -17,7 +17,6 @@ from functools import reduce
 from typing import Any, cast
 
 import numpy as np
-import scipy.sparse as sp
 
 from opentangle._convert import as_array, check_dims, check_indices, check_int, check_real, resolve_dims
 from opentangle.errors import DimensionError, InvalidParameterError
@@ -136,6 +135,8 @@ def embed(op: Any, site: int | Sequence[int], dims: Sequence[int], *, sparse: bo
     left = math.prod(dims[: sites[0]])
     right = math.prod(dims[sites[-1] + 1 :])
     if sparse:
+        import scipy.sparse as sp  # lazy: `import opentangle.operators` needs only NumPy (issue 19)
+
         out = sp.kron(sp.kron(sp.identity(left, format="csr"), sp.csr_matrix(op_arr)), sp.identity(right, format="csr"))
         return sp.csr_matrix(out, dtype=complex)
     return np.kron(np.kron(np.eye(left), op_arr), np.eye(right)).astype(complex)

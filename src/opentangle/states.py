@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from scipy.special import gammaln
 
 from opentangle._convert import (
     as_array,
@@ -410,6 +409,8 @@ def spin_coherent_state(j: float, theta: float, phi: float, *, ket: bool = True)
         raise InvalidParameterError(f"spin j must be a non-negative multiple of 1/2; got {j}")
     theta = check_real(theta, "theta")
     phi = check_real(phi, "phi")
+    from scipy.special import gammaln  # lazy: scipy.special costs start-up to every importer (issue 19)
+
     k = np.arange(two_j + 1)  # k = j - m
     c, s = np.cos(theta / 2), np.sin(theta / 2)
     logbin = gammaln(two_j + 1) - gammaln(k + 1) - gammaln(two_j - k + 1)

@@ -35,7 +35,9 @@ True
 
 from __future__ import annotations
 
-from opentangle.studies._study import Levels, Study
+from typing import TYPE_CHECKING
+
+from opentangle.studies._study import Levels, Study, lazy_figure
 from opentangle.studies.reset.closed_form import (
     NEGATIVITY_SUPREMUM,
     two_qubit_boundary_g,
@@ -45,17 +47,6 @@ from opentangle.studies.reset.closed_form import (
     two_qubit_steady_state,
     two_qubit_threshold_r,
 )
-from opentangle.studies.reset.figures_beyond import (
-    fig_average_vs_r,
-    fig_heisenberg,
-    fig_poisson_means,
-    fig_schur_thresholds,
-    fig_thresholds,
-    heisenberg_steady_state,
-    poisson_weights_mean,
-)
-from opentangle.studies.reset.figures_gme import fig_gme_thresholds, gme_thresholds
-from opentangle.studies.reset.figures_paper import critical_purity, fig1, fig2, fig3, fig_imperfect, poisson_weights
 from opentangle.studies.reset.measures import (
     genuine_entanglement_of,
     gme_blocks,
@@ -102,6 +93,30 @@ from opentangle.studies.reset.solve import (
 )
 from opentangle.studies.reset.solve import evaluate_batch as _evaluate_batch
 from opentangle.studies.reset.threshold import WHICH, signed_entanglement, threshold_r
+
+if TYPE_CHECKING:  # pragma: no cover - the figure modules, imported on first use (issue 19)
+    from opentangle.studies.reset.figures_beyond import heisenberg_steady_state, poisson_weights_mean
+    from opentangle.studies.reset.figures_gme import gme_thresholds
+    from opentangle.studies.reset.figures_paper import critical_purity, poisson_weights
+
+#: public name -> figure module: imported on first access, so that `opentangle reset ...` and a
+#: sweep of the study do not import xarray, matplotlib and the figure code (issue 19)
+_LAZY = {
+    **dict.fromkeys(("critical_purity", "fig1", "fig2", "fig3", "fig_imperfect", "poisson_weights"), "figures_paper"),
+    **dict.fromkeys(
+        (
+            "fig_average_vs_r",
+            "fig_heisenberg",
+            "fig_poisson_means",
+            "fig_schur_thresholds",
+            "fig_thresholds",
+            "heisenberg_steady_state",
+            "poisson_weights_mean",
+        ),
+        "figures_beyond",
+    ),
+    **dict.fromkeys(("fig_gme_thresholds", "gme_thresholds"), "figures_gme"),
+}
 
 __all__ = [
     "AVERAGE_NEGATIVITY_MAX_N",
@@ -193,17 +208,20 @@ STUDY = Study(
     measures=_MEASURES,
     compute=compute,
     levels=Levels(quick="quick", default="default", full="full"),
-    figures=(
-        fig1,
-        fig2,
-        fig3,
-        fig_imperfect,
-        fig_thresholds,
-        fig_schur_thresholds,
-        fig_average_vs_r,
-        fig_poisson_means,
-        fig_heisenberg,
-        fig_gme_thresholds,
+    figures=tuple(
+        lazy_figure(f"{__name__}.{_LAZY[f]}", f)
+        for f in (
+            "fig1",
+            "fig2",
+            "fig3",
+            "fig_imperfect",
+            "fig_thresholds",
+            "fig_schur_thresholds",
+            "fig_average_vs_r",
+            "fig_poisson_means",
+            "fig_heisenberg",
+            "fig_gme_thresholds",
+        )
     ),
     batch=_evaluate_batch,
     seeded=False,
@@ -222,7 +240,17 @@ reproduce = STUDY.reproduce
 
 def __getattr__(name: str) -> object:
     # `command = STUDY.command`, resolved on first use: building it imports typer, which a sweep or a
-    # notebook importing the study does not need
+    # notebook importing the study does not need; the figure names import their module
     if name == "command":
         return STUDY.command
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -158,5 +158,12 @@ PARAMETERS = STUDY.PARAMETERS
 MEASURES = STUDY.MEASURES
 SEEDED = STUDY.seeded
 evaluate = STUDY.evaluate
-command = STUDY.command
+
+
+def __getattr__(name: str) -> object:
+    # `command = STUDY.command`, built on first use: building it imports typer, which
+    # `opentangle <study> ...` (a plain click command) and a sweep do not need (issue 19)
+    if name == "command":
+        return STUDY.command
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 reproduce = STUDY.reproduce

@@ -182,3 +182,9 @@ def test_iterative_cost_folded_13_qubits():
     est = S.iterative_cost(2**13, folded=True, check_unique=False)
     assert 5e9 < est.nbytes < 24e9 and est.seconds < 1800
     assert S.iterative_cost(2**13).nbytes > est.nbytes  # the complex path needs more
+
+
+def test_large_site_dimension_is_inconclusive_not_expensive():
+    d = 32
+    lower = np.diag(np.ones(d - 1), 1).astype(complex)
+    assert S._generates_full_algebra([np.eye(d), lower, lower.T], d) is False  # skipped above d = 16

@@ -14,9 +14,15 @@ r"""Steady states :math:`\mathcal L\rho = 0,\ \mathrm{tr}\rho = 1`: direct, iter
   identity on the slow modes.  :math:`\mathcal L_0^{-1}` is an elementwise
   division when :math:`H_\mathrm{eff}` is diagonal and a triangular Sylvester
   solve in the Schur basis otherwise.  The operator preserves Hermiticity, so
-  GMRES works on real vectors (packed Hermitian matrices).  Uniqueness is
-  checked by a second solve from a different start: with a degenerate kernel
-  the two answers differ.
+  GMRES works on real vectors (packed Hermitian matrices).  When :math:`H_\mathrm{eff}` is
+  diagonal and the jumps are real local ones (reset, damping, dephasing), the fast path of
+  :mod:`opentangle.lindblad._folded` runs instead: folded real matrices ``Re X + Im X``, the
+  preconditioner is the exact inverse of the whole elementwise part of :math:`\mathcal L`
+  (dephasing included), and a lean GMRES keeps only ``restart + 1`` real vectors.
+* Uniqueness (iterative): structural first. If the local jumps generate the full matrix
+  algebra at every site, the semigroup is irreducible and its steady state unique (Evans); no
+  further work.  Otherwise a second, loose solve from a different start: with a degenerate
+  kernel the two answers differ.
 """
 
 from __future__ import annotations
@@ -70,7 +76,8 @@ class SteadyState:
     ``tolerance``: the absolute bound ``residual <= tolerance`` that was enforced
     (``tol`` for ``iterative``; ``tol * max(1, model.rate_scale())`` for ``direct``), and
     ``kernel_dimension`` (the number of independent steady states; > 1 only with ``initial=``,
-    ``method="projection"``).
+    ``method="projection"``).  Above ``D = EIGVALSH_MAX`` (2048) positivity is certified by a Cholesky
+    factor of ``rho + 1e-8 I`` instead of ``eigvalsh`` and ``min_eigenvalue`` is None.
     """
 
     rho: np.ndarray
@@ -581,6 +588,10 @@ class _FoldedGmres:
         )
 
 
+#: the structural uniqueness test closes local algebras up to this site dimension
+_ALGEBRA_MAX_DIM = 16
+
+
 def _foldable(model: Model) -> bool:
     """Whether :class:`_folded.FoldedOperator` applies (decided without any D^2 allocation)."""
     dims = tuple(model.dims)
@@ -618,7 +629,9 @@ def _local_algebras_full(model: Model) -> bool:
 
 
 def _generates_full_algebra(ops: list[np.ndarray], d: int) -> bool:
-    """Whether the products of ``ops`` (identity included) span all ``d x d`` matrices."""
+    """Whether the products of ``ops`` (identity included) span all ``d x d`` matrices (False above d = 16)."""
+    if d > _ALGEBRA_MAX_DIM:
+        return False  # O(d^6): inconclusive, the numerical check decides
     basis = np.zeros((0, d * d), complex)
 
     def extend(B: np.ndarray, new: list[np.ndarray]) -> np.ndarray:
@@ -627,7 +640,7 @@ def _generates_full_algebra(ops: list[np.ndarray], d: int) -> bool:
         rank = int((sv > 1e-10 * sv[0]).sum())
         if rank == B.shape[0]:
             return B
-        _, _, vh = np.linalg.svd(M)
+        _, _, vh = np.linalg.svd(M, full_matrices=False)
         return vh[:rank]
 
     basis = extend(basis, ops)
@@ -743,7 +756,8 @@ def steady_state(
         scale, ``residual <= tol * max(1, model.rate_scale())``.  The enforced bound is ``SteadyState.tolerance``.
     check_unique : detect a kernel of dimension > 1: structural tests first (a vanishing row, two
         vanishing columns, decoupled blocks that carry trace), then a forward-error certificate of
-        the LU factor (three triangular solves; iterative: a second solve from another start).
+        the LU factor (three triangular solves).  Iterative: a proof of irreducibility (the local jumps
+        generate the full algebra at every site, cost microseconds) or else a second solve from another start.
     check_positive : verify :math:`\rho \ge -10^{-8}` (one ``eigvalsh``).
     maxiter, restart : GMRES outer iterations and restart length (iterative, both >= 1; default
         ``restart`` is 30, reduced so that the Krylov basis stays below about 2 GB).

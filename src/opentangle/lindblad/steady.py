@@ -837,9 +837,9 @@ def steady_state(
 #: complex path (about ten D x D complex work arrays; 5.1 GB at N = 12 before issue 19) and folded path
 #: (preconditioner 2, operator buffers 3, GMRES vectors 2 real arrays; the complex result at the end)
 _ITERATIVE_BYTES_PER_ENTRY = {False: 160.0, True: 72.0}
-#: seconds per Liouville entry and preconditioned product, GMRES orthogonalisation included
-#: (complex path: 108 ms at N = 10; folded path: measured with benchmarks/bench_lindblad.py --n 11)
-_ITERATIVE_SECONDS_PER_ENTRY = {False: 1.0e-7, True: 4.0e-8}
+#: seconds per Liouville entry and preconditioned product, GMRES orthogonalisation included (one quiet
+#: core; complex path: 108 ms at N = 10; folded path: 0.6-0.9x of it per product in the same run at N = 9-10)
+_ITERATIVE_SECONDS_PER_ENTRY = {False: 1.0e-7, True: 7.0e-8}
 #: preconditioned products of one reset-model solve (N = 9-12) against the GMRES restart length
 _ITERATIVE_PRODUCTS = ((25, 30), (10, 40), (1, 70))
 
@@ -860,7 +860,7 @@ def iterative_cost(
 
     Memory: ``(8 (restart + 1) + c) D^2`` bytes with ``c = 72`` on the folded real path
     (``folded=True``: diagonal ``H_eff``, real local jumps) and ``c = 160`` on the complex path.
-    Time: 30-70 preconditioned products (more for short restarts) of ``4e-8 D^2`` s (folded) or
+    Time: 30-70 preconditioned products (more for short restarts) of ``7e-8 D^2`` s (folded) or
     ``1e-7 D^2`` s (complex) each, doubled by ``check_unique`` (the second solve, which runs only when the
     structural test cannot prove uniqueness).
 
@@ -869,7 +869,7 @@ def iterative_cost(
     (14, True)
     >>> fast = iterative_cost(2**13, folded=True, check_unique=False)
     >>> round(fast.nbytes / 1e9, 1), round(fast.seconds / 60)
-    (8.1, 3)
+    (8.1, 5)
     """
     from opentangle._limits import Estimate
 

@@ -221,6 +221,7 @@ def gmres(
     """
     n = b.size
     V = np.empty((restart + 1, n))
+    proj = np.empty(n)  # Gram-Schmidt products land here: a fresh n-vector per pass costs a page-fault pass
     while count() < maxprod:
         r = b - op(x)
         beta = float(np.linalg.norm(r))
@@ -236,7 +237,7 @@ def gmres(
             before = float(np.linalg.norm(w))
             for _ in range(2):  # classical Gram-Schmidt, repeated only when it cancels (Daniel et al. 1976)
                 hj = V[: j + 1] @ w
-                w -= hj @ V[: j + 1]
+                w -= np.dot(hj, V[: j + 1], out=proj)
                 H[: j + 1, j] += hj
                 after = float(np.linalg.norm(w))
                 if after > 0.7 * before:

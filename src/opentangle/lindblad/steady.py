@@ -840,8 +840,9 @@ _ITERATIVE_BYTES_PER_ENTRY = {False: 160.0, True: 72.0}
 #: seconds per Liouville entry and preconditioned product, GMRES orthogonalisation included (one quiet
 #: core; complex path: 108 ms at N = 10; folded path: 0.6-0.9x of it per product in the same run at N = 9-10)
 _ITERATIVE_SECONDS_PER_ENTRY = {False: 1.0e-7, True: 7.0e-8}
-#: preconditioned products of one reset-model solve (N = 9-12) against the GMRES restart length
-_ITERATIVE_PRODUCTS = ((25, 30), (10, 40), (1, 70))
+#: preconditioned products of one reset-model solve against the GMRES restart length (measured: 25-29 at
+#: N = 9-11 with restart 30; 40 at N = 9 and 66 at N = 12 with restart 10; 68-72 at N = 9 with 5-7)
+_ITERATIVE_PRODUCTS = ((25, 30), (10, 66), (1, 110))
 
 
 def _default_restart(n: int) -> int:
@@ -860,7 +861,7 @@ def iterative_cost(
 
     Memory: ``(8 (restart + 1) + c) D^2`` bytes with ``c = 72`` on the folded real path
     (``folded=True``: diagonal ``H_eff``, real local jumps) and ``c = 160`` on the complex path.
-    Time: 30-70 preconditioned products (more for short restarts) of ``7e-8 D^2`` s (folded) or
+    Time: 30-110 preconditioned products (more for short restarts) of ``7e-8 D^2`` s (folded) or
     ``1e-7 D^2`` s (complex) each, doubled by ``check_unique`` (the second solve, which runs only when the
     structural test cannot prove uniqueness).
 
@@ -869,7 +870,7 @@ def iterative_cost(
     (14, True)
     >>> fast = iterative_cost(2**13, folded=True, check_unique=False)
     >>> round(fast.nbytes / 1e9, 1), round(fast.seconds / 60)
-    (8.1, 5)
+    (8.1, 9)
     """
     from opentangle._limits import Estimate
 

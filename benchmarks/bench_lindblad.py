@@ -4,11 +4,16 @@ Model (issue 3): N qubits, all-to-all Ising g = 5, dephasing gamma = 1, reset to
 
     OMP_NUM_THREADS=1 python benchmarks/bench_lindblad.py            # N = 6, 7, 8, 10 + batched grid
     OMP_NUM_THREADS=1 python benchmarks/bench_lindblad.py --quick    # N = 6, 7, 8, grid 101 x 101
-    OMP_NUM_THREADS=1 python benchmarks/bench_lindblad.py --n 11 12  # large N only (N=12 needs ~6 GB)
+    OMP_NUM_THREADS=1 python benchmarks/bench_lindblad.py --n 11 12  # large N only (N=12 needs ~2.7 GB)
+    OMP_NUM_THREADS=1 python benchmarks/bench_lindblad.py --n 10 --old /work/main/src  # against an older tree
     OMP_NUM_THREADS=1 python benchmarks/bench_lindblad.py --spectrum 7 8 9 10  # spectral gap only
     OMP_NUM_THREADS=1 python benchmarks/bench_lindblad.py --gap 6 7 8 10       # spectral_gap vs spectrum (issue 19)
     OMP_NUM_THREADS=1 python benchmarks/bench_lindblad.py --dicke 20 60 100    # one large spin (issue 12)
     OMP_NUM_THREADS=1 python benchmarks/bench_lindblad.py --unique-cost 4 5 6  # uniqueness-check share
+    OMP_NUM_THREADS=1 python benchmarks/bench_lindblad.py --unique-iterative 8 10  # issue 19 target 9
+
+Times are wall clock and CPU (process) seconds, with the load average: on a shared machine the CPU
+time is the comparable number.
 
 Every line prints opentangle time, QuTiP time (when measured) and their ratio.
 Timings on a shared machine are noisy: compare ratios, not absolute numbers.
@@ -17,12 +22,23 @@ Timings on a shared machine are noisy: compare ratios, not absolute numbers.
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import os
 import resource
+import sys
 import time
 
 import numpy as np
 
-from opentangle.lindblad import Model, dephasing, liouvillian, reset, steady_state, steady_state_linear
+from opentangle.lindblad import (
+    Model,
+    amplitude_damping,
+    dephasing,
+    liouvillian,
+    reset,
+    steady_state,
+    steady_state_linear,
+)
 from opentangle.measures import negativity
 from opentangle.operators import embed, sigma_z
 
@@ -55,13 +71,48 @@ def timed(f, *a, **k):
     return out, time.perf_counter() - t
 
 
-def bench_n(N: int, *, with_qutip: bool, qutip_default: bool = False) -> None:
+def timed_cpu(f, *a, **k):
+    """(result, wall seconds, CPU seconds of this process)."""
+    t, c = time.perf_counter(), time.process_time()
+    out = f(*a, **k)
+    return out, time.perf_counter() - t, time.process_time() - c
+
+
+def load() -> str:
+    return f"load {os.getloadavg()[0]:.1f}"
+
+
+def damped_model(N: int) -> Model:
+    """Unique steady state that the structural test cannot prove (amplitude damping: |0> invariant per site)."""
+    dims = [2] * N
+    z = [embed(sigma_z(), i, dims, sparse=True) for i in range(N)]
+    H = sum(z[i] @ z[j] for i in range(N) for j in range(i + 1, N))
+    jumps = dephasing(site=0, rate=0.5, dims=dims) + [amplitude_damping(site=i, rate=1.0, dims=dims) for i in range(N)]
+    return Model(hamiltonian=H, jumps=jumps, dims=dims)
+
+
+def old_steady_state(src: str):
+    """``steady_state`` of another source tree (e.g. /work/main/src), loaded next to this one."""
+    spec = importlib.util.spec_from_file_location("_old_steady", f"{src}/opentangle/lindblad/steady.py")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["_old_steady"] = mod
+    spec.loader.exec_module(mod)
+    return mod.steady_state
+
+
+def bench_n(N: int, *, with_qutip: bool, qutip_default: bool = False, old: str | None = None) -> None:
     m = model(N)
-    ss, t_ot = timed(steady_state, m)
+    ss, t_ot, c_ot = timed_cpu(steady_state, m)
     line = (
-        f"N={N:2d}  opentangle {ss.method:9s} {t_ot:8.3f} s  residual {ss.residual:.1e}  "
+        f"N={N:2d}  opentangle {ss.method:9s} {t_ot:8.3f} s (cpu {c_ot:.1f} s, {load()})  residual {ss.residual:.1e}  "
         f"matvecs {ss.iterations}  maxrss {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6:.2f} GB"
     )
+    if old:
+        so, t_o, c_o = timed_cpu(old_steady_state(old), m)
+        line += (
+            f" | old tree {t_o:8.3f} s (cpu {c_o:.1f} s, {load()}) matvecs {so.iterations} ratio(cpu) "
+            f"{c_o / c_ot:.2f}x max|diff| {np.abs(so.rho - ss.rho).max():.1e}"
+        )
     if with_qutip:
         import qutip
 
@@ -211,6 +262,26 @@ def bench_unique_cost(N: int) -> None:
     )
 
 
+def bench_unique_iterative(N: int) -> None:
+    """Issue 19 target 9: share of the uniqueness check in an iterative solve (CPU seconds, one run each).
+
+    Reset model: the structural proof (local algebras) applies, so the check is that test alone.  Damped
+    model: the structure is inconclusive and the numerical confirmation (second, loose solve) runs.
+    """
+    for name, m in (("reset", model(N)), ("damped", damped_model(N))):
+        off, _, c_off = timed_cpu(steady_state, m, method="iterative", check_unique=False)
+        on, _, c_on = timed_cpu(steady_state, m, method="iterative", check_unique=True)
+        from opentangle.lindblad.steady import _local_algebras_full
+
+        proof, _, c_proof = timed_cpu(_local_algebras_full, m)
+        print(
+            f"N={N:2d} {name:6s} iterative  check_unique=False cpu {c_off:7.2f} s ({off.iterations} products)  "
+            f"True cpu {c_on:7.2f} s ({on.iterations} products)  structural proof {proof} in {c_proof * 1e3:.1f} ms  "
+            f"uniqueness share {100 * (c_on - c_off) / c_on:5.1f} %  {load()}",
+            flush=True,
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="N = 6, 7, 8 and a 101 x 101 grid")
@@ -220,7 +291,13 @@ def main() -> None:
     ap.add_argument("--gap", type=int, nargs="*", help="spectral_gap vs spectrum at these N (spectrum only to N = 9)")
     ap.add_argument("--dicke", type=int, nargs="*", help="one large spin N/2 (Dicke manifold) at these N")
     ap.add_argument("--unique-cost", type=int, nargs="*", help="uniqueness-check share of a direct solve at these N")
+    ap.add_argument("--unique-iterative", type=int, nargs="*", help="uniqueness share, iterative solve (issue 19)")
+    ap.add_argument("--old", help="also time steady_state of this source tree (e.g. /work/main/src) with --n")
     args = ap.parse_args()
+    if args.unique_iterative:
+        for N in args.unique_iterative:
+            bench_unique_iterative(N)
+        return
     if args.dicke or args.unique_cost:
         for n in args.dicke or []:
             bench_dicke(n)
@@ -237,7 +314,7 @@ def main() -> None:
         return
     if args.n:
         for N in args.n:
-            bench_n(N, with_qutip=N <= 8)
+            bench_n(N, with_qutip=N <= 8, old=args.old)
         return
     for N in (6, 7, 8):
         bench_n(N, with_qutip=True, qutip_default=args.qutip_default and N == 6)

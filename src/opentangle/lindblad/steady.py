@@ -14,9 +14,15 @@ r"""Steady states :math:`\mathcal L\rho = 0,\ \mathrm{tr}\rho = 1`: direct, iter
   identity on the slow modes.  :math:`\mathcal L_0^{-1}` is an elementwise
   division when :math:`H_\mathrm{eff}` is diagonal and a triangular Sylvester
   solve in the Schur basis otherwise.  The operator preserves Hermiticity, so
-  GMRES works on real vectors (packed Hermitian matrices).  Uniqueness is
-  checked by a second solve from a different start: with a degenerate kernel
-  the two answers differ.
+  GMRES works on real vectors (packed Hermitian matrices).  When :math:`H_\mathrm{eff}` is
+  diagonal and the jumps are real local ones (reset, damping, dephasing), the fast path of
+  :mod:`opentangle.lindblad._folded` runs instead: folded real matrices ``Re X + Im X``, the
+  preconditioner is the exact inverse of the whole elementwise part of :math:`\mathcal L`
+  (dephasing included), and a lean GMRES keeps only ``restart + 1`` real vectors.
+* Uniqueness (iterative): structural first. If the local jumps generate the full matrix
+  algebra at every site, the semigroup is irreducible and its steady state unique (Evans); no
+  further work.  Otherwise a second, loose solve from a different start: with a degenerate
+  kernel the two answers differ.
 """
 
 from __future__ import annotations
@@ -56,6 +62,8 @@ DIRECT_MAX = 1024
 #: ``method="auto"`` consults :func:`direct_cost` up to this Liouville dimension (10 qubits), above it is iterative
 COST_MODEL_MAX = 4**10
 _POS_TOL = 1e-8
+#: above this dimension positivity is certified by a Cholesky factor (min_eigenvalue is then None)
+EIGVALSH_MAX = 2048
 
 
 @dataclass
@@ -68,7 +76,8 @@ class SteadyState:
     ``tolerance``: the absolute bound ``residual <= tolerance`` that was enforced
     (``tol`` for ``iterative``; ``tol * max(1, model.rate_scale())`` for ``direct``), and
     ``kernel_dimension`` (the number of independent steady states; > 1 only with ``initial=``,
-    ``method="projection"``).
+    ``method="projection"``).  Above ``D = EIGVALSH_MAX`` (2048) positivity is certified by a Cholesky
+    factor of ``rho + 1e-8 I`` instead of ``eigvalsh`` and ``min_eigenvalue`` is None.
     """
 
     rho: np.ndarray
@@ -130,7 +139,16 @@ def _finish(rho: np.ndarray, *, check_positive: bool) -> tuple[np.ndarray, float
         raise ConvergenceError("steady-state solve produced a zero or non-finite trace; check the model")
     rho = rho / tr
     min_eig = None
-    if check_positive:
+    if check_positive and rho.shape[0] > EIGVALSH_MAX:
+        # a Cholesky factor of rho + tol I exists iff rho >= -tol (up to rounding): ~4x cheaper than eigvalsh
+        try:
+            sla.cholesky(rho + _POS_TOL * np.eye(rho.shape[0]), lower=True, overwrite_a=True, check_finite=False)
+        except np.linalg.LinAlgError:
+            raise ConvergenceError(
+                f"steady state is not positive (rho + {_POS_TOL:g} I has no Cholesky factor); tighten tol or use "
+                "method='direct'"
+            ) from None
+    elif check_positive:
         min_eig = float(np.linalg.eigvalsh(rho)[0])
         if min_eig < -_POS_TOL:
             raise ConvergenceError(
@@ -313,7 +331,7 @@ class _MatrixFree:
     views.  Other jumps use sparse products.
     """
 
-    def __init__(self, model: Model):
+    def __init__(self, model: Model, *, precondition: bool = True):
         self.D = model.dim
         self.heff = model.effective_hamiltonian()
         dims = tuple(model.dims)
@@ -322,7 +340,12 @@ class _MatrixFree:
         self.generic: list = []
         for (site, _), S in self._group_local_jumps(model, dims).items():
             self._add_site_term(dims, site, S)
-        self._init_preconditioner(model.rate_scale())
+        off = self.heff - sp.diags(self.heff.diagonal())
+        off.eliminate_zeros()
+        self.diagonal = off.nnz == 0 or abs(off).max() <= 1e-14 * model.rate_scale()
+        self.h = self.heff.diagonal()
+        if precondition:
+            self._init_preconditioner(model.rate_scale())
 
     def _group_local_jumps(self, model: Model, dims: tuple[int, ...]) -> dict[tuple[int, bool], np.ndarray]:
         """Sum the local jumps per (site, diagonal?) into superoperators ``S[a, b, c, d]``; others go to ``generic``."""
@@ -377,11 +400,8 @@ class _MatrixFree:
     def _init_preconditioner(self, scale: float) -> None:
         """Set up ``(L0 - shift)^{-1}``: elementwise for a diagonal ``H_eff``, else through its Schur form."""
         D, heff = self.D, self.heff
-        off = heff - sp.diags(heff.diagonal())
-        off.eliminate_zeros()
-        self.diagonal = off.nnz == 0 or abs(off).max() <= 1e-14 * scale
         if self.diagonal:
-            self.h = h = heff.diagonal()
+            h = self.h
             den = -1j * (h[:, None] - h.conj()[None, :])
             small = np.abs(den) < 1e-9 * scale
             self.shift = 0.0
@@ -531,7 +551,111 @@ class _PreconditionedGmres:
         )
 
 
-def _check_unique_second_start(model: Model, rho: np.ndarray, solver: _PreconditionedGmres, tol: float, seed: int):
+class _FoldedGmres:
+    """The iterative solve on folded real matrices (:mod:`opentangle.lindblad._folded`): same interface as
+    :class:`_PreconditionedGmres` (``solve``, ``count``, ``mf.apply_L`` is not needed)."""
+
+    def __init__(self, op: Any, maxiter: int, restart: int):
+        self.op, self.maxiter, self.restart = op, maxiter, restart
+        D = op.D
+        self.b = np.eye(D).reshape(-1) / D
+        self.pnorm = max(op.pnorm, 1e-300)
+
+    @property
+    def count(self) -> int:
+        return int(self.op.count)
+
+    def solve(self, start: np.ndarray, target: float) -> tuple[np.ndarray, float]:
+        """Steady state (trace 1) from ``start`` with true residual ``||L rho|| <= target``."""
+        from opentangle.lindblad._folded import fold, gmres, unfold
+
+        D, limit = self.op.D, self.maxiter * self.restart
+        x = fold((start + start.conj().T) / 2).reshape(-1)
+        res, goal = np.inf, 0.35 * target / self.pnorm
+        for _ in range(6):
+            x = gmres(self.op, self.b, x, atol=goal, restart=self.restart, maxprod=limit, count=lambda: self.count)
+            R = x.reshape(D, D)
+            tr = float(np.trace(R))
+            res = self.op.residual(R) / max(abs(tr), 1e-300)
+            if res <= target:
+                return unfold(R / tr), res
+            if self.count >= limit:
+                break
+            goal *= 0.1
+        raise ConvergenceError(
+            f"iterative steady-state solve did not converge: residual {res:.2e} > tol {target:.1e} after "
+            f"{self.count} matrix-vector products; raise maxiter, loosen tol or use method='direct'"
+        )
+
+
+#: the structural uniqueness test closes local algebras up to this site dimension
+_ALGEBRA_MAX_DIM = 16
+
+
+def _foldable(model: Model) -> bool:
+    """Whether :class:`_folded.FoldedOperator` applies (decided without any D^2 allocation)."""
+    dims = tuple(model.dims)
+    for j in model.jumps:
+        if j.rate <= 0 or j.op.nnz == 0:
+            continue
+        loc = getattr(j, "_local", None)
+        if loc is None or loc[2] != dims:
+            return False
+        c = np.asarray(loc[1], complex)
+        if np.abs(np.einsum("ac,bd->abcd", c, c.conj()).imag).max() > 0:
+            return False
+    heff = model.effective_hamiltonian()
+    off = heff - sp.diags(heff.diagonal())
+    off.eliminate_zeros()
+    return bool(off.nnz == 0 or abs(off).max() <= 1e-14 * model.rate_scale())
+
+
+def _local_algebras_full(model: Model) -> bool:
+    r"""True if, at every site, the local jumps generate the full matrix algebra :math:`M_{d}` (a proof of uniqueness).
+
+    Then the jumps generate :math:`M_D`, so no proper subspace is invariant under the jumps (and
+    :math:`H_\mathrm{eff}`): the semigroup is irreducible, and an irreducible semigroup has exactly one
+    stationary state, which is faithful (D. E. Evans, Commun. Math. Phys. 54, 293 (1977); the
+    invariant-subspace form: B. Baumgartner and H. Narnhofer, J. Phys. A 41, 395303 (2008)).  False means
+    inconclusive.  Costs ``O(N d^6)``: the algebra is closed by products on ``d x d`` matrices.
+    """
+    dims = tuple(model.dims)
+    per_site: dict[int, list[np.ndarray]] = {i: [np.eye(d)] for i, d in enumerate(dims)}
+    for j in model.jumps:
+        loc = getattr(j, "_local", None)
+        if j.rate > 0 and loc is not None and loc[2] == dims:
+            per_site[loc[0]].append(np.asarray(loc[1], complex))
+    return all(_generates_full_algebra(ops, dims[i]) for i, ops in per_site.items())
+
+
+def _generates_full_algebra(ops: list[np.ndarray], d: int) -> bool:
+    """Whether the products of ``ops`` (identity included) span all ``d x d`` matrices (False above d = 16)."""
+    if d > _ALGEBRA_MAX_DIM:
+        return False  # O(d^6): inconclusive, the numerical check decides
+    basis = np.zeros((0, d * d), complex)
+
+    def extend(B: np.ndarray, new: list[np.ndarray]) -> np.ndarray:
+        M = np.vstack([B] + [m.reshape(1, -1) for m in new])
+        sv = np.linalg.svd(M, compute_uv=False)
+        rank = int((sv > 1e-10 * sv[0]).sum())
+        if rank == B.shape[0]:
+            return B
+        _, _, vh = np.linalg.svd(M, full_matrices=False)
+        return vh[:rank]
+
+    basis = extend(basis, ops)
+    for _ in range(d * d):
+        if basis.shape[0] == d * d:
+            return True
+        prods = [(u.reshape(d, d) @ o) for u in basis for o in ops]
+        grown = extend(basis, prods)
+        if grown.shape[0] == basis.shape[0]:
+            return False
+        basis = grown
+    return basis.shape[0] == d * d
+
+
+def _check_unique_second_start(model: Model, rho: np.ndarray, solver: _PreconditionedGmres | _FoldedGmres, tol: float, seed: int):
     """Raise if a second, random start converges to a different steady state than ``rho``."""
     D = model.dim
     u = np.eye(D, dtype=complex) / D
@@ -571,14 +695,23 @@ def _iterative(
     restart: int | None,
     x0: np.ndarray | None = None,
 ):
+    from opentangle.lindblad._folded import FoldedOperator
+
     D = model.dim
-    mf = _MatrixFree(model)
-    if restart is None:  # keep the Krylov basis below ~2 GB
+    if restart is None:  # keep the Krylov basis below ~1 GB
         restart = _default_restart(D * D)
-    solver = _PreconditionedGmres(mf, maxiter, restart)
+    mf = _MatrixFree(model, precondition=False)
+    fo = FoldedOperator.build(mf, model.rate_scale())
+    solver: _FoldedGmres | _PreconditionedGmres
+    if fo is not None:
+        del mf
+        solver = _FoldedGmres(fo, maxiter, restart)
+    else:
+        mf._init_preconditioner(model.rate_scale())
+        solver = _PreconditionedGmres(mf, maxiter, restart)
     start = np.eye(D, dtype=complex) / D if x0 is None else np.asarray(x0, complex)
     rho, res = solver.solve(start, tol)
-    if check_unique:
+    if check_unique and not _local_algebras_full(model):
         _check_unique_second_start(model, rho, solver, tol, seed)
     return rho, res, solver.count
 
@@ -623,7 +756,8 @@ def steady_state(
         scale, ``residual <= tol * max(1, model.rate_scale())``.  The enforced bound is ``SteadyState.tolerance``.
     check_unique : detect a kernel of dimension > 1: structural tests first (a vanishing row, two
         vanishing columns, decoupled blocks that carry trace), then a forward-error certificate of
-        the LU factor (three triangular solves; iterative: a second solve from another start).
+        the LU factor (three triangular solves).  Iterative: a proof of irreducibility (the local jumps
+        generate the full algebra at every site, cost microseconds) or else a second solve from another start.
     check_positive : verify :math:`\rho \ge -10^{-8}` (one ``eigvalsh``).
     maxiter, restart : GMRES outer iterations and restart length (iterative, both >= 1; default
         ``restart`` is 30, reduced so that the Krylov basis stays below about 2 GB).
@@ -675,7 +809,8 @@ def steady_state(
     else:
         from opentangle._limits import check_resources
 
-        check_resources(iterative_cost(model.dim, restart=restart, check_unique=check_unique))
+        second = check_unique and not _local_algebras_full(model)
+        check_resources(iterative_cost(model.dim, restart=restart, check_unique=second, folded=_foldable(model)))
         rho, res, iterations = _iterative(model, tol, check_unique, seed, maxiter, restart)
         bound = tol
     rho, min_eig = _finish(rho, check_positive=check_positive)
@@ -698,39 +833,55 @@ def steady_state(
     )
 
 
-#: iterative path, peak bytes per Liouville entry: the real Krylov basis (8 B per vector) plus about ten
-#: D x D complex work arrays (preconditioner, jump terms, pack/unpack, two starts); 5.1 GB at N = 12
-_ITERATIVE_BYTES_PER_ENTRY = 160.0
-#: iterative path, seconds per Liouville entry and preconditioned product (108 ms at N = 10, shared core)
-_ITERATIVE_SECONDS_PER_ENTRY = 1.0e-7
-#: preconditioned products of a typical reset-model solve with the uniqueness re-solve (about 240 at N = 12)
-_ITERATIVE_PRODUCTS = 240
+#: iterative path, peak bytes per Liouville entry besides the Krylov basis (8 (restart + 1) bytes):
+#: complex path (about ten D x D complex work arrays; 5.1 GB at N = 12 before issue 19) and folded path
+#: (preconditioner 2, operator buffers 3, GMRES vectors 2 real arrays; the complex result at the end)
+_ITERATIVE_BYTES_PER_ENTRY = {False: 160.0, True: 72.0}
+#: seconds per Liouville entry and preconditioned product, GMRES orthogonalisation included (one quiet
+#: core; complex path: 108 ms at N = 10; folded path: 0.6-0.9x of it per product in the same run at N = 9-10)
+_ITERATIVE_SECONDS_PER_ENTRY = {False: 1.0e-7, True: 7.0e-8}
+#: preconditioned products of one reset-model solve against the GMRES restart length (measured: 25-29 at
+#: N = 9-11 with restart 30; 40 at N = 9 and 66 at N = 12 with restart 10; 68-72 at N = 9 with 5-7)
+_ITERATIVE_PRODUCTS = ((25, 30), (10, 66), (1, 110))
 
 
 def _default_restart(n: int) -> int:
-    """GMRES restart length: 30, reduced so that the Krylov basis stays below about 2 GB."""
-    return int(min(30, max(5, 2e9 // (8 * n))))
+    """GMRES restart length: 30, reduced so that the Krylov basis stays below about 1.4 GB."""
+    return int(min(30, max(5, 1.4e9 // (8 * n))))
 
 
-def iterative_cost(D: int, *, restart: int | None = None, check_unique: bool = True) -> Any:
+def _products(restart: int) -> int:
+    return next(p for r, p in _ITERATIVE_PRODUCTS if restart >= r)
+
+
+def iterative_cost(
+    D: int, *, restart: int | None = None, check_unique: bool = True, folded: bool = False
+) -> Any:
     """The :class:`opentangle._limits.Estimate` (memory, rough time) of an iterative solve of dimension ``D``.
 
-    Memory: ``(8 (restart + 4) + 160) D^2`` bytes (5.1 GB measured at ``N = 12``, ``D = 4096``); time:
-    about 240 preconditioned products of ``1e-7 D^2`` s each with the uniqueness re-solve, half without.
+    Memory: ``(8 (restart + 1) + c) D^2`` bytes with ``c = 72`` on the folded real path
+    (``folded=True``: diagonal ``H_eff``, real local jumps) and ``c = 160`` on the complex path.
+    Time: 30-110 preconditioned products (more for short restarts) of ``7e-8 D^2`` s (folded) or
+    ``1e-7 D^2`` s (complex) each, doubled by ``check_unique`` (the second solve, which runs only when the
+    structural test cannot prove uniqueness).
 
-    >>> est = iterative_cost(2**13)   # 13 qubits
+    >>> est = iterative_cost(2**13)   # 13 qubits, complex path
     >>> round(est.nbytes / 1e9), est.seconds > 600
-    (16, True)
+    (14, True)
+    >>> fast = iterative_cost(2**13, folded=True, check_unique=False)
+    >>> round(fast.nbytes / 1e9, 1), round(fast.seconds / 60)
+    (8.1, 9)
     """
     from opentangle._limits import Estimate
 
     n = int(D) ** 2
     restart = _default_restart(n) if restart is None else int(restart)
-    products = _ITERATIVE_PRODUCTS if check_unique else _ITERATIVE_PRODUCTS // 2
+    products = _products(restart) * (2 if check_unique else 1)
+    path = "folded real" if folded else "complex"
     return Estimate(
-        f"an iterative steady state of dimension {D} ({n:.3g} Liouville entries)",
-        nbytes=(8.0 * (restart + 4) + _ITERATIVE_BYTES_PER_ENTRY) * n,
-        seconds=products * _ITERATIVE_SECONDS_PER_ENTRY * n,
+        f"an iterative steady state of dimension {D} ({n:.3g} Liouville entries, {path} path)",
+        nbytes=(8.0 * (restart + 1) + _ITERATIVE_BYTES_PER_ENTRY[folded]) * n,
+        seconds=products * _ITERATIVE_SECONDS_PER_ENTRY[folded] * n,
         hint="use the permutation-symmetric solver when the model is symmetric, or fewer sites",
     )
 

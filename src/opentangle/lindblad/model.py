@@ -440,9 +440,9 @@ def _static_liouvillian(model: Model) -> sp.csr_matrix:
             L = _dense_liouvillian(heff.toarray(), [(j.rate, j.op.toarray()) for j in model.jumps if j.rate > 0])
         else:
             eye = sp.identity(D, dtype=complex, format="csr")
-            terms = [-1j * (sp.kron(eye, heff) - sp.kron(heff.conj(), eye))]
-            terms += [j.rate * sp.kron(j.op.conj(), j.op, format="csr") for j in model.jumps if j.rate > 0]
-            L = _pairwise_sum(terms)
+            terms = [(-1j, sp.kron(eye, heff, format="coo")), (1j, sp.kron(heff.conj(), eye, format="coo"))]
+            terms += [(j.rate, sp.kron(j.op.conj(), j.op, format="coo")) for j in model.jumps if j.rate > 0]
+            L = _coo_sum(terms, D * D)
         L = sp.csr_matrix(L)
         L.sum_duplicates()
         L.eliminate_zeros()
@@ -450,11 +450,15 @@ def _static_liouvillian(model: Model) -> sp.csr_matrix:
     return model._cache["L"]
 
 
-def _pairwise_sum(terms: list) -> Any:
-    """``sum(terms)`` added in a balanced tree: each entry is copied O(log K) times, not O(K) (issue 19)."""
-    while len(terms) > 1:
-        terms = [terms[i] + terms[i + 1] if i + 1 < len(terms) else terms[i] for i in range(0, len(terms), 2)]
-    return terms[0]
+def _coo_sum(terms: list[tuple[complex, sp.coo_matrix]], size: int) -> sp.csr_matrix:
+    """``sum(c * T)`` by one COO -> CSR conversion of all triplets: pairwise sparse additions spent
+    10.8 s of a 15 s assembly at N = 9 (issue 19); this is one sort-free pass plus a duplicate sum."""
+    rows = np.concatenate([t.row for _, t in terms])
+    cols = np.concatenate([t.col for _, t in terms])
+    data = np.concatenate([c * t.data for c, t in terms])
+    L = sp.csr_matrix((data, (rows, cols)), shape=(size, size))
+    L.sum_duplicates()
+    return L
 
 
 #: largest Hilbert-space dimension whose Liouvillian is assembled densely (a 1024 x 1024 complex array, 16 MB)

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+import scipy.sparse.linalg as spla
 from scipy.sparse.csgraph import connected_components
 
 from opentangle._convert import check_real
@@ -29,6 +30,7 @@ from opentangle.errors import (
 )
 from opentangle.lindblad.permutation import (
     _SECTOR_ADVICE,
+    ERROR_BOUND_MAX,
     SymmetricHamiltonian,
     _checked,
     _factor_certified,
@@ -87,6 +89,7 @@ def schur_steady_state(
     check_unique: bool = True,
     tol: float = 1e-10,
     seed: int = 0,
+    method: str = "auto",
 ) -> SchurSteadyState:
     r"""Steady state of ``n`` identical qubits on the Schur blocks (the model of :func:`symmetric_steady_state`).
 
@@ -98,6 +101,14 @@ def schur_steady_state(
     state of that sector, ``initial=`` (a single-qubit ket or 2x2 state for
     :math:`\rho_1^{\otimes N}`, or a :class:`~opentangle.spins.PIState`) mixes the sectors with
     the conserved weights :math:`p_J = \mathrm{tr}(P_J\rho_0)`.
+
+    ``method``: ``"direct"`` (sparse LU, the reference), ``"iterative"`` (GMRES preconditioned by
+    a symmetric block Gauss-Seidel sweep over the total spins J, whose couplings J <-> J +- 1 make
+    the system block tridiagonal; each diagonal block is a 2-d grid in (m, m') with little LU
+    fill, where the whole system's LU fills like a 3-d one), or ``"auto"`` (iterative for
+    components of at least ``ITERATIVE_MIN_DIM`` unknowns).  The iterative path carries the same
+    forward-error certificate; where it cannot converge or certify, the direct path decides
+    (and names the failure).
 
     Raises
     ------
@@ -127,6 +138,8 @@ def schur_steady_state(
     from opentangle.spins._dicke_liouvillian import dicke_liouvillian
 
     tol = check_real(tol, "tol")
+    if method not in ("auto", "direct", "iterative"):
+        raise InvalidParameterError(f"method must be 'auto', 'direct' or 'iterative'; got {method!r}")
     if not 0 < tol < 1:
         raise InvalidParameterError(f"tol must lie in (0, 1); got {tol}")
     n, ham, local, coll = _checked(n, hamiltonian, local_jumps, collective_jumps)
@@ -138,7 +151,7 @@ def schur_steady_state(
 
         pj = dict(zip(_twojs(n), _sector_weights(n, _twojs(n), initial, sector)))
         twojs = [t for t, p in pj.items() if p > 0]
-    _check_memory(n, twojs)
+    _check_memory(n, twojs, method)
     dl = dicke_liouvillian(n=n, one_body=ham.one_body, two_body=ham.two_body, local=local, collective=coll, twojs=twojs)
     real, tmat, coords, diag, owner = _real_form(dl)
     norm_a = float(abs(real).sum(axis=1).max()) if real.nnz else 0.0
@@ -150,7 +163,9 @@ def schur_steady_state(
     parity = _parity(dl, real)
     traced = sorted(set(labels[diag].tolist()))
     weights = _component_weights(dl, traced, labels, diag, owner, pj)
-    z, err2 = _solve_components(real, labels, n_comp, weights, traced, diag, coords, seed, parity, check_unique)
+    z, err2 = _solve_components(
+        real, labels, n_comp, weights, traced, diag, coords, seed, parity, check_unique, method
+    )
     state, rmax = _certified_state(n, dl, real, tmat, z, math.sqrt(2.0 * err2), norm_a, tol)
     sectors = None
     if total_spin:
@@ -193,6 +208,7 @@ def _solve_components(
     seed: int,
     parity: Any,
     check_unique: bool,
+    method: str = "direct",
 ) -> tuple[np.ndarray, float]:
     """Solve the weighted trace-carrying components (and factorise the traceless ones): ``(z, sum of err^2)``."""
     z = np.zeros(real.shape[0])
@@ -202,7 +218,8 @@ def _solve_components(
         if comp in weights:
             if weights[comp] == 0.0:
                 continue
-            zc, e = _solve_traced(real, idx, diag, coords, seed, parity)
+            how = "iterative" if method == "iterative" or (method == "auto" and idx.size >= ITERATIVE_MIN_DIM) else "direct"
+            zc, e = _solve_traced(real, idx, diag, coords, seed, parity, how)
             z[idx] = weights[comp] * zc
             err2 += (weights[comp] * e) ** 2
         elif check_unique and comp not in traced:
@@ -248,18 +265,23 @@ def schur_solve_memory_estimate(dimension: int) -> float:
     return 16.0 * 2.1e6 * (dimension / 5456.0) ** 1.43
 
 
-def _check_memory(n: int, twojs: list[int] | None) -> None:
+def schur_iterative_memory_estimate(dimension: int) -> float:
+    """Bytes of the iterative path: the Krylov basis, the matrix and its block factors (a few dozen
+    entries a row, measured), 8 bytes an entry."""
+    return 8.0 * dimension * (GMRES_RESTART + 150)
+
+
+def _check_memory(n: int, twojs: list[int] | None, method: str = "direct") -> None:
     from opentangle.spins.schur import _twojs
 
-    dim = sum((t + 1) ** 2 for t in (_twojs(n) if twojs is None else twojs))
-    est = (
-        schur_solve_memory_estimate(dim)
-        if twojs is None
-        else schur_solve_memory_estimate(max((t + 1) ** 2 for t in twojs))
-    )
+    sizes = [(t + 1) ** 2 for t in (_twojs(n) if twojs is None else twojs)]
+    dim = sum(sizes) if twojs is None else max(sizes)  # conserved J^2: every sector is its own component
+    est = schur_solve_memory_estimate(dim)
+    if method != "direct" and (method == "iterative" or dim >= ITERATIVE_MIN_DIM):
+        est = schur_iterative_memory_estimate(dim)
     if est > MAX_MEMORY:
         raise InvalidParameterError(
-            f"N = {n}: the Schur-basis LU needs an estimated {est / 1e9:.1f} GB "
+            f"N = {n}: the Schur-basis solve needs an estimated {est / 1e9:.1f} GB "
             f"(limit {MAX_MEMORY / 1e9:.0f} GB); use a smaller N"
         )
 
@@ -327,11 +349,50 @@ def _solve_traced(
     coords: np.ndarray,
     seed: int,
     parity: tuple[np.ndarray, np.ndarray] | None = None,
+    method: str = "direct",
 ):
     """Solve one trace-carrying component with trace 1; ``(z, error estimate ||dz||_2)``.
 
     With ``parity`` (and a component it maps to itself) the solve runs on the invariant subspace.
+    ``method``: ``"direct"`` (sparse LU, the reference) or ``"iterative"`` (:func:`_iterative_solve`,
+    which hands over to the direct path when it cannot converge or certify).
     """
+    a, rhs, k, expand, crd = _traced_system(real, idx, diag, coords, parity)
+    if method == "iterative":
+        out = _iterative_solve(a, rhs, crd[:, 0], seed)
+        if out is not None:
+            x, err = out
+            return expand @ x, math.sqrt(2.0) * err
+        need = schur_solve_memory_estimate(a.shape[0])
+        if need > MAX_MEMORY:
+            raise ConvergenceError(
+                "the iterative Schur-basis solve did not converge or could not be certified, and the direct "
+                f"LU that would decide needs an estimated {need / 1e9:.1f} GB (limit {MAX_MEMORY / 1e9:.0f} GB); "
+                "the model may be nearly degenerate: try a smaller N, or method='direct' with more memory"
+            )
+    lu, _, inv_norm = _factor_certified(
+        a, what="the traced block of the Schur-basis Liouvillian", seed=seed, coords=crd, last=k
+    )
+    a = a.tocsr()
+    x = lu.solve(rhs)
+    r = rhs - a @ x
+    for _ in range(3):
+        x_new = x + lu.solve(r)
+        r_new = rhs - a @ x_new
+        if np.linalg.norm(r_new) >= np.linalg.norm(r):
+            break
+        x, r = x_new, r_new
+    return expand @ x, math.sqrt(2.0) * _forward_error(a, x, r, inv_norm)
+
+
+def _forward_error(a: sp.csr_matrix, x: np.ndarray, r: np.ndarray, inv_norm: float) -> float:
+    r""":math:`\lVert A^{-1}\rVert(\lVert r\rVert + \epsilon\lVert A\rVert_F\lVert x\rVert)` (rounding of the residual included)."""
+    frob = math.sqrt(float((a.data**2).sum()))
+    return inv_norm * (float(np.linalg.norm(r)) + _EPS * frob * float(np.linalg.norm(x)))
+
+
+def _traced_system(real, idx, diag, coords, parity):
+    """``(A, b, k, expand, coords)``: the component (parity-reduced) with equation ``k`` replaced by the trace."""
     sub = real[idx][:, idx].tocsr()
     m = idx.size
     expand = sp.identity(m, format="csr")
@@ -360,21 +421,85 @@ def _solve_traced(
     a = (sp.diags(keep) @ sub + trace_row).tocsc()
     rhs = np.zeros(idx_red.size)
     rhs[k] = 1.0
-    lu, _, inv_norm = _factor_certified(
-        a, what="the traced block of the Schur-basis Liouvillian", seed=seed, coords=coords[idx][idx_red], last=k
+    return a, rhs, k, expand, coords[idx][idx_red]
+
+
+#: ``method="auto"`` solves components at least this large iteratively (:func:`_iterative_solve`)
+ITERATIVE_MIN_DIM = 4000
+#: GMRES restart length and the most inner iterations of one solve
+GMRES_RESTART = 100
+GMRES_MAXITER = 2000
+
+
+class _BlockGaussSeidel:
+    r"""Block Gauss-Seidel preconditioner over the total-spin blocks, J ascending.
+
+    :math:`M = D + L`, with :math:`D` the diagonal blocks (one sparse LU each: a (2J+1)^2 grid in
+    (m, m'), little fill) and :math:`L` the couplings to the smaller J; one application is one
+    forward block sweep.  Measured at N = 60 (GMRES to 1e-14): 12 iterations for the PIQS model
+    (emission, dephasing, Ising, field) against 11 for the symmetric sweep at twice the cost,
+    and 76 against 42 for the reset model (the same time).
+    """
+
+    def __init__(self, a: sp.csr_matrix, bounds: list[tuple[int, int]]):
+        self.m = a.shape[0]
+        self.parts = [(s, e, spla.splu(a[s:e, s:e].tocsc(), permc_spec="COLAMD"), a[s:e, :s].tocsr()) for s, e in bounds]
+
+    def __call__(self, r: np.ndarray) -> np.ndarray:
+        r = np.asarray(r, dtype=float).ravel()
+        x = np.empty(self.m)
+        for s, e, lu, lo in self.parts:
+            x[s:e] = lu.solve(r[s:e] - lo @ x[:s] if s else r[s:e])
+        return x
+
+
+def _gmres(a, b: np.ndarray, prec, rtol: float, x0: np.ndarray | None = None) -> np.ndarray | None:
+    """Right-hand side ``b`` to relative residual ``rtol`` (true residual), or None if GMRES stalls."""
+    op = spla.LinearOperator(a.shape, matvec=prec, dtype=float)
+    x, info = spla.gmres(
+        a, b, x0=x0, rtol=rtol, atol=0.0, restart=GMRES_RESTART, maxiter=GMRES_MAXITER // GMRES_RESTART, M=op
     )
+    if info < 0 or not np.all(np.isfinite(x)):
+        return None
+    if float(np.linalg.norm(b - a @ x)) > 10 * rtol * float(np.linalg.norm(b)):
+        return None
+    return x
+
+
+def _iterative_solve(a: sp.csc_matrix, rhs: np.ndarray, blk: np.ndarray, seed: int):
+    r"""GMRES with :class:`_BlockGaussSeidel`; ``(x, forward-error estimate)`` or None (then the direct path decides).
+
+    The certificate is that of the direct path, :math:`\lVert A^{-1}\rVert_{est}(\lVert r\rVert
+    + \epsilon\lVert A\rVert_F\lVert x\rVert)/\ldots` with the true residual ``r`` and
+    :math:`\lVert A^{-1}\rVert` from three steps of inverse iteration (GMRES solves to 1e-4,
+    enough for a norm estimate).  A singular or nearly singular system makes GMRES stall or the
+    estimate large: the caller then falls back to the LU, which names the failure.
+    """
+    if blk.size == 0 or np.any(np.diff(blk) < 0):
+        return None
+    cuts = np.flatnonzero(np.diff(blk)) + 1
+    bounds = list(zip(np.r_[0, cuts].tolist(), np.r_[cuts, blk.size].tolist()))
     a = a.tocsr()
-    x = lu.solve(rhs)
-    r = rhs - a @ x
+    try:
+        prec = _BlockGaussSeidel(a, bounds)
+    except RuntimeError:  # a singular diagonal block
+        return None
+    x = _gmres(a, rhs, prec, 1e-14)
+    if x is None:
+        return None
+    z = np.random.default_rng(seed).standard_normal(a.shape[0])
+    z /= np.linalg.norm(z)
+    inv = 0.0
     for _ in range(3):
-        x_new = x + lu.solve(r)
-        r_new = rhs - a @ x_new
-        if np.linalg.norm(r_new) >= np.linalg.norm(r):
-            break
-        x, r = x_new, r_new
-    frob = math.sqrt(float((a.data**2).sum()))
-    err = inv_norm * (float(np.linalg.norm(r)) + _EPS * frob * float(np.linalg.norm(x)))
-    return expand @ x, math.sqrt(2.0) * err
+        z = _gmres(a, z, prec, 1e-2)
+        if z is None:
+            return None
+        inv = float(np.linalg.norm(z))
+        z /= inv
+    err = _forward_error(a, x, rhs - a @ x, inv)
+    if not np.isfinite(err) or err > ERROR_BOUND_MAX:
+        return None
+    return x, err
 
 
 def _pi_state(n: int, dl, sigma: np.ndarray, err: float):

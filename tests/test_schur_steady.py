@@ -243,6 +243,7 @@ def test_iterative_matches_the_direct_lu(seed):
     for n, model in ((14, kw), (30, reset_model())):
         ref = schur_steady_state(n=n, **model, method="direct")
         fast = schur_steady_state(n=n, **model, method="iterative")
+        assert fast.solver == "iterative"
         diff = max(np.abs(a - b).max() * d for a, b, d in zip(ref.state.blocks, fast.state.blocks, ref.state.multiplicities))
         assert diff < 1e-11
         assert fast.error < 1e-9 and 0.1 < fast.error / ref.error < 10  # the same certificate, the same size
@@ -256,6 +257,7 @@ def test_iterative_hands_over_to_the_direct_lu_when_it_stalls(monkeypatch):
     monkeypatch.setattr(S, "GMRES_MAXITER", 1)  # one GMRES step: it cannot reach 1e-14
     monkeypatch.setattr(S, "GMRES_RESTART", 1)
     slow = schur_steady_state(n=30, **reset_model(), method="iterative")
+    assert slow.solver == "direct" and ref.solver == "direct"
     assert max(np.abs(a - b).max() for a, b in zip(ref.state.blocks, slow.state.blocks)) == 0.0
     monkeypatch.setattr(S, "MAX_MEMORY", 1e6)  # ... and says so when the LU would not fit
     with pytest.raises(InvalidParameterError, match="GB"):

@@ -138,9 +138,18 @@ def _rank1_cg(twoj: int, twojp: int, q: int) -> np.ndarray:
     return np.nan_to_num(out)
 
 
-def _rank1(twoj: int, twojp: int, coeff: dict[int, complex]) -> sp.coo_matrix:
+#: a sparse matrix as ``(rows, cols, values, shape)`` (plain arrays: scipy's constructors dominated assembly)
+_Triplets = tuple[np.ndarray, np.ndarray, np.ndarray, tuple[int, int]]
+
+
+def _triplets(dense: np.ndarray) -> _Triplets:
+    r, c = np.nonzero(dense)
+    return r, c, dense[r, c], dense.shape
+
+
+def _rank1(twoj: int, twojp: int, coeff: dict[int, complex]) -> _Triplets:
     r""":math:`A_{m'm} = \sum_q l_q\langle J m; 1 q|J' m'\rangle` (rows m' = J'..-J', columns m = J..-J)."""
-    rows, cols, vals = [], [], []
+    rows, cols, vals = [np.zeros(0, int)], [np.zeros(0, int)], [np.zeros(0, complex)]
     cols_all = np.arange(twoj + 1)
     for q in (1, 0, -1):
         if coeff[q] == 0:
@@ -151,24 +160,19 @@ def _rank1(twoj: int, twojp: int, coeff: dict[int, complex]) -> sp.coo_matrix:
         rows.append((twojp - mp2[ok]) // 2)
         cols.append(cols_all[ok])
         vals.append(coeff[q] * c[ok])
-    if not rows:
-        return sp.coo_matrix((twojp + 1, twoj + 1), dtype=complex)
-    return sp.coo_matrix(
-        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(twojp + 1, twoj + 1)
-    )
+    return np.concatenate(rows), np.concatenate(cols), np.concatenate(vals), (twojp + 1, twoj + 1)
 
 
-def _kron_coo(a: sp.spmatrix, b: sp.spmatrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(rows, cols, vals)`` of ``kron(a, b)`` (no scipy kron: this is called per block and dominated assembly)."""
-    a, b = sp.coo_matrix(a), sp.coo_matrix(b)
-    rows = (a.row[:, None] * b.shape[0] + b.row[None, :]).ravel()
-    cols = (a.col[:, None] * b.shape[1] + b.col[None, :]).ravel()
-    return rows, cols, (a.data[:, None] * b.data[None, :]).ravel()
+def _kron_coo(a: _Triplets, b: _Triplets) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(rows, cols, vals)`` of ``kron(a, b)``."""
+    rows = (a[0][:, None] * b[3][0] + b[0][None, :]).ravel()
+    cols = (a[1][:, None] * b[3][1] + b[1][None, :]).ravel()
+    return rows, cols, (a[2][:, None] * b[2][None, :]).ravel()
 
 
-def _sandwich(a: sp.spmatrix, b: sp.spmatrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _sandwich(a: _Triplets, b: _Triplets) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``vec(a X b^dagger)`` for row-major vec: ``kron(a, conj(b))``, as COO triplets."""
-    return _kron_coo(a, sp.coo_matrix(b).conj())
+    return _kron_coo(a, (b[0], b[1], np.conj(b[2]), b[3]))
 
 
 def dicke_liouvillian(
@@ -214,7 +218,7 @@ def dicke_liouvillian(
     for tj in twojs:
         off, d = where[tj], tj + 1
         spin = spin_operators(tj / 2)
-        eye = sp.identity(d, dtype=complex, format="coo")
+        eye = (np.arange(d), np.arange(d), np.ones(d, complex), (d, d))
         g = -1j * (
             _collective(np.asarray(one_body, complex), n, spin)
             + _two_body_block(np.asarray(two_body, complex), n, spin)
@@ -222,7 +226,8 @@ def dicke_liouvillian(
         for op, rate in collective:
             if rate > 0:
                 f = _collective(np.asarray(op, complex), n, spin)
-                add(_sandwich(sp.coo_matrix(f), sp.coo_matrix(f)), off, off, rate)
+                ft = _triplets(f)
+                add(_sandwich(ft, ft), off, off, rate)
                 g = g - 0.5 * rate * (f.conj().T @ f)
         for (l0, lq), rate, op in loc:
             k = _collective(op - l0 * np.eye(2), n, spin)
@@ -234,11 +239,11 @@ def dicke_liouvillian(
                 if c == 0.0:
                     continue
                 amat = _rank1(tj, tjp, lq)
-                if amat.nnz:
+                if amat[2].size:
                     add(_sandwich(amat, amat), where[tjp], off, rate * c)
-        gs = sp.coo_matrix(g)
-        add(_kron_coo(gs, eye), off, off)
-        add(_kron_coo(eye, gs.conj()), off, off)
+        gt = _triplets(g)
+        add(_kron_coo(gt, eye), off, off)
+        add(_kron_coo(eye, (gt[0], gt[1], np.conj(gt[2]), gt[3])), off, off)
     dim = sum(sizes)
     rows, cols, vals = (np.concatenate(x) for x in zip(*trip))
     mat = sp.csr_matrix((vals, (rows, cols)), shape=(dim, dim))

@@ -484,9 +484,9 @@ def _iterative_solve(a: sp.csc_matrix, rhs: np.ndarray, blk: np.ndarray, seed: i
     r"""GMRES with :class:`_BlockSGS`; ``(x, forward-error estimate)`` or None (then the direct path decides).
 
     The certificate is that of the direct path, :math:`\lVert A^{-1}\rVert_{est}(\lVert r\rVert
-    + \epsilon\lVert A\rVert_F\lVert x\rVert)/\ldots` with the true residual ``r`` and
-    :math:`\lVert A^{-1}\rVert` from three steps of inverse iteration (GMRES solves to 1e-4,
-    enough for a norm estimate).  A singular or nearly singular system makes GMRES stall or the
+    + \epsilon\lVert A\rVert_F\lVert x\rVert)` with the true residual ``r`` (GMRES to 1e-14) and
+    :math:`\lVert A^{-1}\rVert` from three steps of inverse iteration from a random vector (GMRES
+    solves to 1e-2: the norm estimate is then good to about 1%).  A singular or nearly singular system makes GMRES stall or the
     estimate large: the caller then falls back to the LU, which names the failure.
     """
     if blk.size == 0 or np.any(np.diff(blk) < 0):

@@ -116,7 +116,7 @@ def _rank1_cg(twoj: int, twojp: int, q: int) -> np.ndarray:
 
     Example
     -------
-    >>> _rank1_cg(1, 2, 1)                  # <1/2 m; 1 1|3/2 m+1>: 1 for m = 1/2, sqrt(1/3) for m = -1/2
+    >>> _rank1_cg(1, 3, 1)                  # <1/2 m; 1 1|3/2 m+1>: 1 for m = 1/2, sqrt(1/3) for m = -1/2
     array([1.        , 0.57735027])
     """
     j = twoj / 2

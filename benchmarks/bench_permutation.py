@@ -9,6 +9,9 @@ Run:  OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_permutation.py [--quic
 3. Reset model scaling: N = 10 ... 50 (``--large``: up to 90), time to the reduced
    two-qubit steady state, with and without the uniqueness check of the other blocks.
    ``--piqs N ...`` runs only this comparison (``--piqs-max M``: PIQS itself only up to M).
+5. ``--schur N ...``: the Schur-block solver on the reset model, ``method="iterative"`` (GMRES with
+   a block Gauss-Seidel preconditioner over J) against ``method="direct"`` (sparse LU, the
+   reference; only up to ``--direct-max``) in the same run, with the load average.
 4. ``--certificate``: share of the LU certificate (forward-error estimate, four triangular
    solves) in the factorisation of the identity block, and the certificate itself, for the
    reset model (unique) and driven superradiance (singular: must be O(1) at every N).
@@ -61,7 +64,7 @@ def bench_vs_qutip_full(ns, repeat):
         print(f"{n:>3} {tq:9.4f} {to:9.4f} {tq / to:7.1f} {diff:11.1e} {ss.negativity():10.6f}")
 
 
-def bench_vs_piqs(ns, repeat, piqs_max=None):
+def bench_vs_piqs(ns, repeat, piqs_max=None, pauli=True):
     import qutip
 
     try:
@@ -99,8 +102,12 @@ def bench_vs_piqs(ns, repeat, piqs_max=None):
             )
 
         tp, rho = best_of(piqs, repeat) if piqs_max is None or n <= piqs_max else (math.nan, None)
-        to, ss = best_of(ours, repeat)
+        to, ss = best_of(ours, repeat) if pauli else (math.nan, None)
         ts, sc = best_of(schur, repeat)
+        if ss is None:
+            d1 = np.abs(np.array([qutip.expect(o, rho) for o in (jx, jy, jz)]) - _mean_j(sc.state)).max() if rho else math.nan
+            print(f"{n:>3} {tp:9.4f} {'-':>9} {'-':>7} {ts:9.4f} {tp / ts:7.1f} {d1:10.1e}  load {_load()}", flush=True)
+            continue
         if rho is not None:
             d1 = np.abs(np.array([qutip.expect(o, rho) for o in (jx, jy, jz)]) - ss.moments.mean).max()
             d2 = np.abs(np.array([qutip.expect(o * o, rho) for o in (jx, jy, jz)]) - np.diag(ss.moments.second)).max()
@@ -126,6 +133,42 @@ def bench_scaling(ns, repeat):
         print(
             f"{n:>3} {ss.dimension:>7} {ss.blocks:>6} {tc:10.2f} {tu:12.2f} {ss.residual_max:12.1e} "
             f"{ss.negativity():10.6f} {sq.xi2_wineland:8.3f}",
+            flush=True,
+        )
+
+
+def _mean_j(state) -> np.ndarray:
+    """<J_x>, <J_y>, <J_z> of a PIState (sum_J d_J tr(rho_J J_a))."""
+    from opentangle.operators import spin_operators
+
+    return np.array(
+        [
+            sum(d * np.trace(b @ spin_operators(t / 2)[a]).real for t, b, d in zip(state.twojs, state.blocks, state.multiplicities))
+            for a in range(3)
+        ]
+    )
+
+
+def _load() -> str:
+    import os
+
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def bench_schur(ns, direct_max):
+    print("\n[5] reset model on the Schur blocks: method='iterative' vs 'direct' (sparse LU), same run")
+    print(f"{'N':>3} {'dim':>7} {'iter s':>8} {'error':>8} {'direct s':>9} {'error':>8} {'ratio':>6} {'max|d sigma|':>12}  load")
+    for n in ns:
+        ti, it = best_of(lambda n=n: schur_steady_state(n=n, **reset_model(), method="iterative"), 1)
+        td, dr, diff = math.nan, None, math.nan
+        if n <= direct_max:
+            td, dr = best_of(lambda n=n: schur_steady_state(n=n, **reset_model(), method="direct"), 1)
+            diff = max(
+                float(np.abs(a - b).max()) * d for a, b, d in zip(it.state.blocks, dr.state.blocks, it.state.multiplicities)
+            )
+        print(
+            f"{n:>3} {it.dimension:>7} {ti:8.2f} {it.error:8.1e} {td:9.2f} {dr.error if dr else math.nan:8.1e} "
+            f"{td / ti:6.1f} {diff:12.1e}  {_load()}",
             flush=True,
         )
 
@@ -167,9 +210,16 @@ def main() -> None:
     ap.add_argument("--certificate", type=int, nargs="*", help="only the certificate benchmark at these N")
     ap.add_argument("--piqs", type=int, nargs="*", help="only the PIQS comparison at these N")
     ap.add_argument("--piqs-max", type=int, default=None, help="skip PIQS itself above this N (its time is minutes)")
+    ap.add_argument("--no-pauli", action="store_true", help="--piqs: skip the Pauli-basis solver (minutes at N >= 80)")
+    ap.add_argument("--schur", type=int, nargs="*", help="only the Schur iterative-vs-direct comparison at these N")
+    ap.add_argument("--direct-max", type=int, default=60, help="--schur: run the direct LU only up to this N")
     a = ap.parse_args()
+    print(f"load average at start: {_load()}")
     if a.piqs:
-        bench_vs_piqs(a.piqs, 1, a.piqs_max)
+        bench_vs_piqs(a.piqs, 1, a.piqs_max, pauli=not a.no_pauli)
+        return
+    if a.schur:
+        bench_schur(a.schur, a.direct_max)
         return
     if a.certificate:
         bench_certificate(a.certificate)

@@ -212,3 +212,78 @@ def test_memory_estimate_refuses_before_allocating(monkeypatch):
     monkeypatch.setattr(S, "MAX_MEMORY", 1e6)
     with pytest.raises(InvalidParameterError, match="GB"):
         schur_steady_state(n=40, **reset_model())
+
+
+# --------------------------------------------------------------------------- fast paths against the references
+def test_rank1_closed_forms_match_the_cg_table():
+    """The float closed forms <J m; 1 q|J' m+q> against the general recursion of spins.schur._cg_table."""
+    from opentangle.spins._dicke_liouvillian import _rank1_cg
+    from opentangle.spins.schur import _cg_table
+
+    for twoj in range(41):
+        table, tjs = _cg_table(twoj, 2)
+        for twojp in (twoj - 2, twoj, twoj + 2):
+            if twojp < 0 or twojp not in tjs:
+                continue
+            loc = list(tjs).index(twojp)
+            for ib, q in enumerate((1, 0, -1)):
+                ref = table[:, ib, loc]
+                got = _rank1_cg(twoj, twojp, q)
+                mp2 = twoj - 2 * np.arange(twoj + 1) + 2 * q
+                ok = np.abs(mp2) <= twojp
+                assert np.abs(got[ok] - ref[ok]).max(initial=0.0) < 1e-13, (twoj, twojp, q)
+                assert np.all(ref[~ok] == 0)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_iterative_matches_the_direct_lu(seed):
+    """A random model (no parity, collective and local jumps) and the reset model (parity), N = 14 / 30."""
+    h, v, local, coll = random_model(seed)
+    kw = dict(hamiltonian=SymmetricHamiltonian(h, v), local_jumps=local, collective_jumps=coll)
+    for n, model in ((14, kw), (30, reset_model())):
+        ref = schur_steady_state(n=n, **model, method="direct")
+        fast = schur_steady_state(n=n, **model, method="iterative")
+        assert fast.solver == "iterative"
+        diff = max(np.abs(a - b).max() * d for a, b, d in zip(ref.state.blocks, fast.state.blocks, ref.state.multiplicities))
+        assert diff < 1e-11
+        assert fast.error < 1e-9 and 0.1 < fast.error / ref.error < 10  # the same certificate, the same size
+        assert diff <= 10 * (fast.error + ref.error)
+
+
+def test_iterative_hands_over_to_the_direct_lu_when_it_stalls(monkeypatch):
+    import opentangle.lindblad._schur_steady as S
+
+    ref = schur_steady_state(n=30, **reset_model(), method="direct")
+    monkeypatch.setattr(S, "GMRES_MAXITER", 1)  # one GMRES step: it cannot reach 1e-14
+    monkeypatch.setattr(S, "GMRES_RESTART", 1)
+    slow = schur_steady_state(n=30, **reset_model(), method="iterative")
+    assert slow.solver == "direct" and ref.solver == "direct"
+    assert max(np.abs(a - b).max() for a, b in zip(ref.state.blocks, slow.state.blocks)) == 0.0
+    monkeypatch.setattr(S, "MAX_MEMORY", 1e6)  # ... and says so when the LU would not fit
+    with pytest.raises(InvalidParameterError, match="GB"):
+        schur_steady_state(n=30, **reset_model(), method="direct")
+    with pytest.raises(InvalidParameterError):
+        schur_steady_state(n=30, **reset_model(), method="lu")
+
+
+def test_from_symmetric_falls_back_when_the_schur_solve_does_not_fit(monkeypatch):
+    import opentangle.lindblad._schur_steady as S
+    from opentangle.spins.schur import SCHUR_AUTO_MAX_N, SCHUR_AUTO_MIN_N
+
+    assert SCHUR_AUTO_MIN_N <= 17 and SCHUR_AUTO_MAX_N >= 113  # the reset study's SYMMETRIC_MAX_N
+    ss = symmetric_steady_state(n=17, **reset_model())
+    conv = PIState.from_symmetric(ss, method="correlations")
+    monkeypatch.setattr(S, "MAX_MEMORY", 1e3)
+    auto = PIState.from_symmetric(ss)
+    assert max(np.abs(x - y).max() for x, y in zip(auto.blocks, conv.blocks)) == 0.0
+
+
+@pytest.mark.slow
+def test_auto_path_at_n90_is_certified():
+    """N = 90 (above the old SCHUR_AUTO_MAX_N = 80): the Schur solve behind from_symmetric is certified."""
+    ss = symmetric_steady_state(n=90, **reset_model())
+    st = PIState.from_symmetric(ss)
+    assert st is ss.schur_state()
+    assert max(e * d for e, d in zip(st.errors, st.multiplicities)) < 1e-9
+    assert abs(st.populations.sum() - 1) < 1e-12 and st.min_eigenvalue() > -1e-12
+    assert np.abs(st.reduced_state(2) - ss.rho2).max() < 1e-10  # the Pauli solve's two-qubit state

@@ -41,7 +41,7 @@ import scipy.sparse as sp
 
 from opentangle.errors import InvalidParameterError
 from opentangle.operators import PAULIS, spin_operators
-from opentangle.spins.schur import _cg_table, _twojs, multiplicity
+from opentangle.spins.schur import _twojs, multiplicity
 
 __all__ = ["DickeLiouvillian", "cross_coefficient", "dicke_liouvillian"]
 
@@ -111,28 +111,68 @@ def _spherical(op: np.ndarray) -> tuple[complex, dict[int, complex]]:
     return c[0], {1: math.sqrt(2) * (-c[1] + 1j * c[2]), 0: 2 * c[3], -1: math.sqrt(2) * (c[1] + 1j * c[2])}
 
 
-def _rank1(twoj: int, twojp: int, coeff: dict[int, complex]) -> sp.csr_matrix:
+def _rank1_cg(twoj: int, twojp: int, q: int) -> np.ndarray:
+    r""":math:`\langle J m; 1 q|J' m+q\rangle` for ``m = J, J-1, ..., -J`` (closed forms of the j_2 = 1 table, Condon-Shortley).
+
+    Example
+    -------
+    >>> _rank1_cg(1, 3, 1)                  # <1/2 m; 1 1|3/2 m+1>: 1 for m = 1/2, sqrt(1/3) for m = -1/2
+    array([1.        , 0.57735027])
+    """
+    j = twoj / 2
+    m = j - np.arange(twoj + 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if twojp == twoj + 2:
+            num = {1: (j + m + 1) * (j + m + 2), 0: 2 * (j - m + 1) * (j + m + 1), -1: (j - m + 1) * (j - m + 2)}[q]
+            out = np.sqrt(num / ((2 * j + 1) * (2 * j + 2)))
+        elif twojp == twoj:
+            if q == 0:
+                out = m / np.sqrt(j * (j + 1)) if twoj else np.zeros(1)
+            else:
+                out = -q * np.sqrt((j - q * m) * (j + q * m + 1) / (2 * j * (j + 1))) if twoj else np.zeros(1)
+        else:
+            num = {1: (j - m) * (j - m - 1), 0: 2 * (j - m) * (j + m), -1: (j + m) * (j + m - 1)}[q]
+            out = np.sqrt(np.maximum(num, 0.0) / (2 * j * (2 * j + 1)))
+            if q == 0:
+                out = -out
+    return np.nan_to_num(out)
+
+
+#: a sparse matrix as ``(rows, cols, values, shape)`` (plain arrays: scipy's constructors dominated assembly)
+_Triplets = tuple[np.ndarray, np.ndarray, np.ndarray, tuple[int, int]]
+
+
+def _triplets(dense: np.ndarray) -> _Triplets:
+    r, c = np.nonzero(dense)
+    return r, c, dense[r, c], dense.shape
+
+
+def _rank1(twoj: int, twojp: int, coeff: dict[int, complex]) -> _Triplets:
     r""":math:`A_{m'm} = \sum_q l_q\langle J m; 1 q|J' m'\rangle` (rows m' = J'..-J', columns m = J..-J)."""
-    table, tjs = _cg_table(twoj, 2)  # table[iA, iB, l]: m_A = J - iA, q = 1 - iB, 2J_l = tjs[l]
-    loc = list(tjs).index(twojp)
-    rows, cols, vals = [], [], []
-    for ib, q in enumerate((1, 0, -1)):
+    rows, cols, vals = [np.zeros(0, int)], [np.zeros(0, int)], [np.zeros(0, complex)]
+    cols_all = np.arange(twoj + 1)
+    for q in (1, 0, -1):
         if coeff[q] == 0:
             continue
-        for ia in range(twoj + 1):
-            mp2 = twoj - 2 * ia + 2 * q  # 2 m'
-            if abs(mp2) <= twojp:
-                val = table[ia, ib, loc]
-                if val != 0:
-                    rows.append((twojp - mp2) // 2)
-                    cols.append(ia)
-                    vals.append(coeff[q] * val)
-    return sp.csr_matrix((vals, (rows, cols)), shape=(twojp + 1, twoj + 1), dtype=complex)
+        mp2 = twoj - 2 * cols_all + 2 * q  # 2 m'
+        c = _rank1_cg(twoj, twojp, q)
+        ok = (np.abs(mp2) <= twojp) & (c != 0)
+        rows.append((twojp - mp2[ok]) // 2)
+        cols.append(cols_all[ok])
+        vals.append(coeff[q] * c[ok])
+    return np.concatenate(rows), np.concatenate(cols), np.concatenate(vals), (twojp + 1, twoj + 1)
 
 
-def _sandwich(a: sp.spmatrix, b: sp.spmatrix) -> sp.csr_matrix:
-    """``vec(a X b^dagger)`` for row-major vec: ``kron(a, conj(b))``."""
-    return sp.kron(sp.csr_matrix(a), sp.csr_matrix(b).conj(), format="csr")
+def _kron_coo(a: _Triplets, b: _Triplets) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(rows, cols, vals)`` of ``kron(a, b)``."""
+    rows = (a[0][:, None] * b[3][0] + b[0][None, :]).ravel()
+    cols = (a[1][:, None] * b[3][1] + b[1][None, :]).ravel()
+    return rows, cols, (a[2][:, None] * b[2][None, :]).ravel()
+
+
+def _sandwich(a: _Triplets, b: _Triplets) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``vec(a X b^dagger)`` for row-major vec: ``kron(a, conj(b))``, as COO triplets."""
+    return _kron_coo(a, (b[0], b[1], np.conj(b[2]), b[3]))
 
 
 def dicke_liouvillian(
@@ -169,39 +209,43 @@ def dicke_liouvillian(
         raise InvalidParameterError("twojs= (a subset of total spins) is only valid without local jumps")
     sizes = [(t + 1) ** 2 for t in twojs]
     offsets = tuple(int(x) for x in np.concatenate([[0], np.cumsum(sizes)[:-1]]))
-    grid: list[list[sp.spmatrix | None]] = [[None] * len(twojs) for _ in twojs]
-    for i, tj in enumerate(twojs):
+    where = {t: off for t, off in zip(twojs, offsets)}
+    trip: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def add(rcv, r0: int, c0: int, scale: complex = 1.0) -> None:
+        trip.append((rcv[0] + r0, rcv[1] + c0, scale * rcv[2]))
+
+    for tj in twojs:
+        off, d = where[tj], tj + 1
         spin = spin_operators(tj / 2)
-        d = tj + 1
-        eye = sp.identity(d, dtype=complex, format="csr")
+        eye = (np.arange(d), np.arange(d), np.ones(d, complex), (d, d))
         g = -1j * (
             _collective(np.asarray(one_body, complex), n, spin)
             + _two_body_block(np.asarray(two_body, complex), n, spin)
         )
-        block = sp.csr_matrix((d * d, d * d), dtype=complex)
         for op, rate in collective:
             if rate > 0:
-                f = sp.csr_matrix(_collective(np.asarray(op, complex), n, spin))
-                block = block + rate * _sandwich(f, f)
-                g = g - 0.5 * rate * (f.conj().T @ f).toarray()
+                f = _collective(np.asarray(op, complex), n, spin)
+                ft = _triplets(f)
+                add(_sandwich(ft, ft), off, off, rate)
+                g = g - 0.5 * rate * (f.conj().T @ f)
         for (l0, lq), rate, op in loc:
             k = _collective(op - l0 * np.eye(2), n, spin)
             g = g + rate * (
                 0.5 * n * abs(l0) ** 2 * np.eye(d) + np.conj(l0) * k - 0.5 * _collective(op.conj().T @ op, n, spin)
             )
             for tjp in (tj - 2, tj, tj + 2):
-                c = cross_coefficient(n, tj, tjp)
-                if c == 0.0 or tjp < 0:
+                c = cross_coefficient(n, tj, tjp) if tjp >= 0 else 0.0
+                if c == 0.0:
                     continue
                 amat = _rank1(tj, tjp, lq)
-                if amat.nnz == 0:
-                    continue
-                term = rate * c * _sandwich(amat, amat)
-                ip = twojs.index(tjp)
-                grid[ip][i] = term if grid[ip][i] is None else grid[ip][i] + term
-        gs = sp.csr_matrix(g)
-        block = block + sp.kron(gs, eye) + sp.kron(eye, gs.conj())
-        grid[i][i] = block if grid[i][i] is None else grid[i][i] + block
-    mat = sp.bmat(grid, format="csr")
+                if amat[2].size:
+                    add(_sandwich(amat, amat), where[tjp], off, rate * c)
+        gt = _triplets(g)
+        add(_kron_coo(gt, eye), off, off)
+        add(_kron_coo(eye, (gt[0], gt[1], np.conj(gt[2]), gt[3])), off, off)
+    dim = sum(sizes)
+    rows, cols, vals = (np.concatenate(x) for x in zip(*trip))
+    mat = sp.csr_matrix((vals, (rows, cols)), shape=(dim, dim))
     mat.eliminate_zeros()
     return DickeLiouvillian(n=n, matrix=mat, twojs=tuple(twojs), offsets=offsets)

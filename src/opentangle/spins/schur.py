@@ -99,8 +99,10 @@ MAX_DENSE_N = 10
 MAX_REDUCED_K = 6
 #: largest memory (bytes) the Schur tables of one state may take (schur_memory_estimate).
 MAX_MEMORY = 8e9
-#: largest N at which :meth:`PIState.from_symmetric` re-solves on the Schur blocks by default (N = 70: ~20 s CPU).
-SCHUR_AUTO_MAX_N = 80
+#: largest N at which :meth:`PIState.from_symmetric` re-solves on the Schur blocks by default (the reset
+#: study's symmetric cap; the iterative Schur solve at N = 100 took 338 s at load average ~13 on 2 cores,
+#: 2.2x faster than the direct LU at N = 80 in the same run: ``benchmarks/bench_permutation.py --schur 80 100``).
+SCHUR_AUTO_MAX_N = 113
 #: below this N, ``from_symmetric(method="auto")`` converts the Pauli correlations: their error
 #: amplification is at rounding level there (1e-14 at N = 20 for 1e-16 input errors), and it
 #: avoids a second solve in threshold scans over many small-N points.
@@ -511,14 +513,16 @@ class PIState:
         """Schur blocks of a :class:`~opentangle.lindblad.permutation.SymmetricSteadyState`.
 
         ``method="schur"`` re-solves the same model on the Schur blocks (``steady.schur_state()``,
-        accurate in trace norm, so the negativity error estimates include the solve's own error;
-        about 8 s of CPU at N = 50 and 20 s at N = 70 with the parity of the reset model).  ``"correlations"`` converts
-        the Pauli correlations ``steady.correlations`` (faster; the estimates cover the conversion's
-        rounding only: an absolute error of 1e-16 in ``t`` moves the N = 40 half|half negativity by
-        1.6e-9, so a Pauli solution cannot be certified this way, although at N <= 50 it agreed with
-        the Schur solve to 5e-14).  ``"auto"``: ``"schur"`` for ``SCHUR_AUTO_MIN_N <= N <= SCHUR_AUTO_MAX_N``, else
-        ``"correlations"``.
+        accurate in trace norm, so the negativity error estimates include the solve's own error).
+        ``"correlations"`` converts the Pauli correlations ``steady.correlations`` (faster; the
+        estimates cover the conversion's rounding only: an absolute error of 1e-16 in ``t`` moves the
+        N = 40 half|half negativity by 1.6e-9, so a Pauli solution cannot be certified this way,
+        although at N <= 50 it agreed with the Schur solve to 5e-14).  ``"auto"``: ``"schur"`` for
+        ``SCHUR_AUTO_MIN_N <= N <= SCHUR_AUTO_MAX_N`` where the Schur solve fits its memory limit
+        (:class:`~opentangle.errors.ResourceLimitError` otherwise falls back), else ``"correlations"``.
         """
+        from opentangle.errors import ResourceLimitError
+
         if not (hasattr(steady, "correlations") and hasattr(steady, "liouvillian")):
             raise InvalidParameterError(f"expected a SymmetricSteadyState; got {type(steady).__name__}")
         if method not in ("auto", "schur", "correlations"):
@@ -526,10 +530,13 @@ class PIState:
         can = callable(getattr(steady, "schur_state", None)) and getattr(steady.liouvillian, "model", None) is not None
         if method == "schur" and not can:
             raise InvalidParameterError("method='schur' needs a SymmetricSteadyState that records its model")
-        if can and (
-            method == "schur" or (method == "auto" and SCHUR_AUTO_MIN_N <= steady.liouvillian.n <= SCHUR_AUTO_MAX_N)
-        ):
+        if method == "schur":
             return steady.schur_state()
+        if can and method == "auto" and SCHUR_AUTO_MIN_N <= steady.liouvillian.n <= SCHUR_AUTO_MAX_N:
+            try:
+                return steady.schur_state()
+            except ResourceLimitError:  # the Schur solve does not fit: the conversion (its own error estimate)
+                pass
         liou = steady.liouvillian
         return cls.from_correlations(steady.correlations, n=liou.n, occupations=liou.occupations, lookup=liou.lookup)
 

@@ -133,8 +133,10 @@ def main() -> None:
     for label, args in (("--help", ["--help"]), ("reset --n 2 --json", CALLS["reset --n 2 --json"])):
         for i, src in enumerate(srcs):
             mods = heavy_imports(["-m", "opentangle.cli", *args], src)
-            print(f"heavy modules imported by `opentangle {label}` ({'this' if i == 0 else 'compare'}): "
-                  f"{', '.join(mods) or 'none'}")
+            print(
+                f"heavy modules imported by `opentangle {label}` ({'this' if i == 0 else 'compare'}): "
+                f"{', '.join(mods) or 'none'}"
+            )
     print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

@@ -74,7 +74,9 @@ def main() -> None:
         t0 = time.perf_counter()
         sp_ = spectrum(model, k=6, method="sparse")
         t_s = time.perf_counter() - t0
-        print(f"  spectrum('sparse')             {t_s:8.3f} s | gap {sp_.gap:.12g} | |gap diff| {abs(sp_.gap - new.gap):.1e}")
+        print(
+            f"  spectrum('sparse')             {t_s:8.3f} s | gap {sp_.gap:.12g} | |gap diff| {abs(sp_.gap - new.gap):.1e}"
+        )
     print(f"load average {os.getloadavg()[0]:.2f} at end")
 
 

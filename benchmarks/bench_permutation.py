@@ -105,7 +105,11 @@ def bench_vs_piqs(ns, repeat, piqs_max=None, pauli=True):
         to, ss = best_of(ours, repeat) if pauli else (math.nan, None)
         ts, sc = best_of(schur, repeat)
         if ss is None:
-            d1 = np.abs(np.array([qutip.expect(o, rho) for o in (jx, jy, jz)]) - _mean_j(sc.state)).max() if rho else math.nan
+            d1 = (
+                np.abs(np.array([qutip.expect(o, rho) for o in (jx, jy, jz)]) - _mean_j(sc.state)).max()
+                if rho
+                else math.nan
+            )
             print(f"{n:>3} {tp:9.4f} {'-':>9} {'-':>7} {ts:9.4f} {tp / ts:7.1f} {d1:10.1e}  load {_load()}", flush=True)
             continue
         if rho is not None:
@@ -143,7 +147,10 @@ def _mean_j(state) -> np.ndarray:
 
     return np.array(
         [
-            sum(d * np.trace(b @ spin_operators(t / 2)[a]).real for t, b, d in zip(state.twojs, state.blocks, state.multiplicities))
+            sum(
+                d * np.trace(b @ spin_operators(t / 2)[a]).real
+                for t, b, d in zip(state.twojs, state.blocks, state.multiplicities)
+            )
             for a in range(3)
         ]
     )
@@ -157,14 +164,17 @@ def _load() -> str:
 
 def bench_schur(ns, direct_max):
     print("\n[5] reset model on the Schur blocks: method='iterative' vs 'direct' (sparse LU), same run")
-    print(f"{'N':>3} {'dim':>7} {'iter s':>8} {'error':>8} {'direct s':>9} {'error':>8} {'ratio':>6} {'max|d sigma|':>12}  load")
+    print(
+        f"{'N':>3} {'dim':>7} {'iter s':>8} {'error':>8} {'direct s':>9} {'error':>8} {'ratio':>6} {'max|d sigma|':>12}  load"
+    )
     for n in ns:
         ti, it = best_of(lambda n=n: schur_steady_state(n=n, **reset_model(), method="iterative"), 1)
         td, dr, diff = math.nan, None, math.nan
         if n <= direct_max:
             td, dr = best_of(lambda n=n: schur_steady_state(n=n, **reset_model(), method="direct"), 1)
             diff = max(
-                float(np.abs(a - b).max()) * d for a, b, d in zip(it.state.blocks, dr.state.blocks, it.state.multiplicities)
+                float(np.abs(a - b).max()) * d
+                for a, b, d in zip(it.state.blocks, dr.state.blocks, it.state.multiplicities)
             )
         print(
             f"{n:>3} {it.dimension:>7} {ti:8.2f} {it.error:8.1e} {td:9.2f} {dr.error if dr else math.nan:8.1e} "

@@ -60,7 +60,9 @@ def bench(n: int, reference: bool, workers: int, half_only: bool) -> None:
     t_pauli, ss = timed(lambda: R.symmetric_solve(p))
     t_blocks, st = timed(lambda: PIState.from_symmetric(ss, method="schur" if n > 80 else "auto"))
     solve = (t_pauli[0] + t_blocks[0], t_pauli[1] + t_blocks[1])
-    print(f"N = {n:3d} solve {fmt(solve)} (Pauli solve {t_pauli[0]:.2f} s + Schur blocks {t_blocks[0]:.2f} s); {load()}")
+    print(
+        f"N = {n:3d} solve {fmt(solve)} (Pauli solve {t_pauli[0]:.2f} s + Schur blocks {t_blocks[0]:.2f} s); {load()}"
+    )
     methods = ["fast", "reference"] if reference else ["fast"]
     res = {}
     for m in methods:

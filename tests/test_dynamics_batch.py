@@ -56,11 +56,18 @@ def test_evolve_batch_matches_qutip_mesolve_on_a_grid():
     ev = evolve_batch(models, psi0, times, e_ops={"zz": zz})
     zq = qutip.tensor(qutip.sigmaz(), qutip.sigmaz())
     for b, m in enumerate(models):
-        Lq = qutip.liouvillian(qutip.Qobj(m.hamiltonian.toarray(), dims=[dims, dims]),
-                               [qutip.Qobj(np.sqrt(j.rate) * j.op.toarray(), dims=[dims, dims]) for j in m.jumps])
+        Lq = qutip.liouvillian(
+            qutip.Qobj(m.hamiltonian.toarray(), dims=[dims, dims]),
+            [qutip.Qobj(np.sqrt(j.rate) * j.op.toarray(), dims=[dims, dims]) for j in m.jumps],
+        )
         assert np.abs(Lq.full() - liouvillian(m).toarray()).max() < 1e-12
-        res = qutip.mesolve(Lq, qutip.Qobj(np.outer(psi0, psi0), dims=[dims, dims]), times, e_ops=[zq],
-                            options={"atol": 1e-12, "rtol": 1e-10, "store_states": True})
+        res = qutip.mesolve(
+            Lq,
+            qutip.Qobj(np.outer(psi0, psi0), dims=[dims, dims]),
+            times,
+            e_ops=[zq],
+            options={"atol": 1e-12, "rtol": 1e-10, "store_states": True},
+        )
         assert np.abs(np.asarray(res.expect[0]) - ev.expect[b, 0]).max() < 1e-8
         for i in (5, 25):
             assert np.abs(res.states[i].full() - ev.states[b, i]).max() < 1e-8

@@ -78,9 +78,7 @@ def test_blocks_equal_dense_and_bounds_hold_on_random_chains(seed, n):
     # block triangular: the union of the block spectra is the spectrum (with multiplicity)
     union = np.sort_complex(np.round(np.concatenate(per_block), 6))
     assert np.allclose(union, np.sort_complex(np.round(eig_all, 6)), atol=1e-5)
-    assert spectral_gap(model, method="blocks").gap == pytest.approx(
-        spectral_gap(model, method="dense").gap, abs=1e-8
-    )
+    assert spectral_gap(model, method="blocks").gap == pytest.approx(spectral_gap(model, method="dense").gap, abs=1e-8)
 
 
 @pytest.mark.parametrize("n", [5, 6])

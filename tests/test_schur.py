@@ -249,7 +249,10 @@ def test_fast_path_agrees_with_the_reference_n10_to_20(sym):
         assert np.abs(fast.by_k - ref.by_k).max() < 1e-12 * scale and abs(fast.average - ref.average) < 1e-12 * scale
         assert np.allclose(fast.errors, ref.errors, rtol=0.5) and fast.symmetry == ref.symmetry
         assert ref.half > 1e-6  # entangled, so the comparison is not between zeros
-        assert abs(st_.partial_transpose_minimum(n // 2) - st_.partial_transpose_minimum(n // 2, method="reference")) < 1e-14
+        assert (
+            abs(st_.partial_transpose_minimum(n // 2) - st_.partial_transpose_minimum(n // 2, method="reference"))
+            < 1e-14
+        )
 
 
 def test_threads_give_the_same_table():

@@ -244,7 +244,9 @@ def test_iterative_matches_the_direct_lu(seed):
         ref = schur_steady_state(n=n, **model, method="direct")
         fast = schur_steady_state(n=n, **model, method="iterative")
         assert fast.solver == "iterative"
-        diff = max(np.abs(a - b).max() * d for a, b, d in zip(ref.state.blocks, fast.state.blocks, ref.state.multiplicities))
+        diff = max(
+            np.abs(a - b).max() * d for a, b, d in zip(ref.state.blocks, fast.state.blocks, ref.state.multiplicities)
+        )
         assert diff < 1e-11
         assert fast.error < 1e-9 and 0.1 < fast.error / ref.error < 10  # the same certificate, the same size
         assert diff <= 10 * (fast.error + ref.error)

@@ -32,7 +32,9 @@ def damped_model(N: int) -> Model:
     dims = [2] * N
     z = [embed(sigma_z(), i, dims, sparse=True) for i in range(N)]
     H = sum(z[i] @ z[j] for i in range(N) for j in range(i + 1, N))
-    jumps = [dephasing(site=0, rate=0.5, dims=dims)] + [amplitude_damping(site=i, rate=1.0, dims=dims) for i in range(N)]
+    jumps = [dephasing(site=0, rate=0.5, dims=dims)] + [
+        amplitude_damping(site=i, rate=1.0, dims=dims) for i in range(N)
+    ]
     return Model(hamiltonian=H, jumps=jumps, dims=dims)
 
 

@@ -110,9 +110,7 @@ def _click_command(name: str, modname: str) -> Any:
         return cmd
 
     def forward(args: tuple[str, ...]) -> Any:
-        return _typer_command(name, module).main(
-            args=list(args), prog_name=f"opentangle {name}", standalone_mode=False
-        )
+        return _typer_command(name, module).main(args=list(args), prog_name=f"opentangle {name}", standalone_mode=False)
 
     return click.Command(
         name,

@@ -105,8 +105,13 @@ class FoldedOperator:
                     return None
         W = None if mf.W is None else np.ascontiguousarray(mf.W.real)
         lowrank = [
-            (shape, [([(c, d, float(np.real(w))) for c, d, w in ins], [(a, b, float(np.real(w))) for a, b, w in outs])
-                     for ins, outs in terms])
+            (
+                shape,
+                [
+                    ([(c, d, float(np.real(w))) for c, d, w in ins], [(a, b, float(np.real(w))) for a, b, w in outs])
+                    for ins, outs in terms
+                ],
+            )
             for shape, terms in mf.lowrank
         ]
         return cls(np.asarray(mf.h, complex), W, lowrank, scale)

@@ -146,8 +146,20 @@ def evolve_batch(
 
 #: Pade [13/13] coefficients and the 1-norm bound theta_13 of Higham, SIAM J. Matrix Anal. Appl. 26, 1179 (2005)
 _PADE13 = (
-    64764752532480000.0, 32382376266240000.0, 7771770303897600.0, 1187353796428800.0, 129060195264000.0,
-    10559470521600.0, 670442572800.0, 33522128640.0, 1323241920.0, 40840800.0, 960960.0, 16380.0, 182.0, 1.0,
+    64764752532480000.0,
+    32382376266240000.0,
+    7771770303897600.0,
+    1187353796428800.0,
+    129060195264000.0,
+    10559470521600.0,
+    670442572800.0,
+    33522128640.0,
+    1323241920.0,
+    40840800.0,
+    960960.0,
+    16380.0,
+    182.0,
+    1.0,
 )
 _THETA13 = 5.371920351148152
 
@@ -171,7 +183,7 @@ def expm_stack(A: np.ndarray) -> np.ndarray:
     A = np.asarray(A)
     norm = np.abs(A).sum(axis=1).max(axis=1)  # 1-norm of each matrix
     s = np.maximum(0, np.ceil(np.log2(np.maximum(norm, 1e-300) / _THETA13))).astype(int)
-    X = A * (2.0 ** -s)[:, None, None]
+    X = A * (2.0**-s)[:, None, None]
     b = _PADE13
     eye = np.eye(A.shape[1])
     X2 = X @ X

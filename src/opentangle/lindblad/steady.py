@@ -655,7 +655,9 @@ def _generates_full_algebra(ops: list[np.ndarray], d: int) -> bool:
     return basis.shape[0] == d * d
 
 
-def _check_unique_second_start(model: Model, rho: np.ndarray, solver: _PreconditionedGmres | _FoldedGmres, tol: float, seed: int):
+def _check_unique_second_start(
+    model: Model, rho: np.ndarray, solver: _PreconditionedGmres | _FoldedGmres, tol: float, seed: int
+):
     """Raise if a second, random start converges to a different steady state than ``rho``."""
     D = model.dim
     u = np.eye(D, dtype=complex) / D
@@ -854,9 +856,7 @@ def _products(restart: int) -> int:
     return next(p for r, p in _ITERATIVE_PRODUCTS if restart >= r)
 
 
-def iterative_cost(
-    D: int, *, restart: int | None = None, check_unique: bool = True, folded: bool = False
-) -> Any:
+def iterative_cost(D: int, *, restart: int | None = None, check_unique: bool = True, folded: bool = False) -> Any:
     """The :class:`opentangle._limits.Estimate` (memory, rough time) of an iterative solve of dimension ``D``.
 
     Memory: ``(8 (restart + 1) + c) D^2`` bytes with ``c = 72`` on the folded real path

@@ -336,7 +336,9 @@ def _cg_rows(ja2: int, jb2: int) -> tuple[np.ndarray, np.ndarray]:
     return out.reshape(da * db, nj), twoj
 
 
-def _pair_plan(ja2: int, jb2: int, g: int) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int, int, int]], np.ndarray]:
+def _pair_plan(
+    ja2: int, jb2: int, g: int
+) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int, int, int]], np.ndarray]:
     """``(A, twoJ, spans, layer)``: CG rows of a ``(j_A, j_B)`` pair sorted by (symmetry class, M layer) and a permutation.
 
     ``spans[L] = (r0, r1, c0, c1)``: the sorted rows of layer ``L`` and the columns it may couple to

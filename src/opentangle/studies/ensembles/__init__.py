@@ -155,6 +155,8 @@ def __getattr__(name: str) -> object:
     if name == "command":
         return STUDY.command
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 reproduce = STUDY.reproduce
 _decimal_entropy = decimal_entropy
 _brute_entropy = brute_entropy

@@ -166,4 +166,6 @@ def __getattr__(name: str) -> object:
     if name == "command":
         return STUDY.command
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 reproduce = STUDY.reproduce

@@ -289,3 +289,47 @@ def test_auto_path_at_n90_is_certified():
     assert max(e * d for e, d in zip(st.errors, st.multiplicities)) < 1e-9
     assert abs(st.populations.sum() - 1) < 1e-12 and st.min_eigenvalue() > -1e-12
     assert np.abs(st.reduced_state(2) - ss.rho2).max() < 1e-10  # the Pauli solve's two-qubit state
+
+
+# ----------------------------------------------------------------------------- parity-odd kernel
+
+
+def test_local_jump_algebra_decides_which_models_skip_the_odd_check():
+    from opentangle.lindblad._schur_steady import _local_jumps_irreducible
+    from opentangle.operators import sigma_plus
+
+    plus = np.array([1.0, 1.0]) / math.sqrt(2)
+    reset = [(np.outer(plus, [1, 0]), 1.0), (np.outer(plus, [0, 1]), 1.0)]
+    assert _local_jumps_irreducible([(sigma_z(), 0.5), *reset])
+    assert _local_jumps_irreducible([(sigma_minus(), 1.0), (sigma_plus(), 0.3)])
+    assert not _local_jumps_irreducible([(sigma_z(), 0.5)])  # commutative: inconclusive
+    assert not _local_jumps_irreducible([(sigma_minus(), 1.0)])
+    assert not _local_jumps_irreducible([(sigma_minus(), 1.0), (sigma_plus(), 0.0)])  # rate 0 does not count
+
+
+def test_odd_part_check_raises_on_an_odd_stationary_direction():
+    """Two unknowns swapped by the parity: (1, -1) is odd; it is a kernel vector of the first matrix only."""
+    import scipy.sparse as sp
+
+    from opentangle.lindblad._schur_steady import _certify_odd_part
+
+    parity = (np.array([1, 0]), np.array([1.0, 1.0]))
+    coords = np.zeros((2, 4))
+    labels = np.zeros(2, dtype=int)
+    with pytest.raises(NonUniqueSteadyStateError):
+        _certify_odd_part(sp.csr_matrix([[1.0, 1.0], [1.0, 1.0]]), labels, {0: 1.0}, parity, coords, 0)
+    _certify_odd_part(sp.csr_matrix([[2.0, 1.0], [1.0, 2.0]]), labels, {0: 1.0}, parity, coords, 0)
+
+
+def test_odd_check_runs_and_passes_on_a_unique_model_with_commutative_local_jumps():
+    from opentangle.lindblad import _schur_steady as mod
+
+    calls = []
+    original = mod._certify_odd_part
+    try:
+        mod._certify_odd_part = lambda *a: (calls.append(1), original(*a))[1]
+        ham = SymmetricHamiltonian.ising(1.0) + SymmetricHamiltonian.field(x=0.7)
+        ss = mod.schur_steady_state(n=7, hamiltonian=ham, local_jumps=[(sigma_z(), 0.5)])
+    finally:
+        mod._certify_odd_part = original
+    assert calls and ss.error < 1e-10

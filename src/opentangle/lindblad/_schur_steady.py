@@ -169,6 +169,8 @@ def schur_steady_state(
     z, err2, used = _solve_components(
         real, labels, n_comp, weights, traced, diag, coords, seed, parity, check_unique, method
     )
+    if parity is not None and check_unique and not _local_jumps_irreducible(local):
+        _certify_odd_part(real, labels, weights, parity, coords, seed)
     state, rmax = _certified_state(n, dl, real, tmat, z, math.sqrt(2.0 * err2), norm_a, tol)
     sectors = None
     if total_spin:
@@ -345,6 +347,66 @@ def _parity(dl, real: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray] | None:
     if scale == 0 or float(abs(moved - real).max()) > 1e-12 * scale:
         return None
     return perm, sign
+
+
+def _local_jumps_irreducible(local: list) -> bool:
+    r"""True if the local jumps (rate > 0) generate every 2x2 matrix: a proof that the steady state is unique.
+
+    Then the jumps on the N qubits generate :math:`M_{2^N}`, no proper subspace is invariant under
+    them, and the semigroup is irreducible, so its stationary state is unique and faithful
+    (D. E. Evans, Commun. Math. Phys. 54, 293 (1977); B. Baumgartner and H. Narnhofer,
+    J. Phys. A 41, 395303 (2008)).  False is inconclusive.
+    """
+    from opentangle.lindblad.steady import _generates_full_algebra
+
+    ops = [np.eye(2, dtype=complex)] + [np.asarray(op, dtype=complex) for op, rate in local if rate > 0]
+    return _generates_full_algebra(ops, 2)
+
+
+def _certify_odd_part(real, labels, weights, parity, coords, seed) -> None:
+    r"""Raise unless :math:`\mathcal L` is invertible on the parity-odd part of each solved component.
+
+    The parity-reduced solve sees only the :math:`X^{\otimes N}`-invariant half of the space; a
+    stationary direction odd under :math:`X^{\otimes N}` (traceless, so it never enters that
+    solve) would make the steady state depend on the initial state.  The odd block gets the same
+    certificate as the solved one (GMRES with the block Gauss-Seidel preconditioner and an
+    inverse-norm estimate for large blocks, else a certified LU).
+    """
+    for comp, w in weights.items():
+        if w == 0.0:
+            continue
+        idx = np.flatnonzero(labels == comp)
+        reduced = _odd_system(real, idx, parity, coords)
+        if reduced is None:
+            continue
+        a, crd = reduced
+        what = "the parity-odd part of the Schur-basis Liouvillian (a stationary direction odd under X^N)"
+        if a.shape[0] >= ITERATIVE_MIN_DIM:
+            rhs = np.random.default_rng(seed + 1).standard_normal(a.shape[0])
+            if _iterative_solve(a.tocsc(), rhs / np.linalg.norm(rhs), crd[:, 0], seed) is not None:
+                continue
+        _factor_certified(a, what=what, seed=seed, coords=crd)
+
+
+def _odd_system(real, idx, parity, coords):
+    """``(A_odd, coords)``: the component restricted to vectors with ``z = -P z``; None if it is not parity-closed."""
+    m = idx.size
+    pos = np.full(real.shape[0], -1)
+    pos[idx] = np.arange(m)
+    if not np.all(pos[parity[0][idx]] >= 0):
+        return None
+    lp, ls = pos[parity[0][idx]], parity[1][idx]
+    i = np.arange(m)
+    rep = (i < lp) | ((i == lp) & (ls < 0))
+    if not rep.any():
+        return None
+    col = np.cumsum(rep) - 1
+    src = np.where(rep, i, lp)
+    keep_i = rep | (i > lp)
+    vals = np.where(rep, 1.0, -ls)[keep_i]
+    expand = sp.csr_matrix((vals, (i[keep_i], col[src[keep_i]])), shape=(m, int(rep.sum())))
+    sub = real[idx][:, idx].tocsr()
+    return (sub[rep] @ expand).tocsc(), coords[idx][np.flatnonzero(rep)]
 
 
 def _solve_traced(

@@ -88,7 +88,7 @@ def test_site_matmul_matches_strided_path(monkeypatch):
     sites = fo.lowrank
     for shape, terms in sites:
         a, b = np.zeros_like(R), np.zeros_like(R)
-        _site_matmul(shape, terms, R, a)
+        _site_matmul(shape, terms, R, a, fo._scratch)
         fo.lowrank = [(shape, terms)]
         fo.jump(R, b)
         assert np.abs(a - b).max() <= 1e-13 * np.abs(b).max()

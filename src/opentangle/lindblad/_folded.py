@@ -82,6 +82,7 @@ class FoldedOperator:
         self.count = 0
         self.h, self.W = h, W
         self._buf: np.ndarray | None = None
+        self._work: dict[tuple, np.ndarray] = {}
         m = self._multiplier(slice(0, D))
         small = np.abs(m) < 1e-9 * scale
         self.shift = 1e-3 * scale if small.any() else 0.0
@@ -128,18 +129,17 @@ class FoldedOperator:
 
     def jump(self, R: np.ndarray, out: np.ndarray) -> np.ndarray:
         """``out += J R`` for the low-rank local terms (real coefficients)."""
-        tmp = None
         for shape, terms in self.lowrank:
             if 1 < shape[-1] < _STRIDED_MIN:
-                _site_matmul(shape, terms, R, out)
+                _site_matmul(shape, terms, R, out, self._scratch)
                 continue
             V = R.reshape(shape)
             O = out.reshape(shape)
             for ins, outs in terms:
                 c0, d0, w0 = ins[0]
-                acc = w0 * V[:, c0, :, d0, :]
-                if tmp is None or tmp.shape != acc.shape:
-                    tmp = np.empty_like(acc)
+                view = V[:, c0, :, d0, :]
+                acc, tmp = self._scratch(("acc", view.shape)), self._scratch(("tmp", view.shape))
+                np.multiply(view, w0, out=acc)
                 for c_, d_, w in ins[1:]:
                     np.multiply(V[:, c_, :, d_, :], w, out=tmp)
                     acc += tmp
@@ -147,6 +147,13 @@ class FoldedOperator:
                     np.multiply(acc, u, out=tmp)
                     O[:, a, :, b, :] += tmp
         return out
+
+    def _scratch(self, key: tuple) -> np.ndarray:
+        """A work array of shape ``key[1]``, allocated once: above 32 MB each fresh array is a new
+        mmap and a page-fault pass (most of the N = 12 solve was system time before this)."""
+        if key not in self._work:
+            self._work[key] = np.empty(key[1])
+        return self._work[key]
 
     def __call__(self, xv: np.ndarray) -> np.ndarray:
         """The preconditioned product; the result lives in a buffer that the next call overwrites."""
@@ -187,7 +194,7 @@ class FoldedOperator:
 _STRIDED_MIN = 16
 
 
-def _site_matmul(shape: tuple[int, ...], terms: list, R: np.ndarray, out: np.ndarray) -> None:
+def _site_matmul(shape: tuple[int, ...], terms: list, R: np.ndarray, out: np.ndarray, scratch: Callable) -> None:
     """``out += S R`` for one site term via ``(p, q, d r) @ (d r, r)`` products (same result as the strided path)."""
     p, d, q, _, r = shape
     V = R.reshape(p, d, q, d * r)
@@ -199,14 +206,16 @@ def _site_matmul(shape: tuple[int, ...], terms: list, R: np.ndarray, out: np.nda
             v[c, dd] = w
         for a, b, w in outs:
             u[a, b] = w
-        acc = None
-        for c in np.flatnonzero(np.abs(v).sum(axis=1)):
-            z = V[:, c] @ np.kron(v[c][:, None], eye)
-            acc = z if acc is None else np.add(acc, z, out=acc)
-        if acc is None:
+        rows_in = np.flatnonzero(np.abs(v).sum(axis=1))
+        if rows_in.size == 0:
             continue
+        acc, z = scratch(("acc", (p, q, r))), scratch(("z", (p, q, r)))
+        np.matmul(V[:, rows_in[0]], np.kron(v[rows_in[0]][:, None], eye), out=acc)
+        for c in rows_in[1:]:
+            acc += np.matmul(V[:, c], np.kron(v[c][:, None], eye), out=z)
         for a in np.flatnonzero(np.abs(u).sum(axis=1)):
-            O[:, a] += acc @ np.kron(u[a][None, :], eye)
+            zo = scratch(("out", (p, q, d * r)))
+            O[:, a] += np.matmul(acc, np.kron(u[a][None, :], eye), out=zo)
 
 
 def gmres(

@@ -180,10 +180,20 @@ def test_cholesky_positivity_path(monkeypatch):
         S._finish(np.diag([0.6, 0.5, -0.1]).astype(complex), check_positive=True)
 
 
-def test_iterative_cost_folded_13_qubits():
+def test_iterative_cost_folded_13_qubits(monkeypatch):
+    """13 qubits fit this machine's memory on the folded path but not the default time limit: refused early."""
+    from opentangle._limits import check_resources
+    from opentangle.errors import ResourceLimitError
+
     est = S.iterative_cost(2**13, folded=True, check_unique=False)
-    assert 5e9 < est.nbytes < 24e9 and est.seconds < 1800
+    assert 5e9 < est.nbytes < 24e9 and est.seconds > 600
     assert S.iterative_cost(2**13).nbytes > est.nbytes  # the complex path needs more
+    monkeypatch.delenv("OPENTANGLE_MAX_SECONDS", raising=False)
+    monkeypatch.setenv("OPENTANGLE_MAX_MEMORY", "64G")
+    with pytest.raises(ResourceLimitError, match="OPENTANGLE_MAX_SECONDS"):
+        check_resources(est)
+    monkeypatch.setenv("OPENTANGLE_MAX_SECONDS", "inf")
+    assert check_resources(est) is est
 
 
 def test_large_site_dimension_is_inconclusive_not_expensive():

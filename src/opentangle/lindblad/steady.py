@@ -839,9 +839,11 @@ def steady_state(
 #: complex path (about ten D x D complex work arrays; 5.1 GB at N = 12 before issue 19) and folded path
 #: (preconditioner 2, operator buffers 3, GMRES vectors 2 real arrays; the complex result at the end)
 _ITERATIVE_BYTES_PER_ENTRY = {False: 160.0, True: 72.0}
-#: seconds per Liouville entry and preconditioned product, GMRES orthogonalisation included (one quiet
-#: core; complex path: 108 ms at N = 10; folded path: 0.6-0.9x of it per product in the same run at N = 9-10)
-_ITERATIVE_SECONDS_PER_ENTRY = {False: 1.0e-7, True: 7.0e-8}
+#: seconds per Liouville entry and preconditioned product, GMRES orthogonalisation included (one core;
+#: complex path: 108 ms at N = 10; folded path: the product alone measured 1.3e-7 at N = 11 and 2.0e-7
+#: at N = 12, where it is memory bound, load 2: the larger value with the orthogonalisation, so that the
+#: estimate errs on the slow side)
+_ITERATIVE_SECONDS_PER_ENTRY = {False: 1.0e-7, True: 2.5e-7}
 #: preconditioned products of one reset-model solve against the GMRES restart length (measured: 25-29 at
 #: N = 9-11 with restart 30; 40 at N = 9 and 66 at N = 12 with restart 10; 68-72 at N = 9 with 5-7)
 _ITERATIVE_PRODUCTS = ((25, 30), (10, 66), (1, 110))
@@ -861,7 +863,7 @@ def iterative_cost(D: int, *, restart: int | None = None, check_unique: bool = T
 
     Memory: ``(8 (restart + 1) + c) D^2`` bytes with ``c = 72`` on the folded real path
     (``folded=True``: diagonal ``H_eff``, real local jumps) and ``c = 160`` on the complex path.
-    Time: 30-110 preconditioned products (more for short restarts) of ``7e-8 D^2`` s (folded) or
+    Time: 30-110 preconditioned products (more for short restarts) of ``2.5e-7 D^2`` s (folded) or
     ``1e-7 D^2`` s (complex) each, doubled by ``check_unique`` (the second solve, which runs only when the
     structural test cannot prove uniqueness).
 
@@ -870,7 +872,7 @@ def iterative_cost(D: int, *, restart: int | None = None, check_unique: bool = T
     (14, True)
     >>> fast = iterative_cost(2**13, folded=True, check_unique=False)
     >>> round(fast.nbytes / 1e9, 1), round(fast.seconds / 60)
-    (8.1, 9)
+    (8.1, 31)
     """
     from opentangle._limits import Estimate
 

@@ -7,8 +7,9 @@ See ``docs/lindblad.md``; the permutation-symmetric large-N solver is
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from opentangle._lazy import lazy_names
 
 if TYPE_CHECKING:  # pragma: no cover - the eager imports, for type checkers only
     from opentangle.lindblad.batch import BatchEvolution, affine_liouvillians, evolve_batch
@@ -127,14 +128,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    modname = _LAZY.get(name)
-    if modname is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(modname), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_names(__name__, _LAZY, __all__, globals())

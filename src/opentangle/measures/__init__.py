@@ -8,8 +8,9 @@ subsystems; ``part_a`` names the subsystems of part A (default: first half).
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from opentangle._lazy import lazy_names
 
 if TYPE_CHECKING:  # pragma: no cover - the eager imports, for type checkers only
     from opentangle.measures.concurrence import concurrence, entanglement_of_formation
@@ -170,14 +171,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    modname = _LAZY.get(name)
-    if modname is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(modname), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_names(__name__, _LAZY, __all__, globals())

@@ -135,17 +135,8 @@ class FoldedOperator:
                 continue
             V = R.reshape(shape)
             O = out.reshape(shape)
-            for ins, outs in terms:
-                c0, d0, w0 = ins[0]
-                view = V[:, c0, :, d0, :]
-                acc, tmp = self._scratch(("acc", view.shape)), self._scratch(("tmp", view.shape))
-                np.multiply(view, w0, out=acc)
-                for c_, d_, w in ins[1:]:
-                    np.multiply(V[:, c_, :, d_, :], w, out=tmp)
-                    acc += tmp
-                for a, b, u in outs:
-                    np.multiply(acc, u, out=tmp)
-                    O[:, a, :, b, :] += tmp
+            view = V[:, 0, :, 0, :]
+            add_site_terms(V, O, terms, self._scratch(("acc", view.shape)), self._scratch(("tmp", view.shape)))
         return out
 
     def _scratch(self, key: tuple) -> np.ndarray:
@@ -187,6 +178,24 @@ class FoldedOperator:
             blk = out[s] + m.real * R[s] + m.imag * RT[s]
             total += float(np.einsum("ij,ij->", blk, blk))
         return math.sqrt(total)
+
+
+def add_site_terms(V: np.ndarray, O: np.ndarray, terms: list, acc: np.ndarray, tmp: np.ndarray) -> None:
+    """``O += S V`` for one site's low-rank superoperator on the ``(p, d, q, d, r)`` views ``V``, ``O``.
+
+    ``terms``: ``(ins, outs)`` pairs, ``ins`` the input elements ``(c, d, w)`` summed into one
+    ``(p, q, r)`` slice, ``outs`` the output elements ``(a, b, u)`` it is added to; ``acc`` and
+    ``tmp`` are work arrays of that slice's shape (and of the result's dtype).
+    """
+    for ins, outs in terms:
+        c0, d0, w0 = ins[0]
+        np.multiply(V[:, c0, :, d0, :], w0, out=acc)
+        for c_, d_, w in ins[1:]:
+            np.multiply(V[:, c_, :, d_, :], w, out=tmp)
+            acc += tmp
+        for a, b, u in outs:
+            np.multiply(acc, u, out=tmp)
+            O[:, a, :, b, :] += tmp
 
 
 #: sites whose column index has a stride below this use batched matrix products (numpy's strided

@@ -46,6 +46,7 @@ from opentangle.errors import (
     InvalidParameterError,
     NonUniqueSteadyStateError,
 )
+from opentangle.lindblad._folded import add_site_terms
 from opentangle.lindblad.model import Model, liouvillian
 
 __all__ = [
@@ -433,18 +434,8 @@ class _MatrixFree:
         for shape, terms in self.lowrank:
             V = X.reshape(shape)
             O = out.reshape(shape)
-            tmp = None
-            for ins, outs in terms:
-                c0, d0, w0 = ins[0]
-                acc = w0 * V[:, c0, :, d0, :]
-                if tmp is None:
-                    tmp = np.empty_like(acc)
-                for c_, d_, w in ins[1:]:
-                    np.multiply(V[:, c_, :, d_, :], w, out=tmp)
-                    acc += tmp
-                for a, b, u in outs:
-                    np.multiply(acc, u, out=tmp)
-                    O[:, a, :, b, :] += tmp
+            acc = np.empty(V[:, 0, :, 0, :].shape, dtype=out.dtype)
+            add_site_terms(V, O, terms, acc, np.empty_like(acc))
         for c, cc, rate in self.generic:
             # c X c^dag = (conj(c) (c X)^T)^T
             Y = c @ X

@@ -11,6 +11,7 @@ Model (issue 3): N qubits, all-to-all Ising g = 5, dephasing gamma = 1, reset to
     OMP_NUM_THREADS=1 python benchmarks/bench_lindblad.py --dicke 20 60 100    # one large spin (issue 12)
     OMP_NUM_THREADS=1 python benchmarks/bench_lindblad.py --unique-cost 4 5 6  # uniqueness-check share
     OMP_NUM_THREADS=1 python benchmarks/bench_lindblad.py --unique-iterative 8 10  # issue 19 target 9
+    OMP_NUM_THREADS=1 python benchmarks/bench_lindblad.py --products 11 12    # one folded product: CPU, page faults
 
 Times are wall clock and CPU (process) seconds, with the load average: on a shared machine the CPU
 time is the comparable number.
@@ -282,6 +283,30 @@ def bench_unique_iterative(N: int) -> None:
         )
 
 
+def bench_products(N: int, repeat: int = 3) -> None:
+    """One folded preconditioned product of the full-space iterative solve: CPU, system time, page faults."""
+    import resource
+
+    import opentangle.lindblad.steady as S
+    from opentangle.lindblad._folded import FoldedOperator
+
+    m = model(N)
+    op = FoldedOperator.build(S._MatrixFree(m, precondition=False), m.rate_scale())
+    x = np.random.default_rng(0).standard_normal(m.dim**2)
+    op(x)  # the first call allocates the work arrays
+    r0 = resource.getrusage(resource.RUSAGE_SELF)
+    for _ in range(repeat):
+        op(x)
+    r1 = resource.getrusage(resource.RUSAGE_SELF)
+    user, system = (r1.ru_utime - r0.ru_utime) / repeat, (r1.ru_stime - r0.ru_stime) / repeat
+    print(
+        f"N = {N:2d}  product {user + system:.2f} s CPU ({system:.3f} s system, "
+        f"{(r1.ru_minflt - r0.ru_minflt) / repeat:.0f} page faults), {(user + system) / m.dim**2:.2e} s per entry  "
+        f"{load()}",
+        flush=True,
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="N = 6, 7, 8 and a 101 x 101 grid")
@@ -293,7 +318,12 @@ def main() -> None:
     ap.add_argument("--unique-cost", type=int, nargs="*", help="uniqueness-check share of a direct solve at these N")
     ap.add_argument("--unique-iterative", type=int, nargs="*", help="uniqueness share, iterative solve (issue 19)")
     ap.add_argument("--old", help="also time steady_state of this source tree (e.g. /work/main/src) with --n")
+    ap.add_argument("--products", type=int, nargs="*", help="time one folded iterative-solver product at these N")
     args = ap.parse_args()
+    if args.products:
+        for N in args.products:
+            bench_products(N)
+        return
     if args.unique_iterative:
         for N in args.unique_iterative:
             bench_unique_iterative(N)

@@ -390,23 +390,33 @@ def _certify_odd_part(real, labels, weights, parity, coords, seed) -> None:
 
 def _odd_system(real, idx, parity, coords):
     """``(A_odd, coords)``: the component restricted to vectors with ``z = -P z``; None if it is not parity-closed."""
-    m = idx.size
-    pos = np.full(real.shape[0], -1)
-    pos[idx] = np.arange(m)
-    if not np.all(pos[parity[0][idx]] >= 0):
+    basis = _parity_basis(real.shape[0], idx, parity, -1.0)
+    if basis is None or basis[0].shape[1] == 0:
         return None
-    lp, ls = pos[parity[0][idx]], parity[1][idx]
-    i = np.arange(m)
-    rep = (i < lp) | ((i == lp) & (ls < 0))
-    if not rep.any():
-        return None
-    col = np.cumsum(rep) - 1
-    src = np.where(rep, i, lp)
-    keep_i = rep | (i > lp)
-    vals = np.where(rep, 1.0, -ls)[keep_i]
-    expand = sp.csr_matrix((vals, (i[keep_i], col[src[keep_i]])), shape=(m, int(rep.sum())))
+    expand, rep = basis
     sub = real[idx][:, idx].tocsr()
     return (sub[rep] @ expand).tocsc(), coords[idx][np.flatnonzero(rep)]
+
+
+def _parity_basis(size: int, idx: np.ndarray, parity, even: float):
+    """``(expand, rep)`` of the ``z = even * P z`` subspace of component ``idx`` (``even`` = +1 or -1).
+
+    ``rep`` marks the representative unknowns; ``expand`` maps them to the component
+    (``z_i = even * s_i z_p(i)``).  None if the parity does not map the component to itself.
+    """
+    m = idx.size
+    pos = np.full(size, -1)
+    pos[idx] = np.arange(m)
+    if parity is None or not np.all(pos[parity[0][idx]] >= 0):
+        return None
+    lp, ls = pos[parity[0][idx]], even * parity[1][idx]
+    i = np.arange(m)
+    rep = (i < lp) | ((i == lp) & (ls > 0))
+    col = np.cumsum(rep) - 1
+    src = np.where(rep, i, lp)  # the representative each unknown copies
+    keep_i = rep | (i > lp)
+    vals = np.where(rep, 1.0, ls)[keep_i]
+    return sp.csr_matrix((vals, (i[keep_i], col[src[keep_i]])), shape=(m, int(rep.sum()))), rep
 
 
 def _solve_traced(
@@ -465,17 +475,9 @@ def _traced_system(real, idx, diag, coords, parity):
     m = idx.size
     expand = sp.identity(m, format="csr")
     weight = np.ones(m)
-    pos = np.full(real.shape[0], -1)
-    pos[idx] = np.arange(m)
-    if parity is not None and np.all(pos[parity[0][idx]] >= 0):
-        lp, ls = pos[parity[0][idx]], parity[1][idx]
-        i = np.arange(m)
-        rep = (i < lp) | ((i == lp) & (ls > 0))
-        col = np.cumsum(rep) - 1
-        src = np.where(rep, i, lp)  # the representative each unknown copies (z_i = s_i z_p(i))
-        keep_i = rep | (i > lp)
-        vals = np.where(rep, 1.0, ls)[keep_i]
-        expand = sp.csr_matrix((vals, (i[keep_i], col[src[keep_i]])), shape=(m, int(rep.sum())))
+    basis = _parity_basis(real.shape[0], idx, parity, 1.0)
+    if basis is not None:
+        expand, rep = basis
         sub = (sub[rep] @ expand).tocsr()
         weight = np.asarray(abs(expand).sum(axis=0)).ravel()  # orbit sizes (trace weights of the representatives)
         idx_red = np.flatnonzero(rep)

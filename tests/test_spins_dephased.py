@@ -141,3 +141,10 @@ def test_bracket_properties_hypothesis():
         assert fiber_trace_norm_bounds(10**logn, sigma * 1.2, 2, n_grid=128)["upper"] <= b["upper"] + 1e-9
 
     prop()
+
+
+def test_fully_dephased_upper_bound_is_at_least_one():
+    """Regression (found by hypothesis): at sigma = 2 the quadrature of U rounded to 1 - 2e-16 < lower."""
+    b = fiber_trace_norm_bounds(100, 2.0, 2, n_grid=128)
+    assert b["upper"] >= 1.0
+    assert b["lower_rigorous"] <= b["lower"] <= b["upper"]

@@ -291,7 +291,7 @@ def fiber_trace_norm_bounds(
             n_grid = int(min(160, max(96, math.ceil(24 * r / sigma))))
         n_grid += n_grid % 2
     sigma = float(sigma)
-    up = _upper_cached(sigma, L, p, n_grid)
+    up = max(_upper_cached(sigma, L, p, n_grid), 1.0)  # ||rho^T||_1 >= Tr rho = 1: a quadrature below is rounding
     up_half = _upper_cached(sigma, L, p, n_grid // 2)
     quad = abs(up - up_half)
     s = _kernel_std(n_atoms)

@@ -639,6 +639,17 @@ class PIState:
             x[rows] = a[rows] @ right.T
         return x, m_row, ma
 
+    def _padded(self, twoj: Any, tmax: int, real: bool) -> np.ndarray:
+        """The blocks ``2J in twoj`` centred in ``(tmax + 1)``-square arrays (real parts only if ``real``)."""
+        size = tmax + 1
+        pad = np.zeros((len(twoj), size, size), float if real else complex)
+        for i, t in enumerate(twoj):
+            t = int(t)
+            b = self.blocks[self.twojs.index(t)]
+            o = (tmax - t) // 2
+            pad[i, o : o + t + 1, o : o + t + 1] = b.real if real else b
+        return pad
+
     def _padded_blocks(self, tmax: int) -> np.ndarray:
         key = ("pad", tmax)
         if key not in self._cache:
@@ -666,7 +677,31 @@ class PIState:
         self._cache["sym"] = best
         return best
 
-    def _pt_sectors(self, ja2: int, jb2: int, g: int) -> list[np.ndarray]:
+    def _imag_norms(self) -> tuple[np.ndarray, np.ndarray]:
+        """Frobenius norms of the real and imaginary parts of the blocks, in ``twojs`` order (cached)."""
+        if "imag_norms" not in self._cache:
+            re = np.array([np.linalg.norm(np.real(b)) for b in self.blocks])
+            im = np.array([np.linalg.norm(np.imag(b)) for b in self.blocks])
+            self._cache["imag_norms"] = (re, im)
+        return self._cache["imag_norms"]
+
+    def _pair_is_real(self, twoj: Any) -> tuple[bool, float]:
+        r"""``(real, dropped)``: whether :math:`X_{j_A j_B}` is real to rounding, and :math:`\lVert\mathrm{Im}\,X
+        Vert_F`.
+
+                :math:`X = \sum_J C_J
+        ho_J C_J^T` with real isometries :math:`C_J` of orthogonal ranges, so
+                :math:`\lVert\mathrm{Im}\,X
+        Vert_F^2 = \sum_J\lVert\mathrm{Im}\,
+        ho_J
+        Vert_F^2` (and the same for the real part).
+        """
+        re, im = self._imag_norms()
+        sel = [self.twojs.index(int(t)) for t in twoj]
+        dropped = float(np.sqrt(np.sum(im[sel] ** 2)))
+        return dropped <= 1e-13 * float(np.sqrt(np.sum(re[sel] ** 2))), dropped
+
+    def _pt_sectors(self, ja2: int, jb2: int, g: int, real: bool = False) -> list[np.ndarray]:
         r"""The symmetry sectors of :math:`X_{j_A j_B}^{T_A}` (Hermitian for Hermitian blocks; lower triangle read), for a state with rotation order ``g``.
 
         :math:`X = \sum_J C_J\rho_J C_J^T`, rows sorted by (symmetry class, ``M``), is built one ``M``
@@ -676,16 +711,21 @@ class PIState:
         """
         a, twoj, spans, pos = _pair_plan(ja2, jb2, g)
         kdim, db = a.shape[0], jb2 + 1
-        pad = self._padded_blocks(ja2 + jb2)[[self.twojs.index(int(t)) for t in twoj]]  # (nJ, T, T)
+        pad = self._padded(twoj, ja2 + jb2, real)  # (nJ, T, T)
         lay = np.empty(kdim, dtype=int)
         for layer, (r0, r1, _, _) in enumerate(spans):
             lay[r0:r1] = layer
-        x = np.zeros((kdim, kdim), complex)
-        xr = x.view(np.float64)  # real (A) times complex: one real product on the interleaved parts
         at = np.ascontiguousarray(a.T)
-        for layer, (r0, r1, c0, c1) in enumerate(spans):
-            z = pad[:, layer, lay[c0:c1]] * at[:, c0:c1]
-            xr[r0:r1, 2 * c0 : 2 * c1] = a[r0:r1] @ z.view(np.float64)
+        if real:
+            x = np.zeros((kdim, kdim))
+            for layer, (r0, r1, c0, c1) in enumerate(spans):
+                x[r0:r1, c0:c1] = a[r0:r1] @ (pad[:, layer, lay[c0:c1]] * at[:, c0:c1])
+        else:
+            x = np.zeros((kdim, kdim), complex)
+            xr = x.view(np.float64)  # real (A) times complex: one real product on the interleaved parts
+            for layer, (r0, r1, c0, c1) in enumerate(spans):
+                z = pad[:, layer, lay[c0:c1]] * at[:, c0:c1]
+                xr[r0:r1, 2 * c0 : 2 * c1] = a[r0:r1] @ z.view(np.float64)
         ia, ib = np.divmod(np.arange(kdim), db)
         q2 = jb2 - ja2 + 2 * (ia - ib)  # row (iA', iB) of X^{T_A}: 2(m_B - m_A')
         labels = q2 if g == 0 else np.mod(q2, 2 * g)
@@ -719,11 +759,11 @@ class PIState:
             st._cache[("low_fast", ja2, jb2)] = math.inf  # a zero block does not bound the minimum
             st._cache[key] = (0.0, 0.0)
             return 0.0, 0.0
-        nu, top, low, dropped = 0.0, 0.0, math.inf, 0.0
-        for sub in st._pt_sectors(ja2, jb2, g):
-            imag = float(np.linalg.norm(sub.imag))
-            if imag <= 1e-13 * float(np.linalg.norm(sub.real)):  # real (e.g. a real model): real eigensolver
-                sub, dropped = sub.real, math.hypot(dropped, imag)
+        nu, top, low = 0.0, 0.0, math.inf
+        real, dropped = st._pair_is_real(twoj)  # real (e.g. a real model): real arithmetic and eigensolver
+        if not real:
+            dropped = 0.0
+        for sub in st._pt_sectors(ja2, jb2, g, real):
             ev = np.linalg.eigvalsh(sub)
             nu += float(-ev[ev < 0].sum())
             top = max(top, float(np.abs(ev).max()))

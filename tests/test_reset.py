@@ -550,3 +550,28 @@ def test_gap_only_when_asked(capsys, tmp_path):
     assert len(cap.err.strip().splitlines()) == 1 and "GAP_MAX_N" in cap.err
     with pytest.raises(InvalidParameterError, match="level"):
         R.reproduce(tmp_path, level="fast")
+
+
+def test_cli_hopeless_negativity_time_refused_before_solving(capsys, monkeypatch):
+    """n = 100: ~40 min of eigensolvers on one thread; refused with one line, before the steady state."""
+    from opentangle.cli import main
+
+    monkeypatch.delenv("OPENTANGLE_MAX_SECONDS", raising=False)
+    import importlib
+
+    reset_solve = importlib.import_module("opentangle.studies.reset.solve")  # the package's `solve` is the function
+    monkeypatch.setattr(reset_solve, "symmetric_solve", lambda *a, **k: pytest.fail("solved before the time check"))
+    with pytest.raises(SystemExit) as exc:
+        main(["reset", "--n", "100", "--json"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "ResourceLimitError" in err and "--threads" in err
+
+
+def test_threads_give_the_same_negativities():
+    one = R.solve(n=18, g=3.0, gamma=1.0, r=4.0)
+    two = R.solve(n=18, g=3.0, gamma=1.0, r=4.0, threads=2)
+    for key in ("negativity", "average_negativity"):
+        assert two.measures[key] == pytest.approx(one.measures[key], abs=1e-15)
+    with pytest.raises(InvalidParameterError, match="threads"):
+        R.solve(n=4, g=1.0, gamma=1.0, r=1.0, threads=0)

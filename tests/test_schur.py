@@ -334,3 +334,27 @@ def test_bad_input_typed_errors():
     big = PIState.from_spin(dicke_spin_state(12, 3))
     with pytest.raises(InvalidParameterError):
         big.to_dense()
+
+
+def _random_pi_state(n: int, seed: int) -> PIState:
+    rng = np.random.default_rng(seed)
+    blocks = []
+    for t in range(n % 2, n + 1, 2):
+        g = rng.standard_normal((t + 1, t + 1)) + 1j * rng.standard_normal((t + 1, t + 1))
+        blocks.append(g @ g.conj().T)
+    total = sum(multiplicity(n, t / 2) * np.trace(b).real for t, b in zip(range(n % 2, n + 1, 2), blocks))
+    return PIState(n=n, blocks=tuple(b / total for b in blocks))
+
+
+def test_negativities_refuse_a_hopeless_request_before_any_block(monkeypatch):
+    """N = 100, every cut: an estimated hour of eigensolvers; a 60 s limit refuses it at once."""
+    from opentangle.errors import ResourceLimitError
+
+    st = _random_pi_state(100, 1)
+    monkeypatch.setenv("OPENTANGLE_MAX_SECONDS", "60")
+    with pytest.raises(ResourceLimitError, match="OPENTANGLE_MAX_SECONDS"):
+        st.negativities()
+    assert not any(k[0] == "nu_fast" for k in st._symmetry()[0]._cache)  # nothing was computed
+    monkeypatch.setenv("OPENTANGLE_MAX_SECONDS", "inf")
+    small = _random_pi_state(6, 2)
+    assert small.negativities().half == pytest.approx(small.negativity(3), abs=1e-14)

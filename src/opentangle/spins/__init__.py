@@ -37,7 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover - the eager imports, for type checkers onl
         schmidt_spectrum,
         spectrum_entropy,
     )
-    from opentangle.spins.schur import PIState, SchurNegativity, multiplicity, schur_memory_estimate
+    from opentangle.spins.schur import PIState, SchurNegativity, multiplicity, negativity_seconds, schur_memory_estimate
 
 #: public name -> defining module; imported on first access (PEP 562), so that
 #: importing the Schur basis does not import the ensembles engine (issue 19)
@@ -60,6 +60,7 @@ _LAZY = {
     "magic_negativity_grid": "opentangle.spins.dephased",
     "magic_order": "opentangle.spins.dephased",
     "multiplicity": "opentangle.spins.schur",
+    "negativity_seconds": "opentangle.spins.schur",
     "pure_entanglement": "opentangle.spins.pure",
     "pure_state_matrix": "opentangle.spins.mixed",
     "schmidt_spectrum": "opentangle.spins.pure",
@@ -88,6 +89,7 @@ __all__ = [
     "magic_negativity_grid",
     "magic_order",
     "multiplicity",
+    "negativity_seconds",
     "pure_entanglement",
     "pure_state_matrix",
     "schmidt_spectrum",

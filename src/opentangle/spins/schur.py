@@ -69,6 +69,7 @@ Example
 from __future__ import annotations
 
 import math
+import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -90,6 +91,7 @@ __all__ = [
     "PIState",
     "SchurNegativity",
     "multiplicity",
+    "negativity_seconds",
     "schur_memory_estimate",
 ]
 
@@ -103,6 +105,9 @@ MAX_MEMORY = 8e9
 #: study's symmetric cap; the iterative Schur solve at N = 100 took 338 s at load average ~13 on 2 cores,
 #: 2.2x faster than the direct LU at N = 80 in the same run: ``benchmarks/bench_permutation.py --schur 80 100``).
 SCHUR_AUTO_MAX_N = 113
+#: seconds per unit of (sector size)^3 in the negativity eigensolvers (time estimate; one core of
+#: the 2-core development machine: N = 50 reset steady state, every cut, 12.7 s; N = 100: about 40 min)
+NEGATIVITY_SECONDS_PER_UNIT = 3.5e-9
 #: below this N, ``from_symmetric(method="auto")`` converts the Pauli correlations: their error
 #: amplification is at rounding level there (1e-14 at N = 20 for 1e-16 input errors), and it
 #: avoids a second solve in threshold scans over many small-N points.
@@ -823,17 +828,24 @@ class PIState:
                 err += w * e
         return total, err
 
+    def _check_cost(self, ks: Any, method: str, workers: int) -> None:
+        """Refuse (ResourceLimitError) before any block is built when the cuts ``ks`` exceed the time limit."""
+        from opentangle._limits import Estimate, check_resources
+
+        st, g = self._symmetry()
+        done = {(k[1], k[2]) for k in st._cache if k[0] == ("nu" if method == "reference" else "nu_fast")}
+        seconds = negativity_seconds(self.n, ks, symmetry=g, workers=workers, skip=done, ordered=method == "reference")
+        what = f"the Schur-basis negativities of {len(list(ks))} cut(s) at N = {self.n}"
+        check_resources(
+            Estimate(what, seconds=seconds, hint="use fewer cuts (negativity(k)), more workers or a smaller N")
+        )
+
     def _prefetch(self, ks: Any, method: str, workers: int) -> None:
         """Fill the ``nu`` table of the cuts ``ks`` with ``workers`` threads (LAPACK releases the GIL), largest blocks first."""
+        self._check_cost(ks, method, workers)
         if workers == 1:
             return
-        pairs = set()
-        for k in ks:
-            k = min(k, self.n - k)
-            for ja2 in range(k % 2, k + 1, 2):
-                for jb2 in range((self.n - k) % 2, self.n - k + 1, 2):
-                    pairs.add((ja2, jb2) if method == "reference" else (min(ja2, jb2), max(ja2, jb2)))
-        self._symmetry()
+        pairs = _pairs(self.n, ks, ordered=method == "reference")
         order = sorted(pairs, key=lambda p: -(p[0] + 1) * (p[1] + 1))
         with ThreadPoolExecutor(max_workers=workers) as pool:
             list(pool.map(lambda p: self._nu(p[0], p[1], method), order))
@@ -927,6 +939,41 @@ class PIState:
 
 
 # --------------------------------------------------------------------------- helpers
+def _pairs(n: int, ks: Any, *, ordered: bool = False) -> set[tuple[int, int]]:
+    """The ``(2 j_A, 2 j_B)`` blocks the cuts ``ks`` need (unordered unless ``ordered``)."""
+    pairs = set()
+    for k in ks:
+        k = min(k, n - k)
+        for ja2 in range(k % 2, k + 1, 2):
+            for jb2 in range((n - k) % 2, n - k + 1, 2):
+                pairs.add((ja2, jb2) if ordered else (min(ja2, jb2), max(ja2, jb2)))
+    return pairs
+
+
+def negativity_seconds(
+    n: int, ks: Any = None, *, symmetry: int = 1, workers: int = 1, skip: Any = (), ordered: bool = False
+) -> float:
+    r"""Rough wall time of the Schur-basis negativities of the cuts ``ks`` (default: every cut, as for the average).
+
+    The cost is the dense eigensolvers: a :math:`(j_A, j_B)` block of size :math:`K = d_A d_B`
+    splits into ``symmetry = g`` sectors of size :math:`K/g` (``g = 0``, a U(1) symmetry: sectors of
+    about :math:`K/\min(d_A, d_B)`), so the cost is :math:`\sum K^3/g^2` times
+    :data:`NEGATIVITY_SECONDS_PER_UNIT`, divided by the ``workers`` that have a core.  ``skip``:
+    blocks already computed.  The sum grows like :math:`N^8`.
+
+    Example
+    -------
+    >>> negativity_seconds(100, symmetry=2) > 30 * negativity_seconds(60, symmetry=2)
+    True
+    """
+    ks = range(1, n // 2 + 1) if ks is None else ks
+    units = 0.0
+    for ja2, jb2 in _pairs(n, ks, ordered=ordered) - set(skip):
+        k3 = float((ja2 + 1) * (jb2 + 1)) ** 3
+        units += k3 / (min(ja2, jb2) + 1) ** 2 if symmetry == 0 else k3 / max(symmetry, 1) ** 2
+    return NEGATIVITY_SECONDS_PER_UNIT * units / max(1, min(workers, os.cpu_count() or 1))
+
+
 def _errs(st: PIState) -> tuple[float, ...]:
     """The per-block error estimates (always set after ``__post_init__``)."""
     return st.errors if st.errors is not None else (0.0,) * len(st.blocks)

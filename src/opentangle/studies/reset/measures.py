@@ -81,9 +81,13 @@ def schur_state(steady: Any) -> Any:
     return PIState.from_symmetric(steady)
 
 
-def schur_negativities(steady: Any, n: int) -> Any:
-    """Half|half and average negativity of a symmetric steady state, certified to SCHUR_NEGATIVITY_ATOL."""
-    neg = schur_state(steady).negativities()
+def schur_negativities(steady: Any, n: int, threads: int = 1) -> Any:
+    """Half|half and average negativity of a symmetric steady state, certified to SCHUR_NEGATIVITY_ATOL.
+
+    Refused before any block is built (ResourceLimitError) when the eigensolvers' time estimate
+    exceeds ``OPENTANGLE_MAX_SECONDS`` (``threads`` divide it).
+    """
+    neg = schur_state(steady).negativities(workers=threads)
     worst = max(float(neg.errors[-1]), neg.average_error)
     if not worst <= SCHUR_NEGATIVITY_ATOL:
         raise ConvergenceError(

@@ -160,9 +160,20 @@ class ResetOptions(Options):
         "Without --gap it is null.",
     )
 
+    threads: int = param(
+        1,
+        "Threads for the Schur-basis negativities of the symmetric solver (LAPACK releases the GIL; "
+        "the cost grows like N^8: minutes at N = 70). Use with a one-thread BLAS (OMP_NUM_THREADS=1).",
+    )
+
     def validate(self) -> ResetOptions:
+        from opentangle._limits import check_count, max_workers
+
         out = self.converted()
-        return ResetOptions(solver=check_choice(out.solver, "solver", SOLVERS), gme=out.gme, gap=out.gap)
+        threads = check_count(out.threads, "threads", minimum=1, maximum=max_workers())
+        return ResetOptions(
+            solver=check_choice(out.solver, "solver", SOLVERS), gme=out.gme, gap=out.gap, threads=threads
+        )
 
 
 # --------------------------------------------------------------------------- model building

@@ -130,9 +130,21 @@ def _solve_full(p: ResetParams, measures: dict[str, Any]) -> tuple[Any, np.ndarr
     return ss, rho, partial_trace(rho2, [0], [2, 2]), rho2
 
 
-def _solve_symmetric(p: ResetParams, measures: dict[str, Any], extra: dict[str, Any]) -> Any:
+def _check_negativity_time(n: int, threads: int) -> None:
+    """Refuse before solving when the Schur-basis negativities would exceed the time limit (ResourceLimitError)."""
+    from opentangle._limits import Estimate, check_resources
+    from opentangle.spins import negativity_seconds
+
+    seconds = negativity_seconds(n, symmetry=2, workers=threads)  # the model commutes with the X^(x)N parity
+    hint = "use a smaller n or more --threads"
+    check_resources(Estimate(f"the negativity and average negativity at n = {n}", seconds=seconds, hint=hint))
+
+
+def _solve_symmetric(p: ResetParams, measures: dict[str, Any], extra: dict[str, Any], threads: int = 1) -> Any:
+    check_symmetric_n(p.n)  # the size cap first: its message names the memory
+    _check_negativity_time(p.n, threads)
     ss = symmetric_solve(p)
-    neg = schur_negativities(ss, p.n)
+    neg = schur_negativities(ss, p.n, threads)
     extra.update(
         symmetric_dimension=ss.dimension,
         negativity_error=float(neg.errors[-1]),
@@ -147,7 +159,14 @@ def _solve_symmetric(p: ResetParams, measures: dict[str, Any], extra: dict[str, 
 
 
 def solve(
-    params: ResetParams | None = None, /, *, solver: str = "auto", gme: bool = False, gap: bool = False, **fields: Any
+    params: ResetParams | None = None,
+    /,
+    *,
+    solver: str = "auto",
+    gme: bool = False,
+    gap: bool = False,
+    threads: int = 1,
+    **fields: Any,
 ) -> ResetResult:
     """Steady state and measures at one parameter point.
 
@@ -162,7 +181,8 @@ def solve(
     PPT-mixture optimum of :func:`~opentangle.studies.reset.genuine_entanglement_of` (negative
     below ``-1e-7``: GME certified), with the full result in ``extra["genuine_entanglement"]``;
     where it stays ``None`` (N = 2, N > GME_MAX_N, cvxpy missing)
-    ``extra["genuine_entanglement_note"]`` says why.
+    ``extra["genuine_entanglement_note"]`` says why.  ``threads``: threads for the Schur-basis
+    negativities (large N; their time estimate is checked against ``OPENTANGLE_MAX_SECONDS`` first).
 
     Example
     -------
@@ -172,13 +192,13 @@ def solve(
     True
     """
     p = as_params(params, fields)
-    opts = ResetOptions(solver=solver, gme=gme, gap=gap).validate()
+    opts = ResetOptions(solver=solver, gme=gme, gap=gap, threads=threads).validate()
     measures: dict[str, Any] = {}
     extra: dict[str, Any] = {}
     if opts.solver == "full":
         ss, rho, rho1, rho2 = _solve_full(p, measures)
     else:
-        ss = _solve_symmetric(p, measures, extra)
+        ss = _solve_symmetric(p, measures, extra, opts.threads)
         rho, rho1, rho2 = None, ss.rho1, ss.rho2
     value, res, note = gme_measure(opts.gme, p.n, ss if rho is None else rho)
     measures["genuine_entanglement_value"] = value
@@ -194,7 +214,7 @@ def solve(
 
 
 def _solve_options(params: ResetParams, options: ResetOptions) -> ResetResult:
-    return solve(params, solver=options.solver, gme=options.gme, gap=options.gap)
+    return solve(params, solver=options.solver, gme=options.gme, gap=options.gap, threads=options.threads)
 
 
 def compute(params: ResetParams, options: ResetOptions) -> dict[str, float | None]:

@@ -317,7 +317,7 @@ def _real_form(dl):
         [np.ones(upper.sum()), np.ones((a < b).sum()), 1j * np.ones((~upper).sum()), -1j * np.ones((~upper).sum())]
     )
     tmat = sp.csr_matrix((vals, (rows, cols)), shape=(dim, dim))
-    real = sp.csr_matrix(_real_entries(dl.triplets, a - b, tidx), shape=(dim, dim))
+    real = sp.csr_matrix(_real_entries(dl.triplets, (a - b).astype(np.int32), tidx.astype(np.int32)), shape=(dim, dim))
     real.eliminate_zeros()
     coords = np.stack([blk, np.minimum(ma, mb), np.maximum(ma, mb)], axis=1)
     return real, tmat, coords, idx[a == b], blk
@@ -337,8 +337,7 @@ def _real_entries(triplets, diff: np.ndarray, tidx: np.ndarray):
     x, y = v.real, v.imag
     dr, dc = diff[r], diff[c]
     lower = dc > 0
-    tr = tidx[r].astype(np.int32)
-    tc = tidx[c].astype(np.int32)
+    tr, tc = tidx[r], tidx[c]
     cases = (  # (row mask, column mask, rows, cols, values)
         (dr <= 0, None, r, c, np.where(lower, y, x)),
         (dr <= 0, dc != 0, r, tc, np.where(lower, x, -y)),

@@ -153,13 +153,13 @@ _Triplets = tuple[np.ndarray, np.ndarray, np.ndarray, tuple[int, int]]
 
 def _triplets(dense: np.ndarray) -> _Triplets:
     r, c = np.nonzero(dense)
-    return r, c, dense[r, c], dense.shape
+    return r.astype(np.int32), c.astype(np.int32), dense[r, c], dense.shape
 
 
 def _rank1(twoj: int, twojp: int, coeff: dict[int, complex]) -> _Triplets:
     r""":math:`A_{m'm} = \sum_q l_q\langle J m; 1 q|J' m'\rangle` (rows m' = J'..-J', columns m = J..-J)."""
-    rows, cols, vals = [np.zeros(0, int)], [np.zeros(0, int)], [np.zeros(0, complex)]
-    cols_all = np.arange(twoj + 1)
+    rows, cols, vals = [np.zeros(0, np.int32)], [np.zeros(0, np.int32)], [np.zeros(0, complex)]
+    cols_all = np.arange(twoj + 1, dtype=np.int32)
     for q in (1, 0, -1):
         if coeff[q] == 0:
             continue
@@ -227,7 +227,7 @@ def dicke_liouvillian(
     for tj in twojs:
         off, d = where[tj], tj + 1
         spin = spin_operators(tj / 2)
-        eye = (np.arange(d), np.arange(d), np.ones(d, complex), (d, d))
+        eye = (np.arange(d, dtype=np.int32), np.arange(d, dtype=np.int32), np.ones(d, complex), (d, d))
         g = -1j * (
             _collective(np.asarray(one_body, complex), n, spin)
             + _two_body_block(np.asarray(two_body, complex), n, spin)
@@ -253,11 +253,10 @@ def dicke_liouvillian(
         gt = _triplets(g)
         add(_kron_coo(gt, eye), off, off)
         add(_kron_coo(eye, (gt[0], gt[1], np.conj(gt[2]), gt[3])), off, off)
-    rows, cols, vals = (np.concatenate(x) for x in zip(*trip))
-    keep = vals != 0
+    rows, cols, vals = (np.concatenate(x) for x in zip(*trip))  # int32 indices: less memory traffic
     return DickeLiouvillian(
         n=n,
-        triplets=(rows[keep], cols[keep], vals[keep]),
+        triplets=(rows, cols, vals),
         twojs=tuple(twojs),
         offsets=offsets,
         dimension=int(sum(sizes)),

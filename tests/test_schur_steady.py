@@ -408,3 +408,14 @@ def test_marginals_from_moments_match_the_reduced_states(n):
     rho1, rho2 = _marginals(st)
     assert np.abs(rho1 - st.reduced_state(1)).max() < 1e-13
     assert np.abs(rho2 - st.reduced_state(2)).max() < 1e-13
+
+
+def test_max_difference_with_and_without_a_common_pattern():
+    import scipy.sparse as sp
+
+    from opentangle.lindblad._schur_steady import _max_difference
+
+    x = sp.csr_matrix(np.array([[1.0, 0, 2], [0, 3, 0]]))
+    assert _max_difference(x, sp.csr_matrix(np.array([[1.0, 0, 2.5], [0, 3, 0]]))) == 0.5  # same pattern
+    assert _max_difference(x, sp.csr_matrix(np.array([[1.0, 4, 2], [0, 3, 0]]))) == 4.0  # different pattern
+    assert _max_difference(x, x.copy()) == 0.0

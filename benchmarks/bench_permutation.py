@@ -12,6 +12,9 @@ Run:  OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_permutation.py [--quic
 5. ``--schur N ...``: the Schur-block solver on the reset model, ``method="iterative"`` (GMRES with
    a block Gauss-Seidel preconditioner over J) against ``method="direct"`` (sparse LU, the
    reference; only up to ``--direct-max``) in the same run, with the load average.
+6. ``--schur N ... --compare OLD/src``: ``method="auto"`` of this tree against another source tree
+   (e.g. ``git archive main src | tar -x -C OLD``), each N in a fresh process: wall, CPU (user +
+   sys of the solve), error estimate, an entry of rho2, peak memory, load.
 4. ``--certificate``: share of the LU certificate (forward-error estimate, four triangular
    solves) in the factorisation of the identity block, and the certificate itself, for the
    reset model (unique) and driven superradiance (singular: must be O(1) at every N).
@@ -183,6 +186,47 @@ def bench_schur(ns, direct_max):
         )
 
 
+_CHILD = """
+import math, os, resource, sys, time
+import numpy as np
+from opentangle.lindblad.permutation import SymmetricHamiltonian, schur_steady_state
+from opentangle.operators import sigma_z
+plus = np.array([1.0, 1.0]) / math.sqrt(2)
+kw = dict(hamiltonian=SymmetricHamiltonian.ising(5.0),
+          local_jumps=[(sigma_z(), 0.5), (np.outer(plus, [1, 0]), 8.0), (np.outer(plus, [0, 1]), 8.0)])
+t0, c0 = time.perf_counter(), time.process_time()
+ss = schur_steady_state(n=int(sys.argv[1]), **kw)
+wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+ru = resource.getrusage(resource.RUSAGE_SELF)
+print(wall, cpu, ss.error, ss.solver, ss.rho2[0, 3].real, ru.ru_maxrss / 1e6)
+"""
+
+
+def bench_schur_compare(ns, old_src):
+    """The reset model on the Schur blocks (method="auto"), this tree against ``old_src``, each N in a
+    fresh process (wall and CPU time of the solve alone, imports excluded), same run."""
+    import os
+    import subprocess
+    import sys
+
+    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src")
+    print(f"\n[6] reset model, schur_steady_state(method='auto'): this tree vs {old_src}, fresh processes")
+    print(f"{'N':>3} {'tree':>5} {'wall s':>8} {'cpu s':>8} {'error':>8} {'solver':>10} {'rho2[0,3]':>14} {'GB':>5}  load")
+    for n in ns:
+        for name, src in (("new", here), ("old", old_src)):
+            env = dict(os.environ, PYTHONPATH=os.path.abspath(src), OMP_NUM_THREADS="1")
+            out = subprocess.run([sys.executable, "-c", _CHILD, str(n)], env=env, capture_output=True, text=True)
+            if out.returncode:
+                print(f"{n:>3} {name:>5} failed: {out.stderr.strip().splitlines()[-1]}", flush=True)
+                continue
+            wall, cpu, err, solver, neg, gb = out.stdout.split()
+            print(
+                f"{n:>3} {name:>5} {float(wall):8.2f} {float(cpu):8.2f} {float(err):8.1e} {solver:>10} "
+                f"{float(neg):14.11f} {float(gb):5.2f}  {_load()}",
+                flush=True,
+            )
+
+
 def bench_certificate(ns):
     import scipy.sparse.linalg as spla
 
@@ -223,10 +267,14 @@ def main() -> None:
     ap.add_argument("--no-pauli", action="store_true", help="--piqs: skip the Pauli-basis solver (minutes at N >= 80)")
     ap.add_argument("--schur", type=int, nargs="*", help="only the Schur iterative-vs-direct comparison at these N")
     ap.add_argument("--direct-max", type=int, default=60, help="--schur: run the direct LU only up to this N")
+    ap.add_argument("--compare", help="--schur: instead, time this tree against another src/ (e.g. main's) per N")
     a = ap.parse_args()
     print(f"load average at start: {_load()}")
     if a.piqs:
         bench_vs_piqs(a.piqs, 1, a.piqs_max, pauli=not a.no_pauli)
+        return
+    if a.schur and a.compare:
+        bench_schur_compare(a.schur, a.compare)
         return
     if a.schur:
         bench_schur(a.schur, a.direct_max)

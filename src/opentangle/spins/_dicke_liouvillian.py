@@ -35,6 +35,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
@@ -50,19 +51,27 @@ _P = [PAULIS[a] for a in "IXYZ"]
 
 @dataclass(frozen=True, eq=False)
 class DickeLiouvillian:
-    """Complex CSR superoperator on the trace-normalised Schur blocks; ``offsets[i]`` starts block ``twojs[i]``."""
+    """Complex superoperator on the trace-normalised Schur blocks; ``offsets[i]`` starts block ``twojs[i]``.
+
+    ``triplets`` are its COO entries ``(rows, cols, values)`` (repeated positions add up); ``matrix``
+    is the CSR matrix, built on first use (the Schur solver reads the triplets directly).
+    """
 
     n: int
-    matrix: sp.csr_matrix
+    triplets: tuple[np.ndarray, np.ndarray, np.ndarray]
     twojs: tuple[int, ...]
     offsets: tuple[int, ...]
+    dimension: int
 
-    @property
-    def dimension(self) -> int:
-        return int(self.matrix.shape[0])
+    @cached_property
+    def matrix(self) -> sp.csr_matrix:
+        rows, cols, vals = self.triplets
+        mat = sp.csr_matrix((vals, (rows, cols)), shape=(self.dimension, self.dimension))
+        mat.eliminate_zeros()
+        return mat
 
     def __repr__(self) -> str:
-        return f"DickeLiouvillian(n={self.n}, dimension={self.dimension}, nnz={self.matrix.nnz})"
+        return f"DickeLiouvillian(n={self.n}, dimension={self.dimension}, entries={self.triplets[0].size})"
 
 
 def cross_coefficient(n: int, twoj: int, twojp: int) -> float:
@@ -144,13 +153,13 @@ _Triplets = tuple[np.ndarray, np.ndarray, np.ndarray, tuple[int, int]]
 
 def _triplets(dense: np.ndarray) -> _Triplets:
     r, c = np.nonzero(dense)
-    return r, c, dense[r, c], dense.shape
+    return r.astype(np.int32), c.astype(np.int32), dense[r, c], dense.shape
 
 
 def _rank1(twoj: int, twojp: int, coeff: dict[int, complex]) -> _Triplets:
     r""":math:`A_{m'm} = \sum_q l_q\langle J m; 1 q|J' m'\rangle` (rows m' = J'..-J', columns m = J..-J)."""
-    rows, cols, vals = [np.zeros(0, int)], [np.zeros(0, int)], [np.zeros(0, complex)]
-    cols_all = np.arange(twoj + 1)
+    rows, cols, vals = [np.zeros(0, np.int32)], [np.zeros(0, np.int32)], [np.zeros(0, complex)]
+    cols_all = np.arange(twoj + 1, dtype=np.int32)
     for q in (1, 0, -1):
         if coeff[q] == 0:
             continue
@@ -218,7 +227,7 @@ def dicke_liouvillian(
     for tj in twojs:
         off, d = where[tj], tj + 1
         spin = spin_operators(tj / 2)
-        eye = (np.arange(d), np.arange(d), np.ones(d, complex), (d, d))
+        eye = (np.arange(d, dtype=np.int32), np.arange(d, dtype=np.int32), np.ones(d, complex), (d, d))
         g = -1j * (
             _collective(np.asarray(one_body, complex), n, spin)
             + _two_body_block(np.asarray(two_body, complex), n, spin)
@@ -244,8 +253,11 @@ def dicke_liouvillian(
         gt = _triplets(g)
         add(_kron_coo(gt, eye), off, off)
         add(_kron_coo(eye, (gt[0], gt[1], np.conj(gt[2]), gt[3])), off, off)
-    dim = sum(sizes)
-    rows, cols, vals = (np.concatenate(x) for x in zip(*trip))
-    mat = sp.csr_matrix((vals, (rows, cols)), shape=(dim, dim))
-    mat.eliminate_zeros()
-    return DickeLiouvillian(n=n, matrix=mat, twojs=tuple(twojs), offsets=offsets)
+    rows, cols, vals = (np.concatenate(x) for x in zip(*trip))  # int32 indices: less memory traffic
+    return DickeLiouvillian(
+        n=n,
+        triplets=(rows, cols, vals),
+        twojs=tuple(twojs),
+        offsets=offsets,
+        dimension=int(sum(sizes)),
+    )

@@ -180,8 +180,9 @@ def _banded_eigs(blk: _Block, b: int) -> np.ndarray:
     return sla.eigvals_banded(_band_storage(blk, b), lower=True, check_finite=False)
 
 
-#: trapezoidal step in ``u = log s`` (measured at N = 10^3, 4 10^3: |error| ~1e-12 at 0.7, ~3e-11 at 0.8)
-_LOGDET_STEP = 0.7
+#: trapezoidal step in ``u = log s`` (measured at N = 10^4, 10^6 against eigvalsh, per block: |error| ~1e-11
+#: and bound ~1e-10 at 0.7; |error| ~3e-11, bound 3e-10 at 0.8; |error| 3e-10, bound 4e-9 at 0.9)
+_LOGDET_STEP = 0.8
 
 
 def _g_integrand(lam: np.ndarray, s: np.ndarray, c: float) -> np.ndarray:
@@ -271,22 +272,32 @@ def _logdet_entropy(ab: np.ndarray, *, step: float = _LOGDET_STEP) -> tuple[floa
 
 
 def _band_moments(ab: np.ndarray, c: float) -> tuple[float, float, float]:
-    """``tr B^2, tr B^3, tr B^4`` of ``B = A - c`` from the lower band storage of ``A`` (``O(m b^2)``)."""
+    """``tr B^2, tr B^3, tr B^4`` of ``B = A - c`` from the lower band storage of ``A`` (``O(m b^2)``).
+
+    ``B`` is block tridiagonal in blocks of ``p = b + 1``: diagonal blocks ``D_I``, couplings
+    ``E_I = B[I+1, I]``.  Then ``(B^2)_{II} = E_{I-1} E_{I-1}^T + D_I^2 + E_I^T E_I``,
+    ``(B^2)_{I+1,I} = E_I D_I + D_{I+1} E_I``, ``(B^2)_{I+2,I} = E_{I+1} E_I``, and
+    ``tr B^3 = <B, B^2>``, ``tr B^4 = ||B^2||_F^2`` (batched dense products).
+    """
     kd, m = ab.shape[0] - 1, ab.shape[1]
-    # full diagonals: dg[kd + e, i] = B[i, i + e] for e = -kd..kd, zero-padded by kd on the right
-    dg = np.zeros((2 * kd + 1, m + 2 * kd))
-    for d in range(kd + 1):
-        dg[kd + d, : m - d] = ab[d, : m - d]  # B[i, i + d] = A[i + d, i]
-        dg[kd - d, d:m] = ab[d, : m - d]  # B[i, i - d]
-    dg[kd, :m] -= c
-    # (B^2)[i, i + e] = sum_d B[i, i + d] B[i + d, i + e], stored at b2[2 kd + e, i]
-    b2 = np.zeros((4 * kd + 1, m))
-    for d in range(-kd, kd + 1):
-        lo = max(0, -d)
-        b2[kd + d : 3 * kd + d + 1, lo:] += dg[kd + d, lo:m] * dg[:, lo + d : m + d]
-    mu2 = float(np.sum(dg[:, :m] ** 2))
-    mu3 = float(np.sum(dg[:, :m] * b2[kd : 3 * kd + 1]))
-    return mu2, mu3, float(np.sum(b2**2))
+    p = kd + 1
+    nb = -(-m // p)
+    band = np.zeros((p, nb * p))
+    band[:, :m] = ab[:p]
+    band[0, :m] -= c
+    r = np.arange(p)
+    rr, ss = r[:, None], r[None, :]
+    start = (p * np.arange(nb))[:, None, None]
+    dg = band[np.abs(rr - ss), start + np.minimum(rr, ss)]  # D_I, (nb, p, p)
+    cp = band[np.clip(p + rr - ss, 0, kd), start[:-1] + ss] * (rr < ss)  # E_I, (nb - 1, p, p)
+    s0 = dg @ dg
+    s0[1:] += cp @ cp.transpose(0, 2, 1)
+    s0[:-1] += cp.transpose(0, 2, 1) @ cp
+    s1 = cp @ dg[:-1] + dg[1:] @ cp
+    s2 = cp[1:] @ cp[:-1]
+    mu2 = float(np.sum(dg * dg) + 2 * np.sum(cp * cp))
+    mu3 = float(np.sum(dg * s0) + 2 * np.sum(cp * s1))
+    return mu2, mu3, float(np.sum(s0 * s0) + 2 * np.sum(s1 * s1) + 2 * np.sum(s2 * s2))
 
 
 def _pbtrf(a: np.ndarray) -> tuple[np.ndarray, int]:
@@ -389,13 +400,27 @@ def _solve_block(blk: _Block, n: int, delta: float, method: str, *, logdet: bool
     distinct = 1 + int(np.sum(np.diff(blk.psi) > 0.5 / math.sqrt(n)))
     how = method
     budget = 2.0 * math.sqrt(m * max(b, 1))
+    cap_logdet = m
     if how == "auto":
         how = "dense" if (m <= 300 or b > m // 3) else "banded"
         # low rank pays when its O(m r^2) beats the banded O(m^2 b): few distinct azimuths or a wide band
-        if how == "dense" or b > 48 or 3 * distinct + 64 <= budget:
+        if logdet and how == "banded":
+            # log det costs ~ 40 factorisations O(m b^2): low rank pays only for a very wide band
+            # (a low-rank attempt stopped at rank 4 b costs about as much as the log det)
+            how, cap_logdet = ("lowrank" if b > 96 else "logdet"), max(64, 4 * b)
+        elif how == "dense" or b > 48 or 3 * distinct + 64 <= budget:
             how = "lowrank"
-        elif logdet:
-            how = "logdet"
+    ev: np.ndarray | None = None
+    if how == "lowrank":
+        cap = m if method == "lowrank" else int(min(m, max(64, 3 * distinct + 64, 1.1 * budget)))
+        cap = min(cap, cap_logdet)
+        got = _lowrank_eigs(blk, 1e-13, cap)
+        if got is not None:
+            ev, rest = got
+            extra["truncated_trace"] = rest
+            extra["error_nats"] = _fannes(rest, m)  # the residual is PSD: its trace is its trace norm
+            return how, b, ev, extra
+        how = "logdet" if (logdet and m > 300 and b <= m // 3) else ("dense" if (b > m // 3 or m <= 300) else "banded")
     if how == "logdet":
         ab = _band_storage(blk, b)
         res = _logdet_entropy(ab)
@@ -406,17 +431,7 @@ def _solve_block(blk: _Block, n: int, delta: float, method: str, *, logdet: bool
             extra["error_nats"] = err + _fannes(dropped, m)
             return how, b, None, extra
         how = "banded"
-    ev: np.ndarray | None = None
-    if how == "lowrank":
-        cap = m if method == "lowrank" else int(min(m, max(64, 3 * distinct + 64, 1.1 * budget)))
-        got = _lowrank_eigs(blk, 1e-13, cap)
-        if got is not None:
-            ev, rest = got
-            extra["truncated_trace"] = rest
-            extra["error_nats"] = _fannes(rest, m)  # the residual is PSD: its trace is its trace norm
-        else:
-            how = "dense" if (b > m // 3 or m <= 300) else "banded"
-    if ev is None and how == "banded":
+    if how == "banded":
         ev = _banded_eigs(blk, b)
         extra["error_nats"] = 0.0 if b >= m - 1 else _fannes(2.0 * _eps_of(delta, n) * float(np.sum(blk.c)) ** 2, m)
     if ev is None:

@@ -254,7 +254,7 @@ def _shift_nodes(s_top: float, s_floor: float, step: float, s_coarse: float) -> 
     """
     tau = 2.0
     w_t = max(0.0, (math.log(s_top) - math.log(s_coarse)) / step)
-    w = np.arange(-int(40 / step), int(w_t + 3 * tau + (math.log(s_top) - math.log(s_floor)) / step) + 60, dtype=float)
+    w = np.arange(-int(30 / step), int(w_t + 3 * tau + (math.log(s_top) - math.log(s_floor)) / step) + 30, dtype=float)
     x = (w - w_t) / tau
     softplus = np.logaddexp(0.0, x)
     u = math.log(s_top) - step * w - (_COARSE - 1.0) * step * tau * softplus

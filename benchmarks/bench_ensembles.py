@@ -3,6 +3,7 @@
 Run:  OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_ensembles.py [--curve 200] [--workers 2]
       [--generic 400] [--dense-check] [--dephased]
       OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_ensembles.py --target [--workers 2] [--every 40] [--times 400]
+          [--compare OLD/src] [--no-banded]
 
 1. error of E(t) against the window half-width w (N = 2000 against the full Fock
    basis; N = 10^6 against a w = 4.5 window);
@@ -53,12 +54,17 @@ def main() -> None:
     ap.add_argument("--target", action="store_true", help="only the issue-19 400-time curve against the old path")
     ap.add_argument("--every", type=int, default=40, help="(--target) time the old path on every k-th time")
     ap.add_argument("--times", type=int, default=400, help="(--target) generic times of the curve")
+    ap.add_argument(
+        "--compare", metavar="SRC", help="(--target) also run entropy_curve of another source tree (e.g. main's src) "
+        "on every --every-th time, in a subprocess of this run (wall and CPU seconds, |dE|)"
+    )
+    ap.add_argument("--no-banded", action="store_true", help="(--target) skip the method='banded' reference")
     args = ap.parse_args()
     if args.dephased:
         dephased_section()
         return
     if args.target:
-        target_section(args.workers, args.every, args.times)
+        target_section(args.workers, args.every, args.times, args.compare, not args.no_banded)
         return
 
     print("== 1. error against the window half-width w ==")
@@ -159,7 +165,28 @@ def _load() -> str:
     return "load average " + " ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
-def target_section(workers: int, every: int, times: int) -> None:
+def _other_tree(src: str, n: int, ts: np.ndarray, workers: int) -> tuple[np.ndarray, float, float]:
+    """``entropy_curve`` of the source tree ``src`` in a subprocess: ``(E, wall s, CPU s of the subprocess tree)``."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import json, sys, numpy as np; from opentangle.spins import entropy_curve; "
+        f"ts = np.array(json.loads(sys.argv[1])); print(json.dumps(entropy_curve({n}, ts, workers={workers}).tolist()))"
+    )
+    env = dict(os.environ, PYTHONPATH=src, OMP_NUM_THREADS="1")
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", code, json.dumps(ts.tolist())], env=env, capture_output=True, text=True, check=True)
+    wall = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime
+    return np.array(json.loads(out.stdout.strip().splitlines()[-1])), wall, cpu
+
+
+def target_section(workers: int, every: int, times: int, compare: str | None = None, banded: bool = True) -> None:
     n = 10**6
     ts = np.linspace(0.01, 2 * np.pi, 400)[:: max(1, 400 // times)] + np.sqrt(2) * 1e-3
     sub = ts[::every]
@@ -172,6 +199,17 @@ def target_section(workers: int, every: int, times: int) -> None:
         f"[{_load()}] log-det path (entropy_curve, method='auto'): {t_new:.1f} s wall, {c1 - c0:.1f} s CPU "
         f"for {ts.size} times ({t_new / ts.size:.3f} s/time); largest error bound {err.max():.1e} bits"
     )
+    if compare:
+        e_cmp, w_cmp, c_cmp = _other_tree(compare, n, sub, workers)
+        print(
+            f"[{_load()}] {compare} entropy_curve (subprocess, workers={workers}) on {sub.size} of the times: "
+            f"{w_cmp:.1f} s wall, {c_cmp:.1f} s CPU; scaled to {ts.size} times: {w_cmp * ts.size / sub.size:.0f} s wall, "
+            f"{c_cmp * ts.size / sub.size:.0f} s CPU; ratio (CPU) = {c_cmp * ts.size / sub.size / (c1 - c0):.2f}x; "
+            f"max |dE| = {np.abs(e_cmp - e_new[::every]).max():.1e} bits"
+        )
+    if not banded:
+        return
+    c1 = _cpu()
     e_old, t_old = timed(entropy_curve, n, sub, workers=workers, method="banded")
     c2 = _cpu()
     scaled = t_old * ts.size / sub.size

@@ -123,3 +123,31 @@ def test_logdet_result_object():
     assert "entropy_error=" in repr(r)
     banded = pure_entanglement(3000, 1.3, method="banded")
     assert 0 < banded.entropy_error < 1e-7  # band truncation at eps = 1e-13 (Lidskii + Fannes)
+
+
+@pytest.mark.parametrize("mass", [1e-14, 1e-11, 1e-6])
+def test_trimmed_band_moves_the_spectrum_by_at_most_the_dropped_mass(mass):
+    """Lidskii: sum_i |lambda_i(A) - lambda_i(A')| <= ||A - A'||_1 <= the dropped absolute sum."""
+    _a, ab = _random_band_psd(120, 9, 5)
+    ab = ab * np.exp(-np.arange(10) ** 2 / 3.0)[:, None]  # decaying outer diagonals (still symmetric)
+    full = np.zeros((120, 120))
+    for d in range(10):
+        full += np.diag(ab[d, : 120 - d], -d) + (np.diag(ab[d, : 120 - d], d) if d else 0)
+    trimmed, cut = P._trim_band(ab, mass)
+    assert cut <= mass and trimmed.shape[0] <= ab.shape[0]
+    kept = np.zeros_like(full)
+    for d in range(trimmed.shape[0]):
+        kept += np.diag(trimmed[d, : 120 - d], -d) + (np.diag(trimmed[d, : 120 - d], d) if d else 0)
+    shift = np.abs(np.linalg.eigvalsh(full) - np.linalg.eigvalsh(kept)).sum()
+    assert shift <= cut + 1e-15
+    if mass >= 1e-6:
+        assert trimmed.shape[0] < ab.shape[0]  # something was dropped, so the check above has teeth
+
+
+def test_shift_nodes_step_doubles_smoothly_below_the_coarse_shift():
+    u, wts, k_top, k_low = P._shift_nodes(1.0, 1e-14, 0.8, 1e-7)
+    du = -np.diff(u)
+    assert np.all(du > 0) and np.all(wts > 0)
+    assert u[k_top] == pytest.approx(0.0, abs=1e-3) and math.exp(u[k_low - 1]) >= 1e-14 > math.exp(u[k_low])
+    assert du[k_top] == pytest.approx(0.8, rel=1e-3) and du[-1] == pytest.approx(1.6, rel=1e-3)
+    assert np.max(np.abs(np.diff(du))) < 0.1  # smooth: no jump in the step

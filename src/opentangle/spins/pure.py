@@ -28,12 +28,20 @@ Fast path (exact up to a threshold ``eps`` on ``|f|``):
 
    and ``log det(A + s)`` is a banded Cholesky factorisation (``O(m b^2)``, LAPACK
    ``pbtrf``).  The trapezoidal rule in ``u = log s`` converges geometrically
-   (poles at ``u = log lambda +/- i pi``); large shifts use the exact moments
+   (poles at ``u = log lambda +/- i pi``); its step (0.8) doubles below ``s ~ 1e-7 tr A``
+   through a smooth change of variables (small eigenvalues weigh little), about 29
+   factorisations per block at N = 10^6; large shifts use the exact moments
    ``tr (A - c)^k``, k <= 4.  Every error (band truncation via Lidskii and the Fannes
    lemma, quadrature, the shifts below ``s_min``, the moment remainder, rounding) is
    bounded and reported as ``entropy_error``.  At N = 10^6 it took 0.4-1.0 s of CPU per
    generic time against 3.8-7.4 s for the banded eigensolver in the same run (7-12x,
    ``benchmarks/bench_ensembles.py --target``), with ``|dE| ~ 1e-10`` between the two.
+   The outer diagonals whose absolute sum is below 1e-11 are dropped (``b`` 18 -> 14-16),
+   and near-rational times whose low-rank attempt fails (rank > 4 b) use the log det,
+   not the banded eigensolver (10-13 s -> 1-3 s each).  400 generic times on 2 workers:
+   173 s CPU, 270 s wall at load 6, against 377 s CPU for the previous version in the
+   same run (scaled from 40 of the times, none of them near-rational; ``--target
+   --workers 2 --every 10 --compare OLD/src --no-banded``).
 
 Reference: T. Byrnes, PRA 88, 023609 (2013); S. Li et al., arXiv:2603.06085 (2026).
 """
@@ -176,12 +184,39 @@ def _band_storage(blk: _Block, b: int) -> np.ndarray:
     return ab
 
 
+#: trace-norm mass of the outer diagonals that the log-det path may drop (Fannes: <= 4e-10 nats at m = 3000)
+_TRIM_MASS = 1e-11
+
+
+def _trim_band(ab: np.ndarray, mass: float) -> tuple[np.ndarray, float]:
+    """Drop the outer diagonals of ``ab`` while their entries' absolute sum (both triangles) stays ``<= mass``.
+
+    Returns the trimmed storage and the dropped sum, a bound on the trace norm of the
+    dropped part (so, by Lidskii, on ``sum_i |delta lambda_i|``).  ``b`` shrinks by 1-2 at N = 10^6
+    (the factorisations cost ``O(m b^2)``).
+    """
+    tail = 2.0 * np.cumsum(np.abs(ab[:0:-1]).sum(axis=1))  # tail[k]: the k + 1 outermost rows
+    keep = ab.shape[0] - int(np.searchsorted(tail, mass, side="right"))
+    if keep == ab.shape[0]:
+        return ab, 0.0
+    cut = float(tail[ab.shape[0] - keep - 1])
+    b = keep - 1
+    # the power-of-two band-storage slowdown (see _band_storage): one extra zero row
+    rows = b + 2 if (b + 1) >= 8 and (b + 1) & b == 0 and b + 1 < ab.shape[1] else b + 1
+    out = np.zeros((rows, ab.shape[1]))
+    out[:keep] = ab[:keep]
+    return out, cut
+
+
 def _banded_eigs(blk: _Block, b: int) -> np.ndarray:
     return sla.eigvals_banded(_band_storage(blk, b), lower=True, check_finite=False)
 
 
-#: trapezoidal step in ``u = log s`` (measured at N = 10^3, 4 10^3: |error| ~1e-12 at 0.7, ~3e-11 at 0.8)
-_LOGDET_STEP = 0.7
+#: trapezoidal step in ``u = log s`` (measured at N = 10^4, 10^6 against eigvalsh, per block: |error| ~1e-11
+#: and bound ~1e-10 at 0.7; |error| ~3e-11, bound 3e-10 at 0.8; |error| 3e-10, bound 4e-9 at 0.9)
+_LOGDET_STEP = 0.8
+#: below the shift ``_COARSE_BELOW tr A`` the step grows to ``_COARSE * step`` (``_shift_nodes``)
+_COARSE_BELOW, _COARSE = 1e-7, 2.0
 
 
 def _g_integrand(lam: np.ndarray, s: np.ndarray, c: float) -> np.ndarray:
@@ -195,23 +230,44 @@ def _g_integrand(lam: np.ndarray, s: np.ndarray, c: float) -> np.ndarray:
     return np.where(small, ser, big)
 
 
-def _quadrature_error(c: float, lam_max: float, nodes: np.ndarray, step: float, split: float) -> tuple[float, float]:
-    """``(alpha, beta)`` with ``|trapezoid - g_c| <= alpha lambda + beta`` for one eigenvalue in ``[0, lam_max]``.
+def _quadrature_error(c: float, lam_max: float, nodes: np.ndarray, weights: np.ndarray, m: int, tr: float) -> float:
+    """Bound on ``sum_i |quadrature - g_c(lambda_i)|`` over ``m`` eigenvalues in ``[0, lam_max]`` of sum ``tr``.
 
-    ``beta`` is the largest error below ``lambda = split``.
-
-    Evaluated on a log grid of ``lambda`` (8 points per period ``step`` of the aliasing error).
+    With ``E(lambda)`` the error for one eigenvalue, ``sum_i E(lambda_i) <= kappa tr +
+    m max_lambda (E(lambda) - kappa lambda)_+`` for every ``kappa >= 0``; the best ``kappa`` of
+    a grid is taken.  ``E`` is evaluated on a log grid of ``lambda`` (about 10 points per
+    unit of ``log lambda``, the aliasing error's period is the local step, >= 0.5).
     """
-    lam = np.concatenate([[0.0], np.geomspace(1e-20 * lam_max, lam_max, int(8 * math.log(1e20) / step))])
+    lam = np.concatenate([[0.0], np.geomspace(1e-20 * lam_max, lam_max, int(10 * math.log(1e20)))])
     s = np.exp(nodes)[None, :]
-    quad = step * np.sum(s * _g_integrand(lam[:, None], s, c), axis=1)
+    quad = np.sum(weights * _g_integrand(lam[:, None], s, c), axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         eta = np.where(lam > 0, -lam * np.log(np.where(lam > 0, lam, 1.0)), 0.0)
     err = np.abs(quad - (eta + lam * (1 + math.log(c)) - c))
-    low = lam <= split
-    beta = float(np.max(err[low]))
-    alpha = float(np.max(np.clip(err[~low] - beta, 0.0, None) / lam[~low], initial=0.0))
-    return alpha, beta
+    kappa = np.concatenate([[0.0], np.geomspace(1e-16, 1e-4, 49)])
+    excess = np.max(np.clip(err[None, :] - kappa[:, None] * lam[None, :], 0.0, None), axis=1)
+    return float(np.min(kappa * tr + m * excess))
+
+
+def _shift_nodes(s_top: float, s_floor: float, step: float, s_coarse: float) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """Quadrature nodes ``u = log s`` and weights of the trapezoidal rule in a smooth variable ``w``.
+
+    ``u(w) = log s_top - h w - h tau softplus((w - w_t) / tau)``: the step in ``u`` is ``h = step``
+    at the large shifts and ``_COARSE h`` below ``s ~ s_coarse`` (small eigenvalues weigh little, so a
+    coarser step suffices there; the error bound accounts for it).  Returns ``(u, weights,
+    k_top, k_low)``: nodes ``k_top..k_low - 1`` lie in ``[s_floor, s_top]`` and are factorised, the
+    others (``< k_top``: above ``s_top``, moment series; ``>= k_low``: below ``s_floor``) are not.
+    """
+    tau = 2.0
+    w_t = max(0.0, (math.log(s_top) - math.log(s_coarse)) / step)
+    w = np.arange(-int(30 / step), int(w_t + 3 * tau + (math.log(s_top) - math.log(s_floor)) / step) + 30, dtype=float)
+    x = (w - w_t) / tau
+    softplus = np.logaddexp(0.0, x)
+    u = math.log(s_top) - step * w - (_COARSE - 1.0) * step * tau * softplus
+    du = step * (1.0 + (_COARSE - 1.0) / (1.0 + np.exp(-x)))
+    k_top = int(np.argmax(w >= 0))  # w = 0: s = s_top
+    k_low = int(np.argmax(u < math.log(s_floor)))  # u decreases with w
+    return u, np.exp(u) * du, k_top, k_low
 
 
 def _logdet_entropy(ab: np.ndarray, *, step: float = _LOGDET_STEP) -> tuple[float, float] | None:
@@ -231,62 +287,64 @@ def _logdet_entropy(ab: np.ndarray, *, step: float = _LOGDET_STEP) -> tuple[floa
     lam_max = float(rowsum.max())
     spread = max(lam_max - c, c)  # >= max |lambda_i - c|
     s_top = 300.0 * lam_max  # above: moment series, |x| <= 1/300
-    for s_min in (1e-13 * tr, 1e-12 * tr, 1e-10 * tr):
-        u = math.log(s_min) + step * np.arange(math.ceil((math.log(s_top) - math.log(s_min)) / step))
-        vals = np.empty(u.size)
-        ok = True
-        for k, uk in enumerate(u):
-            sk = math.exp(uk)
-            a = ab.copy()
-            a[0] += sk
-            chol, info = _pbtrf(a)
-            if info != 0:
-                ok = False
-                break
-            vals[k] = 2.0 * np.sum(np.log(chol[0] / math.sqrt(c + sk))) - (tr - m * c) / (c + sk)
-        if ok:
+    u, wts, k_top, k_low = _shift_nodes(s_top, 1e-13 * tr, step, _COARSE_BELOW * tr)
+    vals = np.full(u.size, np.nan)
+    for k in range(k_top, k_low):  # from the top down: a failure can only come at the smallest shifts
+        sk = math.exp(u[k])
+        a = ab.copy()
+        a[0] += sk
+        chol, info = _pbtrf(a)
+        if info != 0:
+            if sk > 1e-10 * tr:
+                return None
+            k_low = k  # a larger s_min: the bound below grows with it
             break
-    else:
-        return None
+        vals[k] = 2.0 * np.sum(np.log(chol[0] / math.sqrt(c + sk))) - (tr - m * c) / (c + sk)
+    s_min = math.exp(u[k_low - 1])
     mu2, mu3, mu4 = _band_moments(ab, c)
-    tail_u = u[-1] + step * np.arange(1, int(40 / step))  # the tail terms fall as exp(-u)
-    wt = c + np.exp(tail_u)
+    wt = c + np.exp(u[:k_top])
     tail = -mu2 / (2 * wt**2) + mu3 / (3 * wt**3) - mu4 / (4 * wt**4)
     rho = spread / wt
-    tail_rem = float(step * np.sum(np.exp(tail_u) * (mu2 / wt**2) * rho**3 / (5 * (1 - rho))))
-    s_nodes = np.exp(u)
-    total = step * (np.sum(s_nodes * vals) + np.sum(np.exp(tail_u) * tail))
+    tail_rem = float(np.sum(wts[:k_top] * (mu2 / wt**2) * rho**3 / (5 * (1 - rho))))
+    total = float(np.sum(wts[k_top:k_low] * vals[k_top:k_low]) + np.sum(wts[:k_top] * tail))
     # shifts below s_min: I(s) in [I(s_min) - m log(s_min / s), I(s_min)] (+ O(m s_min / c))
-    q = math.exp(-step)
-    g0 = step * s_min * q / (1 - q)
-    g1 = step * step * s_min * q / (1 - q) ** 2
-    total += g0 * vals[0] - m * g1 / 2
+    g0 = float(np.sum(wts[k_low:]))
+    g1 = float(np.sum(wts[k_low:] * (u[k_low - 1] - u[k_low:])))
+    total += g0 * vals[k_low - 1] - m * g1 / 2
     low_err = m * g1 / 2 + g0 * m * s_min / c
-    nodes = np.concatenate([math.log(s_min) - step * np.arange(50, 0, -1), u, tail_u])
-    alpha, beta = _quadrature_error(c, lam_max, nodes, step, 1e-6 * lam_max)
-    quad_err = alpha * tr + beta * m
+    quad_err = _quadrature_error(c, lam_max, u, wts, m, tr)
     round_err = m * (kd + 1) * 2.3e-16 * (s_top + lam_max) * 2  # Cholesky backward error, summed over shifts
     h = total - tr * (1.0 + math.log(c)) + m * c
     return h, tail_rem + low_err + quad_err + round_err
 
 
 def _band_moments(ab: np.ndarray, c: float) -> tuple[float, float, float]:
-    """``tr B^2, tr B^3, tr B^4`` of ``B = A - c`` from the lower band storage of ``A`` (``O(m b^2)``)."""
+    """``tr B^2, tr B^3, tr B^4`` of ``B = A - c`` from the lower band storage of ``A`` (``O(m b^2)``).
+
+    ``B`` is block tridiagonal in blocks of ``p = b + 1``: diagonal blocks ``D_I``, couplings
+    ``E_I = B[I+1, I]``.  Then ``(B^2)_{II} = E_{I-1} E_{I-1}^T + D_I^2 + E_I^T E_I``,
+    ``(B^2)_{I+1,I} = E_I D_I + D_{I+1} E_I``, ``(B^2)_{I+2,I} = E_{I+1} E_I``, and
+    ``tr B^3 = <B, B^2>``, ``tr B^4 = ||B^2||_F^2`` (batched dense products).
+    """
     kd, m = ab.shape[0] - 1, ab.shape[1]
-    # full diagonals: dg[kd + e, i] = B[i, i + e] for e = -kd..kd, zero-padded by kd on the right
-    dg = np.zeros((2 * kd + 1, m + 2 * kd))
-    for d in range(kd + 1):
-        dg[kd + d, : m - d] = ab[d, : m - d]  # B[i, i + d] = A[i + d, i]
-        dg[kd - d, d:m] = ab[d, : m - d]  # B[i, i - d]
-    dg[kd, :m] -= c
-    # (B^2)[i, i + e] = sum_d B[i, i + d] B[i + d, i + e], stored at b2[2 kd + e, i]
-    b2 = np.zeros((4 * kd + 1, m))
-    for d in range(-kd, kd + 1):
-        lo = max(0, -d)
-        b2[kd + d : 3 * kd + d + 1, lo:] += dg[kd + d, lo:m] * dg[:, lo + d : m + d]
-    mu2 = float(np.sum(dg[:, :m] ** 2))
-    mu3 = float(np.sum(dg[:, :m] * b2[kd : 3 * kd + 1]))
-    return mu2, mu3, float(np.sum(b2**2))
+    p = kd + 1
+    nb = -(-m // p)
+    band = np.zeros((p, nb * p))
+    band[:, :m] = ab[:p]
+    band[0, :m] -= c
+    r = np.arange(p)
+    rr, ss = r[:, None], r[None, :]
+    start = (p * np.arange(nb))[:, None, None]
+    dg = band[np.abs(rr - ss), start + np.minimum(rr, ss)]  # D_I, (nb, p, p)
+    cp = band[np.clip(p + rr - ss, 0, kd), start[:-1] + ss] * (rr < ss)  # E_I, (nb - 1, p, p)
+    s0 = dg @ dg
+    s0[1:] += cp @ cp.transpose(0, 2, 1)
+    s0[:-1] += cp.transpose(0, 2, 1) @ cp
+    s1 = cp @ dg[:-1] + dg[1:] @ cp
+    s2 = cp[1:] @ cp[:-1]
+    mu2 = float(np.sum(dg * dg) + 2 * np.sum(cp * cp))
+    mu3 = float(np.sum(dg * s0) + 2 * np.sum(cp * s1))
+    return mu2, mu3, float(np.sum(s0 * s0) + 2 * np.sum(s1 * s1) + 2 * np.sum(s2 * s2))
 
 
 def _pbtrf(a: np.ndarray) -> tuple[np.ndarray, int]:
@@ -389,34 +447,38 @@ def _solve_block(blk: _Block, n: int, delta: float, method: str, *, logdet: bool
     distinct = 1 + int(np.sum(np.diff(blk.psi) > 0.5 / math.sqrt(n)))
     how = method
     budget = 2.0 * math.sqrt(m * max(b, 1))
+    cap_logdet = m
     if how == "auto":
         how = "dense" if (m <= 300 or b > m // 3) else "banded"
         # low rank pays when its O(m r^2) beats the banded O(m^2 b): few distinct azimuths or a wide band
-        if how == "dense" or b > 48 or 3 * distinct + 64 <= budget:
+        if logdet and how == "banded":
+            # log det costs ~ 40 factorisations O(m b^2): low rank pays only for a very wide band
+            # (a low-rank attempt stopped at rank 4 b costs about as much as the log det)
+            how, cap_logdet = ("lowrank" if b > 96 else "logdet"), max(64, 4 * b)
+        elif how == "dense" or b > 48 or 3 * distinct + 64 <= budget:
             how = "lowrank"
-        elif logdet:
-            how = "logdet"
-    if how == "logdet":
-        ab = _band_storage(blk, b)
-        res = _logdet_entropy(ab)
-        if res is not None:
-            extra["entropy_nats"], err = res
-            # entries beyond the band: |A_ij| <= 2 eps c_i c_j (Lidskii + Fannes lemma)
-            dropped = 0.0 if b >= m - 1 else 2.0 * _eps_of(delta, n) * float(np.sum(blk.c)) ** 2
-            extra["error_nats"] = err + _fannes(dropped, m)
-            return how, b, None, extra
-        how = "banded"
     ev: np.ndarray | None = None
     if how == "lowrank":
         cap = m if method == "lowrank" else int(min(m, max(64, 3 * distinct + 64, 1.1 * budget)))
+        cap = min(cap, cap_logdet)
         got = _lowrank_eigs(blk, 1e-13, cap)
         if got is not None:
             ev, rest = got
             extra["truncated_trace"] = rest
             extra["error_nats"] = _fannes(rest, m)  # the residual is PSD: its trace is its trace norm
-        else:
-            how = "dense" if (b > m // 3 or m <= 300) else "banded"
-    if ev is None and how == "banded":
+            return how, b, ev, extra
+        how = "logdet" if (logdet and m > 300 and b <= m // 3) else ("dense" if (b > m // 3 or m <= 300) else "banded")
+    if how == "logdet":
+        # entries beyond the band: |A_ij| <= 2 eps c_i c_j (Lidskii + Fannes lemma)
+        dropped = 0.0 if b >= m - 1 else 2.0 * _eps_of(delta, n) * float(np.sum(blk.c)) ** 2
+        ab, cut = _trim_band(_band_storage(blk, b), _TRIM_MASS)
+        res = _logdet_entropy(ab)
+        if res is not None:
+            extra["entropy_nats"], err = res
+            extra["error_nats"] = err + _fannes(dropped + cut, m)
+            return how, ab.shape[0] - 1, None, extra
+        how = "banded"
+    if how == "banded":
         ev = _banded_eigs(blk, b)
         extra["error_nats"] = 0.0 if b >= m - 1 else _fannes(2.0 * _eps_of(delta, n) * float(np.sum(blk.c)) ** 2, m)
     if ev is None:

@@ -649,28 +649,157 @@ def _gap_blocks(L: sp.csr_matrix) -> tuple[complex, float, int] | None:
     """
     labels, order, starts = _scc_blocks(L)
     sizes = np.diff(starts)
-    bounds = _block_bounds(L, labels, order, starts)
+
+    def block(b: int) -> np.ndarray:
+        idx = order[starts[b] : starts[b + 1]]
+        return L[idx][:, idx].toarray()
+
+    return _visit_blocks(_block_bounds(L, labels, order, starts), lambda b: int(sizes[b]), block)
+
+
+def _visit_blocks(bounds: np.ndarray, size: Any, block: Any) -> tuple[complex, float, int] | None:
+    """Diagonalise blocks by decreasing Gershgorin bound until none can beat the best nonzero eigenvalue.
+
+    ``size(b)`` and ``block(b)`` give block ``b``'s dimension and dense matrix.  Returns the eigenvalue, its
+    residual in its block and the number of blocks diagonalised, or ``None`` when a block that cannot be
+    excluded exceeds ``_BLOCK_DENSE_MAX``.
+    """
     evs: list[np.ndarray] = []
-    ress: list[np.ndarray] = []
-    best, lam, res = -np.inf, 0j, 0.0  # the best nonzero eigenvalue so far, its real part and residual
+    visited: list[int] = []
+    best, lam, where = -np.inf, 0j, -1  # the best nonzero eigenvalue so far, and its block
     for b in np.argsort(-bounds, kind="stable"):
         if bounds[b] < best:
             break  # every remaining eigenvalue lies left of the best one
-        if sizes[b] > _BLOCK_DENSE_MAX:
+        if size(int(b)) > _BLOCK_DENSE_MAX:
             return None
-        idx = order[starts[b] : starts[b + 1]]
-        B = L[idx][:, idx].toarray()
+        B = block(int(b))
         if not np.any(B.imag):
             B = B.real
-        ev, V = np.linalg.eig(B)
-        evs.append(ev)
-        ress.append(np.linalg.norm(B @ V - V * ev, axis=0) / np.linalg.norm(V, axis=0))
-        allev, allres = np.concatenate(evs), np.concatenate(ress)
+        evs.append(np.linalg.eigvals(B))  # eigenvalues only: the one eigenvector needed comes below
+        visited.append(int(b))
+        allev = np.concatenate(evs)
         keep = np.delete(np.arange(allev.size), int(np.argmin(np.abs(allev))))  # drop the stationary one
         if keep.size:
             i = int(keep[np.argmax(allev[keep].real)])
-            best, lam, res = float(allev[i].real), complex(allev[i]), float(allres[i])
-    return lam, res, len(evs)
+            best, lam = float(allev[i].real), complex(allev[i])
+            where = int(np.searchsorted(np.cumsum([e.size for e in evs]), i, side="right"))
+    return lam, (_eigen_residual(block(visited[where]), lam) if where >= 0 else 0.0), len(evs)
+
+
+def _eigen_residual(B: np.ndarray, lam: complex) -> float:
+    r"""Residual :math:`\|Bx - \lambda x\|/\|x\|` of an eigenvector of ``B`` for the computed eigenvalue ``lam``.
+
+    Two steps of inverse iteration with the shift nudged by ``1e-10`` of the block's scale (an exactly
+    singular ``B - lam`` would give no vector); the smallest right singular vector if that still fails.
+    """
+    m = B.shape[0]
+    scale = max(1.0, abs(lam), float(np.abs(B).max()))
+    x = np.random.default_rng(0).standard_normal(m) + 0j
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lu = sla.lu_factor(B - (lam + 1e-10 * scale) * np.eye(m), check_finite=False)
+        for _ in range(2):
+            x = sla.lu_solve(lu, x, check_finite=False)
+            x /= np.linalg.norm(x)
+    if not np.all(np.isfinite(x)):
+        x = np.linalg.svd(B - lam * np.eye(m))[2][-1].conj()
+    return float(np.linalg.norm(B @ x - lam * x) / np.linalg.norm(x))
+
+
+class _SiteGraph:
+    r"""The block-triangular form of a Liouvillian with local jumps and a diagonal :math:`H_\mathrm{eff}`, unassembled.
+
+    Then :math:`\mathcal L = \Lambda + \sum_i T_i^\mathrm{off}` (:math:`\Lambda` diagonal, :math:`T_i^\mathrm{off}`
+    the off-diagonal part of site ``i``'s superoperator on the digits :math:`(b_i, a_i)` of
+    :math:`|a\rangle\langle b|`), so its graph is the Cartesian product of the ``N`` local graphs on
+    :math:`d^2` vertices.  A path in a Cartesian product exists iff one exists in every factor, so the
+    strongly connected components are the products :math:`S_0\times\dots\times S_{N-1}` of local
+    components, and each diagonal block is the Kronecker sum
+    :math:`\Lambda|_S + \sum_i 1\otimes T_i^\mathrm{off}|_{S_i}\otimes 1`.  Labels, Gershgorin bounds and
+    blocks come from ``O(N)`` passes over ``D^2``-vectors: no ``D^2 x D^2`` matrix is formed.
+    """
+
+    def __init__(self, model: Model, per_site: dict[int, np.ndarray], hd: np.ndarray):
+        from scipy.sparse.csgraph import connected_components
+
+        dims = list(model.dims)
+        D = self.D = model.dim
+        n = D * D
+        self.diag = (-1j * (hd[None, :] - hd.conj()[:, None])).reshape(-1)  # index b D + a
+        labels = np.zeros(n, np.int64)
+        rsum, csum = np.zeros(n), np.zeros(n)
+        self.sites: list[tuple[np.ndarray, np.ndarray, int, np.ndarray]] = []  # (T_off, labels, count, offsets)
+        self.mult: list[int] = []
+        m = 1
+        for i, d in enumerate(dims):
+            T = np.asarray(per_site.get(i, np.zeros((d * d, d * d), complex)))
+            off = T.copy()
+            np.fill_diagonal(off, 0)
+            k, lab = connected_components(sp.csr_matrix(off != 0), directed=True, connection="strong")
+            inblock = np.where(lab[:, None] == lab[None, :], np.abs(off), 0.0)
+            post = math.prod(dims[i + 1 :])
+            shape = (math.prod(dims[:i]), d, post * math.prod(dims[:i]), d, post)
+            offsets = np.array([(p // d) * D * post + (p % d) * post for p in range(d * d)], np.int64)
+            for p in range(d * d):
+                sl = (slice(None), p // d, slice(None), p % d, slice(None))
+                self.diag.reshape(shape)[sl] += T[p, p]
+                labels.reshape(shape)[sl] += lab[p] * m
+                rsum.reshape(shape)[sl] += inblock[p].sum()
+                csum.reshape(shape)[sl] += inblock[:, p].sum()
+            self.sites.append((off, lab, int(k), offsets))
+            self.mult.append(m)
+            m *= int(k)
+        self.count = m
+        re = self.diag.real
+        bounds = []
+        for extra in (rsum, csum):  # row discs and column discs, maximised over each block
+            b = np.full(m, -np.inf)
+            np.maximum.at(b, labels, re + extra)
+            bounds.append(b)
+        self.bounds = np.minimum(*bounds)
+
+    @classmethod
+    def build(cls, model: Model) -> _SiteGraph | None:
+        r"""The structure, or ``None`` unless every jump is local and :math:`H_\mathrm{eff}` exactly diagonal."""
+        from opentangle.lindblad.model import _site_superoperators
+
+        per_site = _site_superoperators(model)
+        if per_site is None:
+            return None
+        heff = model.effective_hamiltonian()
+        hd = heff.diagonal()
+        off = (heff - sp.diags(hd)).tocsr()
+        off.eliminate_zeros()
+        return None if off.nnz else cls(model, per_site, hd)
+
+    def _members(self, b: int) -> list[np.ndarray]:
+        """The local components ``S_i`` (local indices ``p``) of block ``b``."""
+        return [np.flatnonzero(lab == (b // m) % k) for (_, lab, k, _), m in zip(self.sites, self.mult)]
+
+    def size(self, b: int) -> int:
+        return math.prod(len(S) for S in self._members(b))
+
+    def block(self, b: int) -> np.ndarray:
+        """The dense diagonal block ``b`` (rows in the product order of its local components)."""
+        members = self._members(b)
+        rows = np.zeros(1, np.int64)
+        for (_, _, _, offsets), S in zip(self.sites, members):
+            rows = np.add.outer(rows, offsets[S]).ravel()
+        msz = rows.size
+        B = np.zeros((msz, msz), complex)
+        B[np.arange(msz), np.arange(msz)] = self.diag[rows]
+        pre = 1
+        for (off, _, _, _), S in zip(self.sites, members):
+            mi = len(S)
+            post = msz // (pre * mi)
+            X = off[np.ix_(S, S)]
+            if mi > 1 and np.any(X):
+                a = np.arange(pre)[:, None] * mi * post
+                c = np.arange(post)[None, :]
+                for x, y in zip(*np.nonzero(X)):
+                    B[(a + x * post + c).ravel(), (a + y * post + c).ravel()] += X[x, y]
+            pre *= mi
+        return B
 
 
 def spectral_gap(
@@ -689,7 +818,10 @@ def spectral_gap(
     discs), stopping when the next bound lies left of the best nonzero eigenvalue found: no eigenvalue
     can be missed (exhaustive, like ``"dense"``).  Local reset, decay and dephasing with a diagonal
     Hamiltonian split into :math:`3^N` blocks of at most :math:`2^N` (the Ising reset model at
-    :math:`N = 10`: one :math:`1024 \times 1024` block is diagonalised).  When a block that cannot be
+    :math:`N = 10`: one :math:`1024 \times 1024` block is diagonalised).  When every jump is local and
+    :math:`H_\mathrm{eff}` is diagonal, the components are products of per-site components and each block a
+    Kronecker sum (:class:`_SiteGraph`), so :math:`\mathcal L` is never assembled; only the eigenvalues
+    of a block are computed, and the eigenvector of the answer by inverse iteration.  When a block that cannot be
     excluded is larger than ``_BLOCK_DENSE_MAX`` (2048), ``"auto"`` continues with ``"arnoldi"`` and an
     explicit ``"blocks"`` raises :class:`~opentangle.errors.ResourceLimitError`.
 
@@ -735,16 +867,21 @@ def spectral_gap(
     from opentangle._limits import Estimate, check_resources
 
     t0 = time.perf_counter()
-    L = liouvillian(model)
     if method == "dense":
         check_resources(Estimate(f"dense eigenvectors of the {n}x{n} Liouvillian", nbytes=16.0 * 3 * n * n))
-        lam, res, count = _gap_dense(L)
+        lam, res, count = _gap_dense(liouvillian(model))
     elif method == "blocks":
         m = min(n, _BLOCK_DENSE_MAX)
-        check_resources(
-            Estimate(f"block eigenvalues of the {n}x{n} Liouvillian", nbytes=40.0 * L.nnz + 16.0 * 4 * m * m)
-        )
-        found = _gap_blocks(L)
+        sites = _SiteGraph.build(model)
+        if sites is not None:  # local jumps, diagonal H_eff: the blocks without the D^2 x D^2 matrix
+            check_resources(Estimate(f"block eigenvalues of the {n}x{n} Liouvillian", nbytes=64.0 * n + 64.0 * m * m))
+            found = _visit_blocks(sites.bounds, sites.size, sites.block)
+        else:
+            L = liouvillian(model)
+            check_resources(
+                Estimate(f"block eigenvalues of the {n}x{n} Liouvillian", nbytes=40.0 * L.nnz + 16.0 * 4 * m * m)
+            )
+            found = _gap_blocks(L)
         if found is None:
             if explicit:
                 raise ResourceLimitError(
@@ -757,10 +894,11 @@ def spectral_gap(
     if method == "arnoldi":
         check_resources(
             Estimate(
-                f"Arnoldi on the {n}x{n} Liouvillian", nbytes=_GAP_BYTES_PER_NNZ * L.nnz + 8.0 * (int(ncv) + 8) * n
+                f"Arnoldi on the {n}x{n} Liouvillian",
+                nbytes=_GAP_BYTES_PER_NNZ * liouvillian(model).nnz + 8.0 * (int(ncv) + 8) * n,
             )
         )
-        lam, res, count = _gap_arnoldi(L, model.dim, tol=tol, seed=int(seed), ncv=int(ncv), nev=int(nev))
+        lam, res, count = _gap_arnoldi(liouvillian(model), model.dim, tol=tol, seed=int(seed), ncv=int(ncv), nev=int(nev))
     scale = model.rate_scale()
     bound = 100.0 * tol * max(abs(lam), scale)
     if not res <= bound:

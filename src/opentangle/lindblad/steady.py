@@ -828,13 +828,15 @@ def steady_state(
 
 #: iterative path, peak bytes per Liouville entry besides the Krylov basis (8 (restart + 1) bytes):
 #: complex path (about ten D x D complex work arrays; 5.1 GB at N = 12 before issue 19) and folded path
-#: (preconditioner 2, operator buffers 3, GMRES vectors 2 real arrays; the complex result at the end)
-_ITERATIVE_BYTES_PER_ENTRY = {False: 160.0, True: 72.0}
+#: (preconditioner 2, operator buffers 3, GMRES vectors 2 real arrays; the complex result at the end;
+#: measured peak RSS with one shared work buffer per name: 1.39 GB at N = 11, restart 30, i.e. 84 B/entry
+#: besides the basis; 3.94 GB at N = 12 before that fix, minus its 0.84 GB of per-site buffers: 97 B/entry)
+_ITERATIVE_BYTES_PER_ENTRY = {False: 160.0, True: 96.0}
 #: seconds per Liouville entry and preconditioned product, GMRES orthogonalisation included (one core;
 #: complex path: 108 ms at N = 10; folded path: the product alone measured 1.3e-7 at N = 11 and 2.0e-7
-#: at N = 12, where it is memory bound, load 2: the larger value with the orthogonalisation, so that the
-#: estimate errs on the slow side)
-_ITERATIVE_SECONDS_PER_ENTRY = {False: 1.0e-7, True: 2.5e-7}
+#: at N = 12, where it is memory bound, load 2; the whole N = 12 solve: 66 products, 275.5 s user + 110.4 s
+#: system at load 5-6, i.e. 3.5e-7 per entry and product, orthogonalisation included)
+_ITERATIVE_SECONDS_PER_ENTRY = {False: 1.0e-7, True: 3.5e-7}
 #: preconditioned products of one reset-model solve against the GMRES restart length (measured: 25-29 at
 #: N = 9-11 with restart 30; 40 at N = 9 and 66 at N = 12 with restart 10; 68-72 at N = 9 with 5-7)
 _ITERATIVE_PRODUCTS = ((25, 30), (10, 66), (1, 110))
@@ -852,9 +854,9 @@ def _products(restart: int) -> int:
 def iterative_cost(D: int, *, restart: int | None = None, check_unique: bool = True, folded: bool = False) -> Any:
     """The :class:`opentangle._limits.Estimate` (memory, rough time) of an iterative solve of dimension ``D``.
 
-    Memory: ``(8 (restart + 1) + c) D^2`` bytes with ``c = 72`` on the folded real path
+    Memory: ``(8 (restart + 1) + c) D^2`` bytes with ``c = 96`` on the folded real path
     (``folded=True``: diagonal ``H_eff``, real local jumps) and ``c = 160`` on the complex path.
-    Time: 30-110 preconditioned products (more for short restarts) of ``2.5e-7 D^2`` s (folded) or
+    Time: 30-110 preconditioned products (more for short restarts) of ``3.5e-7 D^2`` s (folded) or
     ``1e-7 D^2`` s (complex) each, doubled by ``check_unique`` (the second solve, which runs only when the
     structural test cannot prove uniqueness).
 
@@ -863,7 +865,7 @@ def iterative_cost(D: int, *, restart: int | None = None, check_unique: bool = T
     (14, True)
     >>> fast = iterative_cost(2**13, folded=True, check_unique=False)
     >>> round(fast.nbytes / 1e9, 1), round(fast.seconds / 60)
-    (8.1, 31)
+    (9.7, 43)
     """
     from opentangle._limits import Estimate
 

@@ -55,8 +55,10 @@ def main() -> None:
     ap.add_argument("--every", type=int, default=40, help="(--target) time the old path on every k-th time")
     ap.add_argument("--times", type=int, default=400, help="(--target) generic times of the curve")
     ap.add_argument(
-        "--compare", metavar="SRC", help="(--target) also run entropy_curve of another source tree (e.g. main's src) "
-        "on every --every-th time, in a subprocess of this run (wall and CPU seconds, |dE|)"
+        "--compare",
+        metavar="SRC",
+        help="(--target) also run entropy_curve of another source tree (e.g. main's src) "
+        "on every --every-th time, in a subprocess of this run (wall and CPU seconds, |dE|)",
     )
     ap.add_argument("--no-banded", action="store_true", help="(--target) skip the method='banded' reference")
     args = ap.parse_args()
@@ -179,7 +181,9 @@ def _other_tree(src: str, n: int, ts: np.ndarray, workers: int) -> tuple[np.ndar
     env = dict(os.environ, PYTHONPATH=src, OMP_NUM_THREADS="1")
     r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", code, json.dumps(ts.tolist())], env=env, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(ts.tolist())], env=env, capture_output=True, text=True, check=True
+    )
     wall = time.perf_counter() - t0
     r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime

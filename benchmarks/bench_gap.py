@@ -92,7 +92,9 @@ def main() -> None:
         )
     if a.old:
         new, old = rows["this tree"], rows["old tree"]
-        print(f"  ratio old/new: wall {old[0] / new[0]:.1f}x, CPU {old[1] / new[1]:.1f}x; |gap diff| {abs(old[3] - new[3]):.1e}")
+        print(
+            f"  ratio old/new: wall {old[0] / new[0]:.1f}x, CPU {old[1] / new[1]:.1f}x; |gap diff| {abs(old[3] - new[3]):.1e}"
+        )
     model = build_model(ResetParams(n=a.n, g=a.g, gamma=a.gamma, r=a.r, hamiltonian=a.hamiltonian))
     if a.assembly:
         for name, fn in (("per-site (liouvillian)", liouvillian), ("Kronecker + COO sum", kron_assembly)):

@@ -211,7 +211,9 @@ def bench_schur_compare(ns, old_src):
 
     here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src")
     print(f"\n[6] reset model, schur_steady_state(method='auto'): this tree vs {old_src}, fresh processes")
-    print(f"{'N':>3} {'tree':>5} {'wall s':>8} {'cpu s':>8} {'error':>8} {'solver':>10} {'rho2[0,3]':>14} {'GB':>5}  load")
+    print(
+        f"{'N':>3} {'tree':>5} {'wall s':>8} {'cpu s':>8} {'error':>8} {'solver':>10} {'rho2[0,3]':>14} {'GB':>5}  load"
+    )
     for n in ns:
         for name, src in (("new", here), ("old", old_src)):
             env = dict(os.environ, PYTHONPATH=os.path.abspath(src), OMP_NUM_THREADS="1")

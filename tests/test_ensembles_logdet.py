@@ -129,7 +129,7 @@ def test_logdet_result_object():
 def test_trimmed_band_moves_the_spectrum_by_at_most_the_dropped_mass(mass):
     """Lidskii: sum_i |lambda_i(A) - lambda_i(A')| <= ||A - A'||_1 <= the dropped absolute sum."""
     _a, ab = _random_band_psd(120, 9, 5)
-    ab = ab * np.exp(-np.arange(10) ** 2 / 3.0)[:, None]  # decaying outer diagonals (still symmetric)
+    ab = ab * np.exp(-(np.arange(10) ** 2) / 3.0)[:, None]  # decaying outer diagonals (still symmetric)
     full = np.zeros((120, 120))
     for d in range(10):
         full += np.diag(ab[d, : 120 - d], -d) + (np.diag(ab[d, : 120 - d], d) if d else 0)

@@ -898,7 +898,9 @@ def spectral_gap(
                 nbytes=_GAP_BYTES_PER_NNZ * liouvillian(model).nnz + 8.0 * (int(ncv) + 8) * n,
             )
         )
-        lam, res, count = _gap_arnoldi(liouvillian(model), model.dim, tol=tol, seed=int(seed), ncv=int(ncv), nev=int(nev))
+        lam, res, count = _gap_arnoldi(
+            liouvillian(model), model.dim, tol=tol, seed=int(seed), ncv=int(ncv), nev=int(nev)
+        )
     scale = model.rate_scale()
     bound = 100.0 * tol * max(abs(lam), scale)
     if not res <= bound:

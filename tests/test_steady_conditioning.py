@@ -172,3 +172,21 @@ def test_iterative_cost_refuses_13_qubits_early(monkeypatch):
     monkeypatch.setenv("OPENTANGLE_MAX_MEMORY", str(iterative_cost(D).nbytes / 2))
     with pytest.raises(ResourceLimitError, match="OPENTANGLE_MAX_MEMORY"):
         steady_state(model, method="iterative")
+
+
+@pytest.mark.parametrize("complex_factor", [False, True])
+def test_lu_certificate_estimates_the_norm_not_the_spectral_radius(complex_factor):
+    """A non-normal matrix with unit eigenvalues and ||A^-1|| ~ 1.5^40: inverse iteration with A alone
+    (the earlier estimate) stayed near 50, so a nearly singular factor passed as well-conditioned."""
+    import scipy.sparse as sp
+    import scipy.sparse.linalg as spla
+
+    from opentangle.lindblad.steady import LU_NORM_SAFETY, _lu_certificate
+
+    n = 40
+    a = sp.diags([np.ones(n), 1.5 * np.ones(n - 1)], [0, 1]).tocsc()
+    if complex_factor:
+        a = a.astype(complex)
+    true = 1.0 / np.linalg.svd(a.toarray(), compute_uv=False).min()
+    _, inv = _lu_certificate(spla.splu(a), a, 0, complex_rhs=complex_factor)
+    assert true <= inv <= 1.01 * LU_NORM_SAFETY * true

@@ -1043,8 +1043,8 @@ def _factor_certified(
     r"""Sparse LU of ``a`` and a scale-free certificate that it is far from singular.
 
     The certificate is the forward-error estimate :math:`\|A^{-1}\|\,\|b - A\hat x\|/\|\hat x\|`
-    of a solve with a random right-hand side (``||A^-1||`` by three steps of inverse
-    iteration with the factor).  It is ~1e-16 for a well-conditioned block and O(1) for a
+    of a solve with a random right-hand side (``||A^-1||`` by the power method on
+    :math:`A^{-T}A^{-1}` with the factor, see ``steady._lu_certificate``).  It is ~1e-16 for a well-conditioned block and O(1) for a
     singular one at any size (for a singular A the factor is exact for some A + E and both
     factors of the estimate are set by the same E), unlike a pivot ratio, whose rounding
     floor grows with the fill-in.

@@ -23,7 +23,7 @@ quick: venv
 
 test: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
-	SLOW=$(SLOW) $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --maxprocesses 4 $(PYTEST_ARGS)
+	SLOW=$(SLOW) $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --maxprocesses 4 --durations=25 $(PYTEST_ARGS)
 
 bench: venv
 	$(BIN)/python -m pip install --quiet -e ".[test]"

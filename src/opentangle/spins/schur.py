@@ -629,14 +629,12 @@ class PIState:
         table, twoj = _cg_table(ja2, jb2)
         da, db = ja2 + 1, jb2 + 1
         tmax = ja2 + jb2
-        pad = self._padded_blocks(tmax)
-        sel = [self.twojs.index(int(t)) for t in twoj]
         a = table.reshape(da * db, twoj.size)  # rows (iA, iB)
         ma = ja2 / 2 - np.arange(da)
         mb = jb2 / 2 - np.arange(db)
         m_row = (ma[:, None] + mb[None, :]).ravel()
         im = np.rint(tmax / 2 - m_row).astype(int)  # index of M in the padded blocks
-        g = pad[sel]  # (nJ, T, T)
+        g = self._padded(twoj, tmax, real=False)  # (nJ, T, T)
         x = np.zeros((da * db, da * db), complex)
         for layer in np.unique(im):
             rows = np.flatnonzero(im == layer)
@@ -654,18 +652,6 @@ class PIState:
             o = (tmax - t) // 2
             pad[i, o : o + t + 1, o : o + t + 1] = b.real if real else b
         return pad
-
-    def _padded_blocks(self, tmax: int) -> np.ndarray:
-        key = ("pad", tmax)
-        if key not in self._cache:
-            size = tmax + 1
-            pad = np.zeros((len(self.blocks), size, size), complex)
-            for i, (t, b) in enumerate(zip(self.twojs, self.blocks)):
-                if t <= tmax:
-                    o = (tmax - t) // 2
-                    pad[i, o : o + t + 1, o : o + t + 1] = b
-            self._cache[key] = pad
-        return self._cache[key]
 
     def _symmetry(self) -> tuple[PIState, int]:
         """A rotated, symmetry-projected copy and ``g``: it commutes with rotations by 2 pi / g about z (0: all)."""

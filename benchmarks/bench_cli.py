@@ -1,6 +1,6 @@
 """Start-up time of the command line: ``import opentangle``, each subcommand's import, and whole calls.
 
-Usage: ``PYTHONPATH=src python benchmarks/bench_cli.py [--repeat 3] [--compare OTHER/src] [--quick]``
+Usage: ``PYTHONPATH=src python benchmarks/bench_cli.py [--repeat 3] [--compare OTHER/src] [--quick] [--qutip 8]``
 
 Every number comes from fresh interpreters (``OMP_NUM_THREADS=1``), the median of ``--repeat``:
 
@@ -19,6 +19,10 @@ run with ``PYTHONDONTWRITEBYTECODE=1``).
 ``--compare OTHER/src`` times a second source tree (e.g. the main checkout) in the same run,
 interleaved with this one, and prints the ratio.  The machine is shared: ratios measured in
 one run are meaningful, absolute times only with the load average printed next to them.
+``--qutip N`` (issue 19, target 3) adds the whole ``reset --n N --g 5 --gamma 1 --r 8 --json`` call
+(best of ``--repeat``) against QuTiP ``steadystate(method="direct", solver="lgmres")`` in this
+process at matched residual (``bench_reset.qutip_lgmres_matched``: tolerances tightened until
+QuTiP's ``||L vec(rho)||`` is at most the CLI's residual or 1e-14), with the CPU time of both.
 It also lists the heavy modules (studies, xarray, matplotlib, dask, scipy, typer, pydantic) that
 ``opentangle --help`` and ``opentangle reset --n 2 --json`` import.
 """
@@ -89,6 +93,54 @@ def heavy_imports(args: list[str], src: str) -> list[str]:
     return sorted({n.split(".")[0] if not n.startswith("opentangle") else n for n in names if n.startswith(HEAVY)})
 
 
+def cpu_wall(args: list[str], src: str) -> tuple[float, float, str]:
+    """Wall and CPU (user + sys of the child) seconds and stdout of one fresh process."""
+    before = os.times()
+    t0 = time.perf_counter()
+    out = subprocess.run(args, env=env(src), capture_output=True, text=True, check=False)
+    t = time.perf_counter() - t0
+    after = os.times()
+    if out.returncode:
+        raise SystemExit(f"{' '.join(args)} failed: {out.stderr[-500:]}")
+    return t, (after.children_user - before.children_user) + (after.children_system - before.children_system), out.stdout
+
+
+def against_qutip(n: int, srcs: list[str], repeat: int) -> None:
+    """The whole reset call of each tree against QuTiP lgmres in this process at matched residual (target 3)."""
+    import json
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from bench_reset import qutip_lgmres_matched
+
+    g, gamma, r = 5.0, 1.0, 8.0
+    args = [PY, "-m", "opentangle.cli", "reset", "--n", str(n), "--g", "5", "--gamma", "1", "--r", "8", "--json"]
+    print(f"\ntarget 3: `opentangle reset --n {n} --g 5 --gamma 1 --r 8 --json` against QuTiP (load {_load()})")
+    best: list[tuple[float, float, str]] = []
+    for src in srcs:
+        cpu_wall(args, src)  # warm
+        best.append(min(cpu_wall(args, src) for _ in range(repeat)))
+    ours = json.loads(best[0][2])
+    before = time.process_time()
+    rows = qutip_lgmres_matched(n, g, r, gamma, max(float(ours["residual"]), 1e-14))
+    q_cpu = time.process_time() - before
+    tol, t_q, res_q, _ = rows[-1]
+    for i, (t, cpu, text) in enumerate(best):
+        res = json.loads(text)["residual"]
+        print(
+            f"  CLI ({'this' if i == 0 else 'compare'}, whole call, best of {repeat}): {t:7.3f} s wall, {cpu:6.3f} s CPU, "
+            f"residual {res:.1e}; QuTiP / CLI {t_q / t:5.2f}x"
+        )
+    steps = ", ".join(f"{a:.0e}->{b:.1e}" for a, _, b, _ in rows)
+    print(
+        f"  QuTiP steadystate direct/lgmres rtol={tol:.0e} in process: {t_q:7.3f} s wall (solve only; CPU of all "
+        f"tolerance steps {q_cpu:.3f} s), residual {res_q:.1e} (steps: {steps}); load {_load()}"
+    )
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def row(label: str, fn, srcs: list[str], repeat: int) -> None:
     """One line: the median for each tree, measured interleaved, and the ratio other / this."""
     samples: list[list[float]] = [[] for _ in srcs]
@@ -107,6 +159,7 @@ def main() -> None:
     ap.add_argument("--compare", default=None, help="a second source tree, timed in the same run")
     ap.add_argument("--quick", action="store_true", help="skip the per-subcommand rows")
     ap.add_argument("--no-bytecode-cache", action="store_true", help="compile opentangle's modules on every start")
+    ap.add_argument("--qutip", type=int, default=None, metavar="N", help="the reset --n N call against QuTiP (target 3)")
     a = ap.parse_args()
     if a.no_bytecode_cache:
         OPTS["cache"] = None
@@ -137,6 +190,8 @@ def main() -> None:
                 f"heavy modules imported by `opentangle {label}` ({'this' if i == 0 else 'compare'}): "
                 f"{', '.join(mods) or 'none'}"
             )
+    if a.qutip:
+        against_qutip(a.qutip, srcs, a.repeat)
     print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

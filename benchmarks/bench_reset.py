@@ -192,20 +192,12 @@ def call_pieces(n: int, g: float, gamma: float, r: float) -> None:
     )
 
 
-def bench_cli(n: int) -> None:
-    """Target 3: the whole CLI call against QuTiP lgmres at matched residual, same run."""
+def qutip_lgmres_matched(n: int, g: float, r: float, gamma: float, target: float) -> list:
+    """QuTiP ``steadystate(method="direct", solver="lgmres")`` in this process, tolerances tightened
+    (1e-6 ... 1e-12) until its residual ``||L vec(rho)||`` is at most ``target``: rows
+    ``(rtol, seconds, residual, rho)``, the last one the matched solve (the Liouvillian is built untimed)."""
     import qutip as qt
 
-    from opentangle.lindblad import spectral_gap, spectrum, steady_state
-    from opentangle.studies import reset as R
-
-    g, gamma, r = 5.0, 1.0, 8.0
-    base = ["reset", "--n", str(n), "--g", str(g), "--gamma", str(gamma), "--r", str(r), "--json"]
-    print(f"load average at start: {_load()}")
-    _cli_call(base)  # warm the bytecode cache, untimed
-    t_def, out_def = min(_cli_call(base) for _ in range(3))
-    t_full, out_full = _cli_call([*base, "--solver", "full"])
-    target = max(float(out_full["residual"]), 1e-14)
     H = qt.liouvillian(*qutip_model(n, g, r, gamma))
     Lq = H.full() if n <= 5 else H.data.as_scipy()
     rows = []
@@ -217,6 +209,22 @@ def bench_cli(n: int) -> None:
         rows.append((tol, t_q, res_q, rho_q))
         if res_q <= target:
             break
+    return rows
+
+
+def bench_cli(n: int) -> None:
+    """Target 3: the whole CLI call against QuTiP lgmres at matched residual, same run."""
+    from opentangle.lindblad import spectral_gap, spectrum, steady_state
+    from opentangle.studies import reset as R
+
+    g, gamma, r = 5.0, 1.0, 8.0
+    base = ["reset", "--n", str(n), "--g", str(g), "--gamma", str(gamma), "--r", str(r), "--json"]
+    print(f"load average at start: {_load()}")
+    _cli_call(base)  # warm the bytecode cache, untimed
+    t_def, out_def = min(_cli_call(base) for _ in range(3))
+    t_full, out_full = _cli_call([*base, "--solver", "full"])
+    target = max(float(out_full["residual"]), 1e-14)
+    rows = qutip_lgmres_matched(n, g, r, gamma, target)
     tol, t_q, res_q, rho_q = rows[-1]
     ss = steady_state(R.build_model(n=n, g=g, r=r, gamma=gamma))
     diff = float(np.abs(ss.rho - rho_q.full()).max())

@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
-import scipy.sparse.linalg as spla
-from scipy.sparse.csgraph import connected_components
 
 from opentangle._convert import check_real
+from opentangle._lazy import lazy_module
 from opentangle.errors import (
     ConvergenceError,
     DimensionError,
@@ -31,14 +29,25 @@ from opentangle.errors import (
 )
 from opentangle.lindblad.permutation import (
     _SECTOR_ADVICE,
+    DENSE_LIMIT_DIM,
+    DENSE_MAX_DIM,
     ERROR_BOUND_MAX,
     SymmetricHamiltonian,
     _checked,
+    _dense_certified_solve,
+    _dense_components,
     _factor_certified,
     _nonunique,
     _total_spin_reason,
     conserves_total_spin,
 )
+
+if TYPE_CHECKING:  # pragma: no cover
+    import scipy.sparse as sp
+    import scipy.sparse.linalg as spla
+else:  # imported on first use: the small dense path needs no SciPy (issue 19)
+    sp = lazy_module("scipy.sparse")
+    spla = lazy_module("scipy.sparse.linalg")
 
 __all__ = ["SchurSteadyState", "schur_steady_state"]
 
@@ -105,11 +114,14 @@ def schur_steady_state(
     :math:`\rho_1^{\otimes N}`, or a :class:`~opentangle.spins.PIState`) mixes the sectors with
     the conserved weights :math:`p_J = \mathrm{tr}(P_J\rho_0)`.
 
-    ``method``: ``"direct"`` (sparse LU, the reference), ``"iterative"`` (GMRES preconditioned by
+    ``method``: ``"direct"`` (sparse LU, the reference), ``"dense"`` (NumPy only: the whole system
+    dense, its uniqueness and conditioning from its singular values, see
+    ``permutation._dense_certified_solve``; not with a conserved total spin), ``"iterative"`` (GMRES preconditioned by
     a symmetric block Gauss-Seidel sweep over the total spins J, whose couplings J <-> J +- 1 make
     the system block tridiagonal; each diagonal block is a 2-d grid in (m, m') with little LU
-    fill, where the whole system's LU fills like a 3-d one), or ``"auto"`` (iterative for
-    systems of at least ``ITERATIVE_MIN_DIM`` unknowns).  The iterative path carries the same
+    fill, where the whole system's LU fills like a 3-d one), or ``"auto"`` (dense up to
+    ``DENSE_MAX_DIM`` unknowns, N <= 12, without a conserved total spin; iterative for systems of at
+    least ``ITERATIVE_MIN_DIM`` unknowns; direct in between).  The iterative path carries the same
     forward-error certificate; where it cannot converge or certify, the direct path decides
     (and names the failure).
 
@@ -141,8 +153,8 @@ def schur_steady_state(
     from opentangle.spins._dicke_liouvillian import dicke_liouvillian
 
     tol = check_real(tol, "tol")
-    if method not in ("auto", "direct", "iterative"):
-        raise InvalidParameterError(f"method must be 'auto', 'direct' or 'iterative'; got {method!r}")
+    if method not in ("auto", "direct", "iterative", "dense"):
+        raise InvalidParameterError(f"method must be 'auto', 'direct', 'iterative' or 'dense'; got {method!r}")
     if not 0 < tol < 1:
         raise InvalidParameterError(f"tol must lie in (0, 1); got {tol}")
     n, ham, local, coll = _checked(n, hamiltonian, local_jumps, collective_jumps)
@@ -154,6 +166,9 @@ def schur_steady_state(
 
         pj = dict(zip(_twojs(n), _sector_weights(n, _twojs(n), initial, sector)))
         twojs = [t for t, p in pj.items() if p > 0]
+    if _use_dense(method, n, total_spin):
+        dl = dicke_liouvillian(n=n, one_body=ham.one_body, two_body=ham.two_body, local=local, collective=coll)
+        return _dense_steady_state(n, dl, tol, check_unique)
     _check_memory(n, twojs, method)
     dl = dicke_liouvillian(n=n, one_body=ham.one_body, two_body=ham.two_body, local=local, collective=coll, twojs=twojs)
     real, tmat, coords, diag, owner = _real_form(dl)
@@ -162,6 +177,8 @@ def schur_steady_state(
         raise NonUniqueSteadyStateError(
             "the Liouvillian is zero (no Hamiltonian, no jumps): every state is stationary; add dissipation"
         )
+    from scipy.sparse.csgraph import connected_components
+
     n_comp, labels = connected_components(real, directed=False)
     parity = _parity(dl, real)
     traced = sorted(set(labels[diag].tolist()))
@@ -188,6 +205,75 @@ def schur_steady_state(
         sectors=sectors,
         liouvillian=dl,
         solver="+".join(sorted(used)) or "direct",
+    )
+
+
+def _use_dense(method: str, n: int, total_spin: bool) -> bool:
+    """Whether the NumPy path solves: ``"dense"`` (checked), or ``"auto"`` for small systems without conserved J^2."""
+    dim = math.comb(n + 3, 3)
+    if method == "dense":
+        if total_spin:
+            raise InvalidParameterError(
+                "method='dense' solves a unique steady state only; with a conserved total spin use method='direct'"
+            )
+        if dim > DENSE_LIMIT_DIM:
+            raise InvalidParameterError(
+                f"method='dense' holds the {dim} x {dim} system in memory, more than DENSE_LIMIT_DIM = "
+                f"{DENSE_LIMIT_DIM} unknowns allow; use method='direct' or 'auto'"
+            )
+        return True
+    return method == "auto" and not total_spin and dim <= DENSE_MAX_DIM
+
+
+def _dense_steady_state(n: int, dl: Any, tol: float, check_unique: bool) -> SchurSteadyState:
+    r"""The steady state from the whole real system, dense (NumPy only).
+
+    The trace row replaces the equation of the first diagonal unknown (it is minus the sum of the
+    other diagonal equations: trace preservation), so the system is non-singular exactly when the
+    kernel of L is one-dimensional; without ``check_unique`` only the trace-carrying component is
+    solved.  The error estimate is :func:`_forward_error` with the exact :math:`\lVert A^{-1}
+Vert_2`.
+    """
+    real, tmat, _, diag, _ = _real_form(dl, dense=True)
+    dim = real.shape[0]
+    norm_a = float(np.abs(real).sum(axis=1).max())
+    if norm_a == 0 and dim > 1:
+        raise NonUniqueSteadyStateError(
+            "the Liouvillian is zero (no Hamiltonian, no jumps): every state is stationary; add dissipation"
+        )
+    n_comp, labels = _dense_components(real)
+    traced = sorted(set(labels[diag].tolist()))
+    if len(traced) > 1:
+        raise _nonunique(
+            f"the Liouvillian splits into {len(traced)} decoupled components that each carry trace",
+            "add dissipation that couples them",
+        )
+    idx = np.arange(dim) if check_unique else np.flatnonzero(labels == traced[0])
+    a = real[np.ix_(idx, idx)]
+    is_diag = np.zeros(dim, dtype=bool)
+    is_diag[diag] = True
+    on_diag = is_diag[idx]
+    k = int(np.flatnonzero(on_diag)[0])
+    a[k] = on_diag.astype(float)  # sum_J tr sigma_J = 1 replaces an implied equation
+    rhs = np.zeros(idx.size)
+    rhs[k] = 1.0
+    x, _, inv_norm = _dense_certified_solve(a, rhs, what="the Schur-basis Liouvillian with its trace row")
+    error = 2.0 * _forward_error(a, x, rhs - a @ x, inv_norm)  # sqrt(2) twice, as on the sparse path
+    z = np.zeros(dim)
+    z[idx] = x
+    state, rmax = _certified_state(n, dl, real, tmat, z, error, norm_a, tol)
+    rho1, rho2 = _marginals(state)
+    return SchurSteadyState(
+        n=n,
+        state=state,
+        rho1=0.5 * (rho1 + rho1.conj().T),
+        rho2=0.5 * (rho2 + rho2.conj().T),
+        error=error,
+        residual_max=rmax,
+        dimension=dim,
+        blocks=n_comp,
+        liouvillian=dl,
+        solver="dense",
     )
 
 
@@ -293,7 +379,7 @@ def _check_memory(n: int, twojs: list[int] | None, method: str = "direct") -> No
         )
 
 
-def _real_form(dl):
+def _real_form(dl, *, dense: bool = False):
     """``(L_real, T, coords, diag, owner)``: sigma = T z with z real; coordinates for the ND order.
 
     Unknown ``(a, b)`` of a block holds Re sigma_ab for a <= b and Im sigma_ba for a > b; the
@@ -316,10 +402,17 @@ def _real_form(dl):
     vals = np.concatenate(
         [np.ones(upper.sum()), np.ones((a < b).sum()), 1j * np.ones((~upper).sum()), -1j * np.ones((~upper).sum())]
     )
-    tmat = sp.csr_matrix((vals, (rows, cols)), shape=(dim, dim))
-    real = sp.csr_matrix(_real_entries(dl.triplets, (a - b).astype(np.int32), tidx.astype(np.int32)), shape=(dim, dim))
-    real.eliminate_zeros()
+    entries = _real_entries(dl.triplets, (a - b).astype(np.int32), tidx.astype(np.int32))
     coords = np.stack([blk, np.minimum(ma, mb), np.maximum(ma, mb)], axis=1)
+    if dense:  # the same matrices as arrays (NumPy only)
+        flat = rows * dim + cols
+        tmat = (np.bincount(flat, vals.real, dim * dim) + 1j * np.bincount(flat, vals.imag, dim * dim)).reshape(dim, dim)
+        rv, (rr, rc) = entries
+        real = np.bincount(rr.astype(np.int64) * dim + rc, rv, dim * dim).reshape(dim, dim)
+        return real, tmat, coords, idx[a == b], blk
+    tmat = sp.csr_matrix((vals, (rows, cols)), shape=(dim, dim))
+    real = sp.csr_matrix(entries, shape=(dim, dim))
+    real.eliminate_zeros()
     return real, tmat, coords, idx[a == b], blk
 
 
@@ -503,7 +596,8 @@ def _solve_traced(
 
 def _forward_error(a: sp.csr_matrix, x: np.ndarray, r: np.ndarray, inv_norm: float) -> float:
     r""":math:`\lVert A^{-1}\rVert(\lVert r\rVert + \epsilon\lVert A\rVert_F\lVert x\rVert)` (rounding of the residual included)."""
-    frob = math.sqrt(float((a.data**2).sum()))
+    entries = a if isinstance(a, np.ndarray) else a.data  # a dense system (the NumPy path) or a sparse one
+    frob = math.sqrt(float((entries**2).sum()))
     return inv_norm * (float(np.linalg.norm(r)) + _EPS * frob * float(np.linalg.norm(x)))
 
 

@@ -56,14 +56,12 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import product
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
-import scipy.sparse.linalg as spla
-from scipy.sparse.csgraph import connected_components
 
 from opentangle._convert import as_operator, check_nonnegative, check_real
+from opentangle._lazy import lazy_module
 from opentangle.errors import (
     ConvergenceError,
     DimensionError,
@@ -73,6 +71,13 @@ from opentangle.errors import (
     NonUniqueSteadyStateError,
 )
 from opentangle.operators import PAULIS
+
+if TYPE_CHECKING:  # pragma: no cover
+    import scipy.sparse as sp
+    import scipy.sparse.linalg as spla
+else:  # imported on first use: the small dense path (and so `opentangle reset --n 2`) needs no SciPy (issue 19)
+    sp = lazy_module("scipy.sparse")
+    spla = lazy_module("scipy.sparse.linalg")
 
 __all__ = [
     "CollectiveMoments",
@@ -297,22 +302,48 @@ def _occupations(n: int) -> tuple[np.ndarray, np.ndarray]:
 class SymmetricLiouvillian:
     r"""The Liouvillian on the permutation-invariant space, in the Pauli-occupation basis.
 
-    ``matrix`` is real ``(D, D)`` CSR with ``D = C(N+3, 3)``; ``occupations[k]`` is
+    ``matrix`` is real ``(D, D)`` CSR with ``D = C(N+3, 3)`` (built from ``triplets`` on first
+    use; :meth:`dense` is the same matrix as a NumPy array); ``occupations[k]`` is
     :math:`(n_I, n_X, n_Y, n_Z)` of basis element ``k``; row/column 0 is the identity
     string.  ``matrix @ t`` is :math:`d t/dt` for the vector of symmetric Pauli-string
     expectation values ``t``.
     """
 
     n: int
-    matrix: sp.csr_matrix
     occupations: np.ndarray
     lookup: np.ndarray
+    #: COO entries ``(values, rows, cols)``; repeated positions add up
+    triplets: tuple[np.ndarray, np.ndarray, np.ndarray] = field(repr=False)
     #: the validated model ``(hamiltonian, local, collective)`` it was built from (for the Schur-basis solve)
     model: tuple | None = field(default=None, repr=False)
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def dimension(self) -> int:
-        return self.matrix.shape[0]
+        return int(self.occupations.shape[0])
+
+    @property
+    def matrix(self) -> sp.csr_matrix:
+        """The CSR matrix (imports SciPy; cached)."""
+        if "csr" not in self._cache:
+            self._cache["csr"] = _csr(self.triplets, self.dimension)
+        return self._cache["csr"]
+
+    def dense(self) -> np.ndarray:
+        """The matrix as a dense ``(D, D)`` array (NumPy only; cached)."""
+        if "dense" not in self._cache:
+            self._cache["dense"] = _dense(self.triplets, self.dimension)
+        return self._cache["dense"]
+
+    def apply(self, t: np.ndarray) -> np.ndarray:
+        """``L t``: with the dense matrix when it was built, else the CSR one."""
+        return self._cache["dense"] @ t if "dense" in self._cache else self.matrix @ t
+
+    def zero_rows(self) -> np.ndarray:
+        """Indices of the rows of L without a non-zero entry."""
+        if "dense" in self._cache:
+            return np.flatnonzero(~self._cache["dense"].any(axis=1))
+        return np.flatnonzero(np.diff(self.matrix.indptr) == 0)
 
     def index(self, occupation: Sequence[int]) -> int:
         """Basis index of the occupation numbers ``(n_I, n_X, n_Y, n_Z)``."""
@@ -322,7 +353,8 @@ class SymmetricLiouvillian:
         return int(self.lookup[o[1], o[2], o[3]])
 
     def __repr__(self) -> str:
-        return f"SymmetricLiouvillian(n={self.n}, dimension={self.dimension}, nnz={self.matrix.nnz})"
+        nnz = int(np.count_nonzero(self._cache["dense"])) if "dense" in self._cache else self.matrix.nnz
+        return f"SymmetricLiouvillian(n={self.n}, dimension={self.dimension}, nnz={nnz})"
 
 
 def symmetric_liouvillian(
@@ -354,8 +386,8 @@ def symmetric_liouvillian(
     l2 = _two_body(hamiltonian.two_body, coll)
 
     occ, lookup = _occupations(n)
-    mat = _assemble(occ, lookup, l1, l2)
-    return SymmetricLiouvillian(n=n, matrix=mat, occupations=occ, lookup=lookup, model=(hamiltonian, local, coll))
+    trip = _triplets(occ, lookup, l1, l2)
+    return SymmetricLiouvillian(n=n, occupations=occ, lookup=lookup, triplets=trip, model=(hamiltonian, local, coll))
 
 
 def _checked(n: Any, hamiltonian: Any, local_jumps: Any, collective_jumps: Any):
@@ -372,8 +404,10 @@ def _checked(n: Any, hamiltonian: Any, local_jumps: Any, collective_jumps: Any):
     return int(n), hamiltonian, _jump_list(local_jumps, "local_jumps"), _jump_list(collective_jumps, "collective_jumps")
 
 
-def _assemble(occ: np.ndarray, lookup: np.ndarray, l1: np.ndarray, l2: np.ndarray) -> sp.csr_matrix:
-    """CSR matrix of the one-body (4x4 ``l1``) plus ordered-pair (16x16 ``l2``) superoperator on occupations."""
+def _triplets(
+    occ: np.ndarray, lookup: np.ndarray, l1: np.ndarray, l2: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """COO ``(values, rows, cols)`` of the one-body (4x4 ``l1``) plus ordered-pair (16x16 ``l2``) superoperator."""
     rows, cols, vals = [], [], []
     eye4 = np.eye(4, dtype=np.int64)
 
@@ -390,14 +424,29 @@ def _assemble(occ: np.ndarray, lookup: np.ndarray, l1: np.ndarray, l2: np.ndarra
     for ac, bd in zip(*np.nonzero(np.abs(l2) > tol)):
         a, c, b, d = ac // 4, ac % 4, bd // 4, bd % 4
         add(eye4[b] + eye4[d] - eye4[a] - eye4[c], occ[:, a] * (occ[:, c] - (a == c)).astype(float), l2[ac, bd])
-    dim = len(occ)
-    if rows:
-        mat = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(dim, dim))
-    else:
-        mat = sp.csr_matrix((dim, dim))
+    if not rows:
+        return np.zeros(0), np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(vals), np.concatenate(rows), np.concatenate(cols)
+
+
+def _csr(trip: tuple[np.ndarray, np.ndarray, np.ndarray], dim: int) -> sp.csr_matrix:
+    """The CSR matrix of COO triplets (duplicates summed, zeros dropped)."""
+    vals, rows, cols = trip
+    mat = sp.csr_matrix((vals, (rows, cols)), shape=(dim, dim)) if vals.size else sp.csr_matrix((dim, dim))
     mat.sum_duplicates()
     mat.eliminate_zeros()
     return mat
+
+
+def _dense(trip: tuple[np.ndarray, np.ndarray, np.ndarray], dim: int) -> np.ndarray:
+    """The dense matrix of COO triplets (duplicates summed)."""
+    vals, rows, cols = trip
+    return np.bincount(rows * dim + cols, weights=vals, minlength=dim * dim).reshape(dim, dim)
+
+
+def _assemble(occ: np.ndarray, lookup: np.ndarray, l1: np.ndarray, l2: np.ndarray) -> sp.csr_matrix:
+    """CSR matrix of the one-body (4x4 ``l1``) plus ordered-pair (16x16 ``l2``) superoperator on occupations."""
+    return _csr(_triplets(occ, lookup, l1, l2), len(occ))
 
 
 def _total_spin_squared(liou: SymmetricLiouvillian) -> sp.csr_matrix:
@@ -563,13 +612,15 @@ def _reduced(t: np.ndarray, liou: SymmetricLiouvillian, k: int) -> np.ndarray:
 
 
 def _log_multinomial(occ: np.ndarray) -> np.ndarray:
-    from scipy.special import gammaln
-
-    return gammaln(occ.sum(axis=1) + 1.0) - gammaln(occ + 1.0).sum(axis=1)
+    """``log(N! / prod_a n_a!)`` of each row of occupations (a table of ``lgamma``, no SciPy)."""
+    total = occ.sum(axis=1)
+    top = int(total.max(initial=0))
+    logfact = np.array([math.lgamma(k + 1.0) for k in range(top + 1)])
+    return logfact[total] - logfact[occ].sum(axis=1)
 
 
 def _residuals(liou: SymmetricLiouvillian, t: np.ndarray) -> tuple[float, float]:
-    r = liou.matrix @ t
+    r = liou.apply(t)
     absr = np.abs(r)
     nz = absr > 0
     if not nz.any():
@@ -595,6 +646,7 @@ def symmetric_steady_state(
     check_unique: bool = True,
     tol: float = 1e-10,
     seed: int = 0,
+    method: str = "auto",
 ) -> SymmetricSteadyState:
     r"""Steady state of ``n`` identical qubits with permutation-symmetric Lindblad dynamics.
 
@@ -633,6 +685,10 @@ def symmetric_steady_state(
     tol : relative residual :math:`\lVert Lt\rVert_\infty / (\lVert L\rVert_\infty \lVert t\rVert_\infty)`
         that must be reached; also the positivity tolerance of ``rho1`` / ``rho2``.
     seed : seed of the random vectors of the conditioning certificate.
+    method : ``"sparse"`` (the sparse LU above, SciPy), ``"dense"`` (NumPy only: the dense system,
+        certified by its singular values, see :func:`_dense_certified_solve`; a unique steady state
+        only, no ``sector=``), or ``"auto"`` (dense up to ``DENSE_MAX_DIM`` unknowns, N <= 12,
+        when no conserved quantity is involved; sparse otherwise).
 
     Raises
     ------
@@ -682,9 +738,9 @@ def symmetric_steady_state(
         n=n, hamiltonian=hamiltonian, local_jumps=local_jumps, collective_jumps=collective_jumps
     )
     t0 = _initial_vector(liou, initial, sector, total_spin)
-    mat = liou.matrix.tocsc()
+    dense = _use_dense(method, liou.dimension, sector, total_spin)
     dim = liou.dimension
-    norm_a = spla.norm(mat, np.inf)
+    norm_a = float(np.abs(liou.dense()).sum(axis=1).max()) if dense else float(spla.norm(liou.matrix, np.inf))
     if norm_a == 0:
         raise NonUniqueSteadyStateError(
             "the Liouvillian is zero (no Hamiltonian, no jumps): every state is stationary; add dissipation"
@@ -692,7 +748,17 @@ def symmetric_steady_state(
     reason = _structural_degeneracy(liou, total_spin)
     if reason is not None and t0 is None and sector is None:
         raise _nonunique(reason, _SECTOR_ADVICE)
-    t, sectors, n_blocks = _solve_blocks(liou, mat, reason, t0, sector, total_spin, check_unique, seed)
+    if dense and reason is not None:  # conserved quantities and initial=: the bordered sparse solve
+        if method == "dense":
+            raise InvalidParameterError(
+                f"method='dense' solves a unique steady state only, but {reason}; use method='sparse' or 'auto'"
+            )
+        dense = False
+    if dense:
+        t, n_blocks = _solve_dense(liou, check_unique)
+        sectors = None
+    else:
+        t, sectors, n_blocks = _solve_blocks(liou, liou.matrix.tocsc(), reason, t0, sector, total_spin, check_unique, seed)
     hs, rmax, rho1, rho2 = _certify(liou, t, norm_a, tol)
     return SymmetricSteadyState(
         n=liou.n,
@@ -709,6 +775,116 @@ def symmetric_steady_state(
     )
 
 
+#: ``method="auto"`` solves permutation-invariant spaces of at most this many unknowns densely (N <= 12)
+DENSE_MAX_DIM = 500
+#: the largest dense system ``method="dense"`` accepts (about 0.3 GB of work space)
+DENSE_LIMIT_DIM = 6000
+_EPS = float(np.finfo(float).eps)
+
+
+def _use_dense(method: str, dim: int, sector: Any, total_spin: bool) -> bool:
+    """Whether to take the NumPy path: ``method`` checked, ``"auto"`` by size and model."""
+    if method not in ("auto", "dense", "sparse"):
+        raise InvalidParameterError(f"method must be 'auto', 'dense' or 'sparse'; got {method!r}")
+    if method == "sparse":
+        return False
+    plain = sector is None and not total_spin
+    if method == "auto":
+        return plain and dim <= DENSE_MAX_DIM
+    if not plain:
+        raise InvalidParameterError(
+            "method='dense' solves a unique steady state only (no conserved total spin, no sector=); "
+            "use method='sparse' or 'auto'"
+        )
+    if dim > DENSE_LIMIT_DIM:
+        raise InvalidParameterError(
+            f"method='dense' holds the {dim} x {dim} system in memory, more than DENSE_LIMIT_DIM = "
+            f"{DENSE_LIMIT_DIM} unknowns allow; use method='sparse' or 'auto'"
+        )
+    return True
+
+
+def _solve_dense(liou: SymmetricLiouvillian, check_unique: bool) -> tuple[np.ndarray, int]:
+    """``(t, n_blocks)``: ``L t = 0, t_0 = 1`` by a dense certified solve of the rows and columns without the identity.
+
+    Row 0 of L vanishes (trace preservation), so the kernel of L is one-dimensional exactly when
+    ``L[1:, 1:]`` is non-singular; with ``check_unique`` every block is in that system (so a
+    traceless stationary direction anywhere makes it singular), else only the identity's block.
+    """
+    m = liou.dense()
+    n_blocks, labels = _dense_components(m)
+    idx = np.arange(liou.dimension) if check_unique else np.flatnonzero(labels == labels[0])
+    rest = idx[1:]
+    t = np.zeros(liou.dimension)
+    t[0] = 1.0
+    if rest.size:
+        what = "the Liouvillian without its trace row and identity column (the traced part of L)"
+        t[rest] = _dense_certified_solve(m[np.ix_(rest, rest)], -m[rest, 0], what=what)[0]
+    return t, n_blocks
+
+
+def _dense_components(m: np.ndarray) -> tuple[int, np.ndarray]:
+    """``(count, labels)`` of the connected components of the graph of ``m`` (undirected), NumPy only.
+
+    Labels are numbered in the order of each component's smallest index (as
+    ``scipy.sparse.csgraph.connected_components``).
+
+    >>> _dense_components(np.array([[1.0, 0, 0], [0, 1, 2], [0, 0, 1]]))
+    (2, array([0, 1, 1]))
+    """
+    adj = (m != 0) | (m.T != 0)
+    labels = np.full(m.shape[0], -1)
+    count = 0
+    for start in range(m.shape[0]):
+        if labels[start] >= 0:
+            continue
+        labels[start] = count
+        frontier = np.array([start])
+        while frontier.size:  # breadth-first: each row of adj is read once
+            frontier = np.flatnonzero(adj[frontier].any(axis=0) & (labels < 0))
+            labels[frontier] = count
+        count += 1
+    return count, labels
+
+
+def _dense_certified_solve(a: np.ndarray, b: np.ndarray, *, what: str) -> tuple[np.ndarray, float, float]:
+    r"""``(x, bound, ||A^-1||_2)``: the solution of a dense real system and its certificate, NumPy only.
+
+    The singular values give :math:`\lVert A^{-1}Vert_2 = 1/\sigma_\min` exactly (the sparse path
+    estimates it).  ``A`` counts as singular (:class:`NonUniqueSteadyStateError`: the kernel the
+    system excludes is there) when :math:`\sigma_\min \le D\,\epsilon\,\sigma_\max`, zero to working
+    precision; otherwise the solve (LU, one refinement step) is trusted when the forward-error bound
+    :math:`(\lVert b - A\hat xVert/\lVert\hat xVert + \epsilon\,\sigma_\max)/\sigma_\min` is at most
+    ``ERROR_BOUND_MAX`` (:class:`IllConditionedError` otherwise: nearly singular, not provably so).
+    """
+    sv = np.linalg.svd(a, compute_uv=False)
+    smax, smin = float(sv[0]), float(sv[-1])
+    if not np.isfinite(smax):
+        raise IllConditionedError(f"{what} has non-finite entries; check the rates")
+    if smin <= a.shape[0] * _EPS * smax:
+        raise _nonunique(
+            f"{what} is singular to working precision (smallest singular value {smin:.1e}, largest {smax:.1e}): "
+            "the kernel of L is at least two-dimensional"
+        )
+    x = np.linalg.solve(a, b)
+    r = b - a @ x
+    x_new = x + np.linalg.solve(a, r)
+    r_new = b - a @ x_new
+    if np.linalg.norm(r_new) < np.linalg.norm(r):
+        x, r = x_new, r_new
+    xn = float(np.linalg.norm(x))
+    inv = 1.0 / smin
+    bound = inv * ((float(np.linalg.norm(r)) / xn if xn > 0 else 0.0) + _EPS * smax)
+    if not np.isfinite(bound) or bound > ERROR_BOUND_MAX:
+        raise IllConditionedError(
+            f"{what} is too ill-conditioned to certify at double precision: forward-error bound {bound:.1e} > "
+            f"{ERROR_BOUND_MAX:g} (||A^-1|| = {inv:.1e}, ||A|| = {smax:.1e}); no structural conserved quantity "
+            "was found, so the kernel may be degenerate or only nearly so: rescale rates that span many orders "
+            "of magnitude, or add the dissipation that is missing"
+        )
+    return x, bound, inv
+
+
 def _solve_blocks(
     liou: SymmetricLiouvillian,
     mat: sp.csc_matrix,
@@ -720,6 +896,8 @@ def _solve_blocks(
     seed: int,
 ) -> tuple[np.ndarray, Any, int]:
     """Solve the identity block (and factorise the others if ``check_unique``): ``(t, sectors, n_blocks)``."""
+    from scipy.sparse.csgraph import connected_components
+
     n_blocks, labels = connected_components(mat, directed=False)
     t = np.zeros(liou.dimension)
     t[0] = 1.0
@@ -842,8 +1020,7 @@ def _kernel_dimension(liou: SymmetricLiouvillian, idx: np.ndarray, total_spin: b
     """Structural kernel dimension of the identity block: sectors of J^2, or the vanishing rows of L."""
     if total_spin:
         return liou.n // 2 + 1
-    zero = np.flatnonzero(np.diff(liou.matrix.indptr) == 0)
-    return int(np.isin(zero, idx).sum())
+    return int(np.isin(liou.zero_rows(), idx).sum())
 
 
 def _solve_conserved(liou, mat, idx, t0, sector, total_spin, seed):
@@ -951,8 +1128,8 @@ def _structural_degeneracy(liou: SymmetricLiouvillian, total_spin: bool) -> str 
     """A proof that the kernel is degenerate from the structure alone, or None."""
     if total_spin:
         return _total_spin_reason(liou.n)
-    nnz_rows = np.diff(liou.matrix.indptr)
-    zero = np.flatnonzero(nnz_rows[1:] == 0) + 1
+    zero = liou.zero_rows()
+    zero = zero[zero > 0]
     if zero.size:
         occ = liou.occupations[zero[0]].tolist()
         return (

@@ -36,13 +36,19 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
 
+from opentangle._lazy import lazy_module
 from opentangle.errors import InvalidParameterError
 from opentangle.operators import PAULIS, spin_operators
 from opentangle.spins.schur import _twojs, multiplicity
+
+if TYPE_CHECKING:  # pragma: no cover
+    import scipy.sparse as sp
+else:  # imported on first use of ``matrix`` (issue 19)
+    sp = lazy_module("scipy.sparse")
 
 __all__ = ["DickeLiouvillian", "cross_coefficient", "dicke_liouvillian"]
 

@@ -70,14 +70,11 @@ from __future__ import annotations
 
 import math
 import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
-import scipy.linalg as sla
-from scipy.special import gammaln
 
 from opentangle._convert import as_array
 from opentangle.errors import DimensionError, InvalidParameterError, InvalidStateError
@@ -153,8 +150,7 @@ def _fock_unitary(u: np.ndarray, p: int) -> np.ndarray:
     :math:`u = e^{iG}` (a Hermitian tridiagonal matrix, exponentiated by ``eigh``: unitary to
     rounding at any ``p``).
     """
-    tri, z = sla.schur(u, output="complex")
-    g = z @ np.diag(np.angle(np.diag(tri))) @ z.conj().T
+    g = _unitary_log(u)
     k = np.arange(p + 1, dtype=float)
     gen = np.diag(g[0, 0] * k + g[1, 1] * (p - k)).astype(complex)
     off = np.sqrt((k[:-1] + 1) * (p - k[:-1]))
@@ -162,6 +158,17 @@ def _fock_unitary(u: np.ndarray, p: int) -> np.ndarray:
     gen[np.arange(p), np.arange(1, p + 1)] = g[1, 0] * off
     w, q = np.linalg.eigh(gen)
     return (q * np.exp(1j * w)) @ q.conj().T
+
+
+def _unitary_log(u: np.ndarray) -> np.ndarray:
+    r"""A Hermitian ``g`` with ``u = exp(i g)`` for a 2x2 unitary ``u`` with distinct eigenvalues (NumPy only).
+
+    Any branch of the eigenvalues' angles will do for :func:`_fock_unitary`: two branches differ by
+    :math:`2\pi` times a projector, which acts on Fock states as :math:`e^{2\pi i k} = 1`.
+    """
+    w, z = np.linalg.eig(u)
+    g = z @ np.diag(np.angle(w)) @ np.linalg.inv(z)
+    return 0.5 * (g + g.conj().T)
 
 
 _U_IZ = np.array([[1, 1], [1, -1]], dtype=complex) / math.sqrt(2)  # (I, Z) -> (E00, E11)
@@ -192,7 +199,8 @@ def _sectors(n: int) -> dict[tuple[int, int], np.ndarray]:
             diag = ml * ml - ml + k * (n10 + 1) + n01 * (n11 + 1)
             if s > 1:
                 off = np.sqrt(n01[:-1] * n10[:-1] * (k[:-1] + 1) * (n11[:-1] + 1))
-                _, vec = sla.eigh_tridiagonal(diag, off)
+                # a Jacobi matrix (off > 0): simple eigenvalues, vectors fixed up to the signs set below
+                _, vec = np.linalg.eigh(np.diag(diag) + np.diag(off, 1) + np.diag(off, -1))
             else:
                 vec = np.ones((1, 1))
             out[(a, c)] = _fix_signs(out, vec, a, c, kmin, n)
@@ -602,9 +610,7 @@ class PIState:
         if arr.shape != (2, 2) or not np.allclose(arr.conj().T @ arr, np.eye(2), atol=1e-10):
             raise InvalidParameterError(f"u must be a 2x2 unitary; got shape {arr.shape}")
         arr = arr / np.sqrt(np.linalg.det(arr))  # SU(2); the phase cancels in U rho U^dagger
-        tri, z = sla.schur(arr, output="complex")
-        g = z @ np.diag(np.angle(np.diag(tri))) @ z.conj().T  # u = exp(i g), g traceless Hermitian
-        vec = [np.trace(g @ PAULIS[a]).real for a in "XYZ"]  # g = sum_a vec_a sigma_a / 2 ... times 2
+        vec = _su2_generator(arr)  # u = exp(i g), g = sum_a vec_a sigma_a / 2
         out = []
         for twoj, b in zip(self.twojs, self.blocks):
             jx, jy, jz = spin_operators(twoj / 2)
@@ -636,7 +642,7 @@ class PIState:
         im = np.rint(tmax / 2 - m_row).astype(int)  # index of M in the padded blocks
         g = self._padded(twoj, tmax, real=False)  # (nJ, T, T)
         x = np.zeros((da * db, da * db), complex)
-        for layer in np.unique(im):
+        for layer in _distinct(im):
             rows = np.flatnonzero(im == layer)
             right = g[:, layer, im].T * a  # (cols, nJ): rho_J(M, M'(col)) C_J(col)
             x[rows] = a[rows] @ right.T
@@ -722,7 +728,7 @@ class PIState:
         labels = q2 if g == 0 else np.mod(q2, 2 * g)
         flat = x.ravel()
         out = []
-        for lab in np.unique(labels):
+        for lab in _distinct(labels):
             ra, rb = ia[labels == lab], ib[labels == lab]
             # X^{T_A}[(iA', iB), (iA, iB')] = X[(iA, iB), (iA', iB')]
             out.append(flat[pos[ra[None, :] * db + rb[:, None]] * kdim + pos[ra[:, None] * db + rb[None, :]]])
@@ -790,7 +796,7 @@ class PIState:
             xt = xt.real
         else:
             dropped = 0.0
-        for lab in np.unique(labels):
+        for lab in _distinct(labels):
             idx = np.flatnonzero(labels == lab)
             ev = np.linalg.eigvalsh(xt[np.ix_(idx, idx)])
             nu += float(-ev[ev < 0].sum())
@@ -833,6 +839,8 @@ class PIState:
             return
         pairs = _pairs(self.n, ks, ordered=method == "reference")
         order = sorted(pairs, key=lambda p: -(p[0] + 1) * (p[1] + 1))
+        from concurrent.futures import ThreadPoolExecutor  # lazy: it imports logging (CLI start-up, issue 19)
+
         with ThreadPoolExecutor(max_workers=workers) as pool:
             list(pool.map(lambda p: self._nu(p[0], p[1], method), order))
 
@@ -1002,6 +1010,30 @@ def _sym_name(g: int) -> str:
     return "U1" if g == 0 else ("none" if g == 1 else f"Z{g}")
 
 
+def _distinct(a: np.ndarray) -> list[int]:
+    """The sorted distinct entries of an integer array (``np.unique`` without its first-call import of ``numpy.ma``)."""
+    return sorted(set(np.asarray(a).ravel().tolist()))
+
+
+def _su2_generator(u: np.ndarray) -> list[float]:
+    r"""``tr(g sigma_a)``, a = x, y, z, of the traceless Hermitian ``g`` with ``u = exp(i g)`` for ``u`` in SU(2).
+
+    :math:`u = \cos\theta\,1 + i\sin\theta\,\hat n\cdot\vec\sigma` with :math:`\theta \in [0, \pi]` gives
+    :math:`g = \theta\,\hat n\cdot\vec\sigma` (the principal logarithm, as from a Schur form), so
+    :math:`\mathrm{tr}(g\sigma_a) = 2\theta n_a`; ``u = +-1`` gives zero (a rotation by 0 or 2 pi).
+
+    >>> [round(v, 12) for v in _su2_generator(np.array([[0, 1j], [1j, 0]]))]   # i sigma_x: theta = pi/2
+    [3.14159265359, 0.0, 0.0]
+    """
+    h = (u - u.conj().T) / 2j  # sin(theta) n.sigma
+    s_n = np.array([0.5 * np.trace(h @ PAULIS[a]).real for a in "XYZ"])
+    s = float(np.linalg.norm(s_n))
+    if s == 0.0:
+        return [0.0, 0.0, 0.0]
+    theta = math.atan2(s, 0.5 * float(np.trace(u).real))
+    return [float(v) for v in 2.0 * theta * s_n / s]
+
+
 def _expi(h: np.ndarray) -> np.ndarray:
     """exp(i h) of a Hermitian matrix."""
     w, v = np.linalg.eigh(h)
@@ -1065,6 +1097,7 @@ def _project_symmetry(st: PIState, g: int) -> PIState:
 
 def _blocks_from_t(n: int, t: np.ndarray, lookup: np.ndarray) -> tuple[np.ndarray, ...]:
     """The conversion of the module docstring: t -> u (Pauli Fock) -> v (matrix-unit Fock) -> rho_J."""
+    logfact = np.array([math.lgamma(k + 1.0) for k in range(n + 1)])
     d_iz, d_xy = _wigner_tables(n)
     v3 = np.zeros((n + 1, n + 1, n + 1), complex)  # v3[a, c, k]: a = n00 + n01, c = n00 + n10, k = n00
     log2 = math.log(2.0)
@@ -1078,7 +1111,7 @@ def _blocks_from_t(n: int, t: np.ndarray, lookup: np.ndarray) -> tuple[np.ndarra
             np.broadcast_to(ny, (p + 1, q + 1)),
             np.broadcast_to(nz, (p + 1, q + 1)),
         ]
-        logm = gammaln(n + 1.0) - gammaln(ni + 1.0) - gammaln(nx + 1.0) - gammaln(ny + 1.0) - gammaln(nz + 1.0)
+        logm = logfact[n] - logfact[ni] - logfact[nx] - logfact[ny] - logfact[nz]
         u = t[rows] * np.exp(0.5 * logm - 0.5 * n * log2)
         v = d_iz[p] @ u @ d_xy[q].T  # v[n00, n01]
         k = np.arange(p + 1)[:, None]

@@ -26,7 +26,7 @@ import numpy as np
 
 from opentangle._convert import check_in_range, check_int, check_nonnegative, check_real
 from opentangle.errors import InvalidParameterError
-from opentangle.operators import embed, sigma_x, sigma_y, sigma_z
+from opentangle.operators import embed, sigma_minus, sigma_plus, sigma_x, sigma_y, sigma_z
 from opentangle.studies._study import Options, Params, param
 
 __all__ = [
@@ -54,6 +54,7 @@ __all__ = [
     "hamiltonian",
     "liouvillian_terms",
     "noise_jumps",
+    "site_jumps",
     "symmetric_hamiltonian",
     "symmetric_memory_estimate",
     "thermal_noise",
@@ -268,6 +269,40 @@ def noise_jumps(params: ResetParams, site: int, dims: Sequence[int]) -> list:
     if params.noise == "dephasing":
         return dephasing(site=site, rate=params.gamma, dims=dims)
     return thermal_noise(site=site, B=params.B, C=params.C, s=params.s, dims=dims)
+
+
+def site_jumps(params: ResetParams) -> list[tuple[np.ndarray, float]]:
+    """The jumps of one qubit, ``[(2x2 operator, rate), ...]``: the noise, then the reset (NumPy only).
+
+    The operators and rates of ``noise_jumps(params, 0, [2])`` followed by
+    ``opentangle.lindblad.reset(site=0, rate=r, state=fresh_state(purity), dims=[2])``, the same
+    arithmetic without building :class:`opentangle.lindblad.Jump` objects (SciPy sparse matrices),
+    so that the symmetric solver of a small N runs without SciPy (issue 19).
+
+    Example
+    -------
+    >>> [round(rate, 3) for _, rate in site_jumps(ResetParams(gamma=1.0, r=8.0))]
+    [0.5, 8.0, 8.0]
+    """
+    if params.noise == "dephasing":
+        out = [(sigma_z(), params.gamma / 2)]
+    else:  # thermal_noise -> thermal_jumps, step by step
+        t1 = math.inf if params.B == 0 else 1.0 / params.B
+        t2 = min(math.inf if params.C == 0 else 1.0 / params.C, 2 * t1)
+        n_th = thermal_occupation(params.s)
+        p = 0.5 if math.isinf(n_th) else n_th / (2 * n_th + 1)
+        g1, g2 = 1.0 / t1, 1.0 / t2
+        out = [(sigma_minus(), (1 - p) * g1), (sigma_plus(), p * g1), (sigma_z(), max(g2 - g1 / 2, 0.0) / 2)]
+    rho = fresh_state(params.purity).astype(complex)
+    w, v = np.linalg.eigh((rho + rho.conj().T) / 2)
+    for a in range(2):
+        if w[a] <= 1e-14:
+            continue
+        for k in range(2):
+            op = np.zeros((2, 2), dtype=complex)
+            op[:, k] = v[:, a]
+            out.append((op, params.r * w[a]))
+    return [(op, float(rate)) for op, rate in out]
 
 
 def build_model(params: ResetParams | None = None, /, **fields: Any) -> Any:

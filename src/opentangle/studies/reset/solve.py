@@ -29,9 +29,8 @@ from opentangle.studies.reset.model import (
     check_full_n,
     check_symmetric_n,
     coefficients,
-    fresh_state,
     liouvillian_terms,
-    noise_jumps,
+    site_jumps,
     symmetric_hamiltonian,
 )
 
@@ -99,12 +98,11 @@ def symmetric_solve(params: ResetParams) -> Any:
 
     Raises :class:`InvalidParameterError` above ``SYMMETRIC_MAX_N`` (memory estimate in the message).
     """
-    from opentangle.lindblad import reset
     from opentangle.lindblad.permutation import symmetric_steady_state
 
     p = as_params(params, {})
     check_symmetric_n(p.n)
-    jumps = [*noise_jumps(p, 0, [2]), *reset(site=0, rate=p.r, state=fresh_state(p.purity), dims=[2])]
+    jumps = site_jumps(p)  # NumPy arrays: no opentangle.lindblad.Jump (SciPy sparse) on this path
     try:
         return symmetric_steady_state(n=p.n, hamiltonian=symmetric_hamiltonian(p.hamiltonian, p.g), local_jumps=jumps)
     except NonUniqueSteadyStateError as exc:

@@ -248,10 +248,12 @@ def _jump_list(jumps: Iterable[Any] | None, name: str) -> list[tuple[np.ndarray,
 
 
 def _pauli_matrix(superop, n_sites: int) -> np.ndarray:
-    """Matrix ``tr[P_a S(P_b)] / 2^k`` of a map in the Pauli-string basis (k = 1 or 2 sites)."""
-    basis = [np.kron(*p) if n_sites == 2 else p[0] for p in product(_P, repeat=n_sites)]
-    d = 2**n_sites
-    return np.array([[np.trace(pa @ superop(pb)) / d for pb in basis] for pa in basis])
+    """Matrix ``tr[P_a S(P_b)] / 2^k`` of a map in the Pauli-string basis (k = 1 or 2 sites).
+
+    ``superop`` is applied once to the stack of all ``4^k`` strings (it uses only ``@`` and sums).
+    """
+    basis = np.array([np.kron(*p) if n_sites == 2 else p[0] for p in product(_P, repeat=n_sites)])
+    return np.einsum("aij,bji->ab", basis, superop(basis)) / 2**n_sites
 
 
 def _real(m: np.ndarray) -> np.ndarray:
@@ -850,11 +852,14 @@ def _dense_components(m: np.ndarray) -> tuple[int, np.ndarray]:
 def _dense_certified_solve(a: np.ndarray, b: np.ndarray, *, what: str) -> tuple[np.ndarray, float, float]:
     r"""``(x, bound, ||A^-1||_2)``: the solution of a dense real system and its certificate, NumPy only.
 
-    The singular values give :math:`\lVert A^{-1}Vert_2 = 1/\sigma_\min` exactly (the sparse path
+    The singular values give :math:`\lVert A^{-1}
+Vert_2 = 1/\sigma_\min` exactly (the sparse path
     estimates it).  ``A`` counts as singular (:class:`NonUniqueSteadyStateError`: the kernel the
     system excludes is there) when :math:`\sigma_\min \le D\,\epsilon\,\sigma_\max`, zero to working
     precision; otherwise the solve (LU, one refinement step) is trusted when the forward-error bound
-    :math:`(\lVert b - A\hat xVert/\lVert\hat xVert + \epsilon\,\sigma_\max)/\sigma_\min` is at most
+    :math:`(\lVert b - A\hat x
+Vert/\lVert\hat x
+Vert + \epsilon\,\sigma_\max)/\sigma_\min` is at most
     ``ERROR_BOUND_MAX`` (:class:`IllConditionedError` otherwise: nearly singular, not provably so).
     """
     sv = np.linalg.svd(a, compute_uv=False)

@@ -23,13 +23,11 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import json
 import math
 import os
 import re
 import stat
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -115,6 +113,8 @@ def can_create_in(folder: str | os.PathLike) -> bool:
     ``os.access`` says yes to root even on read-only or virtual file systems
     (/sys, /proc), so only a real file tells.
     """
+    import tempfile  # lazy here and below: tempfile and hashlib cost ~0.1 s of CLI start-up (issue 19)
+
     try:
         fd, probe = tempfile.mkstemp(prefix=".opentangle.", suffix=".probe", dir=folder)
         os.close(fd)
@@ -187,6 +187,8 @@ def atomic_write(
     Raises :class:`InvalidParameterError` for a path that :func:`check_output_path`
     refuses and :class:`OutputError` when the disk fails (full, quota, I/O error).
     """
+    import tempfile
+
     path = check_output_path(path)
     remove_stale_temps(path)
     try:
@@ -306,6 +308,8 @@ def _fingerprint(p: Path) -> list[int]:
 
 
 def _sha256(p: Path) -> str:
+    import hashlib
+
     h = hashlib.sha256()
     with p.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):

@@ -231,8 +231,7 @@ def _dense_steady_state(n: int, dl: Any, tol: float, check_unique: bool) -> Schu
     The trace row replaces the equation of the first diagonal unknown (it is minus the sum of the
     other diagonal equations: trace preservation), so the system is non-singular exactly when the
     kernel of L is one-dimensional; without ``check_unique`` only the trace-carrying component is
-    solved.  The error estimate is :func:`_forward_error` with the exact :math:`\lVert A^{-1}
-Vert_2`.
+    solved.  The error estimate is :func:`_forward_error` with the exact :math:`\lVert A^{-1}\rVert_2`.
     """
     real, tmat, _, diag, _ = _real_form(dl, dense=True)
     dim = real.shape[0]

@@ -852,14 +852,11 @@ def _dense_components(m: np.ndarray) -> tuple[int, np.ndarray]:
 def _dense_certified_solve(a: np.ndarray, b: np.ndarray, *, what: str) -> tuple[np.ndarray, float, float]:
     r"""``(x, bound, ||A^-1||_2)``: the solution of a dense real system and its certificate, NumPy only.
 
-    The singular values give :math:`\lVert A^{-1}
-Vert_2 = 1/\sigma_\min` exactly (the sparse path
+    The singular values give :math:`\lVert A^{-1}\rVert_2 = 1/\sigma_\min` exactly (the sparse path
     estimates it).  ``A`` counts as singular (:class:`NonUniqueSteadyStateError`: the kernel the
     system excludes is there) when :math:`\sigma_\min \le D\,\epsilon\,\sigma_\max`, zero to working
     precision; otherwise the solve (LU, one refinement step) is trusted when the forward-error bound
-    :math:`(\lVert b - A\hat x
-Vert/\lVert\hat x
-Vert + \epsilon\,\sigma_\max)/\sigma_\min` is at most
+    :math:`(\lVert b - A\hat x\rVert/\lVert\hat x\rVert + \epsilon\,\sigma_\max)/\sigma_\min` is at most
     ``ERROR_BOUND_MAX`` (:class:`IllConditionedError` otherwise: nearly singular, not provably so).
     """
     sv = np.linalg.svd(a, compute_uv=False)

@@ -3,7 +3,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 SLOW ?= 0
 PYTEST_ARGS ?=
-# pytest-xdist workers: one per core (at most 4); PYTEST_WORKERS=0 runs in this process
+# pytest-xdist workers: one per core (at most 4), work stealing so no worker idles while another holds
+# a queue of slow tests; PYTEST_WORKERS=0 runs in this process
 PYTEST_WORKERS ?= auto
 
 .PHONY: run test venv quick bench clean docs lint
@@ -23,7 +24,7 @@ quick: venv
 
 test: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
-	SLOW=$(SLOW) $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --maxprocesses 4 --durations=25 $(PYTEST_ARGS)
+	SLOW=$(SLOW) $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --maxprocesses 4 --dist worksteal --durations=25 $(PYTEST_ARGS)
 
 bench: venv
 	$(BIN)/python -m pip install --quiet -e ".[test]"

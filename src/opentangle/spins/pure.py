@@ -112,20 +112,23 @@ def spectrum_entropy(lam: Any) -> float:
 
 
 class _Block:
-    """One reflection sector: labels ``y > 0`` (plus ``y = 0`` in the even sector)."""
+    """One reflection sector: labels ``y > 0`` (plus ``y = 0`` in the even sector).
 
-    def __init__(self, y: np.ndarray, c: np.ndarray, n: int, t: float, sign: int, c0: float | None):
-        self.y, self.c, self.n, self.t, self.sign, self.c0 = y, c, n, t, sign, c0
+    ``ftab[d] = cos^N(d t / 2)`` for the integers ``d = |y - y'|, y + y'`` (``y = k - N/2``
+    differ and add up to integers): one table per time serves every matrix element.
+    """
+
+    def __init__(self, y: np.ndarray, c: np.ndarray, n: int, t: float, sign: int, c0: float | None, ftab: np.ndarray):
+        self.y, self.c, self.n, self.t, self.sign, self.c0, self.ftab = y, c, n, t, sign, c0, ftab
         self.psi = np.empty(0)  # folded azimuths in sorted order, set by _make_blocks
+        # y - y' and y + y' as integer offsets into ftab (y and y' are both integers or both half-integers)
+        self._y2 = np.rint(2.0 * y).astype(np.int64)
 
     def entries(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         """Matrix elements between sorted positions ``i`` and ``j`` (arrays)."""
-        yi, yj = self.y[i], self.y[j]
-        val = (
-            self.c[i]
-            * self.c[j]
-            * (cos_power(self.n, 0.5 * self.t * (yi - yj)) + self.sign * cos_power(self.n, 0.5 * self.t * (yi + yj)))
-        )
+        yi, yj = self._y2[i], self._y2[j]
+        f = self.ftab
+        val = self.c[i] * self.c[j] * (f[np.abs(yi - yj) >> 1] + self.sign * f[(yi + yj) >> 1])
         if self.c0 is not None:  # the unpaired state y = 0 of the even sector
             zi, zj = yi == 0, yj == 0
             val = np.where(zi ^ zj, val / math.sqrt(2.0), val)
@@ -141,6 +144,8 @@ def _make_blocks(win: FockWindow, t: float) -> list[_Block]:
     x = win.x
     c = binomial_amplitudes(win.n_atoms, win.k)
     pos = x > 0
+    dmax = int(np.rint(2.0 * np.abs(x).max())) if x.size else 0
+    ftab = cos_power(win.n_atoms, 0.5 * t * np.arange(dmax + 1, dtype=float))  # the same floats as 0.5 t (y - y')
     blocks = []
     for sign in (+1, -1):
         y, cy, c0 = x[pos], c[pos], None
@@ -150,7 +155,7 @@ def _make_blocks(win: FockWindow, t: float) -> list[_Block]:
         if y.size:
             psi = np.abs(np.remainder(y * t + np.pi, 2 * np.pi) - np.pi)  # folded azimuth in [0, pi]
             order = np.argsort(psi, kind="stable")
-            blk = _Block(y[order], cy[order], win.n_atoms, t, sign, c0)
+            blk = _Block(y[order], cy[order], win.n_atoms, t, sign, c0, ftab)
             blk.psi = psi[order]
             blocks.append(blk)
     return blocks
@@ -170,17 +175,20 @@ def _dense_matrix(blk: _Block) -> np.ndarray:
     return blk.entries(i.ravel(), j.ravel()).reshape(n, n)
 
 
+def _band_rows(b: int, n: int) -> int:
+    """Rows of the band storage of bandwidth ``b``: LAPACK's band routines are 5-8x slower when it has 16 or
+    32 rows (b = 15, 31: measured at N = 10^6, t = 1e-3, 2.7 s instead of 0.4 s, most likely cache aliasing
+    of the power-of-two leading dimension); one extra zero row avoids it."""
+    return b + 2 if (b + 1) >= 8 and (b + 1) & b == 0 and b + 1 < n else b + 1
+
+
 def _band_storage(blk: _Block, b: int) -> np.ndarray:
-    """Lower band storage ``ab[d, i] = A[i + d, i]``, ``d = 0..b``."""
+    """Lower band storage ``ab[d, i] = A[i + d, i]``, ``d = 0..b`` (Fortran order, as LAPACK takes it)."""
     n = blk.y.size
-    # LAPACK's band reduction is 5-8x slower when the band storage has 16 or 32 rows
-    # (b = 15, 31: measured at N = 10^6, t = 1e-3, 2.7 s instead of 0.4 s, most likely
-    # cache aliasing of the power-of-two leading dimension); one extra zero row avoids it.
-    rows = b + 2 if (b + 1) >= 8 and (b + 1) & b == 0 and b + 1 < n else b + 1
-    ab = np.zeros((rows, n))
+    ab = np.zeros((_band_rows(b, n), n), order="F")
+    i = np.arange(n)
     for d in range(b + 1):
-        i = np.arange(n - d)
-        ab[d, : n - d] = blk.entries(i, i + d)
+        ab[d, : n - d] = blk.entries(i[: n - d], i[d:])
     return ab
 
 
@@ -200,10 +208,7 @@ def _trim_band(ab: np.ndarray, mass: float) -> tuple[np.ndarray, float]:
     if keep == ab.shape[0]:
         return ab, 0.0
     cut = float(tail[ab.shape[0] - keep - 1])
-    b = keep - 1
-    # the power-of-two band-storage slowdown (see _band_storage): one extra zero row
-    rows = b + 2 if (b + 1) >= 8 and (b + 1) & b == 0 and b + 1 < ab.shape[1] else b + 1
-    out = np.zeros((rows, ab.shape[1]))
+    out = np.zeros((_band_rows(keep - 1, ab.shape[1]), ab.shape[1]), order="F")
     out[:keep] = ab[:keep]
     return out, cut
 
@@ -289,11 +294,12 @@ def _logdet_entropy(ab: np.ndarray, *, step: float = _LOGDET_STEP) -> tuple[floa
     s_top = 300.0 * lam_max  # above: moment series, |x| <= 1/300
     u, wts, k_top, k_low = _shift_nodes(s_top, 1e-13 * tr, step, _COARSE_BELOW * tr)
     vals = np.full(u.size, np.nan)
+    work = np.empty(ab.shape, order="F")  # LAPACK works in place on a Fortran-ordered copy (no f2py copy)
     for k in range(k_top, k_low):  # from the top down: a failure can only come at the smallest shifts
         sk = math.exp(u[k])
-        a = ab.copy()
-        a[0] += sk
-        chol, info = _pbtrf(a)
+        np.copyto(work, ab)
+        work[0] += sk
+        chol, info = _pbtrf(work)
         if info != 0:
             if sk > 1e-10 * tr:
                 return None
@@ -320,6 +326,31 @@ def _logdet_entropy(ab: np.ndarray, *, step: float = _LOGDET_STEP) -> tuple[floa
 
 def _band_moments(ab: np.ndarray, c: float) -> tuple[float, float, float]:
     """``tr B^2, tr B^3, tr B^4`` of ``B = A - c`` from the lower band storage of ``A`` (``O(m b^2)``).
+
+    By diagonals for a narrow band: with ``V_e[i] = B[i, i + e]`` (``|e| <= b``),
+    ``(B^2)[i, i + d] = sum_e V_e[i] V_{d-e}[i + e]``, ``tr B^3 = sum_{|d| <= b} <(B^2)_d, V_d>`` and
+    ``tr B^4 = ||B^2||_F^2``: ``2 b + 1`` vector operations on ``(2 b + 1, m)`` arrays.  Wider bands
+    (near-rational times) use the block-tridiagonal form (:func:`_band_moments_blocks`).
+    """
+    kd, m = ab.shape[0] - 1, ab.shape[1]
+    if kd > 48:
+        return _band_moments_blocks(ab, c)
+    pad = 2 * kd
+    v = np.zeros((2 * kd + 1, m + 2 * pad))  # v[kd + e, pad + i] = B[i, i + e], zero outside the matrix
+    for e in range(kd + 1):
+        v[kd + e, pad : pad + m - e] = ab[e, : m - e]
+        v[kd - e, pad + e : pad + m] = ab[e, : m - e]
+    v[kd, pad : pad + m] -= c
+    b2 = np.zeros((4 * kd + 1, m))  # b2[2 kd + d, i] = (B^2)[i, i + d]
+    for e in range(-kd, kd + 1):
+        b2[kd + e : 3 * kd + e + 1] += v[kd + e, pad : pad + m] * v[:, pad + e : pad + e + m]
+    mu2 = float(b2[2 * kd].sum())
+    mu3 = float(np.sum(b2[kd : 3 * kd + 1] * v[:, pad : pad + m]))
+    return mu2, mu3, float(np.sum(b2 * b2))
+
+
+def _band_moments_blocks(ab: np.ndarray, c: float) -> tuple[float, float, float]:
+    """:func:`_band_moments` by blocks of ``p = b + 1`` (batched dense products, for wide bands).
 
     ``B`` is block tridiagonal in blocks of ``p = b + 1``: diagonal blocks ``D_I``, couplings
     ``E_I = B[I+1, I]``.  Then ``(B^2)_{II} = E_{I-1} E_{I-1}^T + D_I^2 + E_I^T E_I``,

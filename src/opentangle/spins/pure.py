@@ -217,11 +217,67 @@ def _banded_eigs(blk: _Block, b: int) -> np.ndarray:
     return sla.eigvals_banded(_band_storage(blk, b), lower=True, check_finite=False)
 
 
-#: trapezoidal step in ``u = log s`` (measured at N = 10^4, 10^6 against eigvalsh, per block: |error| ~1e-11
-#: and bound ~1e-10 at 0.7; |error| ~3e-11, bound 3e-10 at 0.8; |error| 3e-10, bound 4e-9 at 0.9)
+#: trapezoidal step in ``u = log s`` at the shifts of the largest eigenvalues (measured at N = 10^6 against
+#: eigvals_banded, per block: sum_i |error| ~2e-10, bound ~4e-10 at 0.8 with a uniform step)
 _LOGDET_STEP = 0.8
-#: below the shift ``_COARSE_BELOW tr A`` the step grows to ``_COARSE * step`` (``_shift_nodes``)
-_COARSE_BELOW, _COARSE = 1e-7, 2.0
+#: the step grows below ``s = f tr A`` to ``r * step`` (pairs ``(f, r)``): eigenvalue ``lambda`` needs only a
+#: relative accuracy ~ ``1e-10 / (m lambda)`` (the ``m max`` term of the bound).  And above
+#: ``s = _TOP_ABOVE lambda_max`` (no eigenvalue there) to ``_TOP_STEP * step``.  Transition widths in ``u``:
+#: ``_TAU_TOP``, ``_TAU_LOW``.  Chosen on the N = 10^6 spectra at t = 1, sqrt(2), 2.5 (both blocks, against
+#: eigvals_banded): 23-24 factorisations instead of 29 for the uniform step with one coarsening, true error
+#: ~1e-10 (was ~3e-11) and bound ~9e-10 (was ~4e-10) per block; narrower transitions (width 1 in ``u``) or
+#: steps growing faster above lambda_max make the error 1e-8..1e-6 (the map's own singularities).
+_STEP_BELOW = ((1e-5, 1.4), (1e-7, 2.0), (1e-9, 3.0), (1e-11, 4.5))
+_TOP_ABOVE, _TOP_STEP = 100.0, 2.0
+_TAU_TOP, _TAU_LOW = 2.0, 2.5
+
+
+def _softplus(x: np.ndarray) -> np.ndarray:
+    return np.logaddexp(0.0, x)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+def _shift_nodes(
+    s_top: float, s_floor: float, step: float, *, lam_max: float, tr: float
+) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """Quadrature nodes ``u = log s`` and weights of the trapezoidal rule in a smooth variable ``w``.
+
+    ``u(w) = u_a - h w + (h_t - h) tau_t softplus(-w / tau_t) - sum_j (h_j - h_{j-1}) tau_j softplus((w - w_j) / tau_j)``
+    with ``h = step``: step ``h`` in ``u`` between ``s_a = _TOP_ABOVE lambda_max`` and ``s ~ 1e-5 tr``, growing
+    to ``h_t`` above ``s_a`` and to ``h_j`` (``_STEP_BELOW``) below; the transitions are analytic
+    (the rule stays exponentially accurate) and every error they cause is in the numerically evaluated
+    bound (:func:`_quadrature_error`).  Returns ``(u, weights, k_top, k_low)``: nodes ``k_top..k_low - 1``
+    lie in ``[s_floor, s_top]`` and are factorised, the others (``< k_top``: above ``s_top``, moment
+    series; ``>= k_low``: below ``s_floor``) are not.
+    """
+    u_a = math.log(_TOP_ABOVE * lam_max)
+    h_t, tau_t = _TOP_STEP * step, _TAU_TOP / step
+    # the lower transitions: positions w_j of the piecewise-linear map, each below the previous one
+    w_j, h_j, tau_j = [], [], []
+    u_prev, w_prev, h_prev = u_a, 0.0, step
+    for frac, ratio in _STEP_BELOW:
+        u_j = min(math.log(frac * tr), u_prev - 1.0)
+        w_prev += (u_prev - u_j) / h_prev
+        w_j.append(w_prev)
+        h_j.append(ratio * step)
+        tau_j.append(_TAU_LOW / (ratio * step))
+        u_prev, h_prev = u_j, ratio * step
+    w_lo = -math.ceil((math.log(s_top) + 30.0 - u_a) / h_t) - 1
+    w_hi = w_prev + (u_prev - math.log(s_floor) + 30.0) / h_prev + 2
+    w = np.arange(w_lo, math.ceil(w_hi) + 1, dtype=float)
+    u = u_a - step * w + (h_t - step) * tau_t * _softplus(-w / tau_t)
+    du = step + (h_t - step) * _sigmoid(-w / tau_t)
+    prev = step
+    for wj, hj, tj in zip(w_j, h_j, tau_j):
+        u -= (hj - prev) * tj * _softplus((w - wj) / tj)
+        du += (hj - prev) * _sigmoid((w - wj) / tj)
+        prev = hj
+    k_top = int(np.argmax(u <= math.log(s_top)))
+    k_low = int(np.argmax(u < math.log(s_floor)))
+    return u, np.exp(u) * du, k_top, k_low
 
 
 def _g_integrand(lam: np.ndarray, s: np.ndarray, c: float) -> np.ndarray:
@@ -254,27 +310,6 @@ def _quadrature_error(c: float, lam_max: float, nodes: np.ndarray, weights: np.n
     return float(np.min(kappa * tr + m * excess))
 
 
-def _shift_nodes(s_top: float, s_floor: float, step: float, s_coarse: float) -> tuple[np.ndarray, np.ndarray, int, int]:
-    """Quadrature nodes ``u = log s`` and weights of the trapezoidal rule in a smooth variable ``w``.
-
-    ``u(w) = log s_top - h w - h tau softplus((w - w_t) / tau)``: the step in ``u`` is ``h = step``
-    at the large shifts and ``_COARSE h`` below ``s ~ s_coarse`` (small eigenvalues weigh little, so a
-    coarser step suffices there; the error bound accounts for it).  Returns ``(u, weights,
-    k_top, k_low)``: nodes ``k_top..k_low - 1`` lie in ``[s_floor, s_top]`` and are factorised, the
-    others (``< k_top``: above ``s_top``, moment series; ``>= k_low``: below ``s_floor``) are not.
-    """
-    tau = 2.0
-    w_t = max(0.0, (math.log(s_top) - math.log(s_coarse)) / step)
-    w = np.arange(-int(30 / step), int(w_t + 3 * tau + (math.log(s_top) - math.log(s_floor)) / step) + 30, dtype=float)
-    x = (w - w_t) / tau
-    softplus = np.logaddexp(0.0, x)
-    u = math.log(s_top) - step * w - (_COARSE - 1.0) * step * tau * softplus
-    du = step * (1.0 + (_COARSE - 1.0) / (1.0 + np.exp(-x)))
-    k_top = int(np.argmax(w >= 0))  # w = 0: s = s_top
-    k_low = int(np.argmax(u < math.log(s_floor)))  # u decreases with w
-    return u, np.exp(u) * du, k_top, k_low
-
-
 def _logdet_entropy(ab: np.ndarray, *, step: float = _LOGDET_STEP) -> tuple[float, float] | None:
     """``-sum lambda log lambda`` (nats) of the banded PSD matrix ``ab`` and an error bound.
 
@@ -292,7 +327,7 @@ def _logdet_entropy(ab: np.ndarray, *, step: float = _LOGDET_STEP) -> tuple[floa
     lam_max = float(rowsum.max())
     spread = max(lam_max - c, c)  # >= max |lambda_i - c|
     s_top = 300.0 * lam_max  # above: moment series, |x| <= 1/300
-    u, wts, k_top, k_low = _shift_nodes(s_top, 1e-13 * tr, step, _COARSE_BELOW * tr)
+    u, wts, k_top, k_low = _shift_nodes(s_top, 1e-13 * tr, step, lam_max=lam_max, tr=tr)
     vals = np.full(u.size, np.nan)
     work = np.empty(ab.shape, order="F")  # LAPACK works in place on a Fortran-ordered copy (no f2py copy)
     for k in range(k_top, k_low):  # from the top down: a failure can only come at the smallest shifts
@@ -326,31 +361,6 @@ def _logdet_entropy(ab: np.ndarray, *, step: float = _LOGDET_STEP) -> tuple[floa
 
 def _band_moments(ab: np.ndarray, c: float) -> tuple[float, float, float]:
     """``tr B^2, tr B^3, tr B^4`` of ``B = A - c`` from the lower band storage of ``A`` (``O(m b^2)``).
-
-    By diagonals for a narrow band: with ``V_e[i] = B[i, i + e]`` (``|e| <= b``),
-    ``(B^2)[i, i + d] = sum_e V_e[i] V_{d-e}[i + e]``, ``tr B^3 = sum_{|d| <= b} <(B^2)_d, V_d>`` and
-    ``tr B^4 = ||B^2||_F^2``: ``2 b + 1`` vector operations on ``(2 b + 1, m)`` arrays.  Wider bands
-    (near-rational times) use the block-tridiagonal form (:func:`_band_moments_blocks`).
-    """
-    kd, m = ab.shape[0] - 1, ab.shape[1]
-    if kd > 48:
-        return _band_moments_blocks(ab, c)
-    pad = 2 * kd
-    v = np.zeros((2 * kd + 1, m + 2 * pad))  # v[kd + e, pad + i] = B[i, i + e], zero outside the matrix
-    for e in range(kd + 1):
-        v[kd + e, pad : pad + m - e] = ab[e, : m - e]
-        v[kd - e, pad + e : pad + m] = ab[e, : m - e]
-    v[kd, pad : pad + m] -= c
-    b2 = np.zeros((4 * kd + 1, m))  # b2[2 kd + d, i] = (B^2)[i, i + d]
-    for e in range(-kd, kd + 1):
-        b2[kd + e : 3 * kd + e + 1] += v[kd + e, pad : pad + m] * v[:, pad + e : pad + e + m]
-    mu2 = float(b2[2 * kd].sum())
-    mu3 = float(np.sum(b2[kd : 3 * kd + 1] * v[:, pad : pad + m]))
-    return mu2, mu3, float(np.sum(b2 * b2))
-
-
-def _band_moments_blocks(ab: np.ndarray, c: float) -> tuple[float, float, float]:
-    """:func:`_band_moments` by blocks of ``p = b + 1`` (batched dense products, for wide bands).
 
     ``B`` is block tridiagonal in blocks of ``p = b + 1``: diagonal blocks ``D_I``, couplings
     ``E_I = B[I+1, I]``.  Then ``(B^2)_{II} = E_{I-1} E_{I-1}^T + D_I^2 + E_I^T E_I``,
@@ -640,6 +650,7 @@ def entropy_curve(
         from concurrent.futures import ProcessPoolExecutor
 
         with ProcessPoolExecutor(max_workers=int(workers)) as ex:
-            vals = list(ex.map(_entropy_point, jobs, chunksize=max(1, len(jobs) // (4 * workers))))
+            # small chunks: a near-rational time can cost 10x a generic one (load balance)
+            vals = list(ex.map(_entropy_point, jobs, chunksize=max(1, len(jobs) // (16 * workers))))
     out = np.asarray(vals, dtype=float).reshape(times.shape + (2,))
     return (out[..., 0], out[..., 1]) if with_error else out[..., 0]

@@ -67,9 +67,10 @@ def test_logdet_refuses_an_indefinite_matrix():
     assert P._logdet_entropy(ab) is None
 
 
-def test_band_moments_match_dense_powers():
-    a, ab = _random_band_psd(60, 7, 4)
-    b = a - 0.01 * np.eye(60)
+@pytest.mark.parametrize(("m", "kd"), [(60, 7), (61, 59), (250, 16), (17, 16)])
+def test_band_moments_match_dense_powers(m, kd):
+    a, ab = _random_band_psd(m, kd, 4)
+    b = a - 0.01 * np.eye(m)
     got = P._band_moments(ab, 0.01)
     want = [np.trace(np.linalg.matrix_power(b, k)) for k in (2, 3, 4)]
     assert np.allclose(got, want, rtol=1e-12, atol=0)

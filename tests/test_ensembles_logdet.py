@@ -158,3 +158,14 @@ def test_shift_nodes_step_grows_smoothly_away_from_the_spectrum():
     assert du[-1] == pytest.approx(0.8 * P._STEP_BELOW[-1][1], rel=1e-2)
     assert np.max(np.abs(np.diff(du)) / du[:-1]) < 0.25  # smooth: no jump in the step
     assert k_low - k_top < 26  # fewer factorisations than the uniform step (29 at N = 10^6)
+
+
+def test_a_bound_over_the_budget_is_redone_with_a_finer_step(monkeypatch):
+    """With a zero budget every block is redone with the finer step: a smaller bound, still honest."""
+    n, t = 3000, 1.7
+    dense = pure_entanglement(n, t, method="dense").entropy
+    coarse = pure_entanglement(n, t, method="logdet")
+    monkeypatch.setattr(P, "_LOGDET_BUDGET", 0.0)
+    fine = pure_entanglement(n, t, method="logdet")
+    assert fine.entropy_error < 0.5 * coarse.entropy_error
+    assert abs(fine.entropy - dense) <= fine.entropy_error + 1e-11

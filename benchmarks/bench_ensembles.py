@@ -3,7 +3,7 @@
 Run:  OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_ensembles.py [--curve 200] [--workers 2]
       [--generic 400] [--dense-check] [--dephased]
       OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_ensembles.py --target [--workers 2] [--every 40] [--times 400]
-          [--compare OLD/src] [--no-banded]
+          [--compare OLD/src] [--no-banded] [--side-by-side]
 
 1. error of E(t) against the window half-width w (N = 2000 against the full Fock
    basis; N = 10^6 against a w = 4.5 window);
@@ -61,9 +61,18 @@ def main() -> None:
         "on every --every-th time, in a subprocess of this run (wall and CPU seconds, |dE|)",
     )
     ap.add_argument("--no-banded", action="store_true", help="(--target) skip the method='banded' reference")
+    ap.add_argument(
+        "--side-by-side",
+        action="store_true",
+        help="(--target --compare SRC) run the whole curve of this tree and of SRC at the same time, one subprocess "
+        "each (the same load for both), instead of the sections above",
+    )
     args = ap.parse_args()
     if args.dephased:
         dephased_section()
+        return
+    if args.target and args.side_by_side and args.compare:
+        side_by_side(args.compare, args.workers, args.times)
         return
     if args.target:
         target_section(args.workers, args.every, args.times, args.compare, not args.no_banded)
@@ -190,6 +199,50 @@ def _other_tree(src: str, n: int, ts: np.ndarray, workers: int) -> tuple[np.ndar
     return np.array(json.loads(out.stdout.strip().splitlines()[-1])), wall, cpu
 
 
+_CURVE_CODE = (
+    "import json, os, resource, sys, time, numpy as np; from opentangle.spins import entropy_curve; "
+    "ts = np.array(json.loads(sys.argv[1])); t0 = time.perf_counter(); "
+    "e, err = entropy_curve(10**6, ts, workers=int(sys.argv[2]), with_error=True); wall = time.perf_counter() - t0; "
+    "r, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN); "
+    "print(json.dumps({'e': e.tolist(), 'err': err.tolist(), 'wall': wall, "
+    "'cpu': r.ru_utime + r.ru_stime + c.ru_utime + c.ru_stime}))"
+)
+
+
+def side_by_side(src: str, workers: int, times: int) -> None:
+    """The 400-time curve of this tree and of ``src`` at once (each a subprocess with ``workers`` workers)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    import opentangle
+
+    here = os.path.dirname(os.path.dirname(os.path.abspath(opentangle.__file__)))
+    ts = np.linspace(0.01, 2 * np.pi, 400)[:: max(1, 400 // times)] + np.sqrt(2) * 1e-3
+    print(f"== issue 19 target 6 side by side: N = 1e6, {ts.size} times, workers={workers} each ==")
+    print(f"[{_load()}] before")
+    procs = {
+        tree: subprocess.Popen(
+            [sys.executable, "-c", _CURVE_CODE, json.dumps(ts.tolist()), str(workers)],
+            env=dict(os.environ, PYTHONPATH=tree, OMP_NUM_THREADS="1"),
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for tree in (here, src)
+    }
+    out = {tree: json.loads(p.communicate()[0].strip().splitlines()[-1]) for tree, p in procs.items()}
+    for tree, r in out.items():
+        print(
+            f"{tree}: {r['wall']:.1f} s wall, {r['cpu']:.1f} s CPU (start-up included), "
+            f"largest error bound {max(r['err']):.1e} bits"
+        )
+    print(
+        f"[{_load()}] ratio (CPU) = {out[src]['cpu'] / out[here]['cpu']:.2f}x; max |dE| = "
+        f"{np.abs(np.array(out[src]['e']) - np.array(out[here]['e'])).max():.1e} bits"
+    )
+
+
 def target_section(workers: int, every: int, times: int, compare: str | None = None, banded: bool = True) -> None:
     n = 10**6
     ts = np.linspace(0.01, 2 * np.pi, 400)[:: max(1, 400 // times)] + np.sqrt(2) * 1e-3
@@ -204,12 +257,20 @@ def target_section(workers: int, every: int, times: int, compare: str | None = N
         f"for {ts.size} times ({t_new / ts.size:.3f} s/time); largest error bound {err.max():.1e} bits"
     )
     if compare:
+        import os
+
+        import opentangle
+
+        here = os.path.dirname(os.path.dirname(os.path.abspath(opentangle.__file__)))
+        # both trees on the same subset, each in a subprocess (the same start-up cost), one after the other
         e_cmp, w_cmp, c_cmp = _other_tree(compare, n, sub, workers)
+        _e_here, w_here, c_here = _other_tree(here, n, sub, workers)
         print(
             f"[{_load()}] {compare} entropy_curve (subprocess, workers={workers}) on {sub.size} of the times: "
-            f"{w_cmp:.1f} s wall, {c_cmp:.1f} s CPU; scaled to {ts.size} times: {w_cmp * ts.size / sub.size:.0f} s wall, "
-            f"{c_cmp * ts.size / sub.size:.0f} s CPU; ratio (CPU) = {c_cmp * ts.size / sub.size / (c1 - c0):.2f}x; "
-            f"max |dE| = {np.abs(e_cmp - e_new[::every]).max():.1e} bits"
+            f"{w_cmp:.1f} s wall, {c_cmp:.1f} s CPU; this tree on the same times, same harness: {w_here:.1f} s wall, "
+            f"{c_here:.1f} s CPU; ratio (CPU, same subset) = {c_cmp / c_here:.2f}x; scaled to {ts.size} times: "
+            f"{c_cmp * ts.size / sub.size:.0f} s CPU (start-up included); max |dE| = "
+            f"{np.abs(e_cmp - e_new[::every]).max():.1e} bits"
         )
     if not banded:
         return

@@ -735,25 +735,29 @@ def _iterative(
     return rho, res, solver.count
 
 
-#: ``method="auto"`` tries the block-triangular solver from this Liouville dimension ``D**2`` (measured with
-#: ``benchmarks/bench_lindblad.py --vs-direct 4 5 6 7``, CPU time at load 8: the sparse LU is ahead at N = 4
-#: (0.19x) and 5 (0.58x), the triangular solver from N = 6 (3.9x) and 7 (16x))
+#: ``method="auto"`` would try the block-triangular solver from this Liouville dimension ``D**2``: it beats the
+#: sparse LU from N = 6 qubits (``benchmarks/bench_lindblad.py --vs-direct 4 5 6 7``, CPU at load 8: 0.19x,
+#: 0.58x, 3.9x, 16x at N = 4-7) ...
 TRIANGULAR_MIN = 4096
+#: ... but on the reset model the folded GMRES that ``auto`` picks there is still 3-5x faster (CPU, load 5-7:
+#: N = 6 0.39 s vs 0.11 s, 8 2.65 vs 0.57, 9 5.9 vs 2.3, 10 24.5 vs 14.3), so ``auto`` does not use it yet
+TRIANGULAR_AUTO = False
 #: the block-triangular solver refuses models whose blocks form more groups than this (Python-level loop)
 TRIANGULAR_MAX_GROUPS = 20000
 #: triangular path, peak bytes per Liouville entry (solution tensor, the certificate's three vectors, the
 #: independent matrix-free residual and the largest level's work arrays)
 _TRIANGULAR_BYTES_PER_ENTRY = 160.0
-#: seconds per Liouville entry of a whole triangular solve with its certificate (one core)
-_TRIANGULAR_SECONDS_PER_ENTRY = 3e-6
+#: seconds per Liouville entry of a whole triangular solve with its certificate (one core; measured: N = 11
+#: reset model 94.9 s CPU for 4.2e6 entries at load 7, 0.63 GB peak RSS, i.e. about 150 B/entry)
+_TRIANGULAR_SECONDS_PER_ENTRY = 2.3e-5
 
 
 def triangular_cost(D: int) -> Any:
     """The :class:`opentangle._limits.Estimate` (memory, rough time) of a block-triangular steady state.
 
-    >>> est = triangular_cost(2**13)   # 13 qubits
-    >>> round(est.nbytes / 1e9, 1)
-    10.9
+    >>> est = triangular_cost(2**13)   # 13 qubits: refused by the default 10-minute limit
+    >>> round(est.nbytes / 1e9, 1), round(est.seconds / 60)
+    (10.9, 26)
     """
     from opentangle._limits import Estimate
 
@@ -840,9 +844,9 @@ def steady_state(
     method : ``"direct"`` (sparse LU), ``"iterative"`` (matrix-free
         preconditioned GMRES), ``"triangular"`` (exact block forward substitution with Kronecker-sum
         blocks: local jumps, a diagonal :math:`H_\mathrm{eff}` with at most two-body terms; checked before
-        allocating with :func:`triangular_cost`) or ``"auto"``: triangular from ``TRIANGULAR_MIN`` = 4096
-        when the structure holds and certifies (otherwise the choice below), else direct when :func:`direct_cost` predicts an LU that
-        is cheap (under ~1 s) or cheaper than ~300 preconditioned matrix-vector products, and fits
+        allocating with :func:`triangular_cost`; exact, but measured 3-5x slower than the folded GMRES on the
+        reset model, so ``"auto"`` does not pick it: ``TRIANGULAR_AUTO``) or ``"auto"``: direct when
+        :func:`direct_cost` predicts an LU that is cheap (under ~1 s) or cheaper than ~300 preconditioned matrix-vector products, and fits
         in memory; otherwise iterative (always above ``COST_MODEL_MAX`` = :math:`4^{10}`, where the
         cost model would itself build a Liouvillian of several GB).  The iterative path checks its
         memory and time estimate (:func:`iterative_cost`) before allocating.
@@ -893,7 +897,8 @@ def steady_state(
     if initial is not None:
         return _projected(model, initial, tol, check_positive, t0)
     certified = None
-    if method == "triangular" or (method == "auto" and n >= TRIANGULAR_MIN and _triangular_applies(model)):
+    auto_tri = TRIANGULAR_AUTO and method == "auto" and n >= TRIANGULAR_MIN
+    if method == "triangular" or (auto_tri and _triangular_applies(model)):
         certified = _triangular(model, check_unique, seed, explicit=method == "triangular")
         method = "triangular" if certified is not None else method
     if method == "auto":

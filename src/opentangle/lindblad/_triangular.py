@@ -207,12 +207,17 @@ class _Group:
         self.bshape = tuple(opts[i].members.size for i in blocks)
         self.shape = tuple(opts[i].members.size for i in self.multi)
         self.nb, self.m = math.prod(self.bshape), math.prod(self.shape)
-        self.pushes = [
-            (i, tuple(p_out if a == i else sl for a, sl in enumerate(self.view)), [(q, complex(x)) for q, x in
-                                                                                      enumerate(w) if x != 0])
-            for i, o in enumerate(opts)
-            for p_out, w in o.pushes
-        ]
+        # per edge leaving the group: (canonical axis of the moving site, target view, weights, the axis
+        # orders canonical -> target view and back)
+        self.pushes = []
+        for i, o in enumerate(opts):
+            rest = [x for x in self.perm if x != i]
+            to_site = [int(k) for k in np.argsort(rest)]
+            to_canon = [sorted(rest).index(x) for x in rest]
+            for p_out, w in o.pushes:
+                tgt = tuple(p_out if a == i else sl for a, sl in enumerate(self.view))
+                ws = [(q, complex(x)) for q, x in enumerate(w) if x != 0]
+                self.pushes.append((self.perm.index(i), tgt, ws, to_site, to_canon))
 
     def get(self, Z: np.ndarray) -> np.ndarray:
         """The group's entries of the tensor ``Z`` in canonical layout ``(nb, m)`` (a copy)."""
@@ -228,24 +233,19 @@ class _Group:
         update of the tensor per target.
         """
         Xc = X.reshape(self.bshape + self.shape)
-        for i, tgt, ws in self.pushes:
-            a = self.perm.index(i)
+        for a, tgt, ws, to_site, _ in self.pushes:
             C = ws[0][1] * Xc.take(ws[0][0], axis=a)
             for q, w in ws[1:]:
                 C += w * Xc.take(q, axis=a)
-            rest = [x for x in self.perm if x != i]
-            Z[tgt] -= C.transpose([int(k) for k in np.argsort(rest)])
+            Z[tgt] -= C.transpose(to_site)
 
     def pull(self, Z: np.ndarray, Y: np.ndarray) -> None:
         """Adjoint of :meth:`push`: subtract the downstream solved entries from the right-hand side ``Y``."""
         Yc = Y.reshape(self.bshape + self.shape)
-        for i, tgt, ws in self.pushes:
-            a = self.perm.index(i)
-            rest = [x for x in self.perm if x != i]
-            T = Z[tgt].transpose([sorted(rest).index(x) for x in rest])
+        for a, tgt, ws, _, to_canon in self.pushes:
+            T = Z[tgt].transpose(to_canon)
             for q, w in ws:
-                idx = (slice(None),) * a + (q,)
-                Yc[idx] -= np.conj(w) * T
+                Yc[(slice(None),) * a + (q,)] -= np.conj(w) * T
 
 
 class _Batch:

@@ -740,7 +740,8 @@ def _iterative(
 #: 0.58x, 3.9x, 16x at N = 4-7) ...
 TRIANGULAR_MIN = 4096
 #: ... but on the reset model the folded GMRES that ``auto`` picks there is still 3-5x faster (CPU, load 5-7:
-#: N = 6 0.39 s vs 0.11 s, 8 2.65 vs 0.57, 9 5.9 vs 2.3, 10 24.5 vs 14.3), so ``auto`` does not use it yet
+#: N = 6 0.39 s vs 0.11 s, 8 2.65 vs 0.57, 9 5.9 vs 2.3; N = 10 22.8 vs 12.6 at load 2), so ``auto`` does
+#: not use it yet
 TRIANGULAR_AUTO = False
 #: the block-triangular solver refuses models whose blocks form more groups than this (Python-level loop)
 TRIANGULAR_MAX_GROUPS = 20000

@@ -4,7 +4,8 @@ Model (issue 3): N qubits, all-to-all Ising g = 5, dephasing gamma = 1, reset to
 
     OMP_NUM_THREADS=1 python benchmarks/bench_lindblad.py            # N = 6, 7, 8, 10 + batched grid
     OMP_NUM_THREADS=1 python benchmarks/bench_lindblad.py --quick    # N = 6, 7, 8, grid 101 x 101
-    OMP_NUM_THREADS=1 python benchmarks/bench_lindblad.py --n 11 12  # large N only (N=12 needs ~2.7 GB)
+    OMP_NUM_THREADS=1 python benchmarks/bench_lindblad.py --n 10 11 12  # large N: triangular vs iterative (to N=11)
+    OMP_NUM_THREADS=1 python benchmarks/bench_lindblad.py --vs-direct 3 4 5 6  # triangular vs sparse LU (auto threshold)
     OMP_NUM_THREADS=1 python benchmarks/bench_lindblad.py --n 10 --old /work/main/src  # against an older tree
     OMP_NUM_THREADS=1 python benchmarks/bench_lindblad.py --spectrum 7 8 9 10  # spectral gap only
     OMP_NUM_THREADS=1 python benchmarks/bench_lindblad.py --gap 6 7 8 10       # spectral_gap vs spectrum (issue 19)
@@ -101,13 +102,22 @@ def old_steady_state(src: str):
     return mod.steady_state
 
 
-def bench_n(N: int, *, with_qutip: bool, qutip_default: bool = False, old: str | None = None) -> None:
+def bench_n(
+    N: int, *, with_qutip: bool, qutip_default: bool = False, old: str | None = None, iterative: bool = False
+) -> None:
     m = model(N)
-    ss, t_ot, c_ot = timed_cpu(steady_state, m)
+    # issue 19: the exact block-triangular solver (auto does not pick it yet; see steady.TRIANGULAR_AUTO)
+    ss, t_ot, c_ot = timed_cpu(steady_state, m, method="triangular" if N >= 6 else "auto")
     line = (
         f"N={N:2d}  opentangle {ss.method:9s} {t_ot:8.3f} s (cpu {c_ot:.1f} s, {load()})  residual {ss.residual:.1e}  "
         f"matvecs {ss.iterations}  maxrss {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6:.2f} GB"
     )
+    if iterative:  # the previous large-N path (folded GMRES), same tree, same run
+        si, t_i, c_i = timed_cpu(steady_state, m, method="iterative")
+        line += (
+            f" | iterative {t_i:8.3f} s (cpu {c_i:.1f} s, {load()}) matvecs {si.iterations} residual "
+            f"{si.residual:.1e} ratio(cpu) {c_i / c_ot:.1f}x max|diff| {np.abs(si.rho - ss.rho).max():.1e}"
+        )
     if old:
         so, t_o, c_o = timed_cpu(old_steady_state(old), m)
         line += (
@@ -126,6 +136,24 @@ def bench_n(N: int, *, with_qutip: bool, qutip_default: bool = False, old: str |
             _, t_d = timed(qutip.steadystate, H, c_ops)
             line += f" | QuTiP default {t_d:.3f} s ratio {t_d / t_ot:.1f}x"
     print(line, flush=True)
+
+
+def bench_vs_direct(N: int, repeat: int = 3) -> None:
+    """method='triangular' against method='direct' (best CPU time of ``repeat``): where auto should switch."""
+    m = model(N)
+    best = {}
+    for method in ("triangular", "direct"):
+        cpu = []
+        for _ in range(repeat):
+            ss, _, c = timed_cpu(steady_state, m, method=method)
+            cpu.append(c)
+        best[method] = (min(cpu), ss)
+    (ct, st), (cd, sd) = best["triangular"], best["direct"]
+    print(
+        f"N={N:2d}  triangular cpu {ct:.3f} s  direct cpu {cd:.3f} s  ratio {cd / ct:.2f}x  "
+        f"max|diff| {np.abs(st.rho - sd.rho).max():.1e}  ({load()})",
+        flush=True,
+    )
 
 
 def two_qubit_terms():
@@ -319,6 +347,8 @@ def main() -> None:
     ap.add_argument("--unique-iterative", type=int, nargs="*", help="uniqueness share, iterative solve (issue 19)")
     ap.add_argument("--old", help="also time steady_state of this source tree (e.g. /work/main/src) with --n")
     ap.add_argument("--products", type=int, nargs="*", help="time one folded iterative-solver product at these N")
+    ap.add_argument("--iterative-max", type=int, default=11, help="with --n: also time method='iterative' up to this N")
+    ap.add_argument("--vs-direct", type=int, nargs="*", help="triangular against the sparse LU at these N (threshold)")
     args = ap.parse_args()
     if args.products:
         for N in args.products:
@@ -342,9 +372,13 @@ def main() -> None:
         for N in args.spectrum:
             bench_spectrum(N)
         return
+    if args.vs_direct:
+        for N in args.vs_direct:
+            bench_vs_direct(N)
+        return
     if args.n:
         for N in args.n:
-            bench_n(N, with_qutip=N <= 8, old=args.old)
+            bench_n(N, with_qutip=N <= 8, old=args.old, iterative=args.iterative_max >= N)
         return
     for N in (6, 7, 8):
         bench_n(N, with_qutip=True, qutip_default=args.qutip_default and N == 6)

@@ -19,6 +19,17 @@ r"""Steady states :math:`\mathcal L\rho = 0,\ \mathrm{tr}\rho = 1`: direct, iter
   :mod:`opentangle.lindblad._folded` runs instead: folded real matrices ``Re X + Im X``, the
   preconditioner is the exact inverse of the whole elementwise part of :math:`\mathcal L`
   (dephasing included), and a lean GMRES keeps only ``restart + 1`` real vectors.
+* ``triangular`` (exact, large systems with local jumps and a diagonal :math:`H_\mathrm{eff}`): the
+  graph of :math:`\mathcal L` is the Cartesian product of the per-site graphs, so its strongly connected
+  components (Tarjan, R. Tarjan, SIAM J. Comput. 1, 146 (1972)) are products of local ones and
+  :math:`\mathcal L` is block triangular in their (acyclic) order.  With at most two-body diagonal terms
+  every diagonal block is a Kronecker sum :math:`c + M_1\oplus\dots\oplus M_k` of per-site matrices,
+  inverted exactly through their eigendecompositions (its eigenvalues are the sums; R. A. Horn and
+  C. R. Johnson, *Topics in Matrix Analysis*, Sec. 4.4); block forward substitution gives the kernel
+  vector, and :math:`\dim\ker\mathcal L \le \sum_k \dim\ker L_{kk}` proves uniqueness structurally.
+  See :mod:`opentangle.lindblad._triangular`.  Certified by the residual of the matrix-free operator
+  and a forward-error bound from a power-method estimate of :math:`\lVert A^{-1}\rVert` (substitution
+  and its adjoint).
 * Uniqueness (iterative): structural first. If the local jumps generate the full matrix
   algebra at every site, the semigroup is irreducible and its steady state unique (Evans); no
   further work.  Otherwise a second, loose solve from a different start: with a degenerate
@@ -72,10 +83,10 @@ class SteadyState:
     """Result of :func:`steady_state`.
 
     Attributes: ``rho`` (D x D), ``residual`` = ``||L vec(rho)||_2``, ``method``
-    (``"direct"`` or ``"iterative"``), ``dims``, ``iterations`` (matrix-vector
+    (``"direct"``, ``"iterative"`` or ``"triangular"``), ``dims``, ``iterations`` (matrix-vector
     products, iterative only), ``min_eigenvalue`` of ``rho``, ``seconds``, and
     ``tolerance``: the absolute bound ``residual <= tolerance`` that was enforced
-    (``tol`` for ``iterative``; ``tol * max(1, model.rate_scale())`` for ``direct``), and
+    (``tol`` for ``iterative``; ``tol * max(1, model.rate_scale())`` for ``direct`` and ``triangular``), and
     ``kernel_dimension`` (the number of independent steady states; > 1 only with ``initial=``,
     ``method="projection"``).  Above ``D = EIGVALSH_MAX`` (2048) positivity is certified by a Cholesky
     factor of ``rho + 1e-8 I`` instead of ``eigvalsh`` and ``min_eigenvalue`` is None.
@@ -724,6 +735,84 @@ def _iterative(
     return rho, res, solver.count
 
 
+#: ``method="auto"`` would try the block-triangular solver from this Liouville dimension ``D**2``: it beats the
+#: sparse LU from N = 6 qubits (``benchmarks/bench_lindblad.py --vs-direct 4 5 6 7``, CPU at load 8: 0.19x,
+#: 0.58x, 3.9x, 16x at N = 4-7) ...
+TRIANGULAR_MIN = 4096
+#: ... but on the reset model the folded GMRES that ``auto`` picks there is still 3-5x faster (CPU, load 5-7:
+#: N = 6 0.39 s vs 0.11 s, 8 2.65 vs 0.57, 9 5.9 vs 2.3; N = 10 22.8 vs 12.6 at load 2), so ``auto`` does
+#: not use it yet
+TRIANGULAR_AUTO = False
+#: the block-triangular solver refuses models whose blocks form more groups than this (Python-level loop)
+TRIANGULAR_MAX_GROUPS = 20000
+#: triangular path, peak bytes per Liouville entry (solution tensor, the certificate's three vectors, the
+#: independent matrix-free residual and the largest level's work arrays)
+_TRIANGULAR_BYTES_PER_ENTRY = 160.0
+#: seconds per Liouville entry of a whole triangular solve with its certificate (one core; measured: N = 11
+#: reset model 94.9 s CPU for 4.2e6 entries at load 7, 0.63 GB peak RSS, i.e. about 150 B/entry)
+_TRIANGULAR_SECONDS_PER_ENTRY = 2.3e-5
+
+
+def triangular_cost(D: int) -> Any:
+    """The :class:`opentangle._limits.Estimate` (memory, rough time) of a block-triangular steady state.
+
+    >>> est = triangular_cost(2**13)   # 13 qubits: refused by the default 10-minute limit
+    >>> round(est.nbytes / 1e9, 1), round(est.seconds / 60)
+    (10.9, 26)
+    """
+    from opentangle._limits import Estimate
+
+    n = int(D) ** 2
+    return Estimate(
+        f"a block-triangular steady state of dimension {D} ({n:.3g} Liouville entries)",
+        nbytes=_TRIANGULAR_BYTES_PER_ENTRY * n + 2e8,
+        seconds=_TRIANGULAR_SECONDS_PER_ENTRY * n,
+        hint="use the permutation-symmetric solver when the model is symmetric, or fewer sites",
+    )
+
+
+def _triangular_applies(model: Model) -> bool:
+    """Local jumps and an exactly diagonal ``H_eff`` (no ``D^2`` work); separability is checked later."""
+    from opentangle.lindblad._triangular import applicable
+
+    return applicable(model)
+
+
+def _triangular(model: Model, check_unique: bool, seed: int, *, explicit: bool) -> dict[str, Any] | None:
+    """The block-triangular solve and its certificate, or None (``auto``) where it does not apply or certify."""
+    from opentangle._limits import check_resources
+    from opentangle.lindblad import _triangular as tri
+
+    check_resources(triangular_cost(model.dim))
+    try:
+        out = tri.solve(model, seed=seed, check_unique=check_unique, max_groups=TRIANGULAR_MAX_GROUPS)
+    except tri.NotApplicable as exc:
+        if explicit:
+            raise InvalidParameterError(
+                f"method='triangular' needs local jumps, a diagonal H_eff and at most two-body diagonal terms: {exc}; "
+                "use method='auto'"
+            ) from None
+        return None
+    except tri.Uncertified as exc:
+        if exc.kind == "nonunique":
+            raise NonUniqueSteadyStateError(f"the Liouvillian kernel has dimension > 1: {exc}; " + _NONUNIQUE_TAIL) from None
+        if explicit:
+            raise IllConditionedError(
+                f"method='triangular' cannot certify its answer: {exc}; use method='iterative' or 'direct'"
+            ) from None
+        return None
+    bound = out.get("bound", 0.0)
+    if not bound <= ERROR_BOUND_MAX:
+        if explicit:
+            raise IllConditionedError(
+                f"method='triangular': forward-error estimate {bound:.1e} > {ERROR_BOUND_MAX:g} "
+                f"(||A^-1|| ~ {out.get('inv_norm', math.inf):.1e}); the steady state is ill-conditioned: "
+                "use method='iterative' or 'direct'"
+            )
+        return None
+    return out
+
+
 # ----------------------------------------------------------------------------- public API
 
 
@@ -754,8 +843,11 @@ def steady_state(
     ----------
     model : a :class:`Model`, or QuTiP's Hamiltonian ``H`` with ``c_ops`` (rates inside, ``sqrt(g) c``).
     method : ``"direct"`` (sparse LU), ``"iterative"`` (matrix-free
-        preconditioned GMRES) or ``"auto"``: direct when :func:`direct_cost` predicts an LU that
-        is cheap (under ~1 s) or cheaper than ~300 preconditioned matrix-vector products, and fits
+        preconditioned GMRES), ``"triangular"`` (exact block forward substitution with Kronecker-sum
+        blocks: local jumps, a diagonal :math:`H_\mathrm{eff}` with at most two-body terms; checked before
+        allocating with :func:`triangular_cost`; exact, but measured 3-5x slower than the folded GMRES on the
+        reset model, so ``"auto"`` does not pick it: ``TRIANGULAR_AUTO``) or ``"auto"``: direct when
+        :func:`direct_cost` predicts an LU that is cheap (under ~1 s) or cheaper than ~300 preconditioned matrix-vector products, and fits
         in memory; otherwise iterative (always above ``COST_MODEL_MAX`` = :math:`4^{10}`, where the
         cost model would itself build a Liouvillian of several GB).  The iterative path checks its
         memory and time estimate (:func:`iterative_cost`) before allocating.
@@ -793,8 +885,8 @@ def steady_state(
     from opentangle.lindblad._idioms import as_static_model  # QuTiP's steady_state(H, c_ops); refuses td models
 
     model = as_static_model(model, c_ops, "steady_state")
-    if method not in ("auto", "direct", "iterative"):
-        raise InvalidParameterError(f"method must be 'auto', 'direct' or 'iterative'; got {method!r}")
+    if method not in ("auto", "direct", "iterative", "triangular"):
+        raise InvalidParameterError(f"method must be 'auto', 'direct', 'iterative' or 'triangular'; got {method!r}")
     tol = float(tol)
     if not (np.isfinite(tol) and tol > 0):
         raise InvalidParameterError(f"tol must be a positive number; got {tol}")
@@ -805,12 +897,20 @@ def steady_state(
     n = model.dim**2
     if initial is not None:
         return _projected(model, initial, tol, check_positive, t0)
+    certified = None
+    auto_tri = TRIANGULAR_AUTO and method == "auto" and n >= TRIANGULAR_MIN
+    if method == "triangular" or (auto_tri and _triangular_applies(model)):
+        certified = _triangular(model, check_unique, seed, explicit=method == "triangular")
+        method = "triangular" if certified is not None else method
     if method == "auto":
         # above COST_MODEL_MAX the cost model's own Liouvillian and ordering need GBs (N = 12 qubits: ~6 GB)
         # and the LU could fit in memory only for a bandwidth of a few entries: iterative without asking
         method = "direct" if n <= DIRECT_MAX or (n <= COST_MODEL_MAX and direct_cost(model)["direct"]) else "iterative"
     iterations = None
-    if method == "direct":
+    if certified is not None:
+        rho, res = certified["rho"], math.nan
+        bound = tol * max(1.0, model.rate_scale())
+    elif method == "direct":
         rho, res = _direct(model, tol, check_unique, seed)
         # LU rounding limits the direct residual to ~eps ||L||: the bound is tol relative to the rate scale
         bound = tol * max(1.0, model.rate_scale())
@@ -822,6 +922,13 @@ def steady_state(
         rho, res, iterations = _iterative(model, tol, check_unique, seed, maxiter, restart)
         bound = tol
     rho, min_eig = _finish(rho, check_positive=check_positive)
+    if certified is not None:  # residual of the returned state by the independent matrix-free operator
+        res = float(np.linalg.norm(certified["operator"].apply_L(rho)))
+        if not res <= bound:
+            raise ConvergenceError(
+                f"triangular solve residual {res:.2e} exceeds the bound {bound:.1e} (tol {tol:.1e} x rate scale "
+                f"{max(1.0, model.rate_scale()):.3g}); the model is ill-conditioned: try method='iterative'"
+            )
     if method == "direct":
         res = _residual(liouvillian(model), rho)  # of the returned (Hermitised, trace-1) state
         if res > bound:

@@ -1,0 +1,553 @@
+r"""Exact steady states by block forward substitution (local jumps, diagonal :math:`H_\mathrm{eff}`).
+
+When every jump acts on one site and :math:`H_\mathrm{eff}` is diagonal,
+:math:`\mathcal L = \Lambda + \sum_i T_i^\mathrm{off}` with :math:`\Lambda` diagonal on the basis
+:math:`|a\rangle\langle b|` and :math:`T_i^\mathrm{off}` the off-diagonal part of site ``i``'s jump
+superoperator on its digits :math:`p_i = (b_i, a_i)`.  The graph of :math:`\mathcal L` is the Cartesian
+product of the per-site graphs, so its strongly connected components (Tarjan) are products
+:math:`S = S_0\times\dots\times S_{N-1}` of local components, and ordered by the condensation DAG
+:math:`\mathcal L` is block lower triangular.  Along every edge between blocks exactly one site moves to a
+later local component, so the level :math:`\sum_i \mathrm{depth}_i(S_i)` (longest local path) is a
+topological order, and blocks of one level are independent.
+
+Each diagonal block is :math:`\Lambda|_S + \sum_i 1\otimes T_i^\mathrm{off}|_{S_i}\otimes 1`.  For a
+diagonal :math:`H` with at most two-body terms, :math:`\Lambda|_S` is *separable*, a constant plus one-site
+terms on the digits that vary in ``S`` (``E_a - E_b`` is linear in each varying digit once the others are
+fixed), so the block is an exact Kronecker sum :math:`c + M_1\oplus\dots\oplus M_k` of small matrices.
+With :math:`M_j = V_j\,\mathrm{diag}(\mu_j)\,V_j^{-1}` its inverse is
+:math:`(\otimes V_j)\,\mathrm{diag}(c + \textstyle\sum_j \mu_j)^{-1}(\otimes V_j^{-1})`: ``O(m k max m_j)`` per
+block of size ``m`` and its eigenvalues are the sums (R. A. Horn and C. R. Johnson, *Topics in Matrix
+Analysis*, Thm. 4.4.5).  Separability is fitted (the ANOVA decomposition) and the remainder checked to
+rounding; a three-body term fails the check and the caller falls back.
+
+Uniqueness, structurally: for a block-triangular matrix, ``rank L >= sum_k rank L_kk``, so
+:math:`\dim\ker\mathcal L \le \sum_k \dim\ker L_{kk}`, and the eigenvalues of every block are enumerated
+exactly.  One zero eigenvalue in all blocks: unique.  A zero eigenvalue in a *source* block (no edge
+into it) carries a left kernel vector of :math:`\mathcal L`, so two of them prove a degenerate kernel.
+
+The solver is the exact inverse of :math:`A = \mathcal L + \sigma v w^T`, where ``v`` and ``w`` are the
+right and left eigenvectors of the singular block for its zero eigenvalue (divide by :math:`\sigma` instead
+of 0); :math:`A^{-1}(\sigma v)` is the steady state.  :math:`A^{-H}` is the backward substitution.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from opentangle.lindblad.model import Model
+
+#: a per-site eigenvector basis with ``||V||_F ||V^-1||_F`` above this is refused (near-defective block)
+KAPPA_MAX = 1e6
+#: a block eigenvalue below this times the rate scale, but not zero to rounding, is ill-conditioned
+SMALL_EIGENVALUE = 1e-9
+#: remainder of the separable fit of ``Lambda|_S`` allowed, relative to ``max |Lambda|`` (times eps)
+_SEP_EPS = 256.0
+
+
+class NotApplicable(Exception):
+    """The block-triangular Kronecker-sum structure does not hold (message says why)."""
+
+
+class Uncertified(Exception):
+    """The structure holds but the solve cannot be certified (``kind``: ``"nonunique"`` or ``"ill"``)."""
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind
+
+
+@dataclass
+class _Site:
+    d: int
+    off: np.ndarray  # T_i with its diagonal removed (d^2 x d^2, index p = b d + a)
+    tdiag: np.ndarray  # diagonal of T_i
+    comps: list[np.ndarray]  # local components (sorted local indices)
+    depth: np.ndarray  # longest path from a local source, per component
+    source: np.ndarray  # no edge into the component
+    label: np.ndarray  # component of each local index
+    cross: list[tuple[int, int, complex]] = field(default_factory=list)  # edges between components (out, in, w)
+
+
+def _sites(model: Model) -> list[_Site]:
+    from scipy.sparse.csgraph import connected_components
+
+    from opentangle.lindblad.model import _site_superoperators
+
+    per_site = _site_superoperators(model)
+    if per_site is None:
+        raise NotApplicable("a jump acts on more than one site")
+    dims = list(model.dims)
+    out = []
+    for i, d in enumerate(dims):
+        T = np.asarray(per_site.get(i, np.zeros((d * d, d * d), complex)), complex)
+        off = T.copy()
+        np.fill_diagonal(off, 0)
+        k, lab = connected_components(sp.csr_matrix(off != 0), directed=True, connection="strong")
+        comps = [np.flatnonzero(lab == c) for c in range(k)]
+        po, pi = np.nonzero(off)
+        cross = lab[po] != lab[pi]
+        edges = set(zip(lab[pi][cross].tolist(), lab[po][cross].tolist()))
+        depth = np.zeros(k, np.int64)
+        for _ in range(k):  # longest path in the (acyclic) condensation
+            for a, b in edges:
+                depth[b] = max(depth[b], depth[a] + 1)
+        source = np.ones(k, bool)
+        for _, b in edges:
+            source[b] = False
+        site = _Site(d, off, np.diag(T).copy(), comps, depth, source, lab)
+        site.cross = [
+            (int(a), int(b), complex(off[a, b]))
+            for a, b in zip(po[cross], pi[cross])
+        ]
+        out.append(site)
+    return out
+
+
+def _along(mats: np.ndarray, X: np.ndarray, axis: int) -> np.ndarray:
+    """Apply per-block matrices ``mats (nb, m, m)`` along ``axis`` (>= 1) of ``X (nb, m_1, ..., m_k)``.
+
+    Written as ``m^2`` broadcast multiply-adds: a batched ``matmul`` of tiny matrices is dominated by
+    its per-matrix overhead.
+    """
+    shape = X.shape
+    nb, m = shape[0], shape[axis]
+    Y = X.reshape(nb, math.prod(shape[1:axis]), m, -1)
+    out = np.empty_like(Y)
+    for x in range(m):
+        acc = out[:, :, x, :]
+        np.multiply(mats[:, x, 0, None, None], Y[:, :, 0, :], out=acc)
+        for y in range(1, m):
+            acc += mats[:, x, y, None, None] * Y[:, :, y, :]
+    return out.reshape(shape)
+
+
+def _distinct(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of distinct rows and the map back (``rows[first][inverse] == rows``, checked exactly).
+
+    Rows are grouped by a random projection (a 1-D sort); a collision of different rows is detected
+    and then every row is kept.
+    """
+    h = rows @ np.random.default_rng(1).standard_normal(rows.shape[1])
+    _, first, inverse = np.unique(h, return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    if not np.array_equal(rows[first][inverse], rows):
+        return np.arange(rows.shape[0]), np.arange(rows.shape[0])
+    return first, inverse
+
+
+def _progression(idx: np.ndarray) -> slice | None:
+    """``idx`` (sorted) as a slice, or None when it is not an arithmetic progression."""
+    if idx.size == 1:
+        return slice(int(idx[0]), int(idx[0]) + 1)
+    step = int(idx[1] - idx[0])
+    if np.all(np.diff(idx) == step):
+        return slice(int(idx[0]), int(idx[-1]) + 1, step)
+    return None
+
+
+@dataclass
+class _Option:
+    """What one site contributes to a group: one multi-member component, or a run of singleton components."""
+
+    sl: slice  # the local indices, a slice of the site's axis
+    members: np.ndarray
+    multi: int  # the component (grid axis) or -1 (each member is its own block)
+    depth: int
+    pushes: list[tuple[int, np.ndarray]]  # (p_out, weights over members) of the edges leaving the option
+
+
+def _run_slice(run: list[int]) -> slice:
+    sl = _progression(np.array(run))
+    assert sl is not None  # runs are built as progressions
+    return sl
+
+
+def _options(s: _Site) -> list[_Option]:
+    opts = []
+    for c, S in enumerate(s.comps):
+        if S.size > 1:
+            sl = _progression(S)
+            if sl is None:
+                raise NotApplicable(f"a local component {S.tolist()} is not a slice of the site's index")
+            opts.append((sl, S, c, int(s.depth[c])))
+    single = np.sort(np.array([S[0] for S in s.comps if S.size == 1], np.int64))
+    for dep in np.unique(s.depth[s.label[single]]) if single.size else []:
+        run: list[int] = []
+        for p in single[s.depth[s.label[single]] == dep]:
+            if run and _progression(np.array([*run, p])) is None:
+                opts.append((_run_slice(run), np.array(run), -1, int(dep)))
+                run = []
+            run.append(int(p))
+        opts.append((_run_slice(run), np.array(run), -1, int(dep)))
+    out = []
+    for sl, S, c, dep in opts:
+        outs = sorted({a for a, b, _ in s.cross if b in set(S.tolist())})
+        pushes = [(a, np.array([s.off[a, q] for q in S])) for a in outs]
+        out.append(_Option(sl, S, c, dep, pushes))
+    return out
+
+
+class _Group:
+    """The blocks of one choice of options (one per site): a strided view of the tensor."""
+
+    def __init__(self, opts: list[_Option]):
+        self.opts = opts
+        self.level = sum(o.depth for o in opts)
+        self.view = tuple(o.sl for o in opts)
+        self.multi = [i for i, o in enumerate(opts) if o.multi >= 0]
+        blocks = [i for i, o in enumerate(opts) if o.multi < 0]
+        self.perm = blocks + self.multi  # canonical layout: block axes, then grid axes
+        self.inv = [int(x) for x in np.argsort(self.perm)]
+        self.bshape = tuple(opts[i].members.size for i in blocks)
+        self.shape = tuple(opts[i].members.size for i in self.multi)
+        self.nb, self.m = math.prod(self.bshape), math.prod(self.shape)
+        # per edge leaving the group: (canonical axis of the moving site, target view, weights, the axis
+        # orders canonical -> target view and back)
+        self.pushes = []
+        for i, o in enumerate(opts):
+            rest = [x for x in self.perm if x != i]
+            to_site = [int(k) for k in np.argsort(rest)]
+            to_canon = [sorted(rest).index(x) for x in rest]
+            for p_out, w in o.pushes:
+                tgt = tuple(p_out if a == i else sl for a, sl in enumerate(self.view))
+                ws = [(q, complex(x)) for q, x in enumerate(w) if x != 0]
+                self.pushes.append((self.perm.index(i), tgt, ws, to_site, to_canon))
+
+    def get(self, Z: np.ndarray) -> np.ndarray:
+        """The group's entries of the tensor ``Z`` in canonical layout ``(nb, m)`` (a copy)."""
+        return Z[self.view].transpose(self.perm).reshape(self.nb, self.m)
+
+    def put(self, Z: np.ndarray, X: np.ndarray) -> None:
+        Z[self.view] = X.reshape(self.bshape + self.shape).transpose(self.inv)
+
+    def push(self, Z: np.ndarray, X: np.ndarray) -> None:
+        """Subtract the edges leaving the group's solved entries ``X`` (canonical) from the downstream entries.
+
+        The contraction over the moving site is done in the contiguous canonical layout; one strided
+        update of the tensor per target.
+        """
+        Xc = X.reshape(self.bshape + self.shape)
+        for a, tgt, ws, to_site, _ in self.pushes:
+            C = ws[0][1] * Xc.take(ws[0][0], axis=a)
+            for q, w in ws[1:]:
+                C += w * Xc.take(q, axis=a)
+            Z[tgt] -= C.transpose(to_site)
+
+    def pull(self, Z: np.ndarray, Y: np.ndarray) -> None:
+        """Adjoint of :meth:`push`: subtract the downstream solved entries from the right-hand side ``Y``."""
+        Yc = Y.reshape(self.bshape + self.shape)
+        for a, tgt, ws, _, to_canon in self.pushes:
+            T = Z[tgt].transpose(to_canon)
+            for q, w in ws:
+                Yc[(slice(None),) * a + (q,)] -= np.conj(w) * T
+
+
+class _Batch:
+    """Groups of one level and one grid shape: their blocks are independent and solved in one vectorised pass."""
+
+    def __init__(self, groups: list[_Group]):
+        self.groups = groups
+        self.level, self.shape = groups[0].level, groups[0].shape
+        self.rows = np.cumsum([0] + [g.nb for g in groups])
+        self.nb, self.m = int(self.rows[-1]), groups[0].m
+        self.c = np.zeros(self.nb, complex)
+        self.V: list[np.ndarray] = []
+        self.Vi: list[np.ndarray] = []
+        self.mu: list[np.ndarray] = []
+        self.deflated: tuple[int, int, float] | None = None
+
+    def get(self, Z: np.ndarray) -> np.ndarray:
+        if len(self.groups) == 1:
+            return self.groups[0].get(Z)
+        return np.concatenate([g.get(Z) for g in self.groups])
+
+    def put(self, Z: np.ndarray, X: np.ndarray) -> None:
+        for g, r in zip(self.groups, self.rows):
+            g.put(Z, X[r : r + g.nb])
+
+    def den(self) -> np.ndarray:
+        k = len(self.shape)
+        den = np.broadcast_to(self.c.reshape(self.nb, *[1] * k), (self.nb, *self.shape)).copy()
+        for j, mu in enumerate(self.mu):
+            den += mu.reshape(self.nb, *[self.shape[a] if a == j else 1 for a in range(k)])
+        den = den.reshape(self.nb, self.m)
+        if self.deflated is not None:
+            b, x, sigma = self.deflated
+            den[b, x] = sigma
+        return den
+
+    def transform(self, X: np.ndarray, mats: list[np.ndarray]) -> np.ndarray:
+        X = X.reshape((self.nb, *self.shape))
+        for j, M in enumerate(mats):
+            X = _along(M, X, j + 1)
+        return X.reshape(self.nb, self.m)
+
+    def solve(self, Y: np.ndarray, adjoint: bool) -> np.ndarray:
+        if not adjoint:
+            return self.transform(self.transform(Y, self.Vi) / self.den(), self.V)
+        h = [v.conj().transpose(0, 2, 1) for v in self.V]
+        hi = [v.conj().transpose(0, 2, 1) for v in self.Vi]
+        return self.transform(self.transform(Y, h) / self.den().conj(), hi)
+
+
+class Triangular:
+    r"""The block-triangular form of :math:`\mathcal L` as Kronecker-sum blocks, with its substitution solvers.
+
+    Vectors are tensors ``Z[p_0, ..., p_{N-1}]`` over the local indices ``p_i = b_i d_i + a_i`` of
+    :math:`|a\rangle\langle b|`; each group of blocks is a strided view of it.
+    """
+
+    def __init__(self, model: Model, *, max_groups: int = 20000):
+        heff = model.effective_hamiltonian()
+        hd = heff.diagonal()
+        offh = (heff - sp.diags(hd)).tocsr()
+        offh.eliminate_zeros()
+        if offh.nnz:
+            raise NotApplicable("the effective Hamiltonian is not diagonal")
+        self.dims = list(model.dims)
+        self.D = model.dim
+        self.n = self.D**2
+        self.scale = max(1.0, model.rate_scale())
+        self.sites = _sites(model)
+        self.tshape = tuple(d * d for d in self.dims)
+        self.zeros: list[tuple[int, int, int, float, bool]] = []  # (batch, block, grid point, |lambda|, source)
+        self.small: list[float] = []
+        self.kappa = 1.0
+        byk: dict[tuple[int, tuple[int, ...]], list[_Group]] = {}
+        options = [_options(s) for s in self.sites]
+        count = math.prod(len(o) for o in options)
+        if count > max_groups:
+            raise NotApplicable(f"the blocks form {count} groups (more than {max_groups}): too many for this path")
+        for opts in itertools.product(*options):
+            g = _Group(list(opts))
+            byk.setdefault((g.level, g.shape), []).append(g)
+        self.batches = [_Batch(byk[k]) for k in sorted(byk)]
+        lam = self._diagonal(np.asarray(hd, complex))
+        for bi, bt in enumerate(self.batches):
+            self._fit(bt, bt.get(lam))
+            self._classify(bi, bt)
+
+    # ---------------------------------------------------------------- structure
+
+    def _diagonal(self, hd: np.ndarray) -> np.ndarray:
+        r"""The diagonal :math:`\Lambda` of :math:`\mathcal L` as a tensor (one pass per site)."""
+        N = len(self.dims)
+        A = np.zeros([1] * N, np.int64)
+        B = np.zeros([1] * N, np.int64)
+        T = np.zeros([1] * N, complex)
+        for i, (d, s) in enumerate(zip(self.dims, self.sites)):
+            post = math.prod(self.dims[i + 1 :])
+            shape = [d * d if a == i else 1 for a in range(N)]
+            p = np.arange(d * d)
+            A = A + ((p % d) * post).reshape(shape)
+            B = B + ((p // d) * post).reshape(shape)
+            T = T + s.tdiag.reshape(shape)
+        lam = hd[B].conj()
+        del B
+        lam -= hd[A]
+        del A
+        lam *= 1j
+        lam += T
+        return lam
+
+    def _fit(self, bt: _Batch, lam: np.ndarray) -> None:
+        """The separable fit of a batch's diagonal and the per-site eigendecompositions (distinct ones once)."""
+        k = len(bt.shape)
+        L = lam.reshape((bt.nb, *bt.shape))
+        axes = tuple(range(1, k + 1))
+        c = L.mean(axis=axes, keepdims=True) if k else L
+        bt.c = c.reshape(bt.nb).copy()
+        if not k:
+            return
+        rem = L - c
+        for j in range(k):
+            f = L.mean(axis=tuple(a for a in axes if a != j + 1), keepdims=True) - c
+            rem -= f
+            m = bt.shape[j]
+            M = np.empty((bt.nb, m, m), complex)
+            for g, r in zip(bt.groups, bt.rows):
+                i = g.multi[j]
+                S = g.opts[i].members
+                M[r : r + g.nb] = self.sites[i].off[np.ix_(S, S)]
+            M[:, np.arange(m), np.arange(m)] += f.reshape(bt.nb, m)
+            first, inverse = _distinct(M.reshape(bt.nb, -1))
+            mu, V = np.linalg.eig(M[first])
+            Vi = np.linalg.inv(V)
+            kap = np.linalg.norm(V, axis=(1, 2)) * np.linalg.norm(Vi, axis=(1, 2))
+            self.kappa = max(self.kappa, float(kap.max()))
+            inverse = inverse.reshape(-1)
+            bt.mu.append(mu[inverse])
+            bt.V.append(V[inverse])
+            bt.Vi.append(Vi[inverse])
+        err = float(np.abs(rem).max())
+        if err > _SEP_EPS * np.finfo(float).eps * max(self.scale, float(np.abs(L).max())):
+            raise NotApplicable(
+                f"the diagonal part of a block is not a sum of one-site terms (remainder {err:.1e}): "
+                "the Hamiltonian has terms of more than two bodies"
+            )
+
+    def _classify(self, bi: int, bt: _Batch) -> None:
+        """Record the zero eigenvalues (to rounding) and the tiny nonzero ones of a batch's blocks."""
+        a = np.abs(bt.den())
+        eps = np.finfo(float).eps
+        zero = a <= 64 * eps * len(self.sites) * self.scale
+        small = ~zero & (a < SMALL_EIGENVALUE * self.scale)
+        if small.any():
+            self.small.append(float(a[small].min()))
+        for b, x in zip(*np.nonzero(zero)):
+            self.zeros.append((bi, int(b), int(x), float(a[b, x]), bt.level == 0))
+
+    # ---------------------------------------------------------------- certificates
+
+    def check(self) -> tuple[int, int, int]:
+        """The singular block ``(batch, block, grid point)``, or raise :class:`Uncertified`."""
+        if self.kappa > KAPPA_MAX:
+            raise Uncertified(
+                "ill",
+                f"a per-site eigenvector basis is nearly defective (||V|| ||V^-1|| = {self.kappa:.1e} > {KAPPA_MAX:g}); "
+                "the Kronecker-sum inverse is not accurate",
+            )
+        nzero = len(self.zeros)
+        sources = sum(1 for z in self.zeros if z[4])
+        if sources > 1:
+            raise Uncertified(
+                "nonunique",
+                f"{sources} eigenvalues of source blocks of the block-triangular Liouvillian are zero, so the kernel "
+                "has dimension > 1",
+            )
+        if nzero > 1:
+            raise Uncertified(
+                "ill",
+                f"{nzero} diagonal blocks have a zero eigenvalue but fewer than two are sources: the structural test "
+                "cannot decide uniqueness",
+            )
+        if self.small:
+            raise Uncertified(
+                "ill",
+                f"a diagonal block has an eigenvalue {min(self.small):.1e}, tiny but not zero to rounding "
+                f"(rate scale {self.scale:.3g}): the kernel is nearly degenerate",
+            )
+        if nzero == 0:
+            raise Uncertified("ill", "no diagonal block has a zero eigenvalue to rounding (is L trace preserving?)")
+        bi, b, x, _, _ = self.zeros[0]
+        return bi, b, x
+
+    # ---------------------------------------------------------------- solvers
+
+    def deflate(self, sigma: float) -> None:
+        """Replace the zero eigenvalue by ``sigma`` (the inverse is then that of ``L + sigma v w^T``)."""
+        bi, b, x = self.check()
+        self.batches[bi].deflated = (b, x, sigma)
+        self.sigma, self.zero = sigma, (bi, b, x)
+
+    def sweep(self, Z: np.ndarray, *, adjoint: bool = False) -> np.ndarray:
+        """``A^{-1} Z`` (or ``A^{-H} Z``) in place, ``Z`` a tensor of shape ``tshape``."""
+        for bt in self.batches if not adjoint else self.batches[::-1]:
+            Y = bt.get(Z)
+            if adjoint:  # pull from the already solved downstream blocks
+                for g, r in zip(bt.groups, bt.rows):
+                    g.pull(Z, Y[r : r + g.nb])
+            X = bt.solve(Y, adjoint)
+            bt.put(Z, X)
+            if not adjoint:  # push into the downstream blocks
+                for g, r in zip(bt.groups, bt.rows):
+                    g.push(Z, X[r : r + g.nb])
+        return Z
+
+    def kernel_vectors(self) -> tuple[_Batch, int, np.ndarray, np.ndarray]:
+        """The singular batch and block, ``v`` (right) and ``w`` (left, ``w^T v = 1``) on that block."""
+        bi, b, x = self.zero
+        bt = self.batches[bi]
+        digits = np.unravel_index(x, bt.shape) if bt.shape else ()
+        v = np.ones(1, complex)
+        w = np.ones(1, complex)
+        for j, xj in enumerate(digits):  # Kronecker products of the eigenvector columns / inverse rows
+            v = np.kron(v, bt.V[j][b][:, xj])
+            w = np.kron(w, bt.Vi[j][b][xj, :])
+        return bt, b, v, w
+
+    def to_matrix(self, Z: np.ndarray) -> np.ndarray:
+        """Tensor -> the ``D x D`` matrix ``X[a, b]``."""
+        N = len(self.dims)
+        T = Z.reshape([x for d in self.dims for x in (d, d)])  # (b_0, a_0, b_1, a_1, ...)
+        return T.transpose([2 * i + 1 for i in range(N)] + [2 * i for i in range(N)]).reshape(self.D, self.D)
+
+    def from_matrix(self, X: np.ndarray) -> np.ndarray:
+        N = len(self.dims)
+        T = X.reshape(self.dims + self.dims)  # (a_0..a_{N-1}, b_0..b_{N-1})
+        return np.ascontiguousarray(T.transpose([x for i in range(N) for x in (N + i, i)])).reshape(self.tshape)
+
+
+def estimate_bytes(D: int) -> float:
+    """Peak memory of a triangular solve with its certificate (bytes): about 130 per Liouville entry."""
+    return 130.0 * D * D + 2e8
+
+
+def applicable(model: Model) -> bool:
+    """Cheap test (no ``D^2`` work): every jump local and ``H_eff`` exactly diagonal."""
+    from opentangle.lindblad.model import _site_superoperators
+
+    if _site_superoperators(model) is None:
+        return False
+    heff = model.effective_hamiltonian()
+    off = (heff - sp.diags(heff.diagonal())).tocsr()
+    off.eliminate_zeros()
+    return off.nnz == 0
+
+
+def solve(model: Model, *, seed: int, check_unique: bool, max_groups: int = 20000) -> dict[str, Any]:
+    """Steady state (unnormalised ``rho``) and the certificate's numbers; raises NotApplicable / Uncertified."""
+    from opentangle.lindblad.steady import LU_NORM_SAFETY, _MatrixFree
+
+    tri = Triangular(model, max_groups=max_groups)
+    sigma = -tri.scale
+    tri.deflate(sigma)
+    mf = _MatrixFree(model, precondition=False)
+    g, b, v, w = tri.kernel_vectors()
+
+    def apply_A(Z: np.ndarray) -> np.ndarray:  # L y + sigma v (w^T y), L from the independent operator
+        out = tri.from_matrix(mf.apply_L(tri.to_matrix(Z)))
+        Y = g.get(out)
+        Y[b] += sigma * v * (w @ g.get(Z)[b])
+        g.put(out, Y)
+        return out
+
+    info: dict[str, Any] = {"blocks": sum(x.nb for x in tri.batches), "kappa": tri.kappa}
+    if check_unique:
+        def rhs() -> np.ndarray:
+            rng = np.random.default_rng(seed)
+            return (rng.standard_normal(tri.n) + 1j * rng.standard_normal(tri.n)).reshape(tri.tshape)
+
+        xr = tri.sweep(rhs())
+        bvec = rhs()
+        bn = float(np.linalg.norm(bvec))
+        bvec -= apply_A(xr)
+        r = float(np.linalg.norm(bvec))
+        del bvec
+        xn = float(np.linalg.norm(xr))
+        inv = xn / bn
+        z = xr / xn
+        del xr
+        for k in range(3):
+            z = tri.sweep(z, adjoint=k % 2 == 0)
+            zn = float(np.linalg.norm(z))
+            if not np.isfinite(zn) or zn == 0:
+                inv = math.inf
+                break
+            inv = max(inv, zn)
+            z /= zn
+        del z
+        inv *= LU_NORM_SAFETY
+        info.update(bound=inv * r / xn if np.isfinite(inv) and xn > 0 else math.inf, inv_norm=inv)
+    Z = np.zeros(tri.tshape, complex)
+    E = np.zeros((g.nb, g.m), complex)
+    E[b] = sigma * v
+    g.put(Z, E)
+    tri.sweep(Z)
+    return {"rho": tri.to_matrix(Z), "operator": mf, **info}

@@ -102,7 +102,11 @@ def cpu_wall(args: list[str], src: str) -> tuple[float, float, str]:
     after = os.times()
     if out.returncode:
         raise SystemExit(f"{' '.join(args)} failed: {out.stderr[-500:]}")
-    return t, (after.children_user - before.children_user) + (after.children_system - before.children_system), out.stdout
+    return (
+        t,
+        (after.children_user - before.children_user) + (after.children_system - before.children_system),
+        out.stdout,
+    )
 
 
 def against_qutip(n: int, srcs: list[str], repeat: int) -> None:
@@ -159,7 +163,9 @@ def main() -> None:
     ap.add_argument("--compare", default=None, help="a second source tree, timed in the same run")
     ap.add_argument("--quick", action="store_true", help="skip the per-subcommand rows")
     ap.add_argument("--no-bytecode-cache", action="store_true", help="compile opentangle's modules on every start")
-    ap.add_argument("--qutip", type=int, default=None, metavar="N", help="the reset --n N call against QuTiP (target 3)")
+    ap.add_argument(
+        "--qutip", type=int, default=None, metavar="N", help="the reset --n N call against QuTiP (target 3)"
+    )
     a = ap.parse_args()
     if a.no_bytecode_cache:
         OPTS["cache"] = None

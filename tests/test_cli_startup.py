@@ -137,10 +137,42 @@ def test_site_jumps_equal_the_lindblad_builders():
 
 #: ``compute`` of the code before the dense path (commit 5023c37: sparse LU, SciPy's Schur conversion)
 _BEFORE_SMALL = {
-    (3, 2.5, 1.0, 5.0, 'ising'): {'negativity': 0.012703872992564804, 'average_negativity': 0.012703872992564804, 'pair_negativity': 0.0, 'pair_concurrence': 0.0, 'squeezing_xi2': 2.6117038645660116, 'toth_margin': 0.209083098875547, 'negativity_lower_bound': 0.0},
-    (6, 0.7, 0.3, 2.0, 'heisenberg'): {'negativity': 0.0, 'average_negativity': 0.0, 'pair_negativity': 0.0, 'pair_concurrence': 0.0, 'squeezing_xi2': 1.3225000000000005, 'toth_margin': 0.36578449905482113, 'negativity_lower_bound': 0.0},
-    (8, 5.0, 1.0, 8.0, 'ising'): {'negativity': 0.023784010073429934, 'average_negativity': 0.01988872587655497, 'pair_negativity': 0.0, 'pair_concurrence': 0.0, 'squeezing_xi2': 7.735608758881499, 'toth_margin': 4.307248357747316, 'negativity_lower_bound': 0.0},
-    (10, 1.2, 0.5, 3.0, 'xyz'): {'negativity': 0.018851490852384693, 'average_negativity': 0.015357238812959627, 'pair_negativity': 0.0, 'pair_concurrence': 0.0, 'squeezing_xi2': 3.7715761402321655, 'toth_margin': 4.3891923608612675, 'negativity_lower_bound': 0.0},
+    (3, 2.5, 1.0, 5.0, "ising"): {
+        "negativity": 0.012703872992564804,
+        "average_negativity": 0.012703872992564804,
+        "pair_negativity": 0.0,
+        "pair_concurrence": 0.0,
+        "squeezing_xi2": 2.6117038645660116,
+        "toth_margin": 0.209083098875547,
+        "negativity_lower_bound": 0.0,
+    },
+    (6, 0.7, 0.3, 2.0, "heisenberg"): {
+        "negativity": 0.0,
+        "average_negativity": 0.0,
+        "pair_negativity": 0.0,
+        "pair_concurrence": 0.0,
+        "squeezing_xi2": 1.3225000000000005,
+        "toth_margin": 0.36578449905482113,
+        "negativity_lower_bound": 0.0,
+    },
+    (8, 5.0, 1.0, 8.0, "ising"): {
+        "negativity": 0.023784010073429934,
+        "average_negativity": 0.01988872587655497,
+        "pair_negativity": 0.0,
+        "pair_concurrence": 0.0,
+        "squeezing_xi2": 7.735608758881499,
+        "toth_margin": 4.307248357747316,
+        "negativity_lower_bound": 0.0,
+    },
+    (10, 1.2, 0.5, 3.0, "xyz"): {
+        "negativity": 0.018851490852384693,
+        "average_negativity": 0.015357238812959627,
+        "pair_negativity": 0.0,
+        "pair_concurrence": 0.0,
+        "squeezing_xi2": 3.7715761402321655,
+        "toth_margin": 4.3891923608612675,
+        "negativity_lower_bound": 0.0,
+    },
 }
 
 

@@ -405,7 +405,9 @@ def _real_form(dl, *, dense: bool = False):
     coords = np.stack([blk, np.minimum(ma, mb), np.maximum(ma, mb)], axis=1)
     if dense:  # the same matrices as arrays (NumPy only)
         flat = rows * dim + cols
-        tmat = (np.bincount(flat, vals.real, dim * dim) + 1j * np.bincount(flat, vals.imag, dim * dim)).reshape(dim, dim)
+        tmat = (np.bincount(flat, vals.real, dim * dim) + 1j * np.bincount(flat, vals.imag, dim * dim)).reshape(
+            dim, dim
+        )
         rv, (rr, rc) = entries
         real = np.bincount(rr.astype(np.int64) * dim + rc, rv, dim * dim).reshape(dim, dim)
         return real, tmat, coords, idx[a == b], blk

@@ -101,10 +101,7 @@ def _sites(model: Model) -> list[_Site]:
         for _, b in edges:
             source[b] = False
         site = _Site(d, off, np.diag(T).copy(), comps, depth, source, lab)
-        site.cross = [
-            (int(a), int(b), complex(off[a, b]))
-            for a, b in zip(po[cross], pi[cross])
-        ]
+        site.cross = [(int(a), int(b), complex(off[a, b])) for a, b in zip(po[cross], pi[cross])]
         out.append(site)
     return out
 
@@ -520,6 +517,7 @@ def solve(model: Model, *, seed: int, check_unique: bool, max_groups: int = 2000
 
     info: dict[str, Any] = {"blocks": sum(x.nb for x in tri.batches), "kappa": tri.kappa}
     if check_unique:
+
         def rhs() -> np.ndarray:
             rng = np.random.default_rng(seed)
             return (rng.standard_normal(tri.n) + 1j * rng.standard_normal(tri.n)).reshape(tri.tshape)

@@ -760,7 +760,9 @@ def symmetric_steady_state(
         t, n_blocks = _solve_dense(liou, check_unique)
         sectors = None
     else:
-        t, sectors, n_blocks = _solve_blocks(liou, liou.matrix.tocsc(), reason, t0, sector, total_spin, check_unique, seed)
+        t, sectors, n_blocks = _solve_blocks(
+            liou, liou.matrix.tocsc(), reason, t0, sector, total_spin, check_unique, seed
+        )
     hs, rmax, rho1, rho2 = _certify(liou, t, norm_a, tol)
     return SymmetricSteadyState(
         n=liou.n,

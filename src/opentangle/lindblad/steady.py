@@ -795,7 +795,9 @@ def _triangular(model: Model, check_unique: bool, seed: int, *, explicit: bool) 
         return None
     except tri.Uncertified as exc:
         if exc.kind == "nonunique":
-            raise NonUniqueSteadyStateError(f"the Liouvillian kernel has dimension > 1: {exc}; " + _NONUNIQUE_TAIL) from None
+            raise NonUniqueSteadyStateError(
+                f"the Liouvillian kernel has dimension > 1: {exc}; " + _NONUNIQUE_TAIL
+            ) from None
         if explicit:
             raise IllConditionedError(
                 f"method='triangular' cannot certify its answer: {exc}; use method='iterative' or 'direct'"

@@ -7,6 +7,7 @@ import pytest
 import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_lindblad import ising_reset_model
 
 from opentangle.errors import IllConditionedError, InvalidParameterError, NonUniqueSteadyStateError
 from opentangle.lindblad import Jump, Model, amplitude_damping, dephasing, reset, steady_state
@@ -30,14 +31,7 @@ def _zz(dims, J, h=None):
 
 
 def reset_model(N, *, g=5.0, gamma=1.0, r=8.0):
-    dims = [2] * N
-    z = [embed(sigma_z(), i, dims, sparse=True) for i in range(N)]
-    H = sum(g * z[i] @ z[j] for i in range(N) for j in range(i + 1, N))
-    jumps = []
-    for i in range(N):
-        jumps += dephasing(site=i, rate=gamma, dims=dims)
-        jumps += reset(site=i, rate=r, state=PLUS, dims=dims)
-    return Model(hamiltonian=H, jumps=jumps, dims=dims)
+    return ising_reset_model(N, g=g, gamma=gamma, r=r)
 
 
 def damping_pumping(N, seed=0):

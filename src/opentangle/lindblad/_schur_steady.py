@@ -192,19 +192,28 @@ def schur_steady_state(
     sectors = None
     if total_spin:
         sectors = tuple((t / 2, float(p)) for t, p in zip(state.twojs[::-1], state.populations[::-1]))
-    rho1, rho2 = _marginals(state)
-    return SchurSteadyState(
-        n=n,
-        state=state,
-        rho1=0.5 * (rho1 + rho1.conj().T),
-        rho2=0.5 * (rho2 + rho2.conj().T),
+    return _result(
+        state,
+        dl,
         error=math.sqrt(2.0 * err2),
         residual_max=rmax,
         dimension=real.shape[0],
         blocks=n_comp,
         sectors=sectors,
-        liouvillian=dl,
         solver="+".join(sorted(used)) or "direct",
+    )
+
+
+def _result(state: Any, dl: Any, **fields: Any) -> SchurSteadyState:
+    """The result, with the one- and two-site marginals (Hermitised) of ``state``."""
+    rho1, rho2 = _marginals(state)
+    return SchurSteadyState(
+        n=state.n,
+        state=state,
+        rho1=0.5 * (rho1 + rho1.conj().T),
+        rho2=0.5 * (rho2 + rho2.conj().T),
+        liouvillian=dl,
+        **fields,
     )
 
 
@@ -261,19 +270,7 @@ def _dense_steady_state(n: int, dl: Any, tol: float, check_unique: bool) -> Schu
     z = np.zeros(dim)
     z[idx] = x
     state, rmax = _certified_state(n, dl, real, tmat, z, error, norm_a, tol)
-    rho1, rho2 = _marginals(state)
-    return SchurSteadyState(
-        n=n,
-        state=state,
-        rho1=0.5 * (rho1 + rho1.conj().T),
-        rho2=0.5 * (rho2 + rho2.conj().T),
-        error=error,
-        residual_max=rmax,
-        dimension=dim,
-        blocks=n_comp,
-        liouvillian=dl,
-        solver="dense",
-    )
+    return _result(state, dl, error=error, residual_max=rmax, dimension=dim, blocks=n_comp, solver="dense")
 
 
 def _check_initial_sector(n: int, initial: Any, sector: float | None, total_spin: bool) -> None:

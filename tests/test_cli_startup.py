@@ -315,3 +315,20 @@ def test_dense_method_refuses_what_it_cannot_do():
         symmetric_steady_state(n=3, collective_jumps=[(sigma_minus(), 1.0)], sector=1.5, method="dense")
     with pytest.raises(InvalidParameterError, match="dense"):
         S.schur_steady_state(n=3, collective_jumps=[(sigma_minus(), 1.0)], sector=1.5, method="dense")
+
+
+@pytest.mark.parametrize("r", [1e-10, 1e-12, 1e-13])
+def test_auto_falls_back_to_sparse_where_the_dense_certificate_fails(r):
+    """A tiny reset rate: the one dense system (every block) cannot be certified, the block-wise sparse LU can.
+
+    Before the fallback ``auto`` raised IllConditionedError (1e-10, 1e-12) or even NonUniqueSteadyStateError
+    (1e-13) for this unique steady state, where the sparse path answers.
+    """
+    from opentangle.studies.reset.model import symmetric_hamiltonian
+
+    p = R.ResetParams(n=4, g=5.0, gamma=1.0, r=r)
+    kw = dict(n=4, hamiltonian=symmetric_hamiltonian(p.hamiltonian, p.g), local_jumps=R.site_jumps(p))
+    with pytest.raises((IllConditionedError, NonUniqueSteadyStateError)):
+        symmetric_steady_state(**kw, method="dense")
+    auto, sparse = symmetric_steady_state(**kw), symmetric_steady_state(**kw, method="sparse")
+    assert np.abs(auto.rho2 - sparse.rho2).max() < 1e-14 and auto.residual <= 1e-20

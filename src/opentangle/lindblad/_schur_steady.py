@@ -23,6 +23,7 @@ from opentangle._lazy import lazy_module
 from opentangle.errors import (
     ConvergenceError,
     DimensionError,
+    IllConditionedError,
     InvalidParameterError,
     NonUniqueSteadyStateError,
     ResourceLimitError,
@@ -168,7 +169,12 @@ def schur_steady_state(
         twojs = [t for t, p in pj.items() if p > 0]
     if _use_dense(method, n, total_spin):
         dl = dicke_liouvillian(n=n, one_body=ham.one_body, two_body=ham.two_body, local=local, collective=coll)
-        return _dense_steady_state(n, dl, tol, check_unique)
+        try:
+            return _dense_steady_state(n, dl, tol, check_unique)
+        except (IllConditionedError, NonUniqueSteadyStateError):
+            if method == "dense":
+                raise
+            # "auto": the sparse path below certifies the parity halves and blocks separately
     _check_memory(n, twojs, method)
     dl = dicke_liouvillian(n=n, one_body=ham.one_body, two_body=ham.two_body, local=local, collective=coll, twojs=twojs)
     real, tmat, coords, diag, owner = _real_form(dl)

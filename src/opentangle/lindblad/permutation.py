@@ -690,7 +690,8 @@ def symmetric_steady_state(
     method : ``"sparse"`` (the sparse LU above, SciPy), ``"dense"`` (NumPy only: the dense system,
         certified by its singular values, see :func:`_dense_certified_solve`; a unique steady state
         only, no ``sector=``), or ``"auto"`` (dense up to ``DENSE_MAX_DIM`` unknowns, N <= 12,
-        when no conserved quantity is involved; sparse otherwise).
+        when no conserved quantity is involved, and sparse when the dense certificate fails, since one
+        dense system holds every block and a nearly conserved quantity in any of them spoils it; sparse otherwise).
 
     Raises
     ------
@@ -756,13 +757,21 @@ def symmetric_steady_state(
                 f"method='dense' solves a unique steady state only, but {reason}; use method='sparse' or 'auto'"
             )
         dense = False
+    solved = None
     if dense:
-        t, n_blocks = _solve_dense(liou, check_unique)
-        sectors = None
-    else:
+        try:
+            solved = (*_solve_dense(liou, check_unique), None)
+        except (IllConditionedError, NonUniqueSteadyStateError):
+            if method == "dense":
+                raise
+            # one dense system holds every block, so a nearly conserved quantity anywhere spoils it;
+            # the sparse path certifies the blocks one by one (the verdict of the code before)
+    if solved is None:
         t, sectors, n_blocks = _solve_blocks(
             liou, liou.matrix.tocsc(), reason, t0, sector, total_spin, check_unique, seed
         )
+    else:
+        t, n_blocks, sectors = solved
     hs, rmax, rho1, rho2 = _certify(liou, t, norm_a, tol)
     return SymmetricSteadyState(
         n=liou.n,

@@ -301,11 +301,10 @@ class Triangular:
     """
 
     def __init__(self, model: Model, *, max_groups: int = 20000):
-        heff = model.effective_hamiltonian()
-        hd = heff.diagonal()
-        offh = (heff - sp.diags(hd)).tocsr()
-        offh.eliminate_zeros()
-        if offh.nnz:
+        from opentangle.lindblad.model import _diagonal_heff
+
+        hd = _diagonal_heff(model)
+        if hd is None:
             raise NotApplicable("the effective Hamiltonian is not diagonal")
         self.dims = list(model.dims)
         self.D = model.dim
@@ -488,14 +487,9 @@ def estimate_bytes(D: int) -> float:
 
 def applicable(model: Model) -> bool:
     """Cheap test (no ``D^2`` work): every jump local and ``H_eff`` exactly diagonal."""
-    from opentangle.lindblad.model import _site_superoperators
+    from opentangle.lindblad.model import _diagonal_heff, _site_superoperators
 
-    if _site_superoperators(model) is None:
-        return False
-    heff = model.effective_hamiltonian()
-    off = (heff - sp.diags(heff.diagonal())).tocsr()
-    off.eliminate_zeros()
-    return off.nnz == 0
+    return _site_superoperators(model) is not None and _diagonal_heff(model) is not None
 
 
 def solve(model: Model, *, seed: int, check_unique: bool, max_groups: int = 20000) -> dict[str, Any]:

@@ -761,16 +761,11 @@ class _SiteGraph:
     @classmethod
     def build(cls, model: Model) -> _SiteGraph | None:
         r"""The structure, or ``None`` unless every jump is local and :math:`H_\mathrm{eff}` exactly diagonal."""
-        from opentangle.lindblad.model import _site_superoperators
+        from opentangle.lindblad.model import _diagonal_heff, _site_superoperators
 
         per_site = _site_superoperators(model)
-        if per_site is None:
-            return None
-        heff = model.effective_hamiltonian()
-        hd = heff.diagonal()
-        off = (heff - sp.diags(hd)).tocsr()
-        off.eliminate_zeros()
-        return None if off.nnz else cls(model, per_site, hd)
+        hd = None if per_site is None else _diagonal_heff(model)
+        return None if per_site is None or hd is None else cls(model, per_site, hd)
 
     def _members(self, b: int) -> list[np.ndarray]:
         """The local components ``S_i`` (local indices ``p``) of block ``b``."""

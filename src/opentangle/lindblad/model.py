@@ -463,6 +463,15 @@ def _coo_sum(terms: list[tuple[complex, sp.coo_matrix]], size: int) -> sp.csr_ma
     return L
 
 
+def _diagonal_heff(model: Model) -> np.ndarray | None:
+    r"""The diagonal of :math:`H_\mathrm{eff}`, or ``None`` unless :math:`H_\mathrm{eff}` is exactly diagonal."""
+    heff = model.effective_hamiltonian()
+    hd = heff.diagonal()
+    off = (heff - sp.diags(hd)).tocsr()
+    off.eliminate_zeros()
+    return None if off.nnz else hd
+
+
 def _site_superoperators(model: Model) -> dict[int, np.ndarray] | None:
     r"""Per site ``i``, :math:`T_i = \sum_k \gamma_k \bar c_k\otimes c_k` over its jumps (``d^2 x d^2``, index
     ``p = b d + a`` for :math:`|a\rangle\langle b|`); ``None`` unless every jump is local (:meth:`Jump.local`)."""

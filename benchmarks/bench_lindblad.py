@@ -106,7 +106,7 @@ def bench_n(
     N: int, *, with_qutip: bool, qutip_default: bool = False, old: str | None = None, iterative: bool = False
 ) -> None:
     m = model(N)
-    # issue 19: the exact block-triangular solver (auto does not pick it yet; see steady.TRIANGULAR_AUTO)
+    # issue 19: the exact block-triangular solver (auto picks it from N = 11: steady.TRIANGULAR_MIN)
     ss, t_ot, c_ot = timed_cpu(steady_state, m, method="triangular" if N >= 6 else "auto")
     line = (
         f"N={N:2d}  opentangle {ss.method:9s} {t_ot:8.3f} s (cpu {c_ot:.1f} s, {load()})  residual {ss.residual:.1e}  "

@@ -90,11 +90,15 @@ def test_qutrit_and_mixed_reset_equals_lu(dims):
 def test_auto_dispatch(monkeypatch):
     from opentangle.lindblad import steady as st_mod
 
+    assert st_mod.TRIANGULAR_AUTO and st_mod.TRIANGULAR_MIN == 4**11  # N = 11 qubits, where it was measured faster
     m = reset_model(6)
-    assert steady_state(m).method == "iterative"  # measured faster on this model: auto keeps it
-    monkeypatch.setattr(st_mod, "TRIANGULAR_AUTO", True)
-    assert steady_state(m).method == "triangular"
-    assert steady_state(reset_model(5)).method == "direct"  # below TRIANGULAR_MIN
+    assert steady_state(m).method == "iterative"  # below TRIANGULAR_MIN: the folded GMRES
+    monkeypatch.setattr(st_mod, "TRIANGULAR_MIN", 4**6)
+    ss = steady_state(m)
+    assert ss.method == "triangular" and ss.residual < 1e-12
+    assert steady_state(reset_model(5)).method == "direct"  # below the lowered TRIANGULAR_MIN
+    monkeypatch.setattr(st_mod, "TRIANGULAR_AUTO", False)
+    assert steady_state(m).method == "iterative"
 
 
 def test_against_qutip_built_independently():
@@ -137,7 +141,7 @@ def _three_body(N=4):
 
 @pytest.fixture
 def auto_triangular(monkeypatch):
-    """``auto`` tries the triangular path (off by default, see ``TRIANGULAR_AUTO``), from any size."""
+    """``auto`` tries the triangular path from any size (by default only from ``TRIANGULAR_MIN``)."""
     from opentangle.lindblad import steady as st_mod
 
     monkeypatch.setattr(st_mod, "TRIANGULAR_AUTO", True)

@@ -109,12 +109,18 @@ def _sites(model: Model) -> list[_Site]:
 def _along(mats: np.ndarray, X: np.ndarray, axis: int) -> np.ndarray:
     """Apply per-block matrices ``mats (nb, m, m)`` along ``axis`` (>= 1) of ``X (nb, m_1, ..., m_k)``.
 
-    Written as ``m^2`` broadcast multiply-adds: a batched ``matmul`` of tiny matrices is dominated by
-    its per-matrix overhead.
+    A batched ``matmul`` over the blocks (2-3x faster than broadcast multiply-adds, measured at
+    ``N = 12``) where each block holds at least a few vectors; ``m^2`` broadcast multiply-adds where
+    it holds one (a batched ``matmul`` of tiny matrices is dominated by its per-matrix overhead).
     """
     shape = X.shape
     nb, m = shape[0], shape[axis]
-    Y = X.reshape(nb, math.prod(shape[1:axis]), m, -1)
+    pre, post = math.prod(shape[1:axis]), math.prod(shape[axis + 1 :])
+    if pre * post >= 4:
+        if post == 1:  # (pre x m) @ (m x m)^T per block: one small GEMM each
+            return np.matmul(X.reshape(nb, pre, m), mats.transpose(0, 2, 1)).reshape(shape)
+        return np.matmul(mats[:, None], X.reshape(nb, pre, m, post)).reshape(shape)
+    Y = X.reshape(nb, pre, m, post)
     out = np.empty_like(Y)
     for x in range(m):
         acc = out[:, :, x, :]
@@ -258,6 +264,7 @@ class _Batch:
         self.Vi: list[np.ndarray] = []
         self.mu: list[np.ndarray] = []
         self.deflated: tuple[int, int, float] | None = None
+        self._adjoint: list[list[np.ndarray]] = []
 
     def get(self, Z: np.ndarray) -> np.ndarray:
         if len(self.groups) == 1:
@@ -286,11 +293,24 @@ class _Batch:
         return X.reshape(self.nb, self.m)
 
     def solve(self, Y: np.ndarray, adjoint: bool) -> np.ndarray:
+        """The blocks' inverses (or their adjoints) applied to ``Y``.
+
+        The eigenvalue sums are rebuilt per call (an array as large as the batch); the adjoint factors are
+        kept after their first use.
+        """
+        den = self.den()
         if not adjoint:
-            return self.transform(self.transform(Y, self.Vi) / self.den(), self.V)
-        h = [v.conj().transpose(0, 2, 1) for v in self.V]
-        hi = [v.conj().transpose(0, 2, 1) for v in self.Vi]
-        return self.transform(self.transform(Y, h) / self.den().conj(), hi)
+            first, second = self.Vi, self.V
+        else:
+            if not self._adjoint:
+                self._adjoint = [
+                    [np.ascontiguousarray(v.conj().transpose(0, 2, 1)) for v in vs] for vs in (self.V, self.Vi)
+                ]
+            first, second = self._adjoint
+            np.conj(den, out=den)
+        X = self.transform(Y, first)
+        X /= den
+        return self.transform(X, second)
 
 
 class Triangular:

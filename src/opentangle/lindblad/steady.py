@@ -735,30 +735,32 @@ def _iterative(
     return rho, res, solver.count
 
 
-#: ``method="auto"`` would try the block-triangular solver from this Liouville dimension ``D**2``: it beats the
-#: sparse LU from N = 6 qubits (``benchmarks/bench_lindblad.py --vs-direct 4 5 6 7``, CPU at load 8: 0.19x,
-#: 0.58x, 3.9x, 16x at N = 4-7) ...
-TRIANGULAR_MIN = 4096
-#: ... but on the reset model the folded GMRES that ``auto`` picks there is still 3-5x faster (CPU, load 5-7:
-#: N = 6 0.39 s vs 0.11 s, 8 2.65 vs 0.57, 9 5.9 vs 2.3; N = 10 22.8 vs 12.6 at load 2), so ``auto`` does
-#: not use it yet
-TRIANGULAR_AUTO = False
+#: ``method="auto"`` tries the block-triangular solver from this Liouville dimension ``D**2`` (N = 11 qubits), where
+#: it overtakes the folded GMRES that ``auto`` picks there (``benchmarks/bench_lindblad.py --n 8 9 10 11 12``,
+#: CPU, idle 2-core machine, reset model: N = 8 0.2 s vs 0.1 s, 9 0.6 vs 0.3, 10 2.7 vs 2.6, 11 12.1 vs 13.2,
+#: 12 66 s and 2.25 GB vs 89 s and 3.12 GB); it is exact (residual ~5e-15 against ~5e-12)
+TRIANGULAR_MIN = 4**11
+#: ``auto`` tries the triangular path at and above ``TRIANGULAR_MIN`` when the model qualifies (local jumps, a
+#: diagonal ``H_eff``); where it does not apply or cannot certify its answer, ``auto`` goes on as before
+TRIANGULAR_AUTO = True
 #: the block-triangular solver refuses models whose blocks form more groups than this (Python-level loop)
 TRIANGULAR_MAX_GROUPS = 20000
 #: triangular path, peak bytes per Liouville entry (solution tensor, the certificate's three vectors, the
-#: independent matrix-free residual and the largest level's work arrays)
-_TRIANGULAR_BYTES_PER_ENTRY = 160.0
-#: seconds per Liouville entry of a whole triangular solve with its certificate (one core; measured: N = 11
-#: reset model 94.9 s CPU for 4.2e6 entries at load 7, 0.63 GB peak RSS, i.e. about 150 B/entry)
-_TRIANGULAR_SECONDS_PER_ENTRY = 2.3e-5
+#: independent matrix-free residual and the largest level's work arrays); measured peak RSS 2.25 GB at N = 12
+#: (16.8e6 entries), i.e. 122 B/entry besides the 0.2 GB of the interpreter and libraries
+_TRIANGULAR_BYTES_PER_ENTRY = 140.0
+#: seconds per Liouville entry of a whole triangular solve with its certificate (one core; measured on the
+#: reset model: N = 11 12.1 s and N = 12 66 s CPU on an idle 2-core AMD EPYC, about 3.9e-6 s/entry; 2.3e-5
+#: on a slower machine at load 7 at an earlier release)
+_TRIANGULAR_SECONDS_PER_ENTRY = 4e-6
 
 
 def triangular_cost(D: int) -> Any:
     """The :class:`opentangle._limits.Estimate` (memory, rough time) of a block-triangular steady state.
 
-    >>> est = triangular_cost(2**13)   # 13 qubits: refused by the default 10-minute limit
-    >>> round(est.nbytes / 1e9, 1), round(est.seconds / 60)
-    (10.9, 26)
+    >>> est = triangular_cost(2**13)   # 13 qubits: 67 million Liouville entries
+    >>> round(est.nbytes / 1e9, 1), round(est.seconds / 60, 1)
+    (9.6, 4.5)
     """
     from opentangle._limits import Estimate
 
@@ -847,8 +849,9 @@ def steady_state(
     method : ``"direct"`` (sparse LU), ``"iterative"`` (matrix-free
         preconditioned GMRES), ``"triangular"`` (exact block forward substitution with Kronecker-sum
         blocks: local jumps, a diagonal :math:`H_\mathrm{eff}` with at most two-body terms; checked before
-        allocating with :func:`triangular_cost`; exact, but measured 3-5x slower than the folded GMRES on the
-        reset model, so ``"auto"`` does not pick it: ``TRIANGULAR_AUTO``) or ``"auto"``: direct when
+        allocating with :func:`triangular_cost`) or ``"auto"``: triangular from :math:`D^2 \ge 4^{11}`
+        (``TRIANGULAR_MIN``, where it overtakes the folded GMRES) when the model qualifies and the answer
+        certifies; else direct when
         :func:`direct_cost` predicts an LU that is cheap (under ~1 s) or cheaper than ~300 preconditioned matrix-vector products, and fits
         in memory; otherwise iterative (always above ``COST_MODEL_MAX`` = :math:`4^{10}`, where the
         cost model would itself build a Liouvillian of several GB).  The iterative path checks its

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from opentangle._lazy import lazy_names
 
 if TYPE_CHECKING:  # pragma: no cover - the eager imports, for type checkers only
+    from opentangle.lindblad._schur_steady import SchurSteadyState, schur_steady_state
     from opentangle.lindblad.batch import BatchEvolution, affine_liouvillians, evolve_batch
     from opentangle.lindblad.dynamics import Evolution, SpectralGap, Spectrum, evolve, spectral_gap, spectrum
     from opentangle.lindblad.floquet import PeriodicSteadyState, periodic_steady_state
@@ -77,6 +78,8 @@ _LAZY = {
     "entanglement_threshold": "opentangle.lindblad.threshold",
     "maximize_entanglement": "opentangle.lindblad.threshold",
     "min_pt_eigenvalue": "opentangle.lindblad.threshold",
+    "SchurSteadyState": "opentangle.lindblad._schur_steady",
+    "schur_steady_state": "opentangle.lindblad._schur_steady",
     "SymmetricHamiltonian": "opentangle.lindblad.permutation",
     "SymmetricSteadyState": "opentangle.lindblad.permutation",
     "spin_squeezing": "opentangle.lindblad.permutation",
@@ -99,6 +102,7 @@ __all__ = [
     "Model",
     "PeriodicSteadyState",
     "Pulse",
+    "SchurSteadyState",
     "SpectralGap",
     "Spectrum",
     "SteadyState",
@@ -116,6 +120,7 @@ __all__ = [
     "min_pt_eigenvalue",
     "periodic_steady_state",
     "reset",
+    "schur_steady_state",
     "spectral_gap",
     "spectrum",
     "spin_squeezing",

@@ -75,6 +75,8 @@ from opentangle.operators import PAULIS
 if TYPE_CHECKING:  # pragma: no cover
     import scipy.sparse as sp
     import scipy.sparse.linalg as spla
+
+    from opentangle.lindblad._schur_steady import SchurSteadyState, schur_steady_state
 else:  # imported on first use: the small dense path (and so `opentangle reset --n 2`) needs no SciPy (issue 19)
     sp = lazy_module("scipy.sparse")
     spla = lazy_module("scipy.sparse.linalg")
@@ -539,6 +541,8 @@ class SymmetricSteadyState:
         if "schur" not in self._cache:
             if self.liouvillian.model is None:
                 raise InvalidParameterError("this steady state does not record its model; call schur_steady_state")
+            from opentangle.lindblad._schur_steady import schur_steady_state
+
             ham, local, coll = self.liouvillian.model
             initial = None if self.sectors is None else _sector_state(self.n, self.sectors)
             self._cache["schur"] = schur_steady_state(
@@ -1365,4 +1369,13 @@ def spin_squeezing(moments: CollectiveMoments, *, atol: float = 1e-9) -> SpinSqu
     )
 
 
-from opentangle.lindblad._schur_steady import SchurSteadyState, schur_steady_state  # noqa: E402 (needs the names above)
+def __getattr__(name: str) -> Any:
+    """``SchurSteadyState`` and ``schur_steady_state``, defined in ``_schur_steady`` (which imports this module).
+
+    Resolved on first use, so either module can be imported first (PEP 562).
+    """
+    if name in ("SchurSteadyState", "schur_steady_state"):
+        from opentangle.lindblad import _schur_steady
+
+        return getattr(_schur_steady, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

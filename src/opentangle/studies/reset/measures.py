@@ -75,9 +75,11 @@ def pair_measures(rho2: Any) -> dict[str, float]:
 
 
 def schur_state(steady: Any) -> Any:
-    """The :class:`opentangle.spins.PIState` (Schur blocks) of a symmetric steady state."""
+    """The :class:`opentangle.spins.PIState` (Schur blocks) of a symmetric or Schur-block steady state."""
     from opentangle.spins.schur import PIState
 
+    if isinstance(getattr(steady, "state", None), PIState):  # a SchurSteadyState: its blocks as solved
+        return steady.state
     return PIState.from_symmetric(steady)
 
 

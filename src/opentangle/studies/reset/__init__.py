@@ -83,6 +83,7 @@ from opentangle.studies.reset.model import (
 )
 from opentangle.studies.reset.solve import MEASURES as _MEASURES
 from opentangle.studies.reset.solve import (
+    SCHUR_SOLVE_MIN_N,
     ResetResult,
     compute,
     evaluate_gap,
@@ -134,6 +135,7 @@ __all__ = [
     "NOISES",
     "PARAMETERS",
     "SCHUR_NEGATIVITY_ATOL",
+    "SCHUR_SOLVE_MIN_N",
     "SEEDED",
     "SOLVERS",
     "STUDY",

@@ -36,6 +36,7 @@ from opentangle.studies.reset.model import (
 
 __all__ = [
     "MEASURES",
+    "SCHUR_SOLVE_MIN_N",
     "ResetResult",
     "compute",
     "evaluate_batch",

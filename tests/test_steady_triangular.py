@@ -175,14 +175,14 @@ def test_exceptional_point_is_refused(auto_triangular):
 def test_certificate_rejects_a_wrong_solver(monkeypatch, auto_triangular):
     """A substitution solver that is off by 1e-4 must fail the forward-error certificate, not return."""
     m = reset_model(4)
-    good = tri.Triangular.sweep
+    good = tri.Triangular.substitute  # the substitution solver (sweep converts the tensor and calls it)
 
-    def bad(self, Z, *, adjoint=False):
-        out = good(self, Z, adjoint=adjoint)
+    def bad(self, u, *, adjoint=False):
+        out = good(self, u, adjoint=adjoint)
         out += 1e-4 * np.abs(out).max()
         return out
 
-    monkeypatch.setattr(tri.Triangular, "sweep", bad)
+    monkeypatch.setattr(tri.Triangular, "substitute", bad)
     with pytest.raises(IllConditionedError, match="forward-error"):
         steady_state(m, method="triangular")
     assert steady_state(m).method != "triangular"  # auto falls back

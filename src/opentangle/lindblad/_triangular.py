@@ -197,10 +197,15 @@ def _options(s: _Site) -> list[_Option]:
 
 
 class _Group:
-    """The blocks of one choice of options (one per site): a strided view of the tensor."""
+    """The blocks of one choice of options (one per site): a row range of its batch's ``(nb, m)`` array.
 
-    def __init__(self, opts: list[_Option]):
+    Its canonical layout is ``bshape + shape`` (the block axes, then the grid axes, each in site order); on
+    the tensor ``Z[p_0, ..., p_{N-1}]`` it is a strided view (:meth:`gather`, :meth:`scatter`).
+    """
+
+    def __init__(self, opts: list[_Option], key: tuple[int, ...] = ()):
         self.opts = opts
+        self.key = key
         self.level = sum(o.depth for o in opts)
         self.view = tuple(o.sl for o in opts)
         self.multi = [i for i, o in enumerate(opts) if o.multi >= 0]
@@ -209,56 +214,83 @@ class _Group:
         self.inv = [int(x) for x in np.argsort(self.perm)]
         self.bshape = tuple(opts[i].members.size for i in blocks)
         self.shape = tuple(opts[i].members.size for i in self.multi)
+        self.full = self.bshape + self.shape
         self.nb, self.m = math.prod(self.bshape), math.prod(self.shape)
-        # per edge leaving the group: (canonical axis of the moving site, target view, weights, the axis
-        # orders canonical -> target view and back)
-        self.pushes = []
+        self.batch, self.row = -1, 0  # set by the owning batch
+        # per edge leaving the group: (moving site, p_out, nonzero weights over its members, the canonical
+        # array as (pre, members, post) around the moving site's axis); the target is resolved by `link`
+        self.out: list[tuple[int, int, list[tuple[int, complex]], tuple[int, int, int]]] = []
         for i, o in enumerate(opts):
-            rest = [x for x in self.perm if x != i]
-            to_site = [int(k) for k in np.argsort(rest)]
-            to_canon = [sorted(rest).index(x) for x in rest]
+            a = self.perm.index(i)
+            split = (math.prod(self.full[:a]), self.full[a], math.prod(self.full[a + 1 :]))
             for p_out, w in o.pushes:
-                tgt = tuple(p_out if a == i else sl for a, sl in enumerate(self.view))
                 ws = [(q, complex(x)) for q, x in enumerate(w) if x != 0]
-                self.pushes.append((self.perm.index(i), tgt, ws, to_site, to_canon))
+                self.out.append((i, int(p_out), ws, split))
+        #: resolved edges: (weights, (pre, members, post), target batch, target rows, target split, target index)
+        self.edges: list[tuple[list[tuple[int, complex]], tuple[int, int, int], int, slice, tuple[int, int, int], int]]
+        self.edges = []
 
-    def get(self, Z: np.ndarray) -> np.ndarray:
-        """The group's entries of the tensor ``Z`` in canonical layout ``(nb, m)`` (a copy)."""
-        return Z[self.view].transpose(self.perm).reshape(self.nb, self.m)
+    def link(self, groups: dict[tuple[int, ...], _Group], where: list[dict[int, tuple[int, int]]]) -> None:
+        """Resolve the targets of the edges leaving the group.
 
-    def put(self, Z: np.ndarray, X: np.ndarray) -> None:
-        Z[self.view] = X.reshape(self.bshape + self.shape).transpose(self.inv)
+        The moving site keeps no axis in the contraction, and every other site keeps its option (so its
+        kind, block or grid axis), so the remaining axes come in the same order in source and target: the
+        update is a plain ``(pre, post)`` array, indexed at the moving site's member in the target.
+        """
+        self.edges = []
+        for i, p_out, ws, split in self.out:
+            oi, tq = where[i][p_out]
+            t = groups[self.key[:i] + (oi,) + self.key[i + 1 :]]
+            ta = t.perm.index(i)
+            tsplit = (math.prod(t.full[:ta]), t.full[ta], math.prod(t.full[ta + 1 :]))
+            assert tsplit[0] * tsplit[2] == split[0] * split[2]
+            self.edges.append((ws, split, t.batch, slice(t.row, t.row + t.nb), tsplit, tq))
 
-    def push(self, Z: np.ndarray, X: np.ndarray) -> None:
+    def gather(self, Z: np.ndarray, out: np.ndarray) -> None:
+        """The group's entries of the tensor ``Z`` into ``out`` (its ``(nb, m)`` rows, canonical layout)."""
+        np.copyto(out.reshape(self.full), Z[self.view].transpose(self.perm))
+
+    def scatter(self, Z: np.ndarray, X: np.ndarray) -> None:
+        Z[self.view] = X.reshape(self.full).transpose(self.inv)
+
+    def push(self, X: np.ndarray, store: list[np.ndarray]) -> None:
         """Subtract the edges leaving the group's solved entries ``X`` (canonical) from the downstream entries.
 
-        The contraction over the moving site is done in the contiguous canonical layout; one strided
-        update of the tensor per target.
+        ``store``: the per-batch ``(nb, m)`` arrays.  The contraction over the moving site and the update
+        are 2-D strided operations with contiguous rows.
         """
-        Xc = X.reshape(self.bshape + self.shape)
-        for a, tgt, ws, to_site, _ in self.pushes:
-            C = ws[0][1] * Xc.take(ws[0][0], axis=a)
-            for q, w in ws[1:]:
-                C += w * Xc.take(q, axis=a)
-            Z[tgt] -= C.transpose(to_site)
+        for ws, (pre, ma, post), tb, rows, (tpre, tma, tpost), tq in self.edges:
+            X3 = X.reshape(pre, ma, post)
+            (q, w), rest = ws[0], ws[1:]
+            C = w * X3[:, q, :]
+            for q, w in rest:
+                C += w * X3[:, q, :]
+            T = store[tb][rows].reshape(tpre, tma, tpost)
+            T[:, tq, :] -= C.reshape(tpre, tpost)
 
-    def pull(self, Z: np.ndarray, Y: np.ndarray) -> None:
+    def pull(self, Y: np.ndarray, store: list[np.ndarray]) -> None:
         """Adjoint of :meth:`push`: subtract the downstream solved entries from the right-hand side ``Y``."""
-        Yc = Y.reshape(self.bshape + self.shape)
-        for a, tgt, ws, _, to_canon in self.pushes:
-            T = Z[tgt].transpose(to_canon)
+        for ws, (pre, ma, post), tb, rows, (tpre, tma, tpost), tq in self.edges:
+            Y3 = Y.reshape(pre, ma, post)
+            T = np.reshape(store[tb][rows].reshape(tpre, tma, tpost)[:, tq, :], (pre, post))
             for q, w in ws:
-                Yc[(slice(None),) * a + (q,)] -= np.conj(w) * T
+                Y3[:, q, :] -= np.conj(w) * T
 
 
 class _Batch:
-    """Groups of one level and one grid shape: their blocks are independent and solved in one vectorised pass."""
+    """Groups of one level and one grid shape: their blocks are independent and solved in one vectorised pass.
 
-    def __init__(self, groups: list[_Group]):
+    Its entries are an ``(nb, m)`` array (the groups' rows one after the other), a slice of the flat vector.
+    """
+
+    def __init__(self, groups: list[_Group], batch: int = 0, offset: int = 0):
         self.groups = groups
         self.level, self.shape = groups[0].level, groups[0].shape
         self.rows = np.cumsum([0] + [g.nb for g in groups])
         self.nb, self.m = int(self.rows[-1]), groups[0].m
+        self.offset = offset
+        for g, r in zip(groups, self.rows):
+            g.batch, g.row = batch, int(r)
         self.c = np.zeros(self.nb, complex)
         self.V: list[np.ndarray] = []
         self.Vi: list[np.ndarray] = []
@@ -266,14 +298,21 @@ class _Batch:
         self.deflated: tuple[int, int, float] | None = None
         self._adjoint: list[list[np.ndarray]] = []
 
-    def get(self, Z: np.ndarray) -> np.ndarray:
-        if len(self.groups) == 1:
-            return self.groups[0].get(Z)
-        return np.concatenate([g.get(Z) for g in self.groups])
+    def get(self, u: np.ndarray) -> np.ndarray:
+        """The batch's ``(nb, m)`` array in the flat (batch-major) vector ``u``: a view, no copy."""
+        return u[self.offset : self.offset + self.nb * self.m].reshape(self.nb, self.m)
 
-    def put(self, Z: np.ndarray, X: np.ndarray) -> None:
+    def put(self, u: np.ndarray, X: np.ndarray) -> None:
+        Y = self.get(u)
+        if X is not Y:
+            Y[...] = X
+
+    def gather(self, Z: np.ndarray) -> np.ndarray:
+        """The batch's entries of the tensor ``Z`` (a copy, canonical layout)."""
+        out = np.empty((self.nb, self.m), Z.dtype)
         for g, r in zip(self.groups, self.rows):
-            g.put(Z, X[r : r + g.nb])
+            g.gather(Z, out[r : r + g.nb])
+        return out
 
     def den(self) -> np.ndarray:
         k = len(self.shape)
@@ -317,7 +356,9 @@ class Triangular:
     r"""The block-triangular form of :math:`\mathcal L` as Kronecker-sum blocks, with its substitution solvers.
 
     Vectors are tensors ``Z[p_0, ..., p_{N-1}]`` over the local indices ``p_i = b_i d_i + a_i`` of
-    :math:`|a\rangle\langle b|`; each group of blocks is a strided view of it.
+    :math:`|a\rangle\langle b|` at the boundaries (:meth:`sweep`, :meth:`to_batches`, :meth:`from_batches`);
+    the solvers work on a flat *batch-major* vector of the same length (:meth:`substitute`): the batches'
+    ``(nb, m)`` arrays one after the other, each group a row range in its canonical layout.
     """
 
     def __init__(self, model: Model, *, max_groups: int = 20000):
@@ -340,13 +381,24 @@ class Triangular:
         count = math.prod(len(o) for o in options)
         if count > max_groups:
             raise NotApplicable(f"the blocks form {count} groups (more than {max_groups}): too many for this path")
-        for opts in itertools.product(*options):
-            g = _Group(list(opts))
+        bykey: dict[tuple[int, ...], _Group] = {}
+        for chosen in itertools.product(*[list(enumerate(o)) for o in options]):
+            g = _Group([o for _, o in chosen], tuple(k for k, _ in chosen))
+            bykey[g.key] = g
             byk.setdefault((g.level, g.shape), []).append(g)
-        self.batches = [_Batch(byk[k]) for k in sorted(byk)]
+        self.batches = []
+        offset = 0
+        for k in sorted(byk):
+            self.batches.append(_Batch(byk[k], len(self.batches), offset))
+            offset += self.batches[-1].nb * self.batches[-1].m
+        assert offset == self.n
+        # site i's local index p -> (its option, its position among the option's members)
+        where = [{int(p): (oi, q) for oi, o in enumerate(opts) for q, p in enumerate(o.members)} for opts in options]
+        for g in bykey.values():
+            g.link(bykey, where)
         lam = self._diagonal(np.asarray(hd, complex))
         for bi, bt in enumerate(self.batches):
-            self._fit(bt, bt.get(lam))
+            self._fit(bt, bt.gather(lam))
             self._classify(bi, bt)
 
     # ---------------------------------------------------------------- structure
@@ -464,16 +516,39 @@ class Triangular:
 
     def sweep(self, Z: np.ndarray, *, adjoint: bool = False) -> np.ndarray:
         """``A^{-1} Z`` (or ``A^{-H} Z``) in place, ``Z`` a tensor of shape ``tshape``."""
-        for bt in self.batches if not adjoint else self.batches[::-1]:
-            Y = bt.get(Z)
+        u = self.substitute(self.to_batches(Z), adjoint=adjoint)
+        return self.from_batches(u, out=Z)
+
+    def substitute(self, u: np.ndarray, *, adjoint: bool = False) -> np.ndarray:
+        """``A^{-1} u`` (or ``A^{-H} u``) in place, ``u`` a flat batch-major vector (contiguous, length ``n``)."""
+        store = [bt.get(u) for bt in self.batches]
+        for bi in range(len(self.batches)) if not adjoint else reversed(range(len(self.batches))):
+            bt, Y = self.batches[bi], store[bi]
             if adjoint:  # pull from the already solved downstream blocks
                 for g, r in zip(bt.groups, bt.rows):
-                    g.pull(Z, Y[r : r + g.nb])
-            X = bt.solve(Y, adjoint)
-            bt.put(Z, X)
+                    g.pull(Y[r : r + g.nb], store)
+            bt.put(u, bt.solve(Y, adjoint))
             if not adjoint:  # push into the downstream blocks
                 for g, r in zip(bt.groups, bt.rows):
-                    g.push(Z, X[r : r + g.nb])
+                    g.push(Y[r : r + g.nb], store)
+        return u
+
+    def to_batches(self, Z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """Tensor -> flat batch-major vector."""
+        u = np.empty(self.n, Z.dtype) if out is None else out
+        for bt in self.batches:
+            Y = bt.get(u)
+            for g, r in zip(bt.groups, bt.rows):
+                g.gather(Z, Y[r : r + g.nb])
+        return u
+
+    def from_batches(self, u: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """Flat batch-major vector -> tensor of shape ``tshape``."""
+        Z = np.empty(self.tshape, u.dtype) if out is None else out
+        for bt in self.batches:
+            Y = bt.get(u)
+            for g, r in zip(bt.groups, bt.rows):
+                g.scatter(Z, Y[r : r + g.nb])
         return Z
 
     def kernel_vectors(self) -> tuple[_Batch, int, np.ndarray, np.ndarray]:
@@ -522,21 +597,19 @@ def solve(model: Model, *, seed: int, check_unique: bool, max_groups: int = 2000
     mf = _MatrixFree(model, precondition=False)
     g, b, v, w = tri.kernel_vectors()
 
-    def apply_A(Z: np.ndarray) -> np.ndarray:  # L y + sigma v (w^T y), L from the independent operator
-        out = tri.from_matrix(mf.apply_L(tri.to_matrix(Z)))
-        Y = g.get(out)
-        Y[b] += sigma * v * (w @ g.get(Z)[b])
-        g.put(out, Y)
+    def apply_A(u: np.ndarray) -> np.ndarray:  # L y + sigma v (w^T y), L from the independent operator
+        out = tri.to_batches(tri.from_matrix(mf.apply_L(tri.to_matrix(tri.from_batches(u)))))
+        g.get(out)[b] += sigma * v * (w @ g.get(u)[b])
         return out
 
     info: dict[str, Any] = {"blocks": sum(x.nb for x in tri.batches), "kappa": tri.kappa}
     if check_unique:
 
-        def rhs() -> np.ndarray:
+        def rhs() -> np.ndarray:  # directly in the batch-major layout (i.i.d. entries: any layout will do)
             rng = np.random.default_rng(seed)
-            return (rng.standard_normal(tri.n) + 1j * rng.standard_normal(tri.n)).reshape(tri.tshape)
+            return rng.standard_normal(tri.n) + 1j * rng.standard_normal(tri.n)
 
-        xr = tri.sweep(rhs())
+        xr = tri.substitute(rhs())
         bvec = rhs()
         bn = float(np.linalg.norm(bvec))
         bvec -= apply_A(xr)
@@ -547,7 +620,7 @@ def solve(model: Model, *, seed: int, check_unique: bool, max_groups: int = 2000
         z = xr / xn
         del xr
         for k in range(3):
-            z = tri.sweep(z, adjoint=k % 2 == 0)
+            z = tri.substitute(z, adjoint=k % 2 == 0)
             zn = float(np.linalg.norm(z))
             if not np.isfinite(zn) or zn == 0:
                 inv = math.inf
@@ -557,9 +630,7 @@ def solve(model: Model, *, seed: int, check_unique: bool, max_groups: int = 2000
         del z
         inv *= LU_NORM_SAFETY
         info.update(bound=inv * r / xn if np.isfinite(inv) and xn > 0 else math.inf, inv_norm=inv)
-    Z = np.zeros(tri.tshape, complex)
-    E = np.zeros((g.nb, g.m), complex)
-    E[b] = sigma * v
-    g.put(Z, E)
-    tri.sweep(Z)
-    return {"rho": tri.to_matrix(Z), "operator": mf, **info}
+    u = np.zeros(tri.n, complex)
+    g.get(u)[b] = sigma * v
+    tri.substitute(u)
+    return {"rho": tri.to_matrix(tri.from_batches(u)), "operator": mf, **info}

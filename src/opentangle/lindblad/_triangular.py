@@ -292,9 +292,12 @@ class _Batch:
         for g, r in zip(groups, self.rows):
             g.batch, g.row = batch, int(r)
         self.c = np.zeros(self.nb, complex)
+        # per grid axis: the distinct per-site eigendecompositions and each block's index into them (a few
+        # distinct ones per batch: expanding them to every block took about 2.4 vectors of length n)
         self.V: list[np.ndarray] = []
         self.Vi: list[np.ndarray] = []
         self.mu: list[np.ndarray] = []
+        self.idx: list[np.ndarray] = []
         self.deflated: tuple[int, int, float] | None = None
         self._adjoint: list[list[np.ndarray]] = []
 
@@ -318,17 +321,22 @@ class _Batch:
         k = len(self.shape)
         den = np.broadcast_to(self.c.reshape(self.nb, *[1] * k), (self.nb, *self.shape)).copy()
         for j, mu in enumerate(self.mu):
-            den += mu.reshape(self.nb, *[self.shape[a] if a == j else 1 for a in range(k)])
+            mu = self.per_block(mu, j)
+            den += mu.reshape(mu.shape[0], *[self.shape[a] if a == j else 1 for a in range(k)])
         den = den.reshape(self.nb, self.m)
         if self.deflated is not None:
             b, x, sigma = self.deflated
             den[b, x] = sigma
         return den
 
+    def per_block(self, A: np.ndarray, j: int) -> np.ndarray:
+        """Axis ``j``'s distinct ``A`` per block (one distinct: broadcast, no copy)."""
+        return A if A.shape[0] == 1 else A[self.idx[j]]
+
     def transform(self, X: np.ndarray, mats: list[np.ndarray]) -> np.ndarray:
         X = X.reshape((self.nb, *self.shape))
         for j, M in enumerate(mats):
-            X = _along(M, X, j + 1)
+            X = _along(self.per_block(M, j), X, j + 1)
         return X.reshape(self.nb, self.m)
 
     def solve(self, Y: np.ndarray, adjoint: bool) -> np.ndarray:
@@ -408,19 +416,21 @@ class Triangular:
         N = len(self.dims)
         A = np.zeros([1] * N, np.int64)
         B = np.zeros([1] * N, np.int64)
-        T = np.zeros([1] * N, complex)
-        for i, (d, s) in enumerate(zip(self.dims, self.sites)):
+        for i, d in enumerate(self.dims):
             post = math.prod(self.dims[i + 1 :])
             shape = [d * d if a == i else 1 for a in range(N)]
             p = np.arange(d * d)
             A = A + ((p % d) * post).reshape(shape)
             B = B + ((p // d) * post).reshape(shape)
-            T = T + s.tdiag.reshape(shape)
-        lam = hd[B].conj()
+        lam = hd[B]
         del B
+        np.conj(lam, out=lam)
         lam -= hd[A]
         del A
         lam *= 1j
+        T = np.zeros([1] * N, complex)  # built after A and B are freed (peak memory)
+        for i, (d, s) in enumerate(zip(self.dims, self.sites)):
+            T = T + s.tdiag.reshape([d * d if a == i else 1 for a in range(N)])
         lam += T
         return lam
 
@@ -450,9 +460,10 @@ class Triangular:
             kap = np.linalg.norm(V, axis=(1, 2)) * np.linalg.norm(Vi, axis=(1, 2))
             self.kappa = max(self.kappa, float(kap.max()))
             inverse = inverse.reshape(-1)
-            bt.mu.append(mu[inverse])
-            bt.V.append(V[inverse])
-            bt.Vi.append(Vi[inverse])
+            bt.mu.append(mu)
+            bt.V.append(V)
+            bt.Vi.append(Vi)
+            bt.idx.append(inverse)
         err = float(np.abs(rem).max())
         if err > _SEP_EPS * np.finfo(float).eps * max(self.scale, float(np.abs(L).max())):
             raise NotApplicable(
@@ -559,8 +570,8 @@ class Triangular:
         v = np.ones(1, complex)
         w = np.ones(1, complex)
         for j, xj in enumerate(digits):  # Kronecker products of the eigenvector columns / inverse rows
-            v = np.kron(v, bt.V[j][b][:, xj])
-            w = np.kron(w, bt.Vi[j][b][xj, :])
+            v = np.kron(v, bt.V[j][bt.idx[j][b]][:, xj])
+            w = np.kron(w, bt.Vi[j][bt.idx[j][b]][xj, :])
         return bt, b, v, w
 
     def to_matrix(self, Z: np.ndarray) -> np.ndarray:
@@ -607,17 +618,23 @@ def solve(model: Model, *, seed: int, check_unique: bool, max_groups: int = 2000
 
         def rhs() -> np.ndarray:  # directly in the batch-major layout (i.i.d. entries: any layout will do)
             rng = np.random.default_rng(seed)
-            return rng.standard_normal(tri.n) + 1j * rng.standard_normal(tri.n)
+            u = np.empty(tri.n, complex)
+            u.real = rng.standard_normal(tri.n)
+            u.imag = rng.standard_normal(tri.n)
+            return u
 
-        xr = tri.substitute(rhs())
-        bvec = rhs()
-        bn = float(np.linalg.norm(bvec))
-        bvec -= apply_A(xr)
-        r = float(np.linalg.norm(bvec))
-        del bvec
+        # one vector of length n alive besides apply_A's (the right-hand side is drawn again afterwards)
+        xr = rhs()
+        bn = float(np.linalg.norm(xr))
+        tri.substitute(xr)
+        res = apply_A(xr)
+        res -= rhs()
+        r = float(np.linalg.norm(res))
+        del res
         xn = float(np.linalg.norm(xr))
         inv = xn / bn
-        z = xr / xn
+        xr /= xn
+        z = xr
         del xr
         for k in range(3):
             z = tri.substitute(z, adjoint=k % 2 == 0)

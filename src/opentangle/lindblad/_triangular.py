@@ -415,7 +415,7 @@ class Triangular:
             g = _Group([o for _, o in chosen], tuple(k for k, _ in chosen))
             bykey[g.key] = g
             byk.setdefault((g.level, g.shape), []).append(g)
-        self.batches = []
+        self.batches: list[_Batch] = []
         offset = 0
         for k in sorted(byk):
             self.batches.append(_Batch(byk[k], len(self.batches), offset))

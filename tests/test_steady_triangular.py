@@ -230,9 +230,11 @@ def test_random_local_models_agree_with_lu(data):
     assert np.abs(a.rho - b.rho).max() < 1e-9
 
 
+@pytest.mark.parametrize("merge", [2, 4, 99])  # grid axes applied in pairs from this many (2: in every batch)
 @pytest.mark.parametrize("build", [lambda: reset_model(4), lambda: damping_pumping(3), lambda: qutrit_reset([3, 2, 3])])
-def test_adjoint_sweep_is_the_adjoint(build):
+def test_adjoint_sweep_is_the_adjoint(build, merge, monkeypatch):
     """<y, A^-1 x> = <A^-H y, x>: the backward substitution used by the norm estimate is exact."""
+    monkeypatch.setattr(tri, "MERGE_AXES_FROM", merge)
     t = tri.Triangular(build())
     t.deflate(-t.scale)
     rng = np.random.default_rng(0)
@@ -241,11 +243,16 @@ def test_adjoint_sweep_is_the_adjoint(build):
     assert abs(lhs - rhs) <= 1e-12 * abs(lhs)
 
 
-@pytest.mark.parametrize("build", [lambda: reset_model(4), lambda: damping_pumping(3), lambda: qutrit_reset([3, 2, 3])])
-def test_sweep_solves_a_against_the_independent_operator(build):
+@pytest.mark.parametrize("merge", [2, 3, 4, 99])  # grid axes applied in pairs from this many (2: in every batch)
+@pytest.mark.parametrize(
+    "build",
+    [lambda: reset_model(4), lambda: damping_pumping(3), lambda: qutrit_reset([3, 2, 3]), lambda: reset_model(6)],
+)
+def test_sweep_solves_a_against_the_independent_operator(build, merge, monkeypatch):
     """The batch-major solver, through the tensor boundary: ``A sweep(b) = b`` with ``L`` from ``_MatrixFree``."""
     from opentangle.lindblad.steady import _MatrixFree
 
+    monkeypatch.setattr(tri, "MERGE_AXES_FROM", merge)
     m = build()
     t = tri.Triangular(m)
     sigma = -t.scale

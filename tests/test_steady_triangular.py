@@ -175,14 +175,14 @@ def test_exceptional_point_is_refused(auto_triangular):
 def test_certificate_rejects_a_wrong_solver(monkeypatch, auto_triangular):
     """A substitution solver that is off by 1e-4 must fail the forward-error certificate, not return."""
     m = reset_model(4)
-    good = tri.Triangular.sweep
+    good = tri.Triangular.substitute  # the substitution solver (sweep converts the tensor and calls it)
 
-    def bad(self, Z, *, adjoint=False):
-        out = good(self, Z, adjoint=adjoint)
+    def bad(self, u, *, adjoint=False):
+        out = good(self, u, adjoint=adjoint)
         out += 1e-4 * np.abs(out).max()
         return out
 
-    monkeypatch.setattr(tri.Triangular, "sweep", bad)
+    monkeypatch.setattr(tri.Triangular, "substitute", bad)
     with pytest.raises(IllConditionedError, match="forward-error"):
         steady_state(m, method="triangular")
     assert steady_state(m).method != "triangular"  # auto falls back
@@ -230,12 +230,42 @@ def test_random_local_models_agree_with_lu(data):
     assert np.abs(a.rho - b.rho).max() < 1e-9
 
 
+@pytest.mark.parametrize("merge", [2, 4, 99])  # grid axes applied in pairs from this many (2: in every batch)
 @pytest.mark.parametrize("build", [lambda: reset_model(4), lambda: damping_pumping(3), lambda: qutrit_reset([3, 2, 3])])
-def test_adjoint_sweep_is_the_adjoint(build):
+def test_adjoint_sweep_is_the_adjoint(build, merge, monkeypatch):
     """<y, A^-1 x> = <A^-H y, x>: the backward substitution used by the norm estimate is exact."""
+    monkeypatch.setattr(tri, "MERGE_AXES_FROM", merge)
     t = tri.Triangular(build())
     t.deflate(-t.scale)
     rng = np.random.default_rng(0)
     x, y = (rng.standard_normal((2, t.n)) + 1j * rng.standard_normal((2, t.n))).reshape((2, *t.tshape))
     lhs, rhs = np.vdot(y, t.sweep(x.copy())), np.vdot(t.sweep(y.copy(), adjoint=True), x)
     assert abs(lhs - rhs) <= 1e-12 * abs(lhs)
+
+
+@pytest.mark.parametrize("merge", [2, 3, 4, 99])  # grid axes applied in pairs from this many (2: in every batch)
+@pytest.mark.parametrize(
+    "build",
+    [lambda: reset_model(4), lambda: damping_pumping(3), lambda: qutrit_reset([3, 2, 3]), lambda: reset_model(6)],
+)
+def test_sweep_solves_a_against_the_independent_operator(build, merge, monkeypatch):
+    """The batch-major solver, through the tensor boundary: ``A sweep(b) = b`` with ``L`` from ``_MatrixFree``."""
+    from opentangle.lindblad.steady import _MatrixFree
+
+    monkeypatch.setattr(tri, "MERGE_AXES_FROM", merge)
+    m = build()
+    t = tri.Triangular(m)
+    sigma = -t.scale
+    t.deflate(sigma)
+    bt, b, v, w = t.kernel_vectors()
+    mf = _MatrixFree(m, precondition=False)
+    rng = np.random.default_rng(1)
+    rhs = (rng.standard_normal(t.n) + 1j * rng.standard_normal(t.n)).reshape(t.tshape)
+    x = t.sweep(rhs.copy())
+    Ax = t.from_matrix(mf.apply_L(t.to_matrix(x)))
+    u, ux = t.to_batches(Ax), t.to_batches(x)
+    bt.get(u)[b] += sigma * v * (w @ bt.get(ux)[b])
+    assert np.abs(t.from_batches(u) - rhs).max() < 1e-12 * np.abs(x).max() * t.scale
+    # the layout is a permutation of the tensor's entries, and the round trip is exact
+    assert np.array_equal(t.from_batches(t.to_batches(x)), x)
+    assert np.array_equal(np.sort_complex(t.to_batches(x)), np.sort_complex(x.reshape(-1)))

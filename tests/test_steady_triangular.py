@@ -90,7 +90,7 @@ def test_qutrit_and_mixed_reset_equals_lu(dims):
 def test_auto_dispatch(monkeypatch):
     from opentangle.lindblad import steady as st_mod
 
-    assert st_mod.TRIANGULAR_AUTO and st_mod.TRIANGULAR_MIN == 4**11  # N = 11 qubits, where it was measured faster
+    assert st_mod.TRIANGULAR_AUTO and st_mod.TRIANGULAR_MIN == 4**10  # N = 10 qubits, where it was measured faster
     m = reset_model(6)
     assert steady_state(m).method == "iterative"  # below TRIANGULAR_MIN: the folded GMRES
     monkeypatch.setattr(st_mod, "TRIANGULAR_MIN", 4**6)

@@ -735,24 +735,23 @@ def _iterative(
     return rho, res, solver.count
 
 
-#: ``method="auto"`` tries the block-triangular solver from this Liouville dimension ``D**2`` (N = 11 qubits), where
+#: ``method="auto"`` tries the block-triangular solver from this Liouville dimension ``D**2`` (N = 10 qubits), where
 #: it overtakes the folded GMRES that ``auto`` picks there (``benchmarks/bench_lindblad.py --n 8 9 10 11 12``,
-#: CPU, idle 2-core machine, reset model: N = 8 0.2 s vs 0.1 s, 9 0.6 vs 0.3, 10 2.7 vs 2.6, 11 12.1 vs 13.2,
-#: 12 66 s and 2.25 GB vs 89 s and 3.12 GB); it is exact (residual ~5e-15 against ~5e-12)
-TRIANGULAR_MIN = 4**11
+#: CPU, same run, idle 2-core machine, reset model: N = 8 0.4 s vs 0.1 s, 9 0.6 vs 0.6, 10 2.7 vs 3.6,
+#: 11 11.9 vs 17.1, 12 33.8 s and 1.69 GB vs 97.8 s and 3.12 GB); it is exact (residual ~5e-15 against ~5e-12)
+TRIANGULAR_MIN = 4**10
 #: ``auto`` tries the triangular path at and above ``TRIANGULAR_MIN`` when the model qualifies (local jumps, a
 #: diagonal ``H_eff``); where it does not apply or cannot certify its answer, ``auto`` goes on as before
 TRIANGULAR_AUTO = True
 #: the block-triangular solver refuses models whose blocks form more groups than this (Python-level loop)
 TRIANGULAR_MAX_GROUPS = 20000
-#: triangular path, peak bytes per Liouville entry (solution tensor, the certificate's three vectors, the
-#: independent matrix-free residual and the largest level's work arrays); measured peak RSS 2.25 GB at N = 12
-#: (16.8e6 entries), i.e. 122 B/entry besides the 0.2 GB of the interpreter and libraries
-_TRIANGULAR_BYTES_PER_ENTRY = 140.0
+#: triangular path, peak bytes per Liouville entry (the batch-major solution vector, the certificate's vectors,
+#: the independent matrix-free residual and one batch's work arrays); measured peak RSS 1.69 GB at N = 12
+#: (16.8e6 entries), i.e. 89 B/entry besides the 0.2 GB of the interpreter and libraries
+_TRIANGULAR_BYTES_PER_ENTRY = 100.0
 #: seconds per Liouville entry of a whole triangular solve with its certificate (one core; measured on the
-#: reset model: N = 11 12.1 s and N = 12 66 s CPU on an idle 2-core AMD EPYC, about 3.9e-6 s/entry; 2.3e-5
-#: on a slower machine at load 7 at an earlier release)
-_TRIANGULAR_SECONDS_PER_ENTRY = 4e-6
+#: reset model: N = 11 11.9 s and N = 12 33.8 s CPU on an idle 2-core AMD EPYC, about 2.0e-6 s/entry)
+_TRIANGULAR_SECONDS_PER_ENTRY = 2.5e-6
 
 
 def triangular_cost(D: int) -> Any:
@@ -760,7 +759,7 @@ def triangular_cost(D: int) -> Any:
 
     >>> est = triangular_cost(2**13)   # 13 qubits: 67 million Liouville entries
     >>> round(est.nbytes / 1e9, 1), round(est.seconds / 60, 1)
-    (9.6, 4.5)
+    (6.9, 2.8)
     """
     from opentangle._limits import Estimate
 
@@ -849,7 +848,7 @@ def steady_state(
     method : ``"direct"`` (sparse LU), ``"iterative"`` (matrix-free
         preconditioned GMRES), ``"triangular"`` (exact block forward substitution with Kronecker-sum
         blocks: local jumps, a diagonal :math:`H_\mathrm{eff}` with at most two-body terms; checked before
-        allocating with :func:`triangular_cost`) or ``"auto"``: triangular from :math:`D^2 \ge 4^{11}`
+        allocating with :func:`triangular_cost`) or ``"auto"``: triangular from :math:`D^2 \ge 4^{10}`
         (``TRIANGULAR_MIN``, where it overtakes the folded GMRES) when the model qualifies and the answer
         certifies; else direct when
         :func:`direct_cost` predicts an LU that is cheap (under ~1 s) or cheaper than ~300 preconditioned matrix-vector products, and fits

@@ -553,16 +553,17 @@ def test_gap_only_when_asked(capsys, tmp_path):
 
 
 def test_cli_hopeless_negativity_time_refused_before_solving(capsys, monkeypatch):
-    """n = 100: ~40 min of eigensolvers on one thread; refused with one line, before the steady state."""
+    """n = 113: ~21 min of eigensolvers on one thread; refused with one line, before the steady state."""
     from opentangle.cli import main
 
     monkeypatch.delenv("OPENTANGLE_MAX_SECONDS", raising=False)
     import importlib
 
     reset_solve = importlib.import_module("opentangle.studies.reset.solve")  # the package's `solve` is the function
-    monkeypatch.setattr(reset_solve, "symmetric_solve", lambda *a, **k: pytest.fail("solved before the time check"))
+    for name in ("symmetric_solve", "schur_solve"):
+        monkeypatch.setattr(reset_solve, name, lambda *a, **k: pytest.fail("solved before the time check"))
     with pytest.raises(SystemExit) as exc:
-        main(["reset", "--n", "100", "--json"])
+        main(["reset", "--n", "113", "--json"])
     assert exc.value.code == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "ResourceLimitError" in err and "--threads" in err

@@ -102,9 +102,10 @@ MAX_MEMORY = 8e9
 #: study's symmetric cap; the iterative Schur solve at N = 100 took 338 s at load average ~13 on 2 cores,
 #: 2.2x faster than the direct LU at N = 80 in the same run: ``benchmarks/bench_permutation.py --schur 80 100``).
 SCHUR_AUTO_MAX_N = 113
-#: seconds per unit of (sector size)^3 in the negativity eigensolvers (time estimate; one core of
-#: the 2-core development machine: N = 50 reset steady state, every cut, 12.7 s; N = 100: about 40 min)
-NEGATIVITY_SECONDS_PER_UNIT = 3.5e-9
+#: seconds per unit of (sector size)^3 in the negativity eigensolvers (time estimate, calibrated on a 2-core
+#: AMD EPYC VM on 2026-12-02, reset steady state g = 3, r = 4, every cut and the average: N = 50 2.9 s,
+#: N = 60 8.1 s, N = 100 337 s of CPU on two workers; the estimate is 0.9x, 1.2x and 1.5x that)
+NEGATIVITY_SECONDS_PER_UNIT = 7e-10
 #: below this N, ``from_symmetric(method="auto")`` converts the Pauli correlations: their error
 #: amplification is at rounding level there (1e-14 at N = 20 for 1e-16 input errors), and it
 #: avoids a second solve in threshold scans over many small-N points.

@@ -25,11 +25,14 @@ __all__ = ["LadderOptions", "LadderParams", "half_step_propagator", "measurement
 def resources(L: int, cycles: int, trajectories: int) -> Any:
     """Memory and rough time of a ladder run: O(L^2) per trajectory, O(L^3) per cycle (measured on 1 core).
 
-    Calibration (this machine, one core): L = 32, 64, 128 took 2e-3, 5e-3, 2.7e-2 s per cycle.
+    Calibration (one core of a 2-core AMD EPYC VM, 2026-12-02, whole CLI calls): L = 64 and 128 took
+    1.5e-3 and 6e-3 s per cycle and trajectory; the estimate is about 1.4x that (a machine of an earlier
+    release took 2.7e-2 s at L = 128, where the previous constants estimated 6.4e-2 and so refused
+    ``L = 128, 200 cycles, 100 trajectories``, an 87-s run on two workers, under the 10-minute limit).
     """
     from opentangle._limits import Estimate
 
-    per_cycle = 1e-3 + 3e-8 * float(L) ** 3
+    per_cycle = 1e-3 + 4e-9 * float(L) ** 3
     return Estimate(
         f"ladder L={L}, cycles={cycles}, trajectories={trajectories}",
         nbytes=12 * (4.0 * L) ** 2 * 16,

@@ -295,18 +295,30 @@ def _lu_certificate(lu, A: sp.spmatrix, seed: int, *, complex_rhs: bool = True) 
     xn = float(np.linalg.norm(x))
     if not np.isfinite(xn) or xn == 0:
         return math.inf, math.inf
-    inv = xn / float(np.linalg.norm(b))
-    z = x / xn
     adjoint = "H" if complex_rhs else "T"
+    inv = _inverse_norm_estimate(
+        x / xn, xn / float(np.linalg.norm(b)), lambda z, adj: lu.solve(z, trans=adjoint if adj else "N")
+    )
+    return (inv * r / xn if np.isfinite(inv) else math.inf), inv
+
+
+def _inverse_norm_estimate(z: np.ndarray, lower: float, solve: Any) -> float:
+    r"""``||A^-1||_2`` estimate: ``lower`` raised by the power method on :math:`A^{-H}A^{-1}`, times ``LU_NORM_SAFETY``.
+
+    ``z``: a unit vector, the normalised solution of a random system (``lower`` = its norm ratio);
+    ``solve(z, adjoint)`` applies :math:`A^{-1}` or :math:`A^{-H}` (it may overwrite ``z``).  Three
+    solves, alternately with :math:`A^H` and :math:`A`, each normalised result a lower bound rising
+    towards the norm.  ``inf`` when a solve gives zero or a non-finite vector (a singular factor).
+    """
+    inv = lower
     for k in range(3):
-        z = lu.solve(z, trans=adjoint if k % 2 == 0 else "N")
+        z = solve(z, k % 2 == 0)
         zn = float(np.linalg.norm(z))
         if not np.isfinite(zn) or zn == 0:
-            return math.inf, math.inf
+            return math.inf
         inv = max(inv, zn)
         z /= zn
-    inv *= LU_NORM_SAFETY
-    return inv * r / xn, inv
+    return inv * LU_NORM_SAFETY
 
 
 def _direct(model: Model, tol: float, check_unique: bool, seed: int) -> tuple[np.ndarray, float]:

@@ -107,13 +107,7 @@ def symmetric_solve(params: ResetParams) -> Any:
     """
     from opentangle.lindblad.permutation import symmetric_steady_state
 
-    p = as_params(params, {})
-    check_symmetric_n(p.n)
-    jumps = site_jumps(p)  # NumPy arrays: no opentangle.lindblad.Jump (SciPy sparse) on this path
-    try:
-        return symmetric_steady_state(n=p.n, hamiltonian=symmetric_hamiltonian(p.hamiltonian, p.g), local_jumps=jumps)
-    except NonUniqueSteadyStateError as exc:
-        raise _unique(exc, p.r) from exc
+    return _solve_symmetric_model(symmetric_steady_state, params)
 
 
 def schur_solve(params: ResetParams) -> Any:
@@ -125,12 +119,16 @@ def schur_solve(params: ResetParams) -> Any:
     """
     from opentangle.lindblad import schur_steady_state
 
+    return _solve_symmetric_model(schur_steady_state, params)
+
+
+def _solve_symmetric_model(solver: Any, params: ResetParams) -> Any:
+    """``solver(n=, hamiltonian=, local_jumps=)`` on the reset model of ``params`` (size cap checked first)."""
     p = as_params(params, {})
     check_symmetric_n(p.n)
+    jumps = site_jumps(p)  # NumPy arrays: no opentangle.lindblad.Jump (SciPy sparse) on this path
     try:
-        return schur_steady_state(
-            n=p.n, hamiltonian=symmetric_hamiltonian(p.hamiltonian, p.g), local_jumps=site_jumps(p)
-        )
+        return solver(n=p.n, hamiltonian=symmetric_hamiltonian(p.hamiltonian, p.g), local_jumps=jumps)
     except NonUniqueSteadyStateError as exc:
         raise _unique(exc, p.r) from exc
 
@@ -144,6 +142,7 @@ def _solve_full(p: ResetParams, measures: dict[str, Any]) -> tuple[Any, np.ndarr
         ss = steady_state(build_model(p))
     except NonUniqueSteadyStateError as exc:
         raise _unique(exc, p.r) from exc
+    measures["residual"] = float(ss.residual)
     rho = 0.5 * (ss.rho + ss.rho.conj().T)
     dims = [2] * p.n
     rho2 = partial_trace(rho, [0, 1], dims)
@@ -234,8 +233,6 @@ def solve(
     extra.update(
         {k: v for k, v in (("genuine_entanglement", res), ("genuine_entanglement_note", note)) if v is not None}
     )
-    if opts.solver == "full":
-        measures["residual"] = float(ss.residual)
     measures["gap"] = reset_gap(p) if opts.gap and p.n <= GAP_MAX_N else None
     measures.update(spin_squeezing_witness(rho1, rho2, p.n))
     measures = {m: measures[m] for m in MEASURES}
